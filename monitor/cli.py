@@ -1,0 +1,477 @@
+"""The `monitor` command: thin click wrappers over the library. Parse arguments, call, print."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from monitor import config as config_mod
+from monitor.config import Config, ConfigError
+
+log = logging.getLogger("monitor")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    if quiet:
+        level = logging.ERROR
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+
+
+def parse_when(value: str | None) -> datetime | None:
+    """'2026-11-01', an ISO timestamp, or a duration ago such as '7d', '12h'."""
+    if not value:
+        return None
+    try:
+        return datetime.now(UTC) - timedelta(seconds=config_mod.parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: use a date (2026-11-01), an ISO time or a duration ago (7d, 12h)"
+        ) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class Ctx:
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = config_mod.load(self.config_path)
+            except ConfigError as e:
+                raise click.ClickException(str(e)) from None
+        return self._config
+
+    def archive(self, read_only: bool = False):
+        from storage.archive import Archive
+
+        path = self.config.storage_path
+        if read_only and not path.exists():
+            raise click.ClickException(f"no archive at {path} yet; run `monitor run --once` first")
+        try:
+            archive = Archive(path, read_only=read_only)
+        except Exception as e:
+            raise click.ClickException(f"cannot open archive {path}: {e}") from None
+        if not read_only:
+            archive.sync_sources(self.config.sources)
+            for c in self.config.channels:
+                archive.ensure_channel(c.name, c.type)
+        return archive
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    envvar="MONITOR_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Configuration file (default ./sources.toml, or $MONITOR_CONFIG).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(package_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) -> None:
+    """Medical news monitor: poll feeds, extract articles, group stories, match topics, send digests."""
+    _setup_logging(verbose, quiet)
+    ctx.obj = Ctx(config_path)
+
+
+# ---------------------------------------------------------------------- run
+@cli.command()
+@click.option(
+    "--once", is_flag=True, help="Poll every enabled source once, process new articles, exit."
+)
+@click.option("--source", "only", multiple=True, help="Only this source (repeatable; with --once).")
+@click.option("--stop-after", type=float, hidden=True, help="Daemon: stop after N seconds (tests).")
+@pass_ctx
+def run(obj: Ctx, once: bool, only: tuple[str, ...], stop_after: float | None) -> None:
+    """Poll sources (with --once) or run the daemon: sources on intervals, channels on cron."""
+    config = obj.config
+    if once:
+        results = poll_once(obj, only)
+        errors = [r for r in results if r.status == "error"]
+        new = sum(r.new_articles for r in results)
+        click.echo(
+            f"polled {len(results)} sources: {new} new articles, {len(errors)} failed", err=True
+        )
+        for r in errors:
+            click.echo(f"  {r.source} ({r.url}): {r.error}", err=True)
+        return
+    from monitor.scheduler import Daemon
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # the daemon logs one line per poll
+    obj.archive().close()  # validate and migrate before the daemon starts
+    asyncio.run(Daemon(config, stop_after=stop_after).run())
+
+
+def poll_once(obj: Ctx, only: tuple[str, ...] = ()) -> list:
+    from monitor.pipeline import Pipeline
+
+    config = obj.config
+    sources = [s for s in config.sources if s.enabled and (not only or s.name in only)]
+    unknown = set(only) - {s.name for s in config.sources}
+    if unknown:
+        raise click.ClickException(f"no source named {', '.join(sorted(unknown))} in {config.path}")
+    show = sys.stderr.isatty()
+    bar = (
+        click.progressbar(length=len(sources), label="polling", file=sys.stderr, show_pos=True)
+        if show
+        else None
+    )
+    counts = {"articles": 0, "errors": 0}
+
+    def progress(event: str, info: dict) -> None:
+        if event == "article":
+            counts["articles"] += 1
+        elif event == "source":
+            if info["result"].status == "error":
+                counts["errors"] += 1
+            if bar is not None:
+                bar.label = f"sources · {counts['articles']} articles · {counts['errors']} errors"
+                bar.update(1)
+
+    with obj.archive() as archive:
+        try:
+            pipeline = Pipeline(config, archive, progress=progress)
+        except Exception as e:  # a query that does not compile, for instance
+            raise click.ClickException(str(e)) from None
+        if bar is not None:
+            with bar:
+                return asyncio.run(pipeline.poll_all(sources))
+        return asyncio.run(pipeline.poll_all(sources))
+
+
+# ------------------------------------------------------------------- digest
+@cli.command()
+@click.option("--channel", help="Build and send this channel's digest (unless --dry-run).")
+@click.option("--since", help="Stories first seen since (date, ISO time or '7d').")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the digest instead of sending; records nothing."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
+@pass_ctx
+def digest(obj: Ctx, channel: str | None, since: str | None, dry_run: bool, fmt: str) -> None:
+    """Build a digest; with --channel (and no --dry-run) send it and record the delivery."""
+    from alerts import deliver, render
+    from alerts import digest as digest_mod
+
+    config = obj.config
+    now = datetime.now(UTC)
+    when = parse_when(since)
+    if channel is None:
+        with obj.archive() as archive:
+            d = digest_mod.build(archive, topics=None, now=now, since=when)
+        click.echo(render.render(d, fmt, config.alerts.templates_dir))
+        return
+    try:
+        ch = config.channel(channel)
+    except KeyError:
+        names = ", ".join(c.name for c in config.channels) or "none configured"
+        raise click.ClickException(
+            f"no channel named {channel!r} in {config.path} ({names})"
+        ) from None
+    with obj.archive() as archive:
+        result = deliver.run_channel(
+            config, archive, ch, now=now, since=when, dry_run=dry_run, retry_all_pending=True
+        )
+    if dry_run:
+        click.echo(render.render(result.preview, fmt, config.alerts.templates_dir))
+        return
+    if result.skipped_empty and not result.sent:
+        click.echo(f"{channel}: nothing new to send", err=True)
+    for did in result.sent:
+        click.echo(f"{channel}: sent digest {did}", err=True)
+    for did, reason in result.failed:
+        click.echo(f"{channel}: digest {did} failed: {reason}", err=True)
+    if result.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--channel", help="Only this channel.")
+@click.option("--limit", default=30, show_default=True)
+@pass_ctx
+def deliveries(obj: Ctx, channel: str | None, limit: int) -> None:
+    """The delivery log: digests per channel, their state, attempts and last error."""
+    with obj.archive() as archive:
+        rows = archive.deliveries(channel, limit)
+    _table(
+        rows,
+        ["id", "channel", "state", "stories", "attempts", "created_at", "sent_at", "last_error"],
+    )
+
+
+# ------------------------------------------------------------------ extract
+@cli.command()
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole Article as JSON.")
+@pass_ctx
+def extract(obj: Ctx, target: str, as_json: bool) -> None:
+    """Extract the article of one page (URL or local file) and print its title and text."""
+    from dataclasses import asdict
+
+    from monitor import extract as extract_mod
+
+    if target.startswith(("http://", "https://")):
+        from monitor.fetch import Fetcher, FetchError
+        from monitor.pipeline import fetch_settings
+
+        settings = fetch_settings(obj.config) if _has_config(obj) else _default_fetch_settings()
+
+        async def get():
+            async with Fetcher(settings) as f:
+                return await f.get_page(target)
+
+        try:
+            page = asyncio.run(get())
+        except FetchError as e:
+            raise click.ClickException(str(e)) from None
+        html, url = page.body, page.url
+    else:
+        try:
+            html, url = Path(target).read_bytes(), None
+        except OSError as e:
+            raise click.ClickException(f"cannot read {target}: {e}") from None
+    article = extract_mod.extract(html, url)
+    if as_json:
+        click.echo(json.dumps(asdict(article), default=str, indent=2, ensure_ascii=False))
+        return
+    click.echo(article.title)
+    click.echo("=" * min(len(article.title), 80))
+    click.echo()
+    click.echo(article.text or f"(no text: {article.reason})")
+
+
+def _has_config(obj: Ctx) -> bool:
+    return bool(obj.config_path) or Path(config_mod.DEFAULT_CONFIG).exists()
+
+
+def _default_fetch_settings():
+    from monitor.fetch import FetchSettings
+
+    return FetchSettings()
+
+
+# ------------------------------------------------------------------ sources
+@cli.command()
+@pass_ctx
+def sources(obj: Ctx) -> None:
+    """Sources with their health: last poll and success, failures, next poll, articles."""
+    with obj.archive() as archive:
+        rows = archive.sources_overview()
+    _table(
+        rows,
+        [
+            "name",
+            "last_status",
+            "last_poll_at",
+            "last_success_at",
+            "consecutive_failures",
+            "next_poll_at",
+            "articles",
+            "last_error",
+        ],
+        headers={"consecutive_failures": "failures", "last_status": "status"},
+    )
+
+
+@cli.command("check-config")
+@pass_ctx
+def check_config(obj: Ctx) -> None:
+    """Validate the configuration file and compile every topic query."""
+    from monitor.pipeline import compile_topics
+
+    config = obj.config
+    try:
+        compile_topics(config)
+    except ValueError as e:
+        raise click.ClickException(f"{config.path}: [[topics]]: {e}") from None
+    click.echo(
+        f"{config.path}: ok — {len(config.sources)} sources "
+        f"({sum(s.enabled for s in config.sources)} enabled), {len(config.topics)} topics, "
+        f"{len(config.channels)} channels; archive {config.storage_path}"
+    )
+
+
+# ------------------------------------------------------------------ stories
+@cli.group(invoke_without_command=True)
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+def stories(ctx: click.Context, limit: int) -> None:
+    """Recent stories with their copies (see also `stories explain`)."""
+    if ctx.invoked_subcommand:
+        return
+    obj: Ctx = ctx.obj
+    with obj.archive() as archive:
+        for s in archive.recent_stories(limit):
+            click.echo(
+                f"story {s['id']} · {s['copies']} "
+                f"{'copy' if s['copies'] == 1 else 'copies'} · first seen {s['first_seen']}"
+            )
+            for a in s["articles"]:
+                mark = "*" if a["id"] == s["canonical_article_id"] else " "
+                click.echo(f"  {mark} [{a['id']}] {a['source']}: {a['title']}")
+                click.echo(f"      {a['canonical_url']}")
+                if a["story_reason"] and a["id"] != s["canonical_article_id"]:
+                    click.echo(f"      joined: {a['story_reason']}")
+
+
+@stories.command("explain")
+@click.argument("article_a")
+@click.argument("article_b")
+@pass_ctx
+def stories_explain(obj: Ctx, article_a: str, article_b: str) -> None:
+    """Why two articles (id or URL) are, or are not, one story."""
+    from monitor import stories as stories_mod
+
+    with obj.archive() as archive:
+        found = []
+        for ref in (article_a, article_b):
+            a = archive.find_article(ref)
+            if a is None:
+                raise click.ClickException(f"no article {ref!r} in the archive (use an id or URL)")
+            fp = archive.fingerprint_json(a["id"])
+            found.append((a, stories_mod.Fingerprint.from_json(fp) if fp else None))
+    (a, fa), (b, fb) = found
+    if fa is None or fb is None:
+        raise click.ClickException("an article has no stored fingerprint")
+    ev = stories_mod.compare(fa, fb)
+    click.echo(f"[{a['id']}] {a['source']}: {a['title']}  (story {a['story_id']})")
+    click.echo(f"[{b['id']}] {b['source']}: {b['title']}  (story {b['story_id']})")
+    verdict = "SAME STORY" if ev.same else "DIFFERENT STORIES"
+    click.echo(f"\n{verdict} (score {ev.score:.2f})\n{ev.reason}")
+
+
+# ------------------------------------------------------------------- topics
+@cli.group()
+def topics() -> None:
+    """Test a topic query on a text, a file or a URL; backtest it over the archive."""
+
+
+@topics.command("test")
+@click.argument("name")
+@click.option("--text", "text", help="Text to test (the first line is taken as the title).")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A text file, or an HTML page (extracted first).",
+)
+@click.option("--url", help="A page to fetch and extract.")
+@pass_ctx
+def topics_test(obj: Ctx, name: str, text: str | None, file: str | None, url: str | None) -> None:
+    """Print how topic NAME matches (or fails to match) one article."""
+    from monitor import extract as extract_mod
+    from monitor.pipeline import compile_topics
+
+    matcher = compile_topics(obj.config)
+    if name not in matcher.topics:
+        raise click.ClickException(f"no topic {name!r}; topics: {', '.join(matcher.topics)}")
+    if sum(x is not None for x in (text, file, url)) != 1:
+        raise click.UsageError("give exactly one of --text, --file, --url")
+    if url:
+        from monitor.fetch import Fetcher, FetchError
+        from monitor.pipeline import fetch_settings
+
+        async def get():
+            async with Fetcher(fetch_settings(obj.config)) as f:
+                return await f.get_page(url)
+
+        try:
+            page = asyncio.run(get())
+        except FetchError as e:
+            raise click.ClickException(str(e)) from None
+        art = extract_mod.extract(page.body, page.url)
+        title, body = art.title, art.text
+    else:
+        raw = Path(file).read_bytes() if file else (text or "").encode()
+        if file and raw.lstrip()[:1] == b"<":
+            art = extract_mod.extract(raw, None)
+            title, body = art.title, art.text
+        else:
+            s = raw.decode("utf-8", errors="replace")
+            title, _, body = s.partition("\n")
+    click.echo(matcher.explain(name, title, body))
+
+
+@topics.command("backtest")
+@click.argument("name")
+@click.option("--since", help="Only articles fetched since (date or '30d').")
+@click.option("--limit", default=50, show_default=True)
+@pass_ctx
+def topics_backtest(obj: Ctx, name: str, since: str | None, limit: int) -> None:
+    """Run topic NAME over the archive and print what it would have matched."""
+    from monitor.pipeline import compile_topics
+
+    matcher = compile_topics(obj.config)
+    if name not in matcher.topics:
+        raise click.ClickException(f"no topic {name!r}; topics: {', '.join(matcher.topics)}")
+    total = hits = 0
+    with obj.archive() as archive:
+        for a in archive.iter_articles(parse_when(since)):
+            total += 1
+            for m in matcher.match(a["title"] or "", a["text"] or ""):
+                if m.topic != name:
+                    continue
+                hits += 1
+                if hits <= limit:
+                    click.echo(f"[{a['id']}] {m.score:5.1f}  {a['source']}: {a['title']}")
+                    if m.snippet:
+                        click.echo(f"         {m.snippet}")
+    click.echo(f"\n{name}: {hits} of {total} articles matched", err=True)
+
+
+# --------------------------------------------------------------------- demo
+@cli.command()
+@click.option(
+    "--keep", type=click.Path(file_okay=False), help="Keep the demo archive in this folder."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
+def demo(keep: str | None, fmt: str) -> None:
+    """Run the whole product offline on a bundled sample site and print the digest."""
+    from monitor.demo import run_demo
+
+    click.echo(run_demo(keep, fmt))
+
+
+def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = None) -> None:
+    headers = headers or {}
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[("" if r.get(c) is None else str(r.get(c)))[:60] for c in cols] for r in rows]
+    titles = [headers.get(c, c) for c in cols]
+    widths = [max(len(t), *(len(row[i]) for row in cells)) for i, t in enumerate(titles)]
+    click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip())
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def main() -> None:
+    cli(prog_name="monitor")
+
+
+if __name__ == "__main__":
+    main()

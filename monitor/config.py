@@ -1,0 +1,540 @@
+"""sources.toml -> Config: validated once, ${ENV} resolved, errors that say where and what to write.
+
+Configuration is read here and only here; every other module receives the `Config` (or a
+part of it). Each table is checked for unknown keys and wrong types, and every error names
+the file, the line, the table and what to write instead, so that `monitor check-config` is
+useful on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = "sources.toml"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the place it was found and what to do about it."""
+
+    def __init__(self, path: Path | str, where: str, message: str, line: int | None = None):
+        self.path = str(path)
+        self.where = where
+        self.line = line
+        self.message = message
+        loc = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{loc}: {where}: {message}")
+
+
+@dataclass
+class SourceConfig:
+    name: str
+    url: str
+    interval: float  # seconds
+    tags: list[str] = field(default_factory=list)
+    enabled: bool = True
+    allow_private: bool | None = None  # None: use [fetch] allow_private
+
+
+@dataclass
+class TopicConfig:
+    name: str
+    query: str
+    min_score: float = 0.0
+    description: str = ""
+
+
+@dataclass
+class ChannelConfig:
+    name: str
+    type: str  # email | slack | webhook
+    schedule: str  # cron, five fields
+    topics: list[str]
+    timezone: str = "UTC"
+    send_empty: bool = False
+    # email
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    security: str = "starttls"  # starttls | tls | none
+    username: str | None = None
+    password: str | None = None
+    sender: str | None = None  # "from" in TOML
+    to: list[str] = field(default_factory=list)
+    # slack
+    webhook_url: str | None = None
+    # webhook
+    url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def secrets(self) -> list[str]:
+        """Values that must never be printed or logged."""
+        return [s for s in (self.password, self.webhook_url, *self.headers.values()) if s]
+
+
+@dataclass
+class FetchConfig:
+    interval: float = 1800.0
+    user_agent: str = "monitor/0.1 (medical news monitor; +https://github.com/monitor-news/monitor)"
+    contact_url: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_feed_bytes: int = 10 * 2**20
+    max_page_bytes: int = 5 * 2**20
+    max_redirects: int = 5
+    max_entries_per_feed: int = 500
+    allow_private: bool = False
+    per_host_concurrency: int = 2
+    per_host_delay: float = 1.0
+    respect_robots: bool = True
+    disable_after_days: float = 7.0
+    fetch_pages: bool = True
+
+
+@dataclass
+class StoriesConfig:
+    window_days: float = 21.0
+
+
+@dataclass
+class AlertsConfig:
+    templates_dir: Path | None = None
+    max_items: int = 50
+
+
+@dataclass
+class Config:
+    path: Path
+    storage_path: Path
+    fetch: FetchConfig
+    stories: StoriesConfig
+    alerts: AlertsConfig
+    sources: list[SourceConfig]
+    topics: list[TopicConfig]
+    channels: list[ChannelConfig]
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def channel(self, name: str) -> ChannelConfig:
+        for c in self.channels:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def secrets(self) -> list[str]:
+        out: list[str] = []
+        for c in self.channels:
+            out.extend(c.secrets())
+        return out
+
+
+def parse_duration(value: Any) -> float:
+    """'30m' -> 1800.0; plain numbers are seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration")
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError("must be positive")
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            seconds = float(m.group(1)) * _UNITS[m.group(2)]
+            if seconds > 0:
+                return seconds
+    raise ValueError('expected a duration such as "90s", "30m", "6h" or "1d"')
+
+
+class _Reader:
+    """Validates one TOML document, remembering where each table and key is written."""
+
+    def __init__(self, path: Path, text: str, env: Mapping[str, str]):
+        self.path = path
+        self.lines = text.splitlines()
+        self.env = env
+
+    # -- locating things in the source text, for error messages
+    def table_line(self, header: str, index: int | None = None) -> int | None:
+        pat = re.compile(
+            r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]"
+            if index is not None
+            else r"^\s*\[\s*" + re.escape(header) + r"\s*\]"
+        )
+        seen = -1
+        for i, line in enumerate(self.lines, 1):
+            if pat.match(line):
+                seen += 1
+                if index is None or seen == index:
+                    return i
+        return None
+
+    def key_line(self, start: int | None, key: str) -> int | None:
+        if start is None:
+            for i, line in enumerate(self.lines, 1):
+                if line.lstrip().startswith("["):
+                    break
+                if re.match(r"^\s*" + re.escape(key) + r"\s*=", line):
+                    return i
+            return None
+        for i in range(start, len(self.lines)):
+            line = self.lines[i]
+            if line.lstrip().startswith("["):
+                break
+            if re.match(r"^\s*\"?" + re.escape(key) + r"\"?\s*=", line):
+                return i + 1
+        return start
+
+    def error(self, where: str, message: str, line: int | None) -> ConfigError:
+        return ConfigError(self.path, where, message, line)
+
+    # -- typed access to one table
+    def table(self, data: Any, where: str, line: int | None) -> _Table:
+        if not isinstance(data, dict):
+            raise self.error(where, "expected a table", line)
+        return _Table(self, data, where, line)
+
+
+class _Table:
+    def __init__(self, reader: _Reader, data: dict, where: str, line: int | None):
+        self.r = reader
+        self.data = data
+        self.where = where
+        self.line = line
+        self.used: set[str] = set()
+
+    def _err(self, key: str, message: str) -> ConfigError:
+        return self.r.error(f"{self.where}.{key}", message, self.r.key_line(self.line, key))
+
+    def get(
+        self,
+        key: str,
+        kind: type | tuple,
+        default: Any = None,
+        *,
+        required: bool = False,
+        hint: str = "",
+    ) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise self.r.error(self.where, f'missing "{key}"{hint and "; " + hint}', self.line)
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self._err(key, f"expected {_names(kinds)}, got a boolean")
+        if not isinstance(value, kinds):
+            raise self._err(
+                key,
+                f"expected {_names(kinds)}, got {type(value).__name__}"
+                + (f"; {hint}" if hint else ""),
+            )
+        if isinstance(value, str):
+            value = self.expand(key, value)
+        return value
+
+    def str_list(
+        self, key: str, default: list[str] | None = None, required: bool = False
+    ) -> list[str]:
+        value = self.get(
+            key,
+            list,
+            default if default is not None else [],
+            required=required,
+            hint='write a list of strings, e.g. ["a", "b"]',
+        )
+        if not all(isinstance(v, str) for v in value):
+            raise self._err(key, 'expected a list of strings, e.g. ["a", "b"]')
+        return [self.expand(key, v) for v in value]
+
+    def duration(self, key: str, default: float | None) -> float | None:
+        self.used.add(key)
+        if key not in self.data:
+            return default
+        try:
+            return parse_duration(self.data[key])
+        except ValueError as e:
+            raise self._err(key, f"{e}, not {self.data[key]!r}") from None
+
+    def expand(self, key: str, value: str) -> str:
+        def sub(m: re.Match) -> str:
+            name = m.group(1)
+            if name not in self.r.env:
+                raise self._err(
+                    key,
+                    f"environment variable {name} is not set; export it "
+                    "before starting monitor (secrets live in the environment, "
+                    "not in this file)",
+                )
+            return self.r.env[name]
+
+        return _ENV.sub(sub, value)
+
+    def finish(self, allowed_extra: tuple[str, ...] = ()) -> None:
+        unknown = [k for k in self.data if k not in self.used and k not in allowed_extra]
+        if unknown:
+            known = ", ".join(sorted(self.used))
+            key = unknown[0]
+            raise self._err(key, f'unknown key "{key}"; known keys here: {known}')
+
+
+def _names(kinds: tuple) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+_TOP = {"storage", "fetch", "stories", "alerts", "synonyms", "sources", "topics", "channels"}
+_CHANNEL_TYPES = ("email", "slack", "webhook")
+
+
+def load(path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file. Raises ConfigError."""
+    env = os.environ if env is None else env
+    p = Path(path or env.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            p,
+            "file",
+            "not found; pass --config PATH, set MONITOR_CONFIG, or "
+            "start from the sources.toml shipped with monitor",
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(p, "file", f"cannot be read: {e}") from None
+    return loads(text, p, env)
+
+
+def loads(
+    text: str, path: Path | str = DEFAULT_CONFIG, env: Mapping[str, str] | None = None
+) -> Config:
+    env = os.environ if env is None else env
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise ConfigError(path, "TOML syntax", str(e), int(m.group(1)) if m else None) from None
+    r = _Reader(path, text, env)
+    for key in data:
+        if key not in _TOP:
+            line = r.table_line(key) or r.table_line(key, 0) or r.key_line(None, key)
+            raise r.error(
+                key, f'unknown table "{key}"; known tables: {", ".join(sorted(_TOP))}', line
+            )
+    base = path.parent
+
+    st = r.table(data.get("storage", {}), "[storage]", r.table_line("storage"))
+    storage_path = Path(st.get("path", str, "storage/archive.db"))
+    st.finish()
+    if not storage_path.is_absolute():
+        storage_path = base / storage_path
+
+    fetch = _fetch(r, data.get("fetch", {}))
+    sto = r.table(data.get("stories", {}), "[stories]", r.table_line("stories"))
+    stories = StoriesConfig(window_days=st_float(sto, "window_days", 21.0))
+    sto.finish()
+    al = r.table(data.get("alerts", {}), "[alerts]", r.table_line("alerts"))
+    tdir = al.get("templates_dir", str)
+    alerts = AlertsConfig(
+        templates_dir=(base / tdir) if tdir else None,
+        max_items=al.get("max_items", int, 50),
+    )
+    al.finish()
+
+    syn = r.table(data.get("synonyms", {}), "[synonyms]", r.table_line("synonyms"))
+    synonyms = {name: syn.str_list(name) for name in list(syn.data)}
+
+    sources = _array(r, data, "sources", lambda t: _source(t, fetch))
+    topics = _array(r, data, "topics", _topic)
+    channels = _array(r, data, "channels", _channel)
+    _unique(r, "sources", [s.name for s in sources])
+    _unique(r, "sources", [s.url for s in sources], what="url")
+    _unique(r, "topics", [t.name for t in topics])
+    _unique(r, "channels", [c.name for c in channels])
+    known_topics = {t.name for t in topics}
+    for i, c in enumerate(channels):
+        for t in c.topics:
+            if t not in known_topics:
+                line = r.key_line(r.table_line("channels", i), "topics")
+                raise r.error(
+                    f'[[channels]] "{c.name}".topics',
+                    f'names topic "{t}", which is not defined; defined topics: '
+                    f"{', '.join(sorted(known_topics)) or 'none'} (add a [[topics]] "
+                    "entry or fix the name)",
+                    line,
+                )
+    return Config(
+        path=path,
+        storage_path=storage_path,
+        fetch=fetch,
+        stories=stories,
+        alerts=alerts,
+        sources=sources,
+        topics=topics,
+        channels=channels,
+        synonyms=synonyms,
+    )
+
+
+def st_float(t: _Table, key: str, default: float) -> float:
+    value = t.get(key, float, default)
+    if value <= 0:
+        raise t._err(key, "must be positive")
+    return value
+
+
+def _fetch(r: _Reader, data: Any) -> FetchConfig:
+    t = r.table(data, "[fetch]", r.table_line("fetch"))
+    d = FetchConfig()
+    cfg = FetchConfig(
+        interval=t.duration("interval", d.interval),
+        user_agent=t.get("user_agent", str, d.user_agent),
+        contact_url=t.get("contact_url", str, d.contact_url),
+        connect_timeout=t.duration("connect_timeout", d.connect_timeout),
+        read_timeout=t.duration("read_timeout", d.read_timeout),
+        total_timeout=t.duration("total_timeout", d.total_timeout),
+        max_feed_bytes=t.get("max_feed_bytes", int, d.max_feed_bytes),
+        max_page_bytes=t.get("max_page_bytes", int, d.max_page_bytes),
+        max_redirects=t.get("max_redirects", int, d.max_redirects),
+        max_entries_per_feed=t.get("max_entries_per_feed", int, d.max_entries_per_feed),
+        allow_private=t.get("allow_private", bool, d.allow_private),
+        per_host_concurrency=t.get("per_host_concurrency", int, d.per_host_concurrency),
+        per_host_delay=t.get("per_host_delay", float, d.per_host_delay),
+        respect_robots=t.get("respect_robots", bool, d.respect_robots),
+        disable_after_days=t.get("disable_after_days", float, d.disable_after_days),
+        fetch_pages=t.get("fetch_pages", bool, d.fetch_pages),
+    )
+    t.finish()
+    return cfg
+
+
+def _array(r: _Reader, data: dict, name: str, build) -> list:
+    items = data.get(name, [])
+    if not isinstance(items, list):
+        raise r.error(name, f"write each entry as a [[{name}]] table", r.key_line(None, name))
+    out = []
+    for i, item in enumerate(items):
+        line = r.table_line(name, i)
+        t = r.table(item, f"[[{name}]] #{i + 1}", line)
+        label = item.get("name") if isinstance(item, dict) else None
+        if isinstance(label, str):
+            t.where = f'[[{name}]] "{label}"'
+        out.append(build(t))
+        t.finish()
+    return out
+
+
+def _unique(r: _Reader, name: str, values: list[str], what: str = "name") -> None:
+    seen: dict[str, int] = {}
+    for i, v in enumerate(values):
+        if v in seen:
+            raise r.error(
+                f"[[{name}]] #{i + 1}",
+                f'duplicate {what} "{v}" (also used by entry '
+                f"#{seen[v] + 1}); every {name[:-1]} needs a unique {what}",
+                r.table_line(name, i),
+            )
+        seen[v] = i
+
+
+def _source(t: _Table, fetch: FetchConfig) -> SourceConfig:
+    url = t.get(
+        "url",
+        str,
+        required=True,
+        hint='the feed address, e.g. url = "https://example.org/feed.xml"',
+    )
+    if not re.match(r"^https?://", url, re.I):
+        raise t._err("url", f"must be an http:// or https:// address, not {url!r}")
+    return SourceConfig(
+        name=t.get("name", str, required=True, hint='give the source a name = "..."'),
+        url=url,
+        interval=t.duration("interval", fetch.interval),
+        tags=t.str_list("tags"),
+        enabled=t.get("enabled", bool, True),
+        allow_private=t.get("allow_private", bool, None),
+    )
+
+
+def _topic(t: _Table) -> TopicConfig:
+    return TopicConfig(
+        name=t.get("name", str, required=True),
+        query=t.get("query", str, required=True, hint='e.g. query = "liver NEAR/5 immunotherapy"'),
+        min_score=t.get("min_score", float, 0.0),
+        description=t.get("description", str, ""),
+    )
+
+
+def _channel(t: _Table) -> ChannelConfig:
+    name = t.get("name", str, required=True)
+    kind = t.get("type", str, required=True, hint='type = "email", "slack" or "webhook"')
+    if kind not in _CHANNEL_TYPES:
+        raise t._err("type", f'must be one of {", ".join(_CHANNEL_TYPES)}, not "{kind}"')
+    schedule = t.get("schedule", str, "0 7 * * *")
+    if len(schedule.split()) != 5:
+        raise t._err(
+            "schedule",
+            f'expected a five-field cron expression such as "0 7 * * 1-5", not {schedule!r}',
+        )
+    tz = t.get("timezone", str, "UTC")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz)
+    except Exception:
+        raise t._err(
+            "timezone",
+            f'unknown time zone "{tz}"; use an IANA name such as "Europe/Berlin" or "UTC"',
+        ) from None
+    c = ChannelConfig(
+        name=name,
+        type=kind,
+        schedule=schedule,
+        timezone=tz,
+        topics=t.str_list("topics", required=True),
+        send_empty=t.get("send_empty", bool, False),
+    )
+    if kind == "email":
+        c.smtp_host = t.get("smtp_host", str, required=True, hint='smtp_host = "smtp.example.org"')
+        c.security = t.get("security", str, "starttls")
+        if c.security not in ("starttls", "tls", "none"):
+            raise t._err("security", f'must be "starttls", "tls" or "none", not "{c.security}"')
+        c.smtp_port = t.get("smtp_port", int, {"tls": 465, "starttls": 587, "none": 25}[c.security])
+        c.username = t.get("username", str)
+        c.password = t.get("password", str)
+        c.sender = t.get("from", str, required=True, hint='from = "Monitor <monitor@example.org>"')
+        c.to = t.str_list("to", required=True)
+        if not c.to:
+            raise t._err("to", 'list at least one recipient: to = ["team@example.org"]')
+    elif kind == "slack":
+        c.webhook_url = t.get(
+            "webhook_url", str, required=True, hint='webhook_url = "${SLACK_WEBHOOK_URL}"'
+        )
+    else:
+        c.url = t.get("url", str, required=True, hint='url = "https://example.org/hook"')
+        headers = t.get("headers", dict, {})
+        c.headers = {str(k): t.expand("headers", str(v)) for k, v in headers.items()}
+    return c

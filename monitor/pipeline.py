@@ -1,0 +1,320 @@
+"""The one place where the stages meet.
+
+    poll(source): fetch feed -> parse feed -> for each new entry: fetch page -> extract
+                  -> group into a story -> match topics -> store (one transaction per article)
+
+Every other module knows only its own stage. The source's validators and health are saved
+only after all of its new articles are stored, so a crash mid-poll means the next poll sees
+the same entries again (and the archive's uniqueness on the entry key keeps them single).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from monitor import extract, feeds, health, stories, topics
+from monitor.config import Config, SourceConfig
+from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
+from monitor.model import Article, ArticleRecord, Entry
+from monitor.urls import prefer_canonical
+from storage.archive import Archive, parse_time
+
+log = logging.getLogger("monitor.pipeline")
+
+Clock = Callable[[], datetime]
+Progress = Callable[[str, dict], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PollResult:
+    source: str
+    url: str
+    status: str  # ok | not-modified | error | disabled
+    entries: int = 0
+    new_articles: int = 0
+    page_errors: int = 0
+    error: str | None = None
+    warning: str | None = None
+    duration: float = 0.0
+    article_ids: list[int] = field(default_factory=list)
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    f = config.fetch
+    ua = f.user_agent + (f" (+{f.contact_url})" if f.contact_url else "")
+    return FetchSettings(
+        user_agent=ua,
+        connect_timeout=f.connect_timeout,
+        read_timeout=f.read_timeout,
+        total_timeout=f.total_timeout,
+        max_feed_bytes=f.max_feed_bytes,
+        max_page_bytes=f.max_page_bytes,
+        max_redirects=f.max_redirects,
+        allow_private=f.allow_private,
+        per_host_concurrency=f.per_host_concurrency,
+        per_host_delay=f.per_host_delay,
+        respect_robots=f.respect_robots,
+    )
+
+
+def compile_topics(config: Config) -> topics.Matcher:
+    specs = [topics.TopicSpec(t.name, t.query, t.min_score) for t in config.topics]
+    return topics.compile_topics(specs, config.synonyms)
+
+
+class Pipeline:
+    """Polls sources into an archive. One instance per process; not shared across threads."""
+
+    def __init__(
+        self,
+        config: Config,
+        archive: Archive,
+        *,
+        matcher: topics.Matcher | None = None,
+        clock: Clock = utcnow,
+        progress: Progress | None = None,
+        page_concurrency: int = 8,
+    ):
+        self.config = config
+        self.archive = archive
+        self.matcher = matcher or compile_topics(config)
+        self.clock = clock
+        self.progress = progress or (lambda event, info: None)
+        self.page_slots = asyncio.Semaphore(page_concurrency)
+        archive.sync_sources(config.sources, clock())
+
+    async def poll_all(
+        self, sources: Sequence[SourceConfig] | None = None, fetcher: Fetcher | None = None
+    ) -> list[PollResult]:
+        sources = [s for s in (sources or self.config.sources) if s.enabled]
+        if fetcher is None:
+            async with Fetcher(fetch_settings(self.config)) as f:
+                return await self.poll_all(sources, f)
+        return list(await asyncio.gather(*(self.poll(s, fetcher) for s in sources)))
+
+    async def poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
+        t0 = time.monotonic()
+        state = self.archive.source_state(source.name) or {}
+        url = state.get("url") or source.url
+        result = PollResult(source.name, url, "ok")
+        if state.get("disabled_reason"):
+            result.status, result.error = "disabled", state["disabled_reason"]
+            self.progress("source", {"result": result})
+            return result
+        allow_private = source.allow_private
+        try:
+            validators = Validators(state.get("etag"), state.get("last_modified"))
+            resp = await fetcher.get_feed(url, validators, allow_private=allow_private)
+            now = self.clock()
+            if resp.not_modified:
+                result.status = "not-modified"
+                self._record_success(source, state, now, resp.max_age, status="not-modified")
+            else:
+                parsed = feeds.parse(
+                    resp.body, resp.url, content_type=resp.headers.get("content-type"), now=now
+                )
+                result.warning = parsed.warning
+                result.entries = len(parsed.entries)
+                await self._store_entries(source, parsed.entries, fetcher, result)
+                fields = {
+                    "etag": resp.validators.etag,
+                    "last_modified": resp.validators.last_modified,
+                }
+                if resp.permanent_redirect and resp.permanent_redirect != url:
+                    log.warning(
+                        "source=%r moved permanently: %s -> %s (stored address updated)",
+                        source.name,
+                        url,
+                        resp.permanent_redirect,
+                    )
+                    fields["url"] = resp.permanent_redirect
+                self._record_success(source, state, self.clock(), resp.max_age, **fields)
+        except (FetchError, feeds.FeedError) as e:
+            result.status, result.error = "error", str(e)
+            self._record_failure(source, state, e)
+        result.duration = time.monotonic() - t0
+        log.info(
+            "poll source=%r url=%s status=%s entries=%d new=%d page_errors=%d duration=%.2fs%s",
+            source.name,
+            url,
+            result.status,
+            result.entries,
+            result.new_articles,
+            result.page_errors,
+            result.duration,
+            f" error={result.error!r}" if result.error else "",
+        )
+        self.progress("source", {"result": result})
+        return result
+
+    # ------------------------------------------------------------------ entries
+    async def _store_entries(
+        self, source: SourceConfig, entries: list[Entry], fetcher: Fetcher, result: PollResult
+    ) -> None:
+        known = self.archive.known_keys(e.key for e in entries)
+        fresh: list[Entry] = []
+        for e in entries:
+            existing = None if e.key in known else self.archive.article_id_for(e.key, e.url)
+            if e.key in known or existing is not None:
+                aid = existing or self.archive.article_id_for(e.key)
+                if aid is not None:
+                    self.archive.note_listing(aid, source.name, e.url, self.clock())
+                continue
+            fresh.append(e)
+        cap = self.config.fetch.max_entries_per_feed
+        if len(fresh) > cap:
+            log.warning(
+                "source=%r lists %d new entries; processing the newest %d this poll",
+                source.name,
+                len(fresh),
+                cap,
+            )
+            fresh = sorted(fresh, key=lambda e: e.published or self.clock(), reverse=True)[:cap]
+
+        async def one(entry: Entry) -> None:
+            record = await self._article_record(source, entry, fetcher, result)
+            article_id, created = self.store(record)
+            if created:
+                result.new_articles += 1
+                result.article_ids.append(article_id)
+            self.progress("article", {"source": source.name, "url": entry.url, "created": created})
+
+        await asyncio.gather(*(one(e) for e in fresh))
+
+    async def _article_record(
+        self, source: SourceConfig, entry: Entry, fetcher: Fetcher, result: PollResult
+    ) -> ArticleRecord:
+        article = Article()
+        note = None
+        canonical = entry.url
+        if self.config.fetch.fetch_pages:
+            try:
+                async with self.page_slots:
+                    page = await fetcher.get_page(entry.url, allow_private=source.allow_private)
+                article = await asyncio.to_thread(extract.extract, page.body, page.url)
+                canonical = prefer_canonical(page.url, article.canonical_url)
+                if not article.text:
+                    note = f"extraction: {article.reason or 'no text'}; feed summary kept"
+            except FetchError as e:
+                result.page_errors += 1
+                note = f"page not fetched ({e}); feed summary kept, will not be refetched"
+                log.warning("source=%r page %s: %s", source.name, entry.url, e)
+        text = article.text or entry.summary
+        return ArticleRecord(
+            key=entry.key,
+            url=entry.url,
+            canonical_url=canonical,
+            source=source.name,
+            title=article.title or entry.title,
+            text=text,
+            published=entry.published or article.published,
+            fetched_at=self.clock(),
+            authors=article.authors or list(entry.authors),
+            language=article.language,
+            lead_image=article.lead_image,
+            doi=article.doi,
+            nct=article.nct,
+            pmid=article.pmid,
+            journal=article.journal,
+            extract_note=note,
+        )
+
+    def store(self, record: ArticleRecord) -> tuple[int, bool]:
+        """Group, match and store one article (synchronous: no other task interleaves)."""
+        fp = stories.fingerprint(record)
+        keys = stories.candidate_keys(fp)
+        pivot = record.published or record.fetched_at
+        window = timedelta(days=self.config.stories.window_days)
+        candidates = self.archive.story_candidates(keys, pivot - window, pivot + window)
+        decision = stories.decide(fp, candidates)
+        matches = self.matcher.match(record.title, record.text)
+        article_id, _story, created = self.archive.add_article(
+            record,
+            decision,
+            matches,
+            index_keys=keys,
+            fingerprint_json=fp.to_json(),
+            canonical_rank=stories.canonical_order(fp),
+        )
+        return article_id, created
+
+    # ------------------------------------------------------------------- health
+    def _health(self, state: dict) -> health.Health:
+        return health.Health(
+            consecutive_failures=state.get("consecutive_failures") or 0,
+            first_failure_at=parse_time(state.get("first_failure_at")),
+            last_success_at=parse_time(state.get("last_success_at")),
+            last_error=state.get("last_error"),
+            next_poll_at=parse_time(state.get("next_poll_at")),
+        )
+
+    def _record_success(
+        self,
+        source: SourceConfig,
+        state: dict,
+        now: datetime,
+        max_age: float | None,
+        status: str = "ok",
+        **fields,
+    ) -> None:
+        h = health.after_success(self._health(state), now, source.interval, max_age)
+        self.archive.update_source(
+            source.name,
+            last_poll_at=now,
+            last_status=status,
+            last_success_at=h.last_success_at,
+            consecutive_failures=0,
+            first_failure_at=None,
+            last_error=None,
+            next_poll_at=h.next_poll_at,
+            **{k: v for k, v in fields.items() if v is not None},
+        )
+
+    def _record_failure(self, source: SourceConfig, state: dict, error: Exception) -> None:
+        now = self.clock()
+        h = health.after_failure(
+            self._health(state),
+            now,
+            source.interval,
+            str(error),
+            getattr(error, "retry_after", None),
+            disable_after_days=self.config.fetch.disable_after_days,
+        )
+        fields = dict(
+            last_poll_at=now,
+            last_status="error",
+            consecutive_failures=h.consecutive_failures,
+            first_failure_at=h.first_failure_at,
+            last_error=h.last_error,
+            next_poll_at=h.next_poll_at,
+        )
+        if h.disabled:
+            fields["disabled_reason"] = (
+                f"failing since {h.first_failure_at:%Y-%m-%d %H:%M} UTC: {h.last_error}; fix the "
+                "address in sources.toml (or remove the source) and run `monitor sources --enable "
+                f"{source.name!r}`"
+            )
+            fields["last_status"] = "disabled"
+            log.error(
+                "source=%r disabled after failing for %s days: %s",
+                source.name,
+                self.config.fetch.disable_after_days,
+                h.last_error,
+            )
+        self.archive.update_source(source.name, **fields)
+
+
+def next_due(archive: Archive, source: SourceConfig, now: datetime) -> float:
+    """Seconds until the source should be polled again (0 if overdue)."""
+    state = archive.source_state(source.name) or {}
+    at = parse_time(state.get("next_poll_at"))
+    return 0.0 if at is None else max(0.0, (at - now).total_seconds())

@@ -1,0 +1,154 @@
+"""The daemon: APScheduler 3 jobs — each source on its interval, each channel on its cron.
+
+Sources are polled on the asyncio loop (one shared Fetcher, politeness per host inside it);
+channels are delivered in a worker thread with their own archive connection. A channel whose
+cron slot passed while the daemon was down runs once at start (not once per missed slot).
+SIGTERM/SIGINT stop the scheduler after the jobs in flight finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alerts import deliver
+from monitor import health
+from monitor.config import ChannelConfig, Config, SourceConfig
+from monitor.fetch import Fetcher
+from monitor.pipeline import Pipeline, fetch_settings, next_due
+from storage.archive import Archive, parse_time
+
+log = logging.getLogger("monitor.scheduler")
+
+PENDING_RETRY_SECONDS = 60
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def channel_trigger(channel: ChannelConfig) -> CronTrigger:
+    return CronTrigger.from_crontab(channel.schedule, timezone=channel.timezone)
+
+
+def missed_schedule(channel: ChannelConfig, last_run: datetime | None, now: datetime) -> bool:
+    """True if a cron slot fell between the channel's last run and now."""
+    if last_run is None:
+        return False
+    nxt = channel_trigger(channel).get_next_fire_time(None, last_run + timedelta(seconds=1))
+    return nxt is not None and nxt <= now
+
+
+def deliver_channel(config: Config, name: str, only_pending: bool = False) -> deliver.ChannelRun:
+    """Run one channel with a connection of its own (called in a worker thread)."""
+    with Archive(config.storage_path) as archive:
+        return deliver.run_channel(
+            config, archive, config.channel(name), now=utcnow(), only_pending=only_pending
+        )
+
+
+class Daemon:
+    def __init__(self, config: Config, *, stop_after: float | None = None):
+        self.config = config
+        self.stop_after = stop_after
+        self.archive = Archive(config.storage_path)
+        self.pipeline = Pipeline(config, self.archive)
+        self.stopping = asyncio.Event()
+        self.busy: set[str] = set()
+
+    async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> None:
+        if source.name in self.busy or self.stopping.is_set():
+            return
+        # the interval trigger's jitter may fire a little early; anything beyond that means
+        # the source is backing off after errors, or its server asked us to wait
+        if next_due(self.archive, source, utcnow()) > min(60.0, source.interval / 10) + 1:
+            return
+        self.busy.add(source.name)
+        try:
+            await self.pipeline.poll(source, fetcher)
+        except Exception:  # a bug must not kill the daemon; it is logged with the source
+            log.exception("poll of source %r failed unexpectedly", source.name)
+        finally:
+            self.busy.discard(source.name)
+
+    async def _deliver(self, name: str, only_pending: bool = False) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            run = await asyncio.to_thread(deliver_channel, self.config, name, only_pending)
+            if run.sent or run.failed:
+                log.info("channel=%r sent=%d failed=%d", name, len(run.sent), len(run.failed))
+        except Exception:
+            log.exception("delivery to channel %r failed unexpectedly", name)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.stopping.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        now = utcnow()
+        sched = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        )
+        async with Fetcher(fetch_settings(self.config)) as fetcher:
+            for s in self.config.sources:
+                if not s.enabled:
+                    continue
+                delay = health.first_poll_delay(s.url, s.interval)
+                sched.add_job(
+                    self._poll,
+                    IntervalTrigger(seconds=s.interval, jitter=min(60, s.interval / 10)),
+                    args=[s, fetcher],
+                    id=f"source:{s.name}",
+                    next_run_time=now + timedelta(seconds=delay),
+                )
+            for c in self.config.channels:
+                row = self.archive.ensure_channel(c.name, c.type, now)
+                sched.add_job(
+                    self._deliver, channel_trigger(c), args=[c.name], id=f"channel:{c.name}"
+                )
+                sched.add_job(
+                    self._deliver,
+                    IntervalTrigger(seconds=PENDING_RETRY_SECONDS),
+                    args=[c.name, True],
+                    id=f"retry:{c.name}",
+                )
+                if missed_schedule(c, parse_time(row.get("last_run_at")), now):
+                    log.info(
+                        "channel=%r missed its schedule while stopped; running once now", c.name
+                    )
+                    sched.add_job(
+                        self._deliver,
+                        args=[c.name],
+                        id=f"catchup:{c.name}",
+                        next_run_time=now + timedelta(seconds=5),
+                    )
+            sched.start()
+            log.info(
+                "daemon started: %d sources, %d channels, archive %s",
+                sum(s.enabled for s in self.config.sources),
+                len(self.config.channels),
+                self.config.storage_path,
+            )
+            try:
+                if self.stop_after:
+                    await asyncio.wait_for(self.stopping.wait(), self.stop_after)
+                else:
+                    await self.stopping.wait()
+            except TimeoutError:
+                pass
+            log.info("stopping: waiting for jobs in flight")
+            sched.shutdown(wait=False)
+            while self.busy:
+                await asyncio.sleep(0.1)
+        self.archive.close()
+        log.info("daemon stopped")

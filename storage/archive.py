@@ -1,0 +1,495 @@
+"""Archive: the SQLite file (WAL) and every query the product runs against it.
+
+Every write is a short transaction. An article is committed with its story, its story-index
+entries and its topic matches in one transaction, so a crash leaves either all of them or none.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.model import ArticleRecord, Match, StoryDecision
+from storage import migrations, story_index
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    dt = datetime.fromisoformat(value)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Archive:
+    """One open archive file. Not thread-safe: one Archive per thread or task runner."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        self.path = Path(path)
+        if read_only:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db = sqlite_utils.Database(conn)
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.version = migrations.migrate(self.db)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict = ()) -> list[dict]:
+        cur = self.db.execute(sql, params)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    # ------------------------------------------------------------------ sources
+    def sync_sources(self, sources: Iterable[Any], now: datetime | None = None) -> None:
+        """Make the sources table reflect the config (adds new ones, updates flags)."""
+        now = now or _now()
+        with self.transaction():
+            for s in sources:
+                row = self.db.execute(
+                    "SELECT configured_url FROM sources WHERE name = ?", [s.name]
+                ).fetchone()
+                if row is None:
+                    self.db.execute(
+                        "INSERT INTO sources (name, url, configured_url, enabled, tags, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        [s.name, s.url, s.url, int(s.enabled), json.dumps(s.tags), _iso(now)],
+                    )
+                else:
+                    # a changed address in the config wins over an earlier 301
+                    url_sql = ", url = ?" if row[0] != s.url else ""
+                    params = [int(s.enabled), json.dumps(s.tags), s.url]
+                    if url_sql:
+                        params.append(s.url)
+                    self.db.execute(
+                        f"UPDATE sources SET enabled = ?, tags = ?, configured_url = ?{url_sql}"
+                        " WHERE name = ?",
+                        [*params, s.name],
+                    )
+
+    def source_state(self, name: str) -> dict | None:
+        rows = self._rows("SELECT * FROM sources WHERE name = ?", [name])
+        return rows[0] if rows else None
+
+    def update_source(self, name: str, **fields: Any) -> None:
+        if not fields:
+            return
+        values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with self.transaction():
+            self.db.execute(f"UPDATE sources SET {sets} WHERE name = ?", [*values.values(), name])
+
+    def sources_overview(self) -> list[dict]:
+        return self._rows(
+            "SELECT s.*, (SELECT count(*) FROM article_sources a WHERE a.source = s.name)"
+            " AS articles FROM sources s ORDER BY s.name"
+        )
+
+    # ----------------------------------------------------------------- articles
+    def known_keys(self, keys: Iterable[str]) -> set[str]:
+        keys = list(keys)
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.execute(f"SELECT key FROM articles WHERE key IN ({marks})", chunk)
+            )
+        return found
+
+    def article_id_for(self, key: str, canonical_url: str | None = None) -> int | None:
+        row = self.db.execute("SELECT id FROM articles WHERE key = ?", [key]).fetchone()
+        if row is None and canonical_url:
+            row = self.db.execute(
+                "SELECT id FROM articles WHERE canonical_url = ? ORDER BY id LIMIT 1",
+                [canonical_url],
+            ).fetchone()
+        return row[0] if row else None
+
+    def note_listing(
+        self, article_id: int, source: str, url: str, now: datetime | None = None
+    ) -> None:
+        """Record that another feed (or the same one again) lists a known article."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
+                [article_id, source, url, _iso(now or _now())],
+            )
+
+    def story_candidates(self, keys: list[str], since: datetime, until: datetime) -> list:
+        return story_index.candidates(self.db, keys, since, until)
+
+    def add_article(
+        self,
+        record: ArticleRecord,
+        decision: StoryDecision,
+        matches: Sequence[Match],
+        *,
+        index_keys: list[str],
+        fingerprint_json: str,
+        canonical_rank: Sequence[Any],
+    ) -> tuple[int, int, bool]:
+        """Store an article with its story and matches in one transaction.
+
+        Returns (article_id, story_id, created). An article already stored under the same key or
+        canonical URL is not stored twice: the existing id is returned with created=False.
+        """
+        with self.transaction():
+            existing = self.article_id_for(record.key, record.canonical_url)
+            if existing is not None:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
+                    [existing, record.source, record.url, _iso(record.fetched_at)],
+                )
+                sid = self.db.execute(
+                    "SELECT story_id FROM articles WHERE id = ?", [existing]
+                ).fetchone()[0]
+                return existing, sid, False
+            now = _iso(record.fetched_at)
+            story_id = self._live_story(decision.story_id) if decision.story_id else None
+            if story_id is None:
+                story_id = self.db.execute(
+                    "INSERT INTO stories (title, first_seen, updated_at, copies) VALUES (?, ?, ?, 0)",
+                    [record.title, now, now],
+                ).lastrowid
+            cur = self.db.execute(
+                "INSERT INTO articles (key, url, canonical_url, source, title, text, published,"
+                " fetched_at, authors, language, lead_image, doi, nct, pmid, journal, extract_note,"
+                " story_id, story_score, story_reason, canonical_rank)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    record.key,
+                    record.url,
+                    record.canonical_url,
+                    record.source,
+                    record.title,
+                    record.text,
+                    _iso(record.published),
+                    now,
+                    json.dumps(record.authors),
+                    record.language,
+                    record.lead_image,
+                    json.dumps(record.doi),
+                    json.dumps(record.nct),
+                    json.dumps(record.pmid),
+                    record.journal,
+                    record.extract_note,
+                    story_id,
+                    decision.score,
+                    decision.reason,
+                    json.dumps(list(canonical_rank)),
+                ],
+            )
+            article_id = cur.lastrowid
+            self.db.execute(
+                "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
+                [article_id, record.source, record.url, now],
+            )
+            story_index.add(
+                self.db, article_id, story_id, record.published, index_keys, fingerprint_json
+            )
+            for other in decision.merge_story_ids:
+                other = self._live_story(other)
+                if other is not None and other != story_id:
+                    story_id = self._merge(story_id, other, now)
+            for m in matches:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [article_id, story_id, m.topic, m.score, m.snippet, m.explanation, now],
+                )
+            self._refresh_story(story_id, now)
+            return article_id, story_id, True
+
+    def _live_story(self, story_id: int) -> int | None:
+        """Follow merged_into links to the story that absorbed this one."""
+        seen = set()
+        while story_id is not None and story_id not in seen:
+            seen.add(story_id)
+            row = self.db.execute(
+                "SELECT merged_into FROM stories WHERE id = ?", [story_id]
+            ).fetchone()
+            if row is None:
+                return None
+            if row[0] is None:
+                return story_id
+            story_id = row[0]
+        return story_id
+
+    def _merge(self, a: int, b: int, now: str | None) -> int:
+        """Two stories are one: the younger joins the older id. Returns the surviving id."""
+        keep, gone = (a, b) if a < b else (b, a)
+        self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [keep, gone])
+        self.db.execute("UPDATE matches SET story_id = ? WHERE story_id = ?", [keep, gone])
+        self.db.execute(
+            "UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", [keep, now, gone]
+        )
+        story_index.move_story(self.db, gone, keep)
+        # what a channel already received under the other id counts as received
+        self.db.execute(
+            "INSERT OR IGNORE INTO deliveries (channel, story_id, digest_id, state, attempts,"
+            " last_error, created_at, sent_at) SELECT channel, ?, digest_id, state, attempts,"
+            " 'merged from story ' || ?, created_at, sent_at FROM deliveries WHERE story_id = ?",
+            [keep, gone, gone],
+        )
+        first = self.db.execute(
+            "SELECT min(first_seen) FROM stories WHERE id IN (?, ?)", [keep, gone]
+        ).fetchone()[0]
+        self.db.execute("UPDATE stories SET first_seen = ? WHERE id = ?", [first, keep])
+        return keep
+
+    def _refresh_story(self, story_id: int, now: str | None) -> None:
+        rows = self.db.execute(
+            "SELECT id, title, canonical_rank FROM articles WHERE story_id = ?", [story_id]
+        ).fetchall()
+        best = min(rows, key=lambda r: (json.loads(r[2] or "[]"), r[0]))
+        self.db.execute(
+            "UPDATE stories SET canonical_article_id = ?, title = ?, copies = ?, updated_at = ?"
+            " WHERE id = ?",
+            [best[0], best[1], len(rows), now, story_id],
+        )
+        self.db.execute("DELETE FROM story_matches WHERE story_id = ?", [story_id])
+        self.db.execute(
+            "INSERT INTO story_matches (story_id, topic, score, snippet, first_matched_at)"
+            " SELECT story_id, topic, max(score), snippet, min(matched_at) FROM matches"
+            " WHERE story_id = ? GROUP BY topic",
+            [story_id],
+        )
+
+    def article(self, article_id: int) -> dict | None:
+        rows = self._rows("SELECT * FROM articles WHERE id = ?", [article_id])
+        return _decode_article(rows[0]) if rows else None
+
+    def find_article(self, ref: str) -> dict | None:
+        """An article by id, URL or canonical URL."""
+        if ref.isdigit():
+            return self.article(int(ref))
+        rows = self._rows(
+            "SELECT * FROM articles WHERE url = ? OR canonical_url = ? ORDER BY id LIMIT 1",
+            [ref, ref],
+        )
+        return _decode_article(rows[0]) if rows else None
+
+    def fingerprint_json(self, article_id: int) -> str | None:
+        row = self.db.execute(
+            "SELECT fingerprint FROM story_fingerprints WHERE article_id = ?", [article_id]
+        ).fetchone()
+        return row[0] if row else None
+
+    def iter_articles(self, since: datetime | None = None) -> Iterator[dict]:
+        sql = "SELECT * FROM articles"
+        params: list[Any] = []
+        if since:
+            sql += " WHERE fetched_at >= ?"
+            params.append(_iso(since))
+        for row in self._rows(sql + " ORDER BY id", params):
+            yield _decode_article(row)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("sources", "articles", "stories", "matches", "deliveries")
+        }
+
+    # ------------------------------------------------------------------ stories
+    def recent_stories(self, limit: int = 20) -> list[dict]:
+        stories = self._rows(
+            "SELECT * FROM stories WHERE merged_into IS NULL ORDER BY first_seen DESC, id DESC LIMIT ?",
+            [limit],
+        )
+        for s in stories:
+            s["articles"] = self.story_articles(s["id"])
+        return stories
+
+    def story_articles(self, story_id: int) -> list[dict]:
+        rows = self._rows(
+            "SELECT * FROM articles WHERE story_id = ? ORDER BY canonical_rank, id", [story_id]
+        )
+        return [_decode_article(r) for r in rows]
+
+    def stories_matching(
+        self,
+        topics: Sequence[str] | None,
+        *,
+        since: datetime | None = None,
+        exclude_delivered_to: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """Live stories matched by any of `topics` (all topics if None), with their matches.
+
+        `since` compares with the story's first_seen (when the first copy was fetched);
+        `exclude_delivered_to` leaves out stories already pending or sent on that channel.
+        """
+        where = ["s.merged_into IS NULL"]
+        params: list[Any] = []
+        if topics is not None:
+            if not topics:
+                return []
+            where.append(f"m.topic IN ({','.join('?' * len(topics))})")
+            params.extend(topics)
+        if since is not None:
+            where.append("s.first_seen >= ?")
+            params.append(_iso(since))
+        if exclude_delivered_to is not None:
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel = ? AND d.story_id = s.id"
+                " AND d.state IN ('pending', 'sent'))"
+            )
+            params.append(exclude_delivered_to)
+        sql = (
+            "SELECT s.*, json_group_array(json_object('topic', m.topic, 'score', m.score,"
+            " 'snippet', m.snippet)) AS topic_matches, max(m.score) AS best_score"
+            " FROM stories s JOIN story_matches m ON m.story_id = s.id"
+            f" WHERE {' AND '.join(where)} GROUP BY s.id ORDER BY s.first_seen DESC"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        stories = self._rows(sql, params)
+        for s in stories:
+            s["topic_matches"] = json.loads(s["topic_matches"])
+            s["articles"] = self.story_articles(s["id"])
+        return stories
+
+    # ------------------------------------------------------------ channels/deliveries
+    def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> dict:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO channels (name, type, created_at) VALUES (?, ?, ?)",
+                [name, kind, _iso(now or _now())],
+            )
+        return self._rows("SELECT * FROM channels WHERE name = ?", [name])[0]
+
+    def mark_channel_run(self, name: str, now: datetime) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE channels SET last_run_at = ? WHERE name = ?", [_iso(now), name])
+
+    def create_digest(
+        self,
+        digest_id: str,
+        channel: str,
+        story_ids: Sequence[int],
+        payload: str,
+        now: datetime | None = None,
+    ) -> None:
+        """Write the digest and one pending delivery per story, in one transaction, before sending."""
+        now_s = _iso(now or _now())
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO digests (id, channel, created_at, state, attempts, stories, payload)"
+                " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                [digest_id, channel, now_s, len(story_ids), payload],
+            )
+            self.db.conn.executemany(
+                "INSERT INTO deliveries (channel, story_id, digest_id, state, attempts, created_at)"
+                " VALUES (?, ?, ?, 'pending', 0, ?) ON CONFLICT (channel, story_id) DO UPDATE SET"
+                " digest_id = excluded.digest_id, state = 'pending', attempts = 0, last_error = NULL,"
+                " created_at = excluded.created_at WHERE deliveries.state = 'failed'",
+                [(channel, sid, digest_id, now_s) for sid in story_ids],
+            )
+
+    def pending_digests(
+        self, channel: str | None = None, now: datetime | None = None
+    ) -> list[dict]:
+        sql = "SELECT * FROM digests WHERE state = 'pending'"
+        params: list[Any] = []
+        if channel:
+            sql += " AND channel = ?"
+            params.append(channel)
+        if now is not None:
+            sql += " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            params.append(_iso(now))
+        return self._rows(sql + " ORDER BY created_at, id", params)
+
+    def record_attempt(
+        self,
+        digest_id: str,
+        *,
+        ok: bool,
+        error: str | None = None,
+        permanent: bool = False,
+        next_attempt_at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        now_s = _iso(now or _now())
+        state = "sent" if ok else ("failed" if permanent else "pending")
+        with self.transaction():
+            self.db.execute(
+                "UPDATE digests SET state = ?, attempts = attempts + 1, last_error = ?,"
+                " sent_at = CASE WHEN ? THEN ? ELSE sent_at END, next_attempt_at = ? WHERE id = ?",
+                [state, error, ok, now_s, _iso(next_attempt_at), digest_id],
+            )
+            self.db.execute(
+                "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?,"
+                " sent_at = CASE WHEN ? THEN ? ELSE sent_at END WHERE digest_id = ?",
+                [state, error, ok, now_s, digest_id],
+            )
+            if ok:
+                self.db.execute(
+                    "UPDATE channels SET last_success_at = ? WHERE name ="
+                    " (SELECT channel FROM digests WHERE id = ?)",
+                    [now_s, digest_id],
+                )
+
+    def deliveries(self, channel: str | None = None, limit: int = 50) -> list[dict]:
+        sql = "SELECT d.* FROM digests d"
+        params: list[Any] = []
+        if channel:
+            sql += " WHERE d.channel = ?"
+            params.append(channel)
+        return self._rows(sql + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?", [*params, limit])
+
+
+def _decode_article(row: dict) -> dict:
+    for k in ("authors", "doi", "nct", "pmid"):
+        if row.get(k):
+            row[k] = json.loads(row[k])
+        else:
+            row[k] = []
+    for k in ("published", "fetched_at"):
+        row[k] = parse_time(row.get(k))
+    return row

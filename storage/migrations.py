@@ -1,0 +1,149 @@
+"""Numbered, forward-only schema steps. `PRAGMA user_version` records the last one applied.
+
+Add a step by appending a function to STEPS; never edit a step that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from storage import story_index
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,             -- current feed address (updated on 301)
+            configured_url TEXT,           -- as written in sources.toml
+            enabled INTEGER NOT NULL DEFAULT 1,
+            tags TEXT,                     -- JSON list
+            etag TEXT,
+            last_modified TEXT,
+            last_poll_at TEXT,
+            last_status TEXT,              -- ok | not-modified | error | disabled
+            last_success_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            first_failure_at TEXT,
+            last_error TEXT,
+            next_poll_at TEXT,
+            disabled_reason TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            canonical_article_id INTEGER,
+            title TEXT,
+            first_seen TEXT NOT NULL,      -- when the first copy was fetched
+            updated_at TEXT NOT NULL,
+            copies INTEGER NOT NULL DEFAULT 0,
+            merged_into INTEGER REFERENCES stories(id)
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,      -- entry identity (guid / canonical url / hash)
+            url TEXT NOT NULL,             -- the link as the feed gave it
+            canonical_url TEXT NOT NULL,
+            source TEXT NOT NULL REFERENCES sources(name),
+            title TEXT,
+            text TEXT,
+            published TEXT,
+            fetched_at TEXT NOT NULL,
+            authors TEXT,                  -- JSON list
+            language TEXT,
+            lead_image TEXT,
+            doi TEXT,                      -- JSON list
+            nct TEXT,                      -- JSON list
+            pmid TEXT,                     -- JSON list
+            journal TEXT,
+            extract_note TEXT,
+            story_id INTEGER REFERENCES stories(id),
+            story_score REAL,
+            story_reason TEXT,
+            canonical_rank TEXT            -- JSON sort key: lower is a better canonical copy
+        );
+        CREATE INDEX articles_canonical_url ON articles(canonical_url);
+        CREATE INDEX articles_story ON articles(story_id);
+        CREATE INDEX articles_fetched ON articles(fetched_at);
+        CREATE TABLE article_sources (     -- every feed that listed the article
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, source)
+        );
+        CREATE TABLE matches (
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            story_id INTEGER REFERENCES stories(id),
+            topic TEXT NOT NULL,
+            score REAL NOT NULL,
+            snippet TEXT,
+            explanation TEXT,
+            matched_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, topic)
+        );
+        CREATE TABLE story_matches (
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            topic TEXT NOT NULL,
+            score REAL NOT NULL,
+            snippet TEXT,
+            first_matched_at TEXT NOT NULL,
+            PRIMARY KEY (story_id, topic)
+        );
+        CREATE INDEX story_matches_topic ON story_matches(topic, first_matched_at);
+        CREATE TABLE channels (
+            name TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_run_at TEXT,              -- last scheduled or manual run (for missed schedules)
+            last_success_at TEXT
+        );
+        CREATE TABLE digests (
+            id TEXT PRIMARY KEY,           -- also the email Message-ID's local part
+            channel TEXT NOT NULL REFERENCES channels(name),
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL,           -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_at TEXT,
+            next_attempt_at TEXT,
+            stories INTEGER NOT NULL,
+            payload TEXT NOT NULL          -- the digest as JSON, so a retry sends the same thing
+        );
+        CREATE TABLE deliveries (
+            channel TEXT NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            digest_id TEXT NOT NULL REFERENCES digests(id),
+            state TEXT NOT NULL,           -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            PRIMARY KEY (channel, story_id)
+        );
+        CREATE INDEX deliveries_digest ON deliveries(digest_id);
+        """
+    )
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    story_index.create_tables(db)
+
+
+STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply the steps not yet applied, each in its own transaction. Returns the version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(STEPS):
+        raise RuntimeError(
+            f"archive schema version {version} is newer than this monitor ({len(STEPS)}); "
+            "upgrade monitor or use a copy of the archive"
+        )
+    for number, step in enumerate(STEPS[version:], start=version + 1):
+        with db.conn:
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+    return len(STEPS)

@@ -1,0 +1,188 @@
+"""Config loading: valid files load; every mistake names the file, line, table and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor import config
+from monitor.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """
+[storage]
+path = "data/archive.db"
+
+[fetch]
+interval = "45m"
+
+[[sources]]
+name = "A"
+url = "https://a.example.org/feed"
+interval = "10m"
+tags = ["x"]
+
+[[sources]]
+name = "B"
+url = "https://b.example.org/feed"
+enabled = false
+
+[[topics]]
+name = "t"
+query = "liver AND immunotherapy"
+
+[[channels]]
+name = "team"
+type = "email"
+schedule = "0 7 * * 1-5"
+timezone = "Europe/Berlin"
+topics = ["t"]
+smtp_host = "smtp.example.org"
+password = "${SMTP_PASSWORD}"
+from = "Monitor <m@example.org>"
+to = ["a@example.org"]
+"""
+
+
+def test_good_config_loads(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD)
+    cfg = config.load(path, env={"SMTP_PASSWORD": "s3cret"})
+    assert cfg.storage_path == tmp_path / "data/archive.db"
+    assert [s.interval for s in cfg.sources] == [600.0, 2700.0]
+    assert cfg.sources[1].enabled is False
+    ch = cfg.channels[0]
+    assert ch.password == "s3cret" and ch.smtp_port == 587 and ch.timezone == "Europe/Berlin"
+    assert cfg.secrets() == ["s3cret"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where", "words", "line"),
+    [
+        (
+            lambda s: s.replace('tags = ["x"]', 'tags = ["x"]\ncolour = "red"'),
+            '[[sources]] "A".colour',
+            "unknown key",
+            13,
+        ),
+        (
+            lambda s: s.replace('interval = "10m"', 'interval = "soon"'),
+            '[[sources]] "A".interval',
+            "duration",
+            11,
+        ),
+        (
+            lambda s: s.replace("enabled = false", 'enabled = "no"'),
+            '[[sources]] "B".enabled',
+            "true or false",
+            17,
+        ),
+        (
+            lambda s: s.replace('name = "B"', 'name = "A"'),
+            "[[sources]] #2",
+            'duplicate name "A"',
+            14,
+        ),
+        (
+            lambda s: s.replace('topics = ["t"]', 'topics = ["nope"]'),
+            'channels]] "team".topics',
+            'topic "nope"',
+            28,
+        ),
+        (
+            lambda s: s.replace('type = "email"', 'type = "pigeon"'),
+            '"team".type',
+            "email, slack",
+            25,
+        ),
+        (lambda s: s + "\n[extras]\nx = 1\n", "extras", "unknown table", 34),
+        (lambda s: s.replace("[storage]", "[storage\n"), "TOML syntax", "", 2),
+        (
+            lambda s: s.replace('timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"'),
+            '"team".timezone',
+            "time zone",
+            27,
+        ),
+        (
+            lambda s: s.replace('schedule = "0 7 * * 1-5"', 'schedule = "daily"'),
+            '"team".schedule',
+            "cron",
+            26,
+        ),
+    ],
+)
+def test_config_errors_say_where_and_what(tmp_path, mutate, where, words, line):
+    path = tmp_path / "sources.toml"
+    path.write_text(mutate(GOOD))
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path, env={"SMTP_PASSWORD": "x"})
+    msg = str(err.value)
+    assert str(path) in msg
+    assert where in msg
+    assert words in msg
+    assert err.value.line == line
+
+
+def test_unset_environment_variable_is_named(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD)
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path, env={})
+    assert "SMTP_PASSWORD is not set" in str(err.value)
+    assert err.value.line == 30
+
+
+def test_check_config_command(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["--config", str(path), "check-config"], env={"SMTP_PASSWORD": "pw"})
+    assert ok.exit_code == 0, ok.output
+    assert "2 sources (1 enabled), 1 topics, 1 channels" in ok.output
+    assert "pw" not in ok.output  # secrets are never shown
+    bad = runner.invoke(cli, ["--config", str(path), "check-config"], env={})
+    assert bad.exit_code == 1
+    assert "SMTP_PASSWORD" in bad.output and str(path) in bad.output
+
+
+def test_check_config_reports_query_errors(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD.replace('query = "liver AND immunotherapy"', 'query = "(liver AND"'))
+    res = CliRunner().invoke(
+        cli, ["--config", str(path), "check-config"], env={"SMTP_PASSWORD": "x"}
+    )
+    assert res.exit_code == 1
+    assert "column" in res.output and '"t"' in res.output
+
+
+def test_shipped_config_is_valid():
+    cfg = config.load(ROOT / "sources.toml", env={})
+    assert len(cfg.sources) >= 5
+    assert all(s.url.startswith("https://") for s in cfg.sources)
+    assert "liver-metastases-immunotherapy" in [t.name for t in cfg.topics]
+
+
+def test_demo_topic_is_the_shipped_topic():
+    import tomllib
+
+    shipped = tomllib.loads((ROOT / "sources.toml").read_text())
+    demo = tomllib.loads((ROOT / "monitor/demo/topics.toml").read_text())
+    assert demo["synonyms"] == shipped["synonyms"]
+    assert demo["topics"] == shipped["topics"]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400), (15, 15), ("2.5m", 150)],
+)
+def test_durations(text, seconds):
+    assert config.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "-5m", 0, True, "5 weeks"])
+def test_bad_durations(text):
+    with pytest.raises(ValueError):
+        config.parse_duration(text)

@@ -1,0 +1,149 @@
+"""A feed entry travels through every stage into the digest: run --once -> digest --dry-run."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from monitor.cli import cli
+
+TOPIC = "liver-metastases-immunotherapy"
+
+
+def _invoke(config_file: Path, *args: str):
+    res = CliRunner().invoke(cli, ["--config", str(config_file), *args], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def test_feed_entry_reaches_the_digest(config_file, site, tmp_path):
+    _invoke(config_file, "run", "--once")
+    out = _invoke(config_file, "digest", "--dry-run", "--format", "json").stdout
+    digest = json.loads(out)
+    assert set(digest) >= {"generated_at", "stories"}
+    by_title = {s["title"]: s for s in digest["stories"]}
+
+    t_cells = by_title[
+        "Liver metastases siphon off T cells and blunt immunotherapy throughout the body"
+    ]
+    assert set(t_cells) >= {
+        "story_id",
+        "title",
+        "url",
+        "source",
+        "published",
+        "topics",
+        "summary",
+        "also_covered_by",
+    }
+    assert (
+        t_cells["url"] == f"{site.base}/wire/news/liver-metastases-drain-t-cells-immunotherapy.html"
+    )
+    assert t_cells["source"] == "Health Sciences Wire"
+    assert t_cells["published"].startswith("2026-11-16T10:00:00")
+    assert t_cells["topics"] == [TOPIC]
+    assert t_cells["summary"]
+
+    # off-topic items never reach the digest
+    titles = " ".join(by_title)
+    assert "melanoma" not in titles.lower()
+    assert "Fatty liver" not in titles
+
+    # the page itself was fetched and extracted (the feed only carries the first paragraph)
+    db = sqlite3.connect(tmp_path / "archive.db")
+    text = db.execute(
+        "SELECT text FROM articles WHERE canonical_url = ?", [t_cells["url"]]
+    ).fetchone()[0]
+    assert "The liver is acting like a sink" in text
+    assert any(p.startswith("/wire/news/") for p in site.requests)
+
+    # every story matched, each stored once; the press release listed by two feeds is one article
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 7
+    relisted = db.execute(
+        "SELECT count(*) FROM article_sources s JOIN articles a ON a.id = s.article_id"
+        " WHERE a.url LIKE '%pembrolizumab-radiation%'"
+    ).fetchone()[0]
+    assert relisted == 2
+    assert db.execute("SELECT count(DISTINCT story_id) FROM matches").fetchone()[0] == len(
+        digest["stories"]
+    )
+    # full-text search is kept in sync by the storage layer
+    hits = db.execute(
+        "SELECT title FROM articles_fts WHERE articles_fts MATCH 'abscopal'"
+    ).fetchall()
+    assert hits and all("colorectal" in h[0].lower() or "radiation" in h[0].lower() for h in hits)
+
+
+def test_second_poll_adds_nothing(config_file, tmp_path):
+    _invoke(config_file, "run", "--once")
+    db = sqlite3.connect(tmp_path / "archive.db")
+    before = db.execute("SELECT count(*), max(id) FROM articles").fetchone()
+    res = _invoke(config_file, "run", "--once")
+    assert "0 new articles" in res.stderr
+    assert db.execute("SELECT count(*), max(id) FROM articles").fetchone() == before
+
+
+def test_digest_since_filters(config_file):
+    _invoke(config_file, "run", "--once")
+    later = json.loads(
+        _invoke(
+            config_file, "digest", "--dry-run", "--format", "json", "--since", "2999-01-01"
+        ).stdout
+    )
+    assert later["stories"] == []
+
+
+def test_sources_command_shows_health(config_file):
+    _invoke(config_file, "run", "--once")
+    out = _invoke(config_file, "sources").stdout
+    assert "Health Sciences Wire" in out and "ok" in out
+
+
+def test_failing_source_is_reported_and_others_flow(tmp_path, site):
+    from monitor.demo import demo_config_text
+
+    text = demo_config_text(site.base, tmp_path / "archive.db")
+    text += f'\n[[sources]]\nname = "Broken"\nurl = "{site.base}/missing/feed.xml"\n'
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(text)
+    res = CliRunner().invoke(cli, ["--config", str(cfg), "run", "--once"])
+    assert res.exit_code == 0
+    assert "1 failed" in res.stderr and "Broken" in res.stderr and "/missing/feed.xml" in res.stderr
+    db = sqlite3.connect(tmp_path / "archive.db")
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 7
+    row = db.execute(
+        "SELECT last_status, consecutive_failures, last_error FROM sources WHERE name = 'Broken'"
+    ).fetchone()
+    assert row[0] == "error" and row[1] == 1 and "404" in row[2]
+
+
+def test_demo_command_runs_offline():
+    """The README's first command: the installed console entry point, in a child process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "demo"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "polled 4 feeds (0 failed)" in out
+    assert "Liver metastases siphon off T cells" in out
+    assert "Can immunotherapy still help if my cancer has spread to the liver?" in out
+    assert "melanoma" not in out.split("stories from")[0].lower()
+    assert "Fatty liver disease climbing" not in out
+
+
+def test_demo_json_format():
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "demo", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert len(data["stories"]) >= 3
+    assert all(TOPIC in s["topics"] for s in data["stories"])
