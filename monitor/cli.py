@@ -297,6 +297,29 @@ def sources(obj: Ctx) -> None:
     )
 
 
+@cli.command()
+@click.option("--max-age", default="3m", show_default=True, help="Oldest acceptable heartbeat.")
+@pass_ctx
+def health(obj: Ctx, max_age: str) -> None:
+    """Exit 0 if the daemon's heartbeat is fresh (the container's HEALTHCHECK)."""
+    import time
+
+    from monitor.scheduler import heartbeat_path
+
+    path = heartbeat_path(obj.config)
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        raise click.ClickException(f"no heartbeat at {path}: is `monitor run` running?") from None
+    limit = config_mod.parse_duration(max_age)
+    if age > limit:
+        raise click.ClickException(
+            f"heartbeat {path} is {age:.0f}s old (limit {limit:.0f}s): "
+            "the daemon is stuck or stopped; see its log"
+        )
+    click.echo(f"ok: heartbeat {age:.0f}s old")
+
+
 @cli.command("check-config")
 @pass_ctx
 def check_config(obj: Ctx) -> None:

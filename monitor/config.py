@@ -347,7 +347,8 @@ def loads(
     base = path.parent
 
     st = r.table(data.get("storage", {}), "[storage]", r.table_line("storage"))
-    storage_path = Path(st.get("path", str, "storage/archive.db"))
+    configured = st.get("path", str, "storage/archive.db")
+    storage_path = Path(env.get("MONITOR_ARCHIVE") or configured)  # the container sets it
     st.finish()
     if not storage_path.is_absolute():
         storage_path = base / storage_path
@@ -517,6 +518,16 @@ def _channel(t: _Table) -> ChannelConfig:
         topics=t.str_list("topics", required=True),
         send_empty=t.get("send_empty", bool, False),
     )
+    try:
+        from monitor.scheduler import channel_trigger
+
+        channel_trigger(c)
+    except (ValueError, IndexError) as e:
+        raise t._err(
+            "schedule",
+            f"{schedule!r} is not a valid cron expression ({e}); "
+            'expected five fields such as "0 7 * * 1-5"',
+        ) from None
     if kind == "email":
         c.smtp_host = t.get("smtp_host", str, required=True, hint='smtp_host = "smtp.example.org"')
         c.security = t.get("security", str, "starttls")

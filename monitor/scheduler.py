@@ -27,14 +27,63 @@ from storage.archive import Archive, parse_time
 log = logging.getLogger("monitor.scheduler")
 
 PENDING_RETRY_SECONDS = 60
+HEARTBEAT_SECONDS = 30
+
+
+def heartbeat_path(config: Config):
+    return config.storage_path.with_name(config.storage_path.name + ".heartbeat")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+
+
+def cron_days(field: str) -> str:
+    """Crontab day-of-week (0 or 7 = Sunday) as APScheduler day names (where 0 = Monday).
+
+    APScheduler 3's `from_crontab` passes the numbers through unchanged, so "1-5" would mean
+    Tuesday to Saturday; expanding to names keeps the crontab meaning users expect.
+    """
+    if not any(ch.isdigit() for ch in field):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        rng, _, step = part.partition("/")
+        if rng == "*":
+            lo, hi = 0, 6
+        elif "-" in rng:
+            a, b = rng.split("-", 1)
+            lo, hi = _day(a), _day(b)
+        else:
+            lo = hi = _day(rng)
+            if step:
+                hi = 6
+        if hi < lo:  # "5-0": Friday to Sunday
+            hi += 7
+        days.update(d % 7 for d in range(lo, hi + 1, int(step or 1)))
+    return ",".join(_DAYS[d] for d in sorted(days))
+
+
+def _day(token: str) -> int:
+    token = token.strip().lower()
+    if token.isdigit():
+        return int(token) % 7
+    return _DAYS.index(token[:3])
+
+
 def channel_trigger(channel: ChannelConfig) -> CronTrigger:
-    return CronTrigger.from_crontab(channel.schedule, timezone=channel.timezone)
+    minute, hour, day, month, dow = channel.schedule.split()
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=cron_days(dow),
+        timezone=channel.timezone,
+    )
 
 
 def missed_schedule(channel: ChannelConfig, last_run: datetime | None, now: datetime) -> bool:
@@ -87,6 +136,13 @@ class Daemon:
         except Exception:
             log.exception("delivery to channel %r failed unexpectedly", name)
 
+    async def _heartbeat(self) -> None:
+        """Touch the heartbeat file that `monitor health` (the container HEALTHCHECK) reads."""
+        try:
+            heartbeat_path(self.config).write_text(utcnow().isoformat())
+        except OSError as e:
+            log.error("cannot write heartbeat %s: %s", heartbeat_path(self.config), e)
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -132,6 +188,12 @@ class Daemon:
                         id=f"catchup:{c.name}",
                         next_run_time=now + timedelta(seconds=5),
                     )
+            sched.add_job(
+                self._heartbeat,
+                IntervalTrigger(seconds=HEARTBEAT_SECONDS),
+                id="heartbeat",
+                next_run_time=now,
+            )
             sched.start()
             log.info(
                 "daemon started: %d sources, %d channels, archive %s",

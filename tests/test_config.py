@@ -186,3 +186,18 @@ def test_durations(text, seconds):
 def test_bad_durations(text):
     with pytest.raises(ValueError):
         config.parse_duration(text)
+
+
+def test_invalid_cron_field_is_caught(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD.replace('schedule = "0 7 * * 1-5"', 'schedule = "0 25 * * *"'))
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path, env={"SMTP_PASSWORD": "x"})
+    assert "not a valid cron expression" in str(err.value) and err.value.line == 26
+
+
+def test_archive_path_from_environment(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD)
+    cfg = config.load(path, env={"SMTP_PASSWORD": "x", "MONITOR_ARCHIVE": "/data/a.db"})
+    assert str(cfg.storage_path) == "/data/a.db"

@@ -1,0 +1,75 @@
+"""The daemon: sources on intervals, channels on cron, a missed schedule runs once at start."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+
+from monitor import config as config_mod
+from monitor.cli import cli
+from monitor.config import ChannelConfig
+from monitor.demo import demo_config_text
+from monitor.scheduler import Daemon, missed_schedule
+from tests.endpoints import WebhookEndpoint
+
+
+def _channel(schedule: str, tz: str = "UTC") -> ChannelConfig:
+    return ChannelConfig(name="c", type="webhook", schedule=schedule, topics=[], timezone=tz)
+
+
+def test_missed_schedule_in_channel_timezone():
+    c = _channel("0 7 * * *", "Europe/Berlin")  # 07:00 Berlin = 06:00 UTC in November
+    now = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)
+    assert missed_schedule(c, datetime(2026, 11, 23, 5, 0, tzinfo=UTC), now)
+    assert not missed_schedule(c, datetime(2026, 11, 23, 6, 10, tzinfo=UTC), now)
+    assert not missed_schedule(c, None, now)  # a new channel has missed nothing
+    # several missed slots still count once (the caller schedules a single catch-up run)
+    assert missed_schedule(c, now - timedelta(days=5), now)
+
+
+def test_missed_schedule_weekdays_only():
+    c = _channel("0 7 * * 1-5")
+    sat = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    assert not missed_schedule(c, datetime(2026, 11, 20, 8, 0, tzinfo=UTC), sat)  # Fri after 07:00
+    assert missed_schedule(c, datetime(2026, 11, 20, 6, 0, tzinfo=UTC), sat)
+
+
+def test_daemon_polls_and_runs_a_missed_digest_once(tmp_path, site):
+    with WebhookEndpoint() as hook:
+        cfg_path = tmp_path / "sources.toml"
+        cfg_path.write_text(
+            demo_config_text(site.base, tmp_path / "archive.db").replace('"5m"', '"10s"')
+            + f'\n[[channels]]\nname = "hook"\ntype = "webhook"\nschedule = "0 7 * * *"\n'
+            f'topics = ["liver-metastases-immunotherapy"]\nurl = "{hook.url}"\n'
+        )
+        res = CliRunner().invoke(cli, ["--config", str(cfg_path), "run", "--once"])
+        assert res.exit_code == 0, res.output
+        db = sqlite3.connect(tmp_path / "archive.db")
+        long_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+        db.execute("UPDATE channels SET created_at = ?, last_run_at = ?", [long_ago, long_ago])
+        db.execute("UPDATE sources SET next_poll_at = NULL")
+        db.commit()
+        config = config_mod.load(cfg_path)
+        asyncio.run(Daemon(config, stop_after=14).run())
+        assert len(hook.received) == 1  # one catch-up run for three missed days
+        assert hook.received[0]["stories"]
+        polls = db.execute(
+            "SELECT count(*) FROM sources WHERE last_poll_at > ?", [long_ago]
+        ).fetchone()[0]
+        assert polls == 4
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 7
+        assert (tmp_path / "archive.db.heartbeat").exists()
+
+
+def test_crontab_day_numbers_mean_what_cron_means():
+    from monitor.scheduler import cron_days
+
+    assert cron_days("1-5") == "mon,tue,wed,thu,fri"
+    assert cron_days("0") == cron_days("7") == "sun"
+    assert cron_days("*/2") == "sun,tue,thu,sat"
+    assert cron_days("5-0") == "sun,fri,sat"
+    assert cron_days("mon-fri") == "mon-fri"
+    assert cron_days("*") == "*"
