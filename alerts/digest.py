@@ -28,7 +28,7 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-def summarize(text: str, evidence: str, *, max_sentences: int = 3, max_chars: int = 600) -> str:
+def summarize(text: str, evidence: str, *, max_sentences: int = 3, max_chars: int = 420) -> str:
     """2-3 sentences of the article that carry the topic's evidence, in their original order.
 
     Sentences are scored by how many distinct evidence words (from the topic match snippet) they

@@ -62,6 +62,12 @@ def send(channel: ChannelConfig, digest: Digest, templates_dir=None) -> None:
         raise DeliveryError(
             f"SMTP server {host}:{port} refused all recipients: {e.recipients}", permanent=True
         ) from None
+    except smtplib.SMTPNotSupportedError as e:
+        raise DeliveryError(
+            f"SMTP server {host}:{port} does not support what the channel asks "
+            f"for ({e}); check `security` and `username`",
+            permanent=True,
+        ) from None
     except smtplib.SMTPResponseException as e:
         permanent = 500 <= e.smtp_code < 600
         raise DeliveryError(

@@ -92,12 +92,39 @@ def environment(templates_dir: Path | None = None) -> Environment:
     return env
 
 
+def atom_feed(
+    topic: str, items: list[DigestItem], updated: datetime, templates_dir: Path | None = None
+) -> str:
+    """An Atom document of a topic's stories, for people who read alerts in a feed reader."""
+    env = environment(templates_dir)
+    item_template = env.from_string(
+        "<p>{{ it.summary }}</p>{% if it.snippet %}<p><em>{{ it.snippet }}</em></p>{% endif %}"
+        '{% for doi in it.doi %}<p>DOI: <a href="{{ doi_url(doi) }}">{{ doi }}</a></p>{% endfor %}'
+        '{% for nct in it.nct %}<p>Trial: <a href="{{ nct_url(nct) }}">{{ nct }}</a></p>{% endfor %}'
+        "{% if it.also_covered_by %}<p>Also covered by: {% for c in it.also_covered_by %}"
+        '<a href="{{ c.url }}">{{ c.source }}</a>{% if not loop.last %}, {% endif %}{% endfor %}'
+        "</p>{% endif %}"
+    )
+    return env.get_template("feed.xml").render(
+        topic=topic,
+        items=items,
+        updated=updated.isoformat(),
+        entry_html=lambda it: item_template.render(it=it),
+    )
+
+
 def render(digest: Digest, fmt: str, templates_dir: Path | None = None) -> str:
     if fmt == "json":
         return to_json(digest)
     env = environment(templates_dir)
     name = {"text": "digest.txt", "html": "digest.html"}[fmt]
-    return env.get_template(name).render(d=digest, subject=subject(digest), count=len(digest.items))
+    return env.get_template(name).render(
+        d=digest,
+        subject=subject(digest),
+        count=len(digest.items),
+        outlets=sum(1 + len(i.also_covered_by) for i in digest.items),
+        with_ids=sum(1 for i in digest.items if i.doi or i.nct),
+    )
 
 
 # ---------------------------------------------------------------------- Slack

@@ -223,6 +223,33 @@ def deliveries(obj: Ctx, channel: str | None, limit: int) -> None:
     )
 
 
+@cli.command()
+@click.argument("topic")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default stdout)."
+)
+@click.option("--limit", default=100, show_default=True, help="Newest stories to include.")
+@pass_ctx
+def feed(obj: Ctx, topic: str, output: str | None, limit: int) -> None:
+    """Write an Atom feed of the stories TOPIC matched, for reading alerts in a feed reader."""
+    from alerts import digest as digest_mod
+    from alerts import render
+
+    names = [t.name for t in obj.config.topics]
+    if topic not in names:
+        raise click.ClickException(f"no topic {topic!r}; topics: {', '.join(names)}")
+    now = datetime.now(UTC)
+    with obj.archive() as archive:
+        d = digest_mod.build(archive, topics=[topic], now=now)
+    items = sorted(d.items, key=lambda i: i.first_seen or now, reverse=True)[:limit]
+    doc = render.atom_feed(topic, items, now, obj.config.alerts.templates_dir)
+    if output:
+        Path(output).write_text(doc, encoding="utf-8")
+        click.echo(f"wrote {len(items)} stories to {output}", err=True)
+    else:
+        click.echo(doc)
+
+
 # ------------------------------------------------------------------ extract
 @cli.command()
 @click.argument("target")

@@ -17,10 +17,33 @@ from monitor.demo.server import free_port
 class SMTPSink:
     """aiosmtpd on 127.0.0.1 at a port we choose ourselves (Controller(port=0) is unreliable)."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        tls: str | None = None,
+        cert=None,
+        credentials: tuple[str, str] | None = None,
+    ):
         self.port = port or free_port()
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.tls = tls  # None | "starttls" | "tls"
+        self.cert = cert  # a trustme leaf certificate
+        self.credentials = credentials
+        self.logins: list[str] = []
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.credentials is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        )
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok, handled=False)  # let aiosmtpd answer 535
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -28,7 +51,24 @@ class SMTPSink:
         return "250 Message accepted for delivery"
 
     def __enter__(self) -> SMTPSink:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        kwargs: dict = {}
+        if self.tls:
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.cert.configure_cert(ctx)
+            if self.tls == "starttls":
+                kwargs.update(tls_context=ctx, require_starttls=True)
+            else:
+                kwargs.update(ssl_context=ctx)
+        if self.credentials:
+            kwargs.update(
+                authenticator=self._authenticate,
+                auth_required=True,
+                # aiosmtpd only sees STARTTLS sessions as TLS, not implicit TLS
+                auth_require_tls=self.tls == "starttls",
+            )
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
         return self
 

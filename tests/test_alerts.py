@@ -222,3 +222,92 @@ headers = {{ "X-Token" = "abc" }}
             _run(cfg, "digest", "--channel", "tools", "--dry-run", "--format", "json").stdout
         )
         assert dry["stories"] == []  # everything was delivered already
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_email_over_tls_with_login(tmp_path, site, monkeypatch, security):
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))  # the client trusts our test CA only
+    monkeypatch.setenv("SMTP_USER", "monitor")
+    monkeypatch.setenv("SMTP_PASSWORD", "pa55-word")
+    with SMTPSink(tls=security, cert=cert, credentials=("monitor", "pa55-word")) as smtp:
+        channel = _email_channel(smtp.port).replace('security = "none"', f'security = "{security}"')
+        channel += 'username = "${SMTP_USER}"\npassword = "${SMTP_PASSWORD}"\n'
+        cfg = _config(tmp_path, site, channel)
+        _run(cfg, "run", "--once")
+        _run(cfg, "digest", "--channel", "team")
+        assert smtp.logins == ["monitor"]
+        assert len(smtp.messages) == 1
+
+
+def test_wrong_smtp_password_fails_permanently_without_leaking_it(tmp_path, site, monkeypatch):
+    monkeypatch.setenv("SMTP_PASSWORD", "not-the-password")
+    with SMTPSink(credentials=("monitor", "right")) as smtp:
+        channel = (
+            _email_channel(smtp.port) + 'username = "monitor"\npassword = "${SMTP_PASSWORD}"\n'
+        )
+        cfg = _config(tmp_path, site, channel)
+        _run(cfg, "run", "--once")
+        res = _run(cfg, "digest", "--channel", "team", code=1)
+        assert "login" in res.stderr and "not-the-password" not in res.stderr
+        assert smtp.messages == []
+        log = _run(cfg, "deliveries").stdout
+        assert "failed" in log and "not-the-password" not in log
+
+
+def test_a_failing_channel_does_not_block_others(tmp_path, site):
+    from alerts import deliver
+    from monitor import config as config_mod
+    from storage.archive import Archive
+
+    with SMTPSink() as smtp, WebhookEndpoint([(500, {}, "down")] * 10) as hook:
+        cfg = _config(tmp_path, site, _slack_channel(hook.url) + _email_channel(smtp.port))
+        _run(cfg, "run", "--once")
+        config = config_mod.load(cfg)
+        now = datetime.now(UTC)
+        with Archive(config.storage_path) as archive:
+            runs = [deliver.run_channel(config, archive, c, now=now) for c in config.channels]
+        assert runs[0].failed and not runs[0].sent
+        assert runs[1].sent and len(smtp.messages) == 1
+
+
+def test_templates_can_be_overridden(tmp_path, site):
+    tdir = tmp_path / "templates"
+    tdir.mkdir()
+    (tdir / "digest.txt").write_text(
+        "CUSTOM {{ count }} stories\n{% for it in d.items %}* {{ it.title }}\n{% endfor %}"
+    )
+    cfg = _config(tmp_path, site, "")
+    cfg.write_text(
+        cfg.read_text().replace("[fetch]", '[alerts]\ntemplates_dir = "templates"\n\n[fetch]')
+    )
+    _run(cfg, "run", "--once")
+    out = _run(cfg, "digest", "--dry-run").stdout
+    assert out.startswith("CUSTOM ") and "* Liver metastases siphon off T cells" in out
+    html = _run(cfg, "digest", "--dry-run", "--format", "html").stdout
+    assert "<html" in html  # templates not overridden fall back to the shipped ones
+
+
+def test_atom_feed_of_a_topic(tmp_path, site):
+    import xml.etree.ElementTree as ET
+
+    cfg = _config(tmp_path, site, "")
+    _run(cfg, "run", "--once")
+    out = tmp_path / "topic.xml"
+    _run(cfg, "feed", TOPIC, "-o", str(out))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = ET.parse(out).getroot()
+    entries = root.findall("a:entry", ns)
+    dry = json.loads(_run(cfg, "digest", "--dry-run", "--format", "json").stdout)
+    assert len(entries) == len(dry["stories"]) >= 3
+    links = {e.find("a:link[@rel='alternate']", ns).get("href") for e in entries}
+    assert links == {s["url"] for s in dry["stories"]}
+    ids = [e.find("a:id", ns).text for e in entries]
+    assert len(set(ids)) == len(ids) and all(i.startswith("urn:monitor:story:") for i in ids)
+    bad = CliRunner().invoke(cli, ["--config", str(cfg), "feed", "nope"])
+    assert bad.exit_code == 1 and "no topic" in bad.output
