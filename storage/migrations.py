@@ -5,6 +5,7 @@ Add a step by appending a function to STEPS; never edit a step that has shipped.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -13,7 +14,8 @@ from storage import story_index
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    run_script(
+        db,
         """
         CREATE TABLE sources (
             name TEXT PRIMARY KEY,
@@ -125,25 +127,66 @@ def _v1(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (channel, story_id)
         );
         CREATE INDEX deliveries_digest ON deliveries(digest_id);
-        """
+        -- full-text search over articles, kept in sync by triggers
+        CREATE VIRTUAL TABLE articles_fts USING fts5 (
+            title, text, content=articles, content_rowid=id, tokenize='porter'
+        );
+        CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        END;
+        CREATE TRIGGER articles_au AFTER UPDATE ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        """,
     )
-    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
     story_index.create_tables(db)
 
 
 STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
 
 
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Execute statements one by one, inside the caller's transaction.
+
+    (sqlite3's executescript would COMMIT first, so a step killed half-way could leave tables
+    behind without its version number, and the next start would fail on them.)
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
 def migrate(db: sqlite_utils.Database) -> int:
-    """Apply the steps not yet applied, each in its own transaction. Returns the version."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(STEPS):
-        raise RuntimeError(
-            f"archive schema version {version} is newer than this monitor ({len(STEPS)}); "
-            "upgrade monitor or use a copy of the archive"
-        )
-    for number, step in enumerate(STEPS[version:], start=version + 1):
-        with db.conn:
+    """Apply the steps not yet applied, each in one transaction with its version number.
+
+    A process killed during a migration leaves the archive at the previous version.
+    Returns the schema version.
+    """
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")  # one process migrates; others wait (busy timeout)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(STEPS):
+            raise RuntimeError(
+                f"archive schema version {version} is newer than this monitor ({len(STEPS)}); "
+                "upgrade monitor or use a copy of the archive"
+            )
+        for number, step in enumerate(STEPS[version:], start=version + 1):
             step(db)
-            db.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"PRAGMA user_version = {number}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
     return len(STEPS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,9 +19,13 @@ class SiteServer:
     """Serves `site` (path -> (content type, bytes)); `build` gets the base URL once it is known."""
 
     def __init__(
-        self, build: Callable[[str], dict[str, tuple[str, bytes]]], host: str = "127.0.0.1"
+        self,
+        build: Callable[[str], dict[str, tuple[str, bytes]]],
+        host: str = "127.0.0.1",
+        delay: float = 0.0,
     ):
         self.host = host
+        self.delay = delay  # seconds to wait before each answer (tests of slow sites)
         self._build = build
         self.site: dict[str, tuple[str, bytes]] = {}
         self.requests: list[str] = []
@@ -32,6 +37,8 @@ class SiteServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 path = self.path.split("?", 1)[0]
                 server_self.requests.append(self.path)
+                if server_self.delay:
+                    time.sleep(server_self.delay)
                 found = server_self.site.get(path)
                 if found is None:
                     self.send_response(404)
