@@ -66,7 +66,7 @@ class Ctx:
         if read_only and not path.exists():
             raise click.ClickException(f"no archive at {path} yet; run `monitor run --once` first")
         try:
-            archive = Archive(path, read_only=read_only)
+            archive = Archive(path, read_only=read_only, max_bytes=self.config.storage_max_bytes)
         except Exception as e:
             raise click.ClickException(f"cannot open archive {path}: {e}") from None
         if not read_only:

@@ -121,6 +121,7 @@ class Config:
     topics: list[TopicConfig]
     channels: list[ChannelConfig]
     synonyms: dict[str, list[str]] = field(default_factory=dict)
+    storage_max_bytes: int | None = None  # [storage] max_size: writes stop cleanly beyond it
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -156,6 +157,26 @@ def parse_duration(value: Any) -> float:
             if seconds > 0:
                 return seconds
     raise ValueError('expected a duration such as "90s", "30m", "6h" or "1d"')
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?\s*$", re.I)
+
+
+def parse_size(value: Any) -> int:
+    """'500MB' -> bytes (decimal units); plain integers are bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if m:
+            unit = (m.group(2) or "b").lower()
+            size = int(
+                float(m.group(1))
+                * {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}[unit]
+            )
+            if size > 0:
+                return size
+    raise ValueError(f'expected a size such as "500MB" or "20GB", not {value!r}')
 
 
 class _Reader:
@@ -348,6 +369,11 @@ def loads(
 
     st = r.table(data.get("storage", {}), "[storage]", r.table_line("storage"))
     configured = st.get("path", str, "storage/archive.db")
+    max_size = st.get("max_size", (str, int), None)
+    try:
+        max_bytes = parse_size(max_size) if max_size is not None else None
+    except ValueError as e:
+        raise st._err("max_size", str(e)) from None
     storage_path = Path(env.get("MONITOR_ARCHIVE") or configured)  # the container sets it
     st.finish()
     if not storage_path.is_absolute():
@@ -390,6 +416,7 @@ def loads(
     return Config(
         path=path,
         storage_path=storage_path,
+        storage_max_bytes=max_bytes,
         fetch=fetch,
         stories=stories,
         alerts=alerts,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -141,6 +142,16 @@ class Pipeline:
         except (FetchError, feeds.FeedError) as e:
             result.status, result.error = "error", str(e)
             self._record_failure(source, state, e)
+        except sqlite3.Error as e:
+            # the archive refused a write (disk or [storage] max_size full, a locked file...):
+            # the source's validators were not saved, so the next poll fetches these entries again
+            result.status = "error"
+            result.error = (
+                f"archive write failed ({e}); {result.new_articles} of the new articles were "
+                f"stored, the rest will be fetched again on the next poll. Free disk space or "
+                f"raise [storage] max_size in {self.config.path}"
+            )
+            log.error("source=%r url=%s: %s", source.name, url, result.error)
         result.duration = time.monotonic() - t0
         log.info(
             "poll source=%r url=%s status=%s entries=%d new=%d page_errors=%d duration=%.2fs%s",

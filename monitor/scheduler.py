@@ -96,7 +96,7 @@ def missed_schedule(channel: ChannelConfig, last_run: datetime | None, now: date
 
 def deliver_channel(config: Config, name: str, only_pending: bool = False) -> deliver.ChannelRun:
     """Run one channel with a connection of its own (called in a worker thread)."""
-    with Archive(config.storage_path) as archive:
+    with Archive(config.storage_path, max_bytes=config.storage_max_bytes) as archive:
         return deliver.run_channel(
             config, archive, config.channel(name), now=utcnow(), only_pending=only_pending
         )
@@ -106,7 +106,7 @@ class Daemon:
     def __init__(self, config: Config, *, stop_after: float | None = None):
         self.config = config
         self.stop_after = stop_after
-        self.archive = Archive(config.storage_path)
+        self.archive = Archive(config.storage_path, max_bytes=config.storage_max_bytes)
         self.pipeline = Pipeline(config, self.archive)
         self.stopping = asyncio.Event()
         self.busy: set[str] = set()

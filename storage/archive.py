@@ -44,7 +44,7 @@ def _now() -> datetime:
 class Archive:
     """One open archive file. Not thread-safe: one Archive per thread or task runner."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False):
+    def __init__(self, path: str | Path, *, read_only: bool = False, max_bytes: int | None = None):
         self.path = Path(path)
         if read_only:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
@@ -58,6 +58,10 @@ class Archive:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self.version = migrations.migrate(self.db)
+            if max_bytes:
+                # beyond this size writes fail with "database or disk is full", as on a full disk
+                page = conn.execute("PRAGMA page_size").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count = {max(1, max_bytes // page)}")
 
     def close(self) -> None:
         self.db.conn.close()

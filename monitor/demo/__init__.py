@@ -54,7 +54,7 @@ def run_demo(keep: str | None = None, fmt: str = "text") -> str:
             cfg_path = folder / "demo-sources.toml"
             cfg_path.write_text(demo_config_text(server.base, db), encoding="utf-8")
             config = config_mod.load(cfg_path)
-            with Archive(config.storage_path) as archive:
+            with Archive(config.storage_path, max_bytes=config.storage_max_bytes) as archive:
                 results = asyncio.run(Pipeline(config, archive).poll_all())
                 d = digest.build(archive, topics=None, now=datetime.now(UTC))
                 counts = archive.counts()
