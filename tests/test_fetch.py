@@ -263,9 +263,7 @@ def test_one_private_address_among_public_ones_is_refused(srv: TestServer) -> No
 def test_each_redirect_hop_is_checked(srv: TestServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Pretend the test server's own address is public so the first hop passes the guard;
     # every other address keeps the real rule.
-    monkeypatch.setattr(
-        fetch_mod, "is_public_ip", lambda ip: ip == "127.0.0.1" or is_public_ip(ip)
-    )
+    monkeypatch.setattr(fetch_mod, "is_public_ip", lambda ip: ip == "127.0.0.1" or is_public_ip(ip))
     resolver = {"metadata.example.com": ["169.254.169.254"]}
     srv.route("/to-literal", status=302, headers={"Location": "http://10.1.2.3/x"})
     srv.route("/to-name", status=301, headers={"Location": "http://metadata.example.com/x"})
@@ -308,7 +306,9 @@ def test_declared_length_over_cap_is_refused_before_reading(srv: TestServer) -> 
 
 
 def test_streamed_body_over_cap_after_decompression(srv: TestServer) -> None:
-    srv.route("/big", body=b"<rss>" + b" " * 2_000_000, gzip=True, headers={"Content-Type": "text/xml"})
+    srv.route(
+        "/big", body=b"<rss>" + b" " * 2_000_000, gzip=True, headers={"Content-Type": "text/xml"}
+    )
     with pytest.raises(FetchError) as err:
         run(feed(srv.url("/big"), settings(max_feed_bytes=100_000)))
     assert err.value.kind == "too_large" and "after decoding" in str(err.value)
