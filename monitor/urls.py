@@ -212,7 +212,9 @@ def is_public_ip(ip: str) -> bool:
     if addr is None:
         return False
     if isinstance(addr, ipaddress.IPv6Address):
-        embedded = addr.ipv4_mapped or addr.sixtofour
+        if addr.ipv4_mapped is not None:
+            return is_public_ip(str(addr.ipv4_mapped))
+        embedded = addr.sixtofour
         if embedded is None and addr in _NAT64:
             embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
         if embedded is None and addr.teredo is not None:

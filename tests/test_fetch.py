@@ -6,15 +6,15 @@ import asyncio
 import time
 import tracemalloc
 import zlib
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
 import monitor.fetch as fetch_mod
 from monitor.fetch import (
-    FetchError,
     Fetcher,
+    FetchError,
     FetchSettings,
     Validators,
     parse_cache_max_age,
