@@ -97,11 +97,11 @@ class Response:
     status: int
     headers: dict[str, str]  # lower-case keys; repeated headers joined with ", "
     body: bytes  # decompressed; empty when not_modified
-    not_modified: bool
-    permanent_redirect: str | None  # new URL when the whole redirect chain was 301/308
-    validators: Validators
-    max_age: float | None  # Cache-Control max-age, seconds
-    elapsed: float  # seconds, request start (after the politeness wait) to last byte
+    not_modified: bool = False
+    permanent_redirect: str | None = None  # new URL when the whole redirect chain was 301/308
+    validators: Validators = field(default_factory=Validators)
+    max_age: float | None = None  # Cache-Control max-age, seconds
+    elapsed: float = 0.0  # seconds, request start (after the politeness wait) to last byte
     redirects: list[tuple[int, str]] = field(default_factory=list)  # (status, location) hops
 
 
@@ -129,9 +129,9 @@ class FetchError(Exception):
         kind: str,
         url: str,
         message: str,
-        *,
         status: int | None = None,
         retry_after: float | None = None,
+        *,
         hint: str | None = None,
     ) -> None:
         self.kind = kind

@@ -6,7 +6,7 @@ asks for it), with a little jitter; after a failure it backs off exponentially w
 jitter, honours ``Retry-After``, is capped, and a source that has failed for
 ``disable_after_days`` is disabled (and reported by ``monitor sources``) instead of being
 retried forever. ``first_poll_delay`` spreads the first polls of many feeds over an
-interval deterministically, so feeds of one host do not all fire at start-up.
+interval (at most a few minutes) deterministically, so feeds of one host do not all fire at start-up.
 
 No clock is read and no randomness is drawn here except from the ``now`` and ``rng``
 passed in, so every schedule can be tested exactly.
@@ -38,7 +38,7 @@ FAILURE_JITTER = 0.25  # backoff delays are drawn from [1 - 0.25, 1] x the nomin
 _shared_rng = random.Random()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Health:
     consecutive_failures: int = 0
     first_failure_at: datetime | None = None  # start of the current run of failures
@@ -92,7 +92,7 @@ def after_failure(
     interval_s: float,
     error: str,
     retry_after: float | None,
-    rng: random.Random,
+    rng: random.Random | None = None,
     disable_after_days: float = 7,
     max_backoff_s: float = MAX_BACKOFF_S,
 ) -> Health:
@@ -102,6 +102,7 @@ def after_failure(
     earlier than a server's ``Retry-After`` (honoured up to a week), and disables the
     source once its current run of failures has lasted ``disable_after_days``.
     """
+    rng = rng if rng is not None else _shared_rng
     failures = h.consecutive_failures + 1
     first = h.first_failure_at or now
     delay = backoff_delay(failures, interval_s, rng, max_backoff_s)
@@ -125,9 +126,10 @@ def is_due(h: Health, now: datetime) -> bool:
     return h.next_poll_at is None or h.next_poll_at <= now
 
 
-def first_poll_delay(url: str, interval_s: float) -> float:
-    """A delay in [0, interval_s) fixed for ``url``: the same after every restart, and
-    spread evenly across feeds, so feeds of one host do not fire together."""
+def first_poll_delay(url: str, interval_s: float, max_spread_s: float = 300.0) -> float:
+    """A delay in [0, min(interval_s, max_spread_s)) fixed for ``url``: the same after
+    every restart and spread evenly across feeds, so feeds of one host do not fire
+    together, while a freshly started service still polls everything within minutes."""
     digest = hashlib.sha256(url.strip().encode("utf-8", "replace")).digest()
     fraction = int.from_bytes(digest[:8], "big") / 2**64
-    return fraction * float(interval_s)
+    return fraction * min(float(interval_s), float(max_spread_s))

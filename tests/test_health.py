@@ -107,9 +107,11 @@ def test_is_due() -> None:
 
 def test_first_poll_delay_is_deterministic_and_spread() -> None:
     urls = [f"https://host.example.com/feeds/{i}.xml" for i in range(200)]
-    delays = [first_poll_delay(u, 3600) for u in urls]
-    assert delays == [first_poll_delay(u, 3600) for u in urls]
+    delays = [first_poll_delay(u, 3600, max_spread_s=3600) for u in urls]
+    assert delays == [first_poll_delay(u, 3600, max_spread_s=3600) for u in urls]
     assert all(0 <= d < 3600 for d in delays)
+    assert all(0 <= first_poll_delay(u, 3600) < 300 for u in urls)  # default spread
+    assert all(0 <= first_poll_delay(u, 120) < 120 for u in urls)
     # spread: every tenth of the interval gets some feeds, none gets a crowd
     buckets = [0] * 10
     for d in delays:
