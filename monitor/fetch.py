@@ -81,6 +81,8 @@ class FetchSettings:
     robots_ttl: float = 24 * 3600
     max_crawl_delay: float = 30.0
     max_robots_bytes: int = 512 * 1024
+    # extra CA bundle (PEM) to trust, e.g. a corporate proxy CA or a test CA; None: system
+    ca_file: str | None = None
 
 
 @dataclass
@@ -619,6 +621,8 @@ class Fetcher:
             s = self.settings
             if self._ssl_context is None:
                 self._ssl_context = httpx.create_ssl_context()
+                if s.ca_file:
+                    self._ssl_context.load_verify_locations(cafile=s.ca_file)
             limits = httpx.Limits(
                 max_connections=s.max_connections,
                 max_keepalive_connections=min(s.max_connections, 100),

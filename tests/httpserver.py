@@ -16,6 +16,7 @@ Nothing here reaches beyond the loopback address it is bound to.
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -113,7 +114,7 @@ class TestServer:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.host = host
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
@@ -121,6 +122,9 @@ class TestServer:
         self.stopping = threading.Event()
         self._server = _Server((host, 0), _Handler)
         self._server.owner = self
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
@@ -139,7 +143,7 @@ class TestServer:
         self._server.server_close()
 
     def url(self, path: str = "/", host: str | None = None) -> str:
-        return f"http://{host or self.host}:{self.port}{path}"
+        return f"{self.scheme}://{host or self.host}:{self.port}{path}"
 
     def route(self, path: str, **kwargs: object) -> Route:
         """Set the answer for ``path`` (exact match, query string included if given)."""

@@ -499,3 +499,53 @@ def test_different_hosts_are_not_serialised(srv: TestServer) -> None:
     started = time.monotonic()
     run(go())
     assert time.monotonic() - started < 1.0
+
+
+# ------------------------------------------------------------------ TLS with a pinned address
+
+
+def test_https_connects_to_checked_address_with_name_for_sni(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=secure.example.com",
+            "-addext",
+            "subjectAltName=DNS:secure.example.com",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    with TestServer(tls=server_ctx) as tls_srv:
+        tls_srv.route("/f", body=RSS, headers={"Content-Type": "application/rss+xml"})
+        s = settings(ca_file=str(cert))
+        resolver = {"secure.example.com": ["127.0.0.1"]}
+        url = f"https://secure.example.com:{tls_srv.port}/f"
+        resp = run(feed(url, s, resolver=lambda h, p: resolver[h]))
+        assert resp.body == RSS  # certificate checked against the name, socket to the pin
+        assert tls_srv.requests[0].headers["host"] == f"secure.example.com:{tls_srv.port}"
+        with pytest.raises(FetchError) as err:  # same server by address: name mismatch
+            run(feed(tls_srv.url("/f"), s))
+        assert err.value.kind == "network"
