@@ -474,6 +474,52 @@ class _Inflater:
         return True
 
 
+class _PerHostTransport(httpx.AsyncBaseTransport):
+    """One small httpcore pool per (scheme, host, port).
+
+    httpcore's pool scans all of its connections for every queued request, which grows
+    quadratically when one pool serves thousands of hosts; per-host pools stay tiny.
+    Pools unused for ``idle_s`` are closed by a periodic sweep so a long-running process
+    does not accumulate idle sockets to hosts it polled once.
+    """
+
+    def __init__(
+        self,
+        make: Callable[[], httpx.AsyncBaseTransport],
+        idle_s: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._make = make
+        self._idle_s = idle_s
+        self._clock = clock
+        self._pools: dict[tuple[bytes, bytes, int | None], list[Any]] = {}
+        self._next_sweep = clock() + idle_s
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self._idle_s
+            await self._sweep(now)
+        url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port)
+        entry = self._pools.get(key)
+        if entry is None:
+            entry = self._pools[key] = [self._make(), now]
+        entry[1] = now
+        return await entry[0].handle_async_request(request)
+
+    async def _sweep(self, now: float) -> None:
+        stale = [k for k, (_t, used) in self._pools.items() if now - used > self._idle_s]
+        for key in stale:
+            transport = self._pools.pop(key)[0]
+            await transport.aclose()
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for transport, _used in pools:
+            await transport.aclose()
+
+
 class _HostGate:
     __slots__ = ("sem", "lock", "next_start", "delay")
 
@@ -522,6 +568,7 @@ class Fetcher:
         self._gates: dict[str, _HostGate] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._connections = asyncio.Semaphore(max(1, self.settings.max_connections))
         self.stats = {"requests": 0, "bytes": 0, "not_modified": 0, "errors": 0}
 
     async def __aenter__(self) -> Fetcher:
@@ -623,13 +670,17 @@ class Fetcher:
                 self._ssl_context = httpx.create_ssl_context()
                 if s.ca_file:
                     self._ssl_context.load_verify_locations(cafile=s.ca_file)
+            per_host = max(1, s.per_host_concurrency)
             limits = httpx.Limits(
-                max_connections=s.max_connections,
-                max_keepalive_connections=min(s.max_connections, 100),
+                max_connections=per_host + 1,  # +1: a robots.txt request may overlap
+                max_keepalive_connections=per_host,
                 keepalive_expiry=5.0,
             )
-            transport = _GuardedTransport(
-                _GuardedBackend(self, allow_private), limits, self._ssl_context
+            backend = _GuardedBackend(self, allow_private)
+            transport = _PerHostTransport(
+                lambda: _GuardedTransport(backend, limits, self._ssl_context),
+                idle_s=s.total_timeout + 30.0,
+                clock=self._clock,
             )
             client = httpx.AsyncClient(
                 transport=transport,
@@ -710,7 +761,8 @@ class Fetcher:
                         await asyncio.sleep(wait)
                         now = self._clock()
                     gate.next_start = max(now, gate.next_start) + gate.delay
-            yield
+            async with self._connections:  # the global limit, taken after the host's wait
+                yield
 
     async def _get(
         self,
