@@ -55,7 +55,9 @@ def make_feed(host: str, port: int, entries: int) -> bytes:
     stamp = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
     items = []
     for i in range(entries):
-        when = format_datetime(datetime.fromtimestamp(stamp + i * 3600 + hash(host) % 997, UTC), usegmt=True)
+        when = format_datetime(
+            datetime.fromtimestamp(stamp + i * 3600 + hash(host) % 997, UTC), usegmt=True
+        )
         items.append(
             f"<item><title>{_text(i, 8).title()} ({host} #{i})</title>"
             f"<link>{base}/articles/{i}.html?utm_source=rss&amp;utm_medium=feed</link>"
@@ -146,7 +148,9 @@ async def serve(port: int, n: int, entries: int, ready_fd: int) -> None:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, host=hosts, port=port, backlog=1024, reuse_address=True)
+    server = await asyncio.start_server(
+        handle, host=hosts, port=port, backlog=1024, reuse_address=True
+    )
     os.write(ready_fd, b"ready\n")
     async with server:
         await server.serve_forever()
@@ -245,7 +249,9 @@ def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
                 return
             ctype = resp.headers.get("content-type")
             if pool is not None:
-                count = await loop.run_in_executor(pool, _parse_job, resp.body, resp.url, ctype, now)
+                count = await loop.run_in_executor(
+                    pool, _parse_job, resp.body, resp.url, ctype, now
+                )
                 entries = None
             else:
                 parsed = parse(resp.body, resp.url, content_type=ctype, now=now)
@@ -273,7 +279,12 @@ def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
         cold = asyncio.run(poll(validators, False))
         entries = stats["entries"]
         warm = asyncio.run(poll(validators, False))
-        result = {"cold": cold, "warm": warm, "entries": entries, "not_modified": stats["not_modified"]}
+        result = {
+            "cold": cold,
+            "warm": warm,
+            "entries": entries,
+            "not_modified": stats["not_modified"],
+        }
     result["errors"] = stats["errors"]
     result["requests"] = stats["requests"]
     result["rss"] = peak_rss_mb()
@@ -303,8 +314,18 @@ def child(args: argparse.Namespace) -> None:
 
 def spawn(kind: str, args: argparse.Namespace, port: int) -> dict:
     cmd = [
-        sys.executable, __file__, "--child", kind, "--port", str(port), "--feeds", str(args.feeds),
-        "--entries", str(args.entries), "--workers", str(args.workers),
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--port",
+        str(port),
+        "--feeds",
+        str(args.feeds),
+        "--entries",
+        str(args.entries),
+        "--workers",
+        str(args.workers),
     ]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
@@ -332,8 +353,17 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--port", str(port), "--feeds", str(args.feeds),
-         "--entries", str(args.entries)],
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            "--port",
+            str(port),
+            "--feeds",
+            str(args.feeds),
+            "--entries",
+            str(args.entries),
+        ],
         stdout=subprocess.PIPE,
     )
     try:
