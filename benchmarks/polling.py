@@ -184,10 +184,10 @@ def run_reader(urls: list[str]) -> dict:
     return {"cold": cold, "warm": warm, "entries": entries, "rss": peak_rss_mb()}
 
 
-def _parse_job(body: bytes, url: str, ctype: str | None, now: datetime) -> int:
+def _parse_job(body: bytes, url: str, ctype: str | None, now: datetime) -> list[str]:
     from monitor.feeds import parse
 
-    return len(parse(body, url, content_type=ctype, now=now).entries)
+    return [e.url for e in parse(body, url, content_type=ctype, now=now).entries]
 
 
 def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
@@ -217,6 +217,7 @@ def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
     )
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     stats = {"entries": 0, "errors": 0, "requests": 0, "pages": 0, "not_modified": 0}
+    kinds: dict[str, int] = {}
 
     async def poll(validators: dict[str, Validators], with_pages: bool) -> float:
         loop = asyncio.get_running_loop()
@@ -228,8 +229,9 @@ def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
             async with page_sem:
                 try:
                     resp = await f.get_page(url)
-                except FetchError:
+                except FetchError as exc:
                     stats["errors"] += 1
+                    kinds[exc.kind] = kinds.get(exc.kind, 0) + 1
                     return
             if extract is not None:
                 extract(resp.body, resp.url)
@@ -241,27 +243,26 @@ def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
             async with sem:
                 try:
                     resp = await f.get_feed(url, validators.get(url))
-                except FetchError:
+                except FetchError as exc:
                     stats["errors"] += 1
+                    kinds[exc.kind] = kinds.get(exc.kind, 0) + 1
                     return
             if resp.not_modified:
                 stats["not_modified"] += 1
                 return
             ctype = resp.headers.get("content-type")
             if pool is not None:
-                count = await loop.run_in_executor(
+                links = await loop.run_in_executor(
                     pool, _parse_job, resp.body, resp.url, ctype, now
                 )
-                entries = None
             else:
-                parsed = parse(resp.body, resp.url, content_type=ctype, now=now)
-                count, entries = len(parsed.entries), parsed.entries
-            stats["entries"] += count
+                links = [
+                    e.url for e in parse(resp.body, resp.url, content_type=ctype, now=now).entries
+                ]
+            stats["entries"] += len(links)
             validators[url] = resp.validators
             if with_pages:
-                if entries is None:
-                    entries = parse(resp.body, resp.url, content_type=ctype, now=now).entries
-                await asyncio.gather(*(page(f, e.url) for e in entries))
+                await asyncio.gather(*(page(f, link) for link in links))
 
         t = time.perf_counter()
         async with Fetcher(settings) as f:
@@ -286,10 +287,20 @@ def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
             "not_modified": stats["not_modified"],
         }
     result["errors"] = stats["errors"]
+    result["error_kinds"] = kinds
     result["requests"] = stats["requests"]
     result["rss"] = peak_rss_mb()
     if pool is not None:
-        result["rss_workers"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peaks = []
+        for pid in list(getattr(pool, "_processes", {}) or {}):
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    for line in fh:
+                        if line.startswith("VmHWM:"):
+                            peaks.append(int(line.split()[1]) / 1024)
+            except OSError:
+                pass
+        result["rss_workers"] = max(peaks) if peaks else 0.0
         pool.shutdown()
     return result
 
@@ -392,7 +403,7 @@ def main() -> None:
         print(
             f"{'cold poll + pages fetched+extracted':34} {pages['pages_time']:10.2f} s  "
             f"({pages['pages']} pages, {pages['pages'] / pages['pages_time']:.0f} pages/s, "
-            f"peak RSS {pages['rss']:.0f} MB, errors {pages['errors']})"
+            f"peak RSS {pages['rss']:.0f} MB, errors {pages['errors']} {pages['error_kinds'] or ''})"
         )
         if rd:
             print(

@@ -34,6 +34,7 @@ import socket
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 Resolver = Callable[[str, int], list[str]]
+DNS_CACHE_S = 60.0  # resolved addresses are reused this long (and checked on each use)
 
 
 @dataclass
@@ -568,6 +570,8 @@ class Fetcher:
         self._gates: dict[str, _HostGate] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._dns: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._executor: ThreadPoolExecutor | None = None
         self._connections = asyncio.Semaphore(max(1, self.settings.max_connections))
         self.stats = {"requests": 0, "bytes": 0, "not_modified": 0, "errors": 0}
 
@@ -581,6 +585,9 @@ class Fetcher:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             await client.aclose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     # ----------------------------------------------------------------- public API
 
@@ -702,17 +709,28 @@ class Fetcher:
         if literal is not None:
             addresses = [str(literal)]
         else:
-            try:
-                found = await asyncio.to_thread(self._resolver, host, port)
-            except OSError as exc:
-                raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-            addresses = []
-            for item in found:
-                text = item[4][0] if isinstance(item, tuple) else str(item)
-                if text not in addresses:
-                    addresses.append(text)
-            if not addresses:
-                raise httpcore.ConnectError(f"cannot resolve {host}: no address")
+            cached = self._dns.get((host, port))
+            if cached is not None and cached[0] > self._clock():
+                addresses = cached[1]
+            else:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(16, thread_name_prefix="monitor-dns")
+                loop = asyncio.get_running_loop()
+                try:
+                    found = await loop.run_in_executor(self._executor, self._resolver, host, port)
+                except (OSError, UnicodeError, ValueError) as exc:
+                    raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+                addresses = []
+                for item in found or ():
+                    text = item[4][0] if isinstance(item, tuple) else str(item)
+                    if text not in addresses:
+                        addresses.append(text)
+                if not addresses:
+                    raise httpcore.ConnectError(f"cannot resolve {host}: no address")
+                if len(self._dns) > 10_000:
+                    self._dns.clear()
+                # the answer is re-checked on every use; caching it only saves a thread hop
+                self._dns[(host, port)] = (self._clock() + DNS_CACHE_S, addresses)
         if not allow_private:
             for address in addresses:
                 if not is_public_ip(address):
@@ -820,6 +838,12 @@ class Fetcher:
                 except httpx.HTTPError as exc:
                     message = str(exc) or type(exc).__name__
                     raise FetchError("network", url, message) from None
+                except FetchError:
+                    raise
+                except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+                    raise FetchError("blocked", url, f"not a fetchable URL ({exc})") from None
+                except Exception as exc:  # nothing the network sends may escape as a crash
+                    raise FetchError("network", url, f"{type(exc).__name__}: {exc}") from None
             status, resp_headers, body = result
             self.stats["requests"] += 1
             self.stats["bytes"] += len(body)

@@ -549,3 +549,48 @@ def test_https_connects_to_checked_address_with_name_for_sni(tmp_path) -> None: 
         with pytest.raises(FetchError) as err:  # same server by address: name mismatch
             run(feed(tls_srv.url("/f"), s))
         assert err.value.kind == "network"
+
+
+def test_dns_failure_and_odd_urls_give_fetch_errors(srv: TestServer) -> None:
+    import socket
+
+    def broken(host: str, port: int) -> list[str]:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    with pytest.raises(FetchError) as err:
+        run(feed("http://no-such-host.example.com/feed", resolver=broken))
+    assert err.value.kind == "network" and "cannot resolve no-such-host.example.com" in str(
+        err.value
+    )
+    for url in (
+        "http://exa mple.com/",
+        "http://[::1/",
+        "http://a..b/",
+        "http:///nohost",
+        "",
+        "feed",
+    ):
+        with pytest.raises(FetchError):
+            run(feed(url, resolver=broken))
+
+
+def test_resolver_answer_is_cached_but_rechecked(srv: TestServer) -> None:
+    srv.route("/f", body=RSS, headers={"Content-Type": "text/xml"})
+    calls: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    url = f"http://cached.example.com:{srv.port}/f"
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(), resolver=resolver) as f:
+            await f.get_feed(url + "?1")
+            await f.get_feed(url + "?2", allow_private=True)
+            with pytest.raises(FetchError) as err:  # same cached answer, stricter rule
+                await f.get_feed(url + "?3", allow_private=False)
+            return err.value
+
+    err = run(go())
+    assert err.kind == "blocked" and calls == ["cached.example.com"]
