@@ -398,6 +398,10 @@ def _parse(
     if not result.get("version") and not result.get("entries"):
         reason = result.get("bozo_exception")
         detail = f" ({type(reason).__name__}: {reason})" if reason else ""
+        if re.search(r"<(?:html|body|head)[\s>]", text[:4096], re.I):
+            detail += (
+                "; this is a web page: run `monitor add URL` to find its feed by autodiscovery"
+            )
         raise FeedError(url, f"not an RSS, Atom or JSON feed{detail}")
     if result.get("bozo"):
         exc = result.get("bozo_exception")

@@ -240,6 +240,16 @@ def test_not_a_feed_raises_feed_error() -> None:
         assert FEED_URL in str(err.value)
 
 
+def test_html_page_error_points_at_autodiscovery() -> None:
+    with pytest.raises(FeedError) as err:
+        parse(
+            b"<!doctype html><html><head><title>x</title></head><body>hi</body></html>",
+            FEED_URL,
+            now=NOW,
+        )
+    assert "monitor add" in str(err.value)
+
+
 def test_plain_text() -> None:
     assert plain_text("<p>a</p><p>b<br>c</p><style>x{}</style>") == "a b c"
     assert plain_text("H<sub>2</sub>O &amp; more") == "H2O & more"
