@@ -594,3 +594,35 @@ def test_resolver_answer_is_cached_but_rechecked(srv: TestServer) -> None:
 
     err = run(go())
     assert err.kind == "blocked" and calls == ["cached.example.com"]
+
+
+def test_robots_cache_expires_on_the_injected_clock(srv: TestServer) -> None:
+    srv.route("/robots.txt", body=b"User-agent: *\nDisallow: /no\n")
+    srv.route("/a", body=HTML, headers={"Content-Type": "text/html"})
+    now = [1000.0]
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(robots_ttl=3600), clock=lambda: now[0]) as f:
+            await f.get_page(srv.url("/a"))
+            now[0] += 3599
+            await f.get_page(srv.url("/a"))
+            assert len(srv.hits("/robots.txt")) == 1
+            now[0] += 2
+            await f.get_page(srv.url("/a"))
+
+    run(go())
+    assert len(srv.hits("/robots.txt")) == 2
+
+
+def test_crawl_delay_slows_the_host(srv: TestServer) -> None:
+    srv.route("/robots.txt", body=b"User-agent: *\nCrawl-delay: 0.3\n")
+    srv.route("/a", body=HTML, headers={"Content-Type": "text/html"})
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(per_host_delay=0.0, per_host_concurrency=4)) as f:
+            await asyncio.gather(*(f.get_page(srv.url(f"/a?{i}")) for i in range(3)))
+
+    run(go())
+    starts = sorted(r.at for r in srv.requests if r.path.startswith("/a"))
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(gaps) == 2 and min(gaps) >= 0.28
