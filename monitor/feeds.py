@@ -309,8 +309,14 @@ def entry_key(
     without guids agree; else ``url:<canonical link>``; else ``hash:`` of the title and
     date.
     """
+    return _entry_key(guid, _http_url(url) if url else None, title, published)
+
+
+def _entry_key(
+    guid: str | None, canon_url: str | None, title: str, published: datetime | None
+) -> str:
+    # entry_key with the link already canonical (parse() has it at hand)
     stable = _stable_guid(guid)
-    canon_url = _http_url(url)
     if stable:
         if _URLISH.match(stable):
             canon_guid = canonicalize(stable)
@@ -525,7 +531,7 @@ def _finish_entries(
         published = raw["published"] or feed_date or now
         if published > now:
             published = now
-        key = entry_key(guid, url, raw["title"], published)
+        key = _entry_key(guid, url, raw["title"], published)
         if key in seen_keys or url in seen_urls:
             duplicates += 1
             continue

@@ -77,6 +77,7 @@ TRACKING_PARAMS = frozenset(
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 # Second-level labels under which registrations happen one level deeper (example.co.uk).
 _SECOND_LEVEL = frozenset(
@@ -98,10 +99,11 @@ def _clean_query(query: str) -> str:
         if not part:
             continue
         name = part.split("=", 1)[0]
-        # parse_qsl decodes %xx so "utm%5Fsource" is recognised too
-        decoded = parse_qsl(part, keep_blank_values=True)
-        if decoded:
-            name = decoded[0][0]
+        if "%" in name or "+" in name:
+            # decode %xx so "utm%5Fsource" is recognised too
+            decoded = parse_qsl(part, keep_blank_values=True)
+            if decoded:
+                name = decoded[0][0]
         if _is_tracking(name):
             continue
         kept.append(part)
@@ -121,7 +123,7 @@ def canonicalize(url: str, base: str | None = None) -> str:
     # browsers drop tabs and newlines inside URLs; feeds sometimes wrap long links
     if "\n" in url or "\t" in url or "\r" in url:
         url = re.sub(r"[\t\r\n]", "", url)
-    if base:
+    if base and not _ABSOLUTE.match(url):
         try:
             url = urljoin(base.strip(), url)
         except ValueError:
