@@ -813,7 +813,14 @@ class Fetcher:
         all_permanent = True
         client = self._client(allow_private)
         while True:
-            _scheme, host = self._check_url(current, allow_private)
+            try:
+                _scheme, host = self._check_url(current, allow_private)
+            except FetchError as exc:
+                if not hops:
+                    raise
+                raise FetchError(
+                    exc.kind, url, f"redirected to {current}: {exc.message}", hint=exc.hint
+                ) from None
             async with self._polite(host):
                 if deadline is None:
                     # the total deadline starts when the request is allowed to start:

@@ -279,6 +279,7 @@ def test_each_redirect_hop_is_checked(srv: TestServer, monkeypatch) -> None:  # 
                 )
             )
         assert err.value.kind == "blocked", path
+        assert str(err.value).startswith(srv.url(path))
     assert len(srv.requests) == 4  # only the first hops reached the server
 
 
