@@ -1,0 +1,629 @@
+"""Fetcher behaviour against a real HTTP server on 127.0.0.1 (tests/httpserver.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+import zlib
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+import monitor.fetch as fetch_mod
+from monitor.fetch import (
+    Fetcher,
+    FetchError,
+    FetchSettings,
+    Validators,
+    parse_cache_max_age,
+    parse_retry_after,
+    parse_robots,
+)
+from monitor.urls import is_public_ip
+from tests.httpserver import Route, TestServer
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>a</title><link>http://example.com/a</link></item></channel></rss>"""
+HTML = b"<!doctype html><html><head><title>x</title></head><body><p>hello</p></body></html>"
+
+
+def settings(**kw: object) -> FetchSettings:
+    base = dict(
+        allow_private=True,
+        per_host_delay=0.0,
+        connect_timeout=2,
+        read_timeout=2,
+        total_timeout=3,
+        user_agent="monitor/0.1 (+https://example.org/contact)",
+    )
+    base.update(kw)
+    return FetchSettings(**base)  # type: ignore[arg-type]
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+async def feed(url: str, s: FetchSettings | None = None, **kw: object):  # type: ignore[no-untyped-def]
+    async with Fetcher(s or settings(), **kw) as f:  # type: ignore[arg-type]
+        return await f.get_feed(url)
+
+
+@pytest.fixture
+def srv():  # type: ignore[no-untyped-def]
+    with TestServer() as server:
+        yield server
+
+
+# ------------------------------------------------------------------ basics
+
+
+def test_get_feed_sends_user_agent_and_reads_headers(srv: TestServer) -> None:
+    srv.route(
+        "/f",
+        body=RSS,
+        headers={
+            "Content-Type": "application/rss+xml",
+            "ETag": '"v1"',
+            "Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT",
+            "Cache-Control": "public, max-age=900",
+        },
+    )
+    resp = run(feed(srv.url("/f")))
+    assert resp.status == 200 and resp.body == RSS and not resp.not_modified
+    assert resp.validators == Validators('"v1"', "Mon, 02 Nov 2026 10:00:00 GMT")
+    assert resp.max_age == 900
+    assert resp.permanent_redirect is None
+    assert resp.headers["content-type"] == "application/rss+xml"
+    assert srv.requests[0].headers["user-agent"] == "monitor/0.1 (+https://example.org/contact)"
+    assert "if-none-match" not in srv.requests[0].headers
+
+
+def test_gzip_body_is_decoded(srv: TestServer) -> None:
+    srv.route("/f", body=RSS * 50, gzip=True, headers={"Content-Type": "text/xml"})
+    resp = run(feed(srv.url("/f")))
+    assert resp.body == RSS * 50
+
+
+def test_etag_round_trip_and_304(srv: TestServer) -> None:
+    def answer(req):  # type: ignore[no-untyped-def]
+        if req.headers.get("if-none-match") == '"abc"':
+            return Route(status=304, headers={"ETag": '"abc"'})
+        return Route(body=RSS, headers={"Content-Type": "application/rss+xml", "ETag": '"abc"'})
+
+    srv.route("/f", handler=answer)
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings()) as f:
+            first = await f.get_feed(srv.url("/f"))
+            second = await f.get_feed(srv.url("/f"), first.validators)
+            return first, second
+
+    first, second = run(go())
+    assert first.status == 200 and first.validators.etag == '"abc"'
+    assert second.not_modified and second.status == 304 and second.body == b""
+    assert second.validators.etag == '"abc"'
+    assert srv.requests[1].headers["if-none-match"] == '"abc"'
+
+
+def test_last_modified_round_trip_keeps_validators_on_bare_304(srv: TestServer) -> None:
+    stamp = "Tue, 03 Nov 2026 08:00:00 GMT"
+
+    def answer(req):  # type: ignore[no-untyped-def]
+        if req.headers.get("if-modified-since") == stamp:
+            return Route(status=304)  # a 304 without validators
+        return Route(body=RSS, headers={"Content-Type": "text/xml", "Last-Modified": stamp})
+
+    srv.route("/f", handler=answer)
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings()) as f:
+            first = await f.get_feed(srv.url("/f"))
+            return await f.get_feed(srv.url("/f"), first.validators)
+
+    second = run(go())
+    assert second.not_modified
+    assert second.validators.last_modified == stamp  # the sent validator is kept
+
+
+# ------------------------------------------------------------------ errors, Retry-After
+
+
+def test_retry_after_seconds_on_429(srv: TestServer) -> None:
+    srv.route("/f", status=429, headers={"Retry-After": "120"})
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/f")))
+    assert err.value.kind == "http" and err.value.status == 429
+    assert err.value.retry_after == 120
+    assert srv.url("/f") in str(err.value) and "retry after 120 s" in str(err.value)
+
+
+def test_retry_after_http_date_on_503(srv: TestServer) -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    srv.route(
+        "/f",
+        status=503,
+        headers={
+            "Retry-After": format_datetime(now + timedelta(minutes=30), usegmt=True),
+            "Date": format_datetime(now, usegmt=True),
+        },
+    )
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/f")))
+    assert err.value.status == 503 and err.value.retry_after == 1800
+
+
+def test_404_error_names_url_and_advice(srv: TestServer) -> None:
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/missing")))
+    assert err.value.kind == "http" and err.value.status == 404
+    assert srv.url("/missing") in str(err.value) and "check the URL" in str(err.value)
+
+
+def test_header_helpers() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_retry_after("0") == 0
+    assert parse_retry_after("Thu, 01 Jan 2026 00:01:00 GMT", now=now) == 60
+    assert parse_retry_after("Wed, 31 Dec 2025 23:00:00 GMT", now=now) == 0  # past: no wait
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert parse_cache_max_age("no-cache, max-age=60") == 60
+    assert parse_cache_max_age("max-age=60, no-store") is None
+    assert parse_cache_max_age("private") is None
+
+
+# ------------------------------------------------------------------ redirects
+
+
+def test_permanent_redirect_chain(srv: TestServer) -> None:
+    srv.route("/a", status=301, headers={"Location": "/b"})
+    srv.route("/b", status=308, headers={"Location": srv.url("/c")})
+    srv.route("/c", body=RSS, headers={"Content-Type": "application/xml"})
+    resp = run(feed(srv.url("/a")))
+    assert resp.url == srv.url("/c") and resp.body == RSS
+    assert resp.permanent_redirect == srv.url("/c")
+    assert [code for code, _ in resp.redirects] == [301, 308]
+
+
+@pytest.mark.parametrize("temporary", [302, 303, 307])
+def test_temporary_hop_means_no_permanent_redirect(srv: TestServer, temporary: int) -> None:
+    srv.route("/a", status=301, headers={"Location": "/b"})
+    srv.route("/b", status=temporary, headers={"Location": "/c"})
+    srv.route("/c", body=RSS, headers={"Content-Type": "application/xml"})
+    resp = run(feed(srv.url("/a")))
+    assert resp.url == srv.url("/c")
+    assert resp.permanent_redirect is None
+
+
+def test_redirect_limit(srv: TestServer) -> None:
+    for i in range(10):
+        srv.route(f"/r{i}", status=302, headers={"Location": f"/r{i + 1}"})
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/r0"), settings(max_redirects=3)))
+    assert err.value.kind == "redirects"
+    assert len(srv.requests) == 4  # the first request and three hops, then it stops
+
+
+# ------------------------------------------------------------------ SSRF guard
+
+
+def test_loopback_refused_by_default_without_any_request(srv: TestServer) -> None:
+    srv.route("/f", body=RSS)
+    for url in (
+        srv.url("/f"),
+        f"http://2130706433:{srv.port}/f",  # decimal form of 127.0.0.1
+        f"http://0x7f.1:{srv.port}/f",
+        f"http://[::ffff:127.0.0.1]:{srv.port}/f",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "file:///etc/passwd",
+        "ftp://example.com/feed",
+    ):
+        with pytest.raises(FetchError) as err:
+            run(feed(url, settings(allow_private=False)))
+        assert err.value.kind == "blocked", url
+        assert "allow_private" in str(err.value) or "http" in str(err.value)
+    assert srv.requests == []
+
+
+def test_public_looking_name_resolving_to_loopback_is_refused(srv: TestServer) -> None:
+    srv.route("/f", body=RSS, headers={"Content-Type": "application/rss+xml"})
+    calls: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    url = f"http://news.example.com:{srv.port}/f"
+    with pytest.raises(FetchError) as err:
+        run(feed(url, settings(allow_private=False), resolver=resolver))
+    assert err.value.kind == "blocked" and "127.0.0.1" in str(err.value)
+    assert calls == ["news.example.com"] and srv.requests == []
+
+    # allowed explicitly: the connection goes to the resolved address, Host stays the name
+    resp = run(feed(url, settings(allow_private=True), resolver=resolver))
+    assert resp.body == RSS
+    assert srv.requests[0].headers["host"] == f"news.example.com:{srv.port}"
+
+
+def test_one_private_address_among_public_ones_is_refused(srv: TestServer) -> None:
+    url = f"http://mixed.example.com:{srv.port}/f"
+    with pytest.raises(FetchError) as err:
+        run(
+            feed(
+                url,
+                settings(allow_private=False),
+                resolver=lambda h, p: ["93.184.216.34", "127.0.0.1"],
+            )
+        )
+    assert err.value.kind == "blocked"
+
+
+def test_each_redirect_hop_is_checked(srv: TestServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Pretend the test server's own address is public so the first hop passes the guard;
+    # every other address keeps the real rule.
+    monkeypatch.setattr(fetch_mod, "is_public_ip", lambda ip: ip == "127.0.0.1" or is_public_ip(ip))
+    resolver = {"metadata.example.com": ["169.254.169.254"]}
+    srv.route("/to-literal", status=302, headers={"Location": "http://10.1.2.3/x"})
+    srv.route("/to-name", status=301, headers={"Location": "http://metadata.example.com/x"})
+    srv.route("/to-hex", status=302, headers={"Location": f"http://0x7f000002:{srv.port}/x"})
+    srv.route("/to-file", status=302, headers={"Location": "file:///etc/passwd"})
+    for path in ("/to-literal", "/to-name", "/to-hex", "/to-file"):
+        with pytest.raises(FetchError) as err:
+            run(
+                feed(
+                    srv.url(path),
+                    settings(allow_private=False),
+                    resolver=lambda h, p: resolver.get(h, ["127.0.0.1"]),
+                )
+            )
+        assert err.value.kind == "blocked", path
+        assert str(err.value).startswith(srv.url(path))
+    assert len(srv.requests) == 4  # only the first hops reached the server
+
+
+def test_per_call_allow_private_overrides_settings(srv: TestServer) -> None:
+    srv.route("/f", body=RSS, headers={"Content-Type": "text/xml"})
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(allow_private=False)) as f:
+            ok = await f.get_feed(srv.url("/f"), allow_private=True)
+            with pytest.raises(FetchError):
+                await f.get_feed(srv.url("/f"))
+            return ok
+
+    assert run(go()).body == RSS
+
+
+# ------------------------------------------------------------------ limits
+
+
+def test_declared_length_over_cap_is_refused_before_reading(srv: TestServer) -> None:
+    srv.route("/big", body=b"x" * 300_000, headers={"Content-Type": "text/xml"})
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/big"), settings(max_feed_bytes=100_000)))
+    assert err.value.kind == "too_large"
+
+
+def test_streamed_body_over_cap_after_decompression(srv: TestServer) -> None:
+    srv.route(
+        "/big", body=b"<rss>" + b" " * 2_000_000, gzip=True, headers={"Content-Type": "text/xml"}
+    )
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/big"), settings(max_feed_bytes=100_000)))
+    assert err.value.kind == "too_large" and "after decoding" in str(err.value)
+
+
+def _gzip_bomb(size: int) -> bytes:
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\0" * 2**20
+    parts = [comp.compress(block) for _ in range(size // len(block))]
+    parts.append(comp.flush())
+    return b"".join(parts)
+
+
+def test_gzip_bomb_stops_at_cap_with_bounded_memory(srv: TestServer) -> None:
+    bomb = _gzip_bomb(256 * 2**20)  # 256 MB of zeros in about 0.25 MB
+    assert len(bomb) < 2**20
+    srv.route("/bomb", raw_gzip=bomb, headers={"Content-Type": "application/rss+xml"})
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as err:
+            run(feed(srv.url("/bomb"), settings(max_feed_bytes=2 * 2**20)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert err.value.kind == "too_large"
+    assert time.monotonic() - started < 5
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_slow_drip_hits_total_timeout(srv: TestServer) -> None:
+    srv.route("/drip", drip=(b"<", 0.1), headers={"Content-Type": "text/xml"})
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/drip"), settings(read_timeout=5, total_timeout=1.0)))
+    took = time.monotonic() - started
+    assert err.value.kind == "timeout"
+    assert 0.9 <= took < 2.5
+
+
+def test_read_timeout(srv: TestServer) -> None:
+    srv.route("/slow", delay=1.5, body=RSS)
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/slow"), settings(read_timeout=0.3, total_timeout=5)))
+    assert err.value.kind == "timeout"
+
+
+def test_connection_refused_is_a_network_error() -> None:
+    with TestServer() as tmp:
+        url = tmp.url("/f")
+    with pytest.raises(FetchError) as err:
+        run(feed(url))
+    assert err.value.kind == "network"
+
+
+# ------------------------------------------------------------------ content types
+
+
+def test_html_instead_of_feed_points_at_autodiscovery(srv: TestServer) -> None:
+    srv.route("/page", body=HTML, headers={"Content-Type": "text/html; charset=utf-8"})
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/page")))
+    assert err.value.kind == "content_type" and "monitor add" in str(err.value)
+
+
+def test_feed_mislabelled_as_html_is_accepted(srv: TestServer) -> None:
+    srv.route("/f", body=RSS, headers={"Content-Type": "text/html"})
+    assert run(feed(srv.url("/f"))).body == RSS
+
+
+def test_page_content_type(srv: TestServer) -> None:
+    srv.route("/robots.txt", status=404)
+    srv.route("/a", body=HTML, headers={"Content-Type": "text/html"})
+    srv.route("/pdf", body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"})
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings()) as f:
+            page = await f.get_page(srv.url("/a"))
+            with pytest.raises(FetchError) as err:
+                await f.get_page(srv.url("/pdf"))
+            return page, err.value
+
+    page, err = run(go())
+    assert page.body == HTML
+    assert err.kind == "content_type"
+
+
+# ------------------------------------------------------------------ robots.txt
+
+
+def test_robots_txt_is_respected_and_cached(srv: TestServer) -> None:
+    srv.route(
+        "/robots.txt",
+        body=b"User-agent: *\nDisallow: /private/\nAllow: /private/ok\n",
+        headers={"Content-Type": "text/plain"},
+    )
+    for path in ("/public/a", "/private/ok", "/private/no"):
+        srv.route(path, body=HTML, headers={"Content-Type": "text/html"})
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings()) as f:
+            await f.get_page(srv.url("/public/a"))
+            await f.get_page(srv.url("/private/ok"))
+            with pytest.raises(FetchError) as err:
+                await f.get_page(srv.url("/private/no"))
+            return err.value
+
+    err = run(go())
+    assert err.kind == "robots" and "robots.txt" in str(err)
+    assert len(srv.hits("/robots.txt")) == 1
+    assert srv.hits("/private/no") == []
+
+
+def test_robots_can_be_switched_off_and_errors_follow_rfc(srv: TestServer) -> None:
+    srv.route("/robots.txt", status=500)
+    srv.route("/a", body=HTML, headers={"Content-Type": "text/html"})
+
+    async def go(respect: bool):  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(respect_robots=respect)) as f:
+            return await f.get_page(srv.url("/a"))
+
+    with pytest.raises(FetchError) as err:  # 5xx robots.txt: assume disallowed
+        run(go(True))
+    assert err.value.kind == "robots"
+    assert run(go(False)).body == HTML
+
+
+def test_parse_robots_groups_and_patterns() -> None:
+    text = """
+    User-agent: otherbot
+    Disallow: /
+
+    User-agent: Monitor
+    User-agent: somebot
+    Disallow: /*.pdf$
+    Disallow: /search
+    Allow: /search/about
+    Crawl-delay: 5
+
+    User-agent: *
+    Disallow: /
+    """
+    rules = parse_robots(text, "monitor/0.1 (+https://x)")
+    assert rules.crawl_delay == 5
+    assert rules.allows("https://s.org/news/1")
+    assert not rules.allows("https://s.org/files/a.pdf")
+    assert rules.allows("https://s.org/files/a.pdf?x=1")
+    assert not rules.allows("https://s.org/search?q=x")
+    assert rules.allows("https://s.org/search/about")
+    other = parse_robots(text, "elsebot/1.0")
+    assert not other.allows("https://s.org/news/1")
+    assert parse_robots("", "monitor").allows("https://s.org/")
+
+
+# ------------------------------------------------------------------ politeness
+
+
+def test_per_host_delay_and_concurrency(srv: TestServer) -> None:
+    srv.route("/f", body=RSS, delay=0.15, headers={"Content-Type": "text/xml"})
+
+    async def go(s: FetchSettings):  # type: ignore[no-untyped-def]
+        async with Fetcher(s) as f:
+            await asyncio.gather(*(f.get_feed(srv.url(f"/f?{i}")) for i in range(4)))
+
+    started = time.monotonic()
+    run(go(settings(per_host_concurrency=1, per_host_delay=0.0)))
+    serial = time.monotonic() - started
+    assert serial >= 4 * 0.15 * 0.95  # one at a time
+
+    srv.requests.clear()
+    srv.route("/f", body=RSS, headers={"Content-Type": "text/xml"})
+    run(go(settings(per_host_concurrency=4, per_host_delay=0.2)))
+    starts = sorted(r.at for r in srv.requests)
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(gaps) == 3 and min(gaps) >= 0.18
+
+
+def test_different_hosts_are_not_serialised(srv: TestServer) -> None:
+    srv.route("/f", body=RSS, delay=0.3, headers={"Content-Type": "text/xml"})
+    names = [f"h{i}.example.com" for i in range(4)]
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(
+            settings(per_host_concurrency=1, per_host_delay=5), resolver=lambda h, p: ["127.0.0.1"]
+        ) as f:
+            await asyncio.gather(*(f.get_feed(f"http://{n}:{srv.port}/f") for n in names))
+
+    started = time.monotonic()
+    run(go())
+    assert time.monotonic() - started < 1.0
+
+
+# ------------------------------------------------------------------ TLS with a pinned address
+
+
+def test_https_connects_to_checked_address_with_name_for_sni(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=secure.example.com",
+            "-addext",
+            "subjectAltName=DNS:secure.example.com",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    with TestServer(tls=server_ctx) as tls_srv:
+        tls_srv.route("/f", body=RSS, headers={"Content-Type": "application/rss+xml"})
+        s = settings(ca_file=str(cert))
+        resolver = {"secure.example.com": ["127.0.0.1"]}
+        url = f"https://secure.example.com:{tls_srv.port}/f"
+        resp = run(feed(url, s, resolver=lambda h, p: resolver[h]))
+        assert resp.body == RSS  # certificate checked against the name, socket to the pin
+        assert tls_srv.requests[0].headers["host"] == f"secure.example.com:{tls_srv.port}"
+        with pytest.raises(FetchError) as err:  # same server by address: name mismatch
+            run(feed(tls_srv.url("/f"), s))
+        assert err.value.kind == "network"
+
+
+def test_dns_failure_and_odd_urls_give_fetch_errors(srv: TestServer) -> None:
+    import socket
+
+    def broken(host: str, port: int) -> list[str]:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    with pytest.raises(FetchError) as err:
+        run(feed("http://no-such-host.example.com/feed", resolver=broken))
+    assert err.value.kind == "network" and "cannot resolve no-such-host.example.com" in str(
+        err.value
+    )
+    for url in (
+        "http://exa mple.com/",
+        "http://[::1/",
+        "http://a..b/",
+        "http:///nohost",
+        "",
+        "feed",
+    ):
+        with pytest.raises(FetchError):
+            run(feed(url, resolver=broken))
+
+
+def test_resolver_answer_is_cached_but_rechecked(srv: TestServer) -> None:
+    srv.route("/f", body=RSS, headers={"Content-Type": "text/xml"})
+    calls: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    url = f"http://cached.example.com:{srv.port}/f"
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(), resolver=resolver) as f:
+            await f.get_feed(url + "?1")
+            await f.get_feed(url + "?2", allow_private=True)
+            with pytest.raises(FetchError) as err:  # same cached answer, stricter rule
+                await f.get_feed(url + "?3", allow_private=False)
+            return err.value
+
+    err = run(go())
+    assert err.kind == "blocked" and calls == ["cached.example.com"]
+
+
+def test_robots_cache_expires_on_the_injected_clock(srv: TestServer) -> None:
+    srv.route("/robots.txt", body=b"User-agent: *\nDisallow: /no\n")
+    srv.route("/a", body=HTML, headers={"Content-Type": "text/html"})
+    now = [1000.0]
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(robots_ttl=3600), clock=lambda: now[0]) as f:
+            await f.get_page(srv.url("/a"))
+            now[0] += 3599
+            await f.get_page(srv.url("/a"))
+            assert len(srv.hits("/robots.txt")) == 1
+            now[0] += 2
+            await f.get_page(srv.url("/a"))
+
+    run(go())
+    assert len(srv.hits("/robots.txt")) == 2
+
+
+def test_crawl_delay_slows_the_host(srv: TestServer) -> None:
+    srv.route("/robots.txt", body=b"User-agent: *\nCrawl-delay: 0.3\n")
+    srv.route("/a", body=HTML, headers={"Content-Type": "text/html"})
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(per_host_delay=0.0, per_host_concurrency=4)) as f:
+            await asyncio.gather(*(f.get_page(srv.url(f"/a?{i}")) for i in range(3)))
+
+    run(go())
+    starts = sorted(r.at for r in srv.requests if r.path.startswith("/a"))
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(gaps) == 2 and min(gaps) >= 0.28
