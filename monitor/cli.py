@@ -303,10 +303,25 @@ def _default_fetch_settings():
 
 # ------------------------------------------------------------------ sources
 @cli.command()
+@click.option(
+    "--enable", "enable", metavar="NAME", help="Re-enable a source disabled after failing."
+)
 @pass_ctx
-def sources(obj: Ctx) -> None:
+def sources(obj: Ctx, enable: str | None) -> None:
     """Sources with their health: last poll and success, failures, next poll, articles."""
     with obj.archive() as archive:
+        if enable:
+            if archive.source_state(enable) is None:
+                raise click.ClickException(f"no source named {enable!r} in {obj.config.path}")
+            archive.update_source(
+                enable,
+                disabled_reason=None,
+                consecutive_failures=0,
+                first_failure_at=None,
+                next_poll_at=None,
+                last_status="enabled",
+            )
+            click.echo(f"{enable}: enabled; it is polled at the next run", err=True)
         rows = archive.sources_overview()
     _table(
         rows,
@@ -322,6 +337,9 @@ def sources(obj: Ctx) -> None:
         ],
         headers={"consecutive_failures": "failures", "last_status": "status"},
     )
+    disabled = [r for r in rows if r.get("disabled_reason")]
+    for r in disabled:
+        click.echo(f"\nDISABLED {r['name']} ({r['url']}): {r['disabled_reason']}")
 
 
 @cli.command()
@@ -345,6 +363,109 @@ def health(obj: Ctx, max_age: str) -> None:
             "the daemon is stuck or stopped; see its log"
         )
     click.echo(f"ok: heartbeat {age:.0f}s old")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--name", help="Source name (default: the feed's title).")
+@click.option("--interval", help="Polling interval, e.g. 30m (default: [fetch] interval).")
+@click.option("--tag", "tags", multiple=True, help="Tag (repeatable).")
+@pass_ctx
+def add(obj: Ctx, url: str, name: str | None, interval: str | None, tags: tuple[str, ...]) -> None:
+    """Find the feed of a site page (or take a feed URL) and append it to the config."""
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import fetch_settings
+    from monitor.subscribe import NoFeedFound, find_feed
+
+    config = obj.config
+
+    async def go():
+        async with Fetcher(fetch_settings(config)) as f:
+            return await find_feed(f, url)
+
+    try:
+        found = asyncio.run(go())
+    except NoFeedFound as e:
+        raise click.ClickException(str(e)) from None
+    if any(s.url == found.url for s in config.sources):
+        raise click.ClickException(f"{found.url} is already a source in {config.path}")
+    entry = {
+        "name": name or found.title or found.url,
+        "url": found.url,
+        "tags": list(tags),
+        "interval": interval,
+    }
+    names = {s.name for s in config.sources}
+    if entry["name"] in names:
+        entry["name"] = f"{entry['name']} ({found.url})"
+    today = datetime.now(UTC).date().isoformat()
+    try:
+        config_mod.append_sources(
+            config.path, [entry], f"added by `monitor add {url}` on {today} ({found.how})"
+        )
+    except ConfigError as e:
+        raise click.ClickException(f"not added: {e}") from None
+    click.echo(f"added {entry['name']!r}: {found.url} ({found.entries} entries; {found.how})")
+
+
+@cli.command("import-opml")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tag", "tags", multiple=True, help="Tag every imported source (repeatable).")
+@pass_ctx
+def import_opml(obj: Ctx, file: str, tags: tuple[str, ...]) -> None:
+    """Append the feeds of an OPML file (from another reader) to the config."""
+    from monitor import discover
+
+    config = obj.config
+    try:
+        records = discover.read_opml(Path(file).read_bytes())
+    except Exception as e:
+        raise click.ClickException(f"{file}: not a readable OPML file ({e})") from None
+    known_urls = {s.url for s in config.sources}
+    names = {s.name for s in config.sources}
+    new, skipped = [], 0
+    for r in records:
+        if r["url"] in known_urls:
+            skipped += 1
+            continue
+        name = r.get("name") or r["url"]
+        if name in names:
+            name = f"{name} ({r['url']})"
+        names.add(name)
+        known_urls.add(r["url"])
+        extra = [r["category"]] if r.get("category") else []
+        new.append({"name": name, "url": r["url"], "tags": [*tags, *extra]})
+    if new:
+        try:
+            config_mod.append_sources(
+                config.path,
+                new,
+                f"imported from {Path(file).name} on {datetime.now(UTC).date().isoformat()}",
+            )
+        except ConfigError as e:
+            raise click.ClickException(f"nothing imported: {e}") from None
+    click.echo(f"imported {len(new)} sources into {config.path}; {skipped} already there")
+
+
+@cli.command("export-opml")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default stdout)."
+)
+@pass_ctx
+def export_opml(obj: Ctx, output: str | None) -> None:
+    """Write the configured sources as OPML, for other feed readers."""
+    from monitor import discover
+
+    records = [
+        {"name": s.name, "url": s.url, "category": s.tags[0] if s.tags else ""}
+        for s in obj.config.sources
+    ]
+    text = discover.write_opml(records, created=datetime.now(UTC))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(records)} sources to {output}", err=True)
+    else:
+        click.echo(text)
 
 
 @cli.command("check-config")

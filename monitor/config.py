@@ -97,6 +97,7 @@ class FetchConfig:
     respect_robots: bool = True
     disable_after_days: float = 7.0
     fetch_pages: bool = True
+    ca_file: Path | None = None  # an extra CA bundle (PEM) to trust, e.g. a corporate proxy's
 
 
 @dataclass
@@ -455,6 +456,9 @@ def _fetch(r: _Reader, data: Any) -> FetchConfig:
         disable_after_days=t.get("disable_after_days", float, d.disable_after_days),
         fetch_pages=t.get("fetch_pages", bool, d.fetch_pages),
     )
+    ca_file = t.get("ca_file", str)
+    if ca_file:
+        cfg.ca_file = r.path.parent / ca_file
     t.finish()
     return cfg
 
@@ -576,3 +580,37 @@ def _channel(t: _Table) -> ChannelConfig:
         headers = t.get("headers", dict, {})
         c.headers = {str(k): t.expand("headers", str(v)) for k, v in headers.items()}
     return c
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def append_sources(
+    path: str | os.PathLike,
+    sources: list[dict[str, Any]],
+    comment: str,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Append [[sources]] tables to the config file, keeping everything already written.
+
+    Each dict has `name` and `url` (and optional `tags`, `interval`). The file is validated
+    after the change; if it does not load, the original text is restored and ConfigError raised.
+    """
+    p = Path(path)
+    original = p.read_text(encoding="utf-8")
+    blocks = [f"\n# {comment}"]
+    for s in sources:
+        lines = ["[[sources]]", f"name = {_toml_str(s['name'])}", f"url = {_toml_str(s['url'])}"]
+        if s.get("interval"):
+            lines.append(f"interval = {_toml_str(str(s['interval']))}")
+        if s.get("tags"):
+            lines.append("tags = [" + ", ".join(_toml_str(t) for t in s["tags"]) + "]")
+        blocks.append("\n".join(lines) + "\n")
+    text = original.rstrip("\n") + "\n" + "\n".join(blocks)
+    p.write_text(text, encoding="utf-8")
+    try:
+        return load(p, env)
+    except ConfigError:
+        p.write_text(original, encoding="utf-8")
+        raise

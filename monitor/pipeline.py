@@ -64,6 +64,7 @@ def fetch_settings(config: Config) -> FetchSettings:
         per_host_concurrency=f.per_host_concurrency,
         per_host_delay=f.per_host_delay,
         respect_robots=f.respect_robots,
+        ca_file=str(f.ca_file) if f.ca_file else None,
     )
 
 
@@ -121,7 +122,11 @@ class Pipeline:
                 self._record_success(source, state, now, resp.max_age, status="not-modified")
             else:
                 parsed = feeds.parse(
-                    resp.body, resp.url, content_type=resp.headers.get("content-type"), now=now
+                    resp.body,
+                    resp.url,
+                    content_type=resp.headers.get("content-type"),
+                    now=now,
+                    max_entries=self.config.fetch.max_entries_per_feed,
                 )
                 result.warning = parsed.warning
                 result.entries = len(parsed.entries)
