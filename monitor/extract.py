@@ -1,0 +1,502 @@
+"""Extraction stage: one HTML page in, its article text and metadata out (pure, no I/O).
+
+The page is decoded and bounded (``monitor.extraction.decode``), parsed once with Lexbor, and
+walked once into a list of text blocks.  Each block knows its block-level ancestors, so every
+element gets a score from the text under it: prose counts for it, link lists, boilerplate-looking
+subtrees (comment, share, related, ... in class or id) and the chrome removed up front count
+against it.  The best element is the article body; inside it, subtrees that read like link
+lists or teasers are dropped, and so are captions, citation markers and link residue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser
+
+from monitor.extraction import meta as m
+from monitor.extraction.decode import bound, decode
+from monitor.model import Article
+
+__all__ = ["extract", "extract_text"]
+
+# Elements whose whole subtree is never article text.
+DROP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "canvas",
+    "iframe",
+    "object",
+    "embed",
+    "video",
+    "audio",
+    "map",
+    "button",
+    "select",
+    "option",
+    "input",
+    "textarea",
+    "label",
+    "nav",
+    "aside",
+    "footer",
+    "figure",
+    "figcaption",
+    "picture",
+    "img",
+    "head",
+    "title",
+    "meta",
+    "link",
+    "dialog",
+    "menu",
+}
+# Elements that start a new block of text.
+BLOCK_TAGS = {
+    "html",
+    "body",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "caption",
+    "address",
+    "center",
+    "hr",
+    "form",
+    "fieldset",
+    "details",
+    "summary",
+    "hgroup",
+}
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+MAX_WALK_DEPTH = 250
+
+# Generic names sites give to non-article blocks (class / id tokens, never one site's names).
+_BOILER_NAME = re.compile(
+    r"(?:^|[\s_-])(?:comments?|commentlist|respond|reply|share|sharing|sharedaddy|social|socials"
+    r"|related|relatedposts|newsletter|subscribe|subscription|signup|promo|promotion|advert\w*|ads?"
+    r"|adslot|sponsor\w*|sidebar|breadcrumbs?|crumbs|cookies?|consent|gdpr|popup|modal|overlay"
+    r"|recommend\w*|recirc\w*|outbrain|taboola|author-?bio|about-?the-?author|authorbox|bio"
+    r"|tags?|tagcloud|tag-?list|topics|footer|nav|navbar|navigation|menu|widget|banner|masthead"
+    r"|disqus|skip|print|toolbar|rating|more-?stories|read-?more|readmore|most-?popular"
+    r"|most-?read|trending|teaser|teasers|byline|dateline|caption|credits?|meta|post-?meta"
+    r"|entry-?meta|article-?meta|hidden|visually-?hidden|sr-only|screen-?reader-?text|disclaimer"
+    r"|pagination|pager|jump-?link|inline-?related|see-?also|also-?read|further-?reading)"
+    r"(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_KEEP_NAME = re.compile(
+    r"(?:^|[\s_-])(?:article-?body|articlebody|post-?body|entry-?content|post-?content"
+    r"|article-?content|story-?body|main-?content|body-?text|article-?text)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:#|[^()\s]{0,500})\)")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(slots=True)
+class Block:
+    text: str
+    tag: str
+    links: int  # characters of the text that sit inside <a>
+    path: tuple[int, ...]  # indices of the block-level ancestors, outermost first
+    flag: int  # index in ``path`` of the deepest boilerplate-named ancestor, -1 if none
+
+
+class _Walker:
+    """One pass over the parsed tree collecting text blocks and the block-element table."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.tags: list[str] = []  # tag of each block element, by index
+        self.keep: list[bool] = []  # element named like an article body
+        self.path: list[int] = []
+        self.flags: list[int] = []  # path positions that are boilerplate-named
+        self.buf: list[str] = []
+        self.links = 0
+        self.in_link = 0
+        self.h1: list[str] = []
+
+    def flush(self) -> None:
+        if not self.buf:
+            return
+        raw = "".join(self.buf)
+        self.buf = []
+        links, self.links = self.links, 0
+        lines = [_SPACE.sub(" ", line).strip() for line in raw.split("\n")]
+        text = "\n".join(line for line in lines if line)
+        if not text:
+            return
+        idx = self.path[-1] if self.path else -1
+        tag = self.tags[idx] if idx >= 0 else "body"
+        self.blocks.append(
+            Block(text, tag, min(links, len(text)), tuple(self.path), self.flags[-1] if self.flags else -1)
+        )
+
+    def walk(self, node, depth: int) -> None:  # noqa: C901 - one tight loop on purpose
+        if depth > MAX_WALK_DEPTH:
+            return
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                text = child.text_content
+                if text:
+                    self.buf.append(text)
+                    if self.in_link:
+                        self.links += len(text.strip())
+                continue
+            if tag in DROP_TAGS or tag[0] == "-":
+                continue
+            if tag == "br":
+                self.buf.append("\n")
+                continue
+            attrs = child.attributes
+            if attrs:
+                if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+                    continue
+                style = attrs.get("style")
+                if style and "none" in style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style):
+                    continue
+                names = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
+                role = attrs.get("role")
+                if role in ("navigation", "complementary", "contentinfo", "banner", "menu", "dialog", "alert"):
+                    continue
+            else:
+                names = ""
+            if tag in BLOCK_TAGS:
+                self.flush()
+                index = len(self.tags)
+                self.tags.append(tag)
+                keep = bool(names.strip()) and bool(_KEEP_NAME.search(names))
+                self.keep.append(keep)
+                self.path.append(index)
+                flagged = bool(names.strip()) and not keep and bool(_BOILER_NAME.search(names))
+                if flagged:
+                    self.flags.append(len(self.path) - 1)
+                if tag == "h1":
+                    self.h1.append(child.text())
+                self.walk(child, depth + 1)
+                self.flush()
+                self.path.pop()
+                if flagged:
+                    self.flags.pop()
+                if tag in ("td", "th", "dt"):
+                    pass
+                continue
+            if tag == "sup" or tag == "a":
+                inner = child.text()
+                if tag == "sup" and _CITE_MARK.match(inner or ""):
+                    continue
+                if tag == "a" and inner and _CITE_MARK.match(inner) and len(inner) <= 6:
+                    if "[" in inner or not self.buf or not self.buf[-1][-1:].isspace():
+                        continue
+            if tag == "a":
+                self.in_link += 1
+                self.walk(child, depth + 1)
+                self.in_link -= 1
+            else:
+                self.walk(child, depth + 1)
+
+
+def _clean_title(title: str) -> str:
+    return " ".join(title.split())
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def _choose(blocks: list[Block], n_elems: int, keep: list[bool]) -> tuple[int, list[float]]:
+    """Pick the element whose subtree holds the most prose and the least boilerplate."""
+    good = [0.0] * n_elems
+    bad = [0.0] * n_elems
+    for b in blocks:
+        n = len(b.text)
+        link_density = b.links / n
+        if link_density > 0.5:
+            value, is_good = n, False
+        elif n < 25 and b.tag not in HEADINGS:
+            value, is_good = n * 0.5, False
+        else:
+            value, is_good = n * (1.0 - link_density), True
+            if n < 80:
+                value *= 0.5
+        path = b.path
+        flag = b.flag
+        for pos, idx in enumerate(path):
+            if is_good and flag <= pos:
+                good[idx] += value
+            else:
+                bad[idx] += value if not is_good else n
+    best, best_score = -1, 0.0
+    scores = [0.0] * n_elems
+    for idx in range(n_elems):
+        score = good[idx] - bad[idx]
+        if keep[idx]:
+            score *= 1.1
+        scores[idx] = score
+        if score > best_score:
+            best, best_score = idx, score
+    return best, scores
+
+
+def _body_blocks(blocks: list[Block], best: int, tags: list[str]) -> list[Block]:
+    """The blocks under ``best`` minus boilerplate subtrees inside it."""
+    inside = [b for b in blocks if best in b.path]
+    if not inside:
+        return []
+    # Per descendant element: total characters and link characters below it.
+    total: dict[int, int] = {}
+    links: dict[int, int] = {}
+    for b in inside:
+        pos = b.path.index(best)
+        for idx in b.path[pos + 1 :]:
+            total[idx] = total.get(idx, 0) + len(b.text)
+            links[idx] = links.get(idx, 0) + b.links
+    body_total = sum(len(b.text) for b in inside) or 1
+    out: list[Block] = []
+    for b in inside:
+        pos = b.path.index(best)
+        if b.flag > pos:
+            continue
+        n = len(b.text)
+        if b.links / n > 0.5 and not (n > 200 and b.links / n < 0.8):
+            continue
+        drop = False
+        for idx in b.path[pos + 1 :]:
+            t = total[idx]
+            if t < 0.5 * body_total and links[idx] > 0.45 * t and t > 0:
+                drop = True
+                break
+        if drop:
+            continue
+        out.append(b)
+    return out
+
+
+def _format(blocks: list[Block]) -> str:
+    parts: list[str] = []
+    prev_li = False
+    for b in blocks:
+        text = _MD_LINK.sub(r"\1", b.text)
+        is_li = b.tag in ("li", "dd", "dt")
+        if parts:
+            parts.append("\n" if (is_li and prev_li) else "\n\n")
+        parts.append(text)
+        prev_li = is_li
+    return "".join(parts)
+
+
+def _title(meta: m.Meta, h1: list[str]) -> str:
+    candidates = [
+        meta.first("og:title", "twitter:title", "citation_title", "dc.title"),
+        m.ld_text(meta.ld("headline")),
+    ]
+    h1_texts = [_clean_title(t) for t in h1 if t and t.strip()]
+    tag = meta.title_tag
+    for text in h1_texts:
+        key = _norm(text)
+        if key and any(c and key in _norm(c) for c in (*candidates, tag)):
+            return text
+    for cand in candidates:
+        if cand:
+            return _clean_title(cand)
+    if h1_texts:
+        return h1_texts[0]
+    if tag:
+        pieces = re.split(r"\s+[|–—·•:-]\s+", tag)
+        return max(pieces, key=len).strip()
+    return ""
+
+
+def _language(meta: m.Meta) -> str | None:
+    for value in (
+        meta.lang,
+        meta.first("og:locale", "content-language", "dc.language", "language"),
+        m.ld_text(meta.ld("inLanguage")),
+    ):
+        if value:
+            code = re.split(r"[-_,;\s]", value.strip())[0].lower()
+            if re.fullmatch(r"[a-z]{2,3}", code):
+                return code
+    return None
+
+
+def _published(meta: m.Meta, tree: LexborHTMLParser) -> object:
+    for value in (
+        m.ld_text(meta.ld("datePublished")),
+        meta.first(
+            "article:published_time",
+            "og:published_time",
+            "citation_publication_date",
+            "citation_online_date",
+            "citation_date",
+            "dc.date.issued",
+            "dc.date",
+            "date",
+            "pubdate",
+            "publishdate",
+            "sailthru.date",
+            "parsely-pub-date",
+            "datepublished",
+        ),
+        m.ld_text(meta.ld("dateCreated")),
+    ):
+        parsed = m.parse_date(value)
+        if parsed:
+            return parsed
+    node = tree.css_first("time[datetime]")
+    if node is not None:
+        return m.parse_date(node.attributes.get("datetime"))
+    return None
+
+
+def _authors(meta: m.Meta) -> list[str]:
+    names = m.ld_names(meta.ld("author"))
+    if not names:
+        names = meta.all("citation_author", "dc.creator", "author", "article:author", "parsely-author")
+        names = [n for n in names if not n.startswith("http")]
+    out: list[str] = []
+    for name in names:
+        name = " ".join(name.split())
+        if name and len(name) < 120 and name not in out:
+            out.append(name)
+    return out
+
+
+def _ld_body(meta: m.Meta) -> str:
+    body = meta.ld("articleBody")
+    if isinstance(body, list):
+        body = " ".join(x for x in body if isinstance(x, str))
+    if not isinstance(body, str):
+        return ""
+    if "<" in body and ">" in body:
+        try:
+            body = LexborHTMLParser(body).text(separator="\n")
+        except Exception:  # noqa: BLE001
+            return ""
+    return body.strip()
+
+
+def extract(html: str | bytes, url: str | None = None) -> Article:
+    """Extract the article text and metadata of one page; never raises."""
+    try:
+        return _extract(html, url)
+    except Exception as exc:  # noqa: BLE001 - the worker must never die on one page
+        return Article(reason=f"extraction failed: {type(exc).__name__}")
+
+
+def extract_text(html: str | bytes, url: str | None = None) -> str:
+    """Just the article text of one page ("" when there is none)."""
+    return extract(html, url).text
+
+
+def _extract(html: str | bytes, url: str | None) -> Article:
+    text_html = decode(html)
+    if not text_html or not text_html.strip():
+        return Article(reason="page is empty")
+    text_html = bound(text_html)
+    tree = LexborHTMLParser(text_html)
+    meta = m.read_meta(tree)
+
+    walker = _Walker()
+    root = tree.body if tree.body is not None else tree.root
+    if root is not None:
+        walker.walk(root, 0)
+        walker.flush()
+    title = _title(meta, walker.h1)
+    article = Article(title=title)
+    base = url or meta.canonical
+    article.canonical_url = m.absolute(meta.canonical or meta.first("og:url"), url) or url
+    article.language = _language(meta)
+    article.lead_image = m.absolute(
+        meta.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+        or m.ld_text(meta.ld("image")),
+        base,
+    )
+    article.site_name = meta.first("og:site_name", "application-name", "citation_publisher") or (
+        m.ld_text(meta.ld("publisher"))
+    )
+    article.description = meta.first("description", "og:description", "twitter:description") or (
+        m.ld_text(meta.ld("description"))
+    )
+    article.published = _published(meta, tree)  # type: ignore[assignment]
+    article.authors = _authors(meta)
+
+    blocks = walker.blocks
+    text = ""
+    if blocks:
+        best, _scores = _choose(blocks, len(walker.tags), walker.keep)
+        if best >= 0:
+            body = _body_blocks(blocks, best, walker.tags)
+            body = _trim(body, title)
+            text = _format(body)
+    if len(text) < 150 and not _looks_like_prose(text):
+        ld_body = _ld_body(meta)
+        if len(ld_body) > len(text):
+            text = ld_body
+    if not text:
+        article.reason = "not an article page: no main text found"
+    elif len(text) < 200 and not _looks_like_prose(text):
+        article.reason = "not an article page: too little text"
+        text = ""
+    article.text = text
+
+    extra = [v for vs in meta.props.values() for v in vs]
+    article.doi, article.nct, article.pmid = m.find_identifiers(text_html, extra)
+    doi_meta = meta.first("citation_doi", "dc.identifier", "prism.doi")
+    if doi_meta:
+        cleaned = m._clean_doi(doi_meta.lower().removeprefix("doi:").strip())
+        if cleaned and cleaned not in article.doi:
+            article.doi.insert(0, cleaned)
+    article.journal = (
+        meta.first("citation_journal_title", "prism.publicationname", "citation_conference_title")
+        or m.ld_text((meta.ld("isPartOf") or {}).get("name") if isinstance(meta.ld("isPartOf"), dict) else None)
+        or m.journal_from_text(text)
+    )
+    return article
+
+
+def _looks_like_prose(text: str) -> bool:
+    sentences = re.findall(r"[^.!?。]{30,}[.!?。]", text)
+    return len(sentences) >= 2
+
+
+def _trim(blocks: list[Block], title: str) -> list[Block]:
+    """Drop the repeated headline at the top of the body."""
+    key = _norm(title)
+    out = list(blocks)
+    while out and key and out[0].tag in HEADINGS | {"div", "p", "header"} and _norm(out[0].text) == key:
+        out.pop(0)
+    return out
