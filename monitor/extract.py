@@ -97,6 +97,7 @@ BLOCK_TAGS = {
     "summary",
     "hgroup",
 }
+DROP_LIST = sorted(DROP_TAGS - {"head", "title", "meta", "link"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 MAX_WALK_DEPTH = 250
 
@@ -134,6 +135,29 @@ class Block:
     flag: int  # index in ``path`` of the deepest boilerplate-named ancestor, -1 if none
 
 
+_NAME_CACHE: dict[str, int] = {}  # class+id string -> 0 plain, 1 boilerplate-named, 2 body-named
+_HIDDEN_SELECTOR = (
+    "[hidden], [aria-hidden=true], [role=navigation], [role=complementary], [role=contentinfo],"
+    " [role=banner], [role=menu], [role=dialog], [role=alert], [style*='display:none'],"
+    " [style*='display: none'], [style*='visibility:hidden'], [style*='visibility: hidden']"
+)
+
+
+def _name_kind(names: str) -> int:
+    kind = _NAME_CACHE.get(names)
+    if kind is None:
+        if _KEEP_NAME.search(names):
+            kind = 2
+        elif _BOILER_NAME.search(names):
+            kind = 1
+        else:
+            kind = 0
+        if len(_NAME_CACHE) > 50_000:
+            _NAME_CACHE.clear()
+        _NAME_CACHE[names] = kind
+    return kind
+
+
 class _Walker:
     """One pass over the parsed tree collecting text blocks and the block-element table."""
 
@@ -142,91 +166,89 @@ class _Walker:
         self.tags: list[str] = []  # tag of each block element, by index
         self.keep: list[bool] = []  # element named like an article body
         self.path: list[int] = []
-        self.flags: list[int] = []  # path positions that are boilerplate-named
+        self.flag = -1  # path position of the deepest boilerplate-named element, -1 if none
         self.buf: list[str] = []
         self.links = 0
         self.in_link = 0
         self.h1: list[str] = []
 
     def flush(self) -> None:
-        if not self.buf:
-            return
         raw = "".join(self.buf)
         self.buf = []
         links, self.links = self.links, 0
-        lines = [_SPACE.sub(" ", line).strip() for line in raw.split("\n")]
-        text = "\n".join(line for line in lines if line)
+        if "\n" in raw:
+            lines = [_SPACE.sub(" ", line).strip() for line in raw.split("\n")]
+            text = "\n".join(line for line in lines if line)
+        else:
+            text = _SPACE.sub(" ", raw).strip()
         if not text:
             return
-        idx = self.path[-1] if self.path else -1
-        tag = self.tags[idx] if idx >= 0 else "body"
-        self.blocks.append(
-            Block(text, tag, min(links, len(text)), tuple(self.path), self.flags[-1] if self.flags else -1)
-        )
+        path = self.path
+        tag = self.tags[path[-1]] if path else "body"
+        self.blocks.append(Block(text, tag, min(links, len(text)), tuple(path), self.flag))
 
-    def walk(self, node, depth: int) -> None:  # noqa: C901 - one tight loop on purpose
+    def walk(self, node, depth: int) -> None:
         if depth > MAX_WALK_DEPTH:
             return
+        buf = self.buf
         for child in node.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
                 text = child.text_content
                 if text:
-                    self.buf.append(text)
+                    buf.append(text)
                     if self.in_link:
                         self.links += len(text.strip())
                 continue
-            if tag in DROP_TAGS or tag[0] == "-":
+            if tag[0] == "-" or tag in DROP_TAGS:
                 continue
             if tag == "br":
-                self.buf.append("\n")
+                buf.append("\n")
                 continue
             attrs = child.attributes
+            kind = 0
             if attrs:
-                if "hidden" in attrs or attrs.get("aria-hidden") == "true":
-                    continue
-                style = attrs.get("style")
-                if style and "none" in style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", style):
-                    continue
-                names = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
-                role = attrs.get("role")
-                if role in ("navigation", "complementary", "contentinfo", "banner", "menu", "dialog", "alert"):
-                    continue
-            else:
-                names = ""
+                cls = attrs.get("class")
+                ident = attrs.get("id")
+                if cls or ident:
+                    kind = _name_kind(f"{cls or ''} {ident or ''}")
             if tag in BLOCK_TAGS:
-                self.flush()
+                if buf:
+                    self.flush()
+                    buf = self.buf
                 index = len(self.tags)
                 self.tags.append(tag)
-                keep = bool(names.strip()) and bool(_KEEP_NAME.search(names))
-                self.keep.append(keep)
+                self.keep.append(kind == 2)
                 self.path.append(index)
-                flagged = bool(names.strip()) and not keep and bool(_BOILER_NAME.search(names))
-                if flagged:
-                    self.flags.append(len(self.path) - 1)
+                saved_flag = self.flag
+                if kind == 1:
+                    self.flag = len(self.path) - 1
                 if tag == "h1":
                     self.h1.append(child.text())
                 self.walk(child, depth + 1)
-                self.flush()
+                if self.buf:
+                    self.flush()
+                buf = self.buf
                 self.path.pop()
-                if flagged:
-                    self.flags.pop()
-                if tag in ("td", "th", "dt"):
-                    pass
+                self.flag = saved_flag
                 continue
-            if tag == "sup" or tag == "a":
-                inner = child.text()
-                if tag == "sup" and _CITE_MARK.match(inner or ""):
-                    continue
-                if tag == "a" and inner and _CITE_MARK.match(inner) and len(inner) <= 6:
-                    if "[" in inner or not self.buf or not self.buf[-1][-1:].isspace():
-                        continue
+            if kind == 1 and len(child.text()) < 300:
+                continue  # an inline caption, credit, share link...
             if tag == "a":
+                inner = child.text()
+                if inner and len(inner) <= 8 and _CITE_MARK.match(inner):
+                    continue
                 self.in_link += 1
                 self.walk(child, depth + 1)
                 self.in_link -= 1
+            elif tag == "sup":
+                inner = child.text()
+                if not inner or _CITE_MARK.match(inner):
+                    continue
+                self.walk(child, depth + 1)
             else:
                 self.walk(child, depth + 1)
+            buf = self.buf
 
 
 def _clean_title(title: str) -> str:
@@ -433,6 +455,9 @@ def _extract(html: str | bytes, url: str | None) -> Article:
     walker = _Walker()
     root = tree.body if tree.body is not None else tree.root
     if root is not None:
+        root.strip_tags(DROP_LIST)
+        for node in root.css(_HIDDEN_SELECTOR):
+            node.decompose(recursive=False)
         walker.walk(root, 0)
         walker.flush()
     title = _title(meta, walker.h1)
