@@ -165,6 +165,8 @@ class _Walker:
         self.blocks: list[Block] = []
         self.tags: list[str] = []  # tag of each block element, by index
         self.keep: list[bool] = []  # element named like an article body
+        self.names: list[str] = []  # class and id of each block element
+        self.flagged: list[bool] = []  # element named like boilerplate
         self.path: list[int] = []
         self.flag = -1  # path position of the deepest boilerplate-named element, -1 if none
         self.buf: list[str] = []
@@ -207,6 +209,7 @@ class _Walker:
                 continue
             attrs = child.attributes
             kind = 0
+            cls = ident = None
             if attrs:
                 cls = attrs.get("class")
                 ident = attrs.get("id")
@@ -219,6 +222,8 @@ class _Walker:
                 index = len(self.tags)
                 self.tags.append(tag)
                 self.keep.append(kind == 2)
+                self.flagged.append(kind == 1)
+                self.names.append(f"{cls or ''}#{ident or ''}" if attrs else "")
                 self.path.append(index)
                 saved_flag = self.flag
                 if kind == 1:
@@ -259,10 +264,25 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _choose(blocks: list[Block], n_elems: int, keep: list[bool]) -> tuple[int, list[float]]:
-    """Pick the element whose subtree holds the most prose and the least boilerplate."""
+def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], list[int]]:
+    """Pick the element whose subtree holds the most prose and the least boilerplate.
+
+    Returns the element index, every element's score and, per block, the path position of its
+    deepest boilerplate-named ancestor that counts (-1 if none).  A boilerplate name on an
+    element holding most of the page's text (a ``<body class="... tag-x">``) does not count.
+    """
+    n_elems = len(walker.tags)
+    total = [0] * n_elems
+    for b in blocks:
+        size = len(b.text)
+        for idx in b.path:
+            total[idx] += size
+    page_total = max(total, default=0)
+    flagged = [f and total[i] < 0.5 * page_total for i, f in enumerate(walker.flagged)]
     good = [0.0] * n_elems
     bad = [0.0] * n_elems
+    tainted = [False] * n_elems
+    deepest_flags: list[int] = []
     for b in blocks:
         n = len(b.text)
         link_density = b.links / n
@@ -275,42 +295,56 @@ def _choose(blocks: list[Block], n_elems: int, keep: list[bool]) -> tuple[int, l
             if n < 80:
                 value *= 0.5
         path = b.path
-        flag = b.flag
+        deepest = -1
+        if b.flag >= 0:
+            shallowest = -1
+            for pos, idx in enumerate(path):
+                if flagged[idx]:
+                    deepest = pos
+                    if shallowest < 0:
+                        shallowest = pos
+            if shallowest >= 0:
+                for idx in path[shallowest:]:
+                    tainted[idx] = True
+        deepest_flags.append(deepest)
         for pos, idx in enumerate(path):
-            if is_good and flag <= pos:
+            if is_good and deepest <= pos:
                 good[idx] += value
             else:
                 bad[idx] += value if not is_good else n
     best, best_score = -1, 0.0
     scores = [0.0] * n_elems
+    keep = walker.keep
     for idx in range(n_elems):
         score = good[idx] - bad[idx]
         if keep[idx]:
             score *= 1.1
+        if tainted[idx]:
+            score *= 0.1
         scores[idx] = score
         if score > best_score:
             best, best_score = idx, score
-    return best, scores
+    return best, scores, deepest_flags
 
 
-def _body_blocks(blocks: list[Block], best: int, tags: list[str]) -> list[Block]:
+def _body_blocks(blocks: list[Block], best: int, deepest_flags: list[int]) -> list[Block]:
     """The blocks under ``best`` minus boilerplate subtrees inside it."""
-    inside = [b for b in blocks if best in b.path]
+    inside = [(b, f) for b, f in zip(blocks, deepest_flags, strict=True) if best in b.path]
     if not inside:
         return []
     # Per descendant element: total characters and link characters below it.
     total: dict[int, int] = {}
     links: dict[int, int] = {}
-    for b in inside:
+    for b, _ in inside:
         pos = b.path.index(best)
         for idx in b.path[pos + 1 :]:
             total[idx] = total.get(idx, 0) + len(b.text)
             links[idx] = links.get(idx, 0) + b.links
-    body_total = sum(len(b.text) for b in inside) or 1
+    body_total = sum(len(b.text) for b, _ in inside) or 1
     out: list[Block] = []
-    for b in inside:
+    for b, flag in inside:
         pos = b.path.index(best)
-        if b.flag > pos:
+        if flag > pos:
             continue
         n = len(b.text)
         if b.links / n > 0.5 and not (n > 200 and b.links / n < 0.8):
@@ -482,9 +516,9 @@ def _extract(html: str | bytes, url: str | None) -> Article:
     blocks = walker.blocks
     text = ""
     if blocks:
-        best, _scores = _choose(blocks, len(walker.tags), walker.keep)
+        best, _scores, flags = _choose(blocks, walker)
         if best >= 0:
-            body = _body_blocks(blocks, best, walker.tags)
+            body = _body_blocks(blocks, best, flags)
             body = _trim(body, title)
             text = _format(body)
     if len(text) < 150 and not _looks_like_prose(text):
