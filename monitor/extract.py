@@ -287,7 +287,8 @@ def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], lis
         n = len(b.text)
         link_density = b.links / n
         if link_density > 0.5:
-            value, is_good = n, False
+            # a link: teaser headlines in particular mark a list of other stories
+            value, is_good = n + (250 if b.tag in HEADINGS else 30), False
         elif n < 25 and b.tag not in HEADINGS:
             value, is_good = n * 0.5, False
         else:
