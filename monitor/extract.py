@@ -317,7 +317,8 @@ def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], lis
     scores = [0.0] * n_elems
     keep = walker.keep
     for idx in range(n_elems):
-        score = good[idx] - bad[idx]
+        g = good[idx]
+        score = g * g / (g + bad[idx]) if g > 0 else 0.0  # prose, weighted by its purity
         if keep[idx]:
             score *= 1.1
         if tainted[idx]:
