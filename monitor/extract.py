@@ -554,10 +554,58 @@ def _looks_like_prose(text: str) -> bool:
     return len(sentences) >= 2
 
 
+_MONTHS = (
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|mars|avr|mai|juin|juil|août|sept"
+    r"|déc|januar|februar|märz|juni|juli|oktober|dezember|janeiro|fevereiro|março|abril|maio|junho"
+    r"|julho|agosto|setembro|outubro|novembro|dezembro|gennaio|febbraio|marzo|aprile|maggio"
+    r"|giugno|luglio|settembre|ottobre|dicembre"
+)
+_DATE_IN_LINE = re.compile(
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:" + _MONTHS + r")[a-zé]*\.?\s+\d{1,2}\b|\b\d{1,2}\.?\s+(?:"
+    + _MONTHS
+    + r")|\b(?:19|20)\d{2}\b.*\b\d{1,2}:\d{2}\b|\d+\s+(?:hours?|minutes?|days?)\s+ago",
+    re.IGNORECASE,
+)
+_COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?:;…\"”’»)\]。！？]$")
+
+
+_KEEP_SHORT = HEADINGS | {"li", "td", "th", "dd", "dt", "pre"}
+
+
+def _is_dateline(text: str) -> bool:
+    """A short line that is mostly a date or time: a dateline, "Published ...", "Updated ..."."""
+    if len(text) > 120 or not _DATE_IN_LINE.search(text):
+        return False
+    words = _WORD.findall(text)
+    return len(words) <= 16
+
+
 def _trim(blocks: list[Block], title: str) -> list[Block]:
-    """Drop the repeated headline at the top of the body."""
+    """Drop page furniture left inside the body: the repeated headline, date and byline lines,
+    copyright notices, one-word labels, and short unpunctuated lines at the body's edges."""
     key = _norm(title)
-    out = list(blocks)
-    while out and key and out[0].tag in HEADINGS | {"div", "p", "header"} and _norm(out[0].text) == key:
-        out.pop(0)
-    return out
+    out: list[Block] = []
+    last = len(blocks) - 1
+    for i, b in enumerate(blocks):
+        text = b.text
+        if key and b.tag not in ("li",) and _norm(text) == key:
+            continue
+        if len(text) < 200 and _COPYRIGHT.search(text):
+            continue
+        if (i < 3 or i > last - 3) and _is_dateline(text):
+            continue
+        if b.tag not in _KEEP_SHORT and len(_WORD.findall(text)) <= 1 and len(text) < 30:
+            continue
+        out.append(b)
+
+    def edge_junk(b: Block) -> bool:
+        return len(b.text) < 50 and not _SENTENCE_END.search(b.text) and b.tag not in _KEEP_SHORT
+
+    end = len(out)
+    while end > 0 and len(out) - end < 2 and edge_junk(out[end - 1]):
+        end -= 1
+    start = 0
+    while start < min(end, 2) and edge_junk(out[start]):
+        start += 1
+    return out[start:end]
