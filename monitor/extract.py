@@ -97,7 +97,6 @@ BLOCK_TAGS = {
     "summary",
     "hgroup",
 }
-DROP_LIST = sorted(DROP_TAGS - {"head", "title", "meta", "link"})
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 MAX_WALK_DEPTH = 250
 
@@ -135,12 +134,9 @@ class Block:
     flag: int  # index in ``path`` of the deepest boilerplate-named ancestor, -1 if none
 
 
+_CHROME_ROLES = {"navigation", "complementary", "contentinfo", "banner", "menu", "dialog", "alert"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 _NAME_CACHE: dict[str, int] = {}  # class+id string -> 0 plain, 1 boilerplate-named, 2 body-named
-_HIDDEN_SELECTOR = (
-    "[hidden], [aria-hidden=true], [role=navigation], [role=complementary], [role=contentinfo],"
-    " [role=banner], [role=menu], [role=dialog], [role=alert], [style*='display:none'],"
-    " [style*='display: none'], [style*='visibility:hidden'], [style*='visibility: hidden']"
-)
 
 
 def _name_kind(names: str) -> int:
@@ -165,7 +161,6 @@ class _Walker:
         self.blocks: list[Block] = []
         self.tags: list[str] = []  # tag of each block element, by index
         self.keep: list[bool] = []  # element named like an article body
-        self.names: list[str] = []  # class and id of each block element
         self.flagged: list[bool] = []  # element named like boilerplate
         self.path: list[int] = []
         self.flag = -1  # path position of the deepest boilerplate-named element, -1 if none
@@ -173,6 +168,7 @@ class _Walker:
         self.links = 0
         self.in_link = 0
         self.h1: list[str] = []
+        self.hrefs: list[str] = []  # links that may name a DOI, PubMed or registry record
 
     def flush(self) -> None:
         raw = "".join(self.buf)
@@ -209,8 +205,16 @@ class _Walker:
                 continue
             attrs = child.attributes
             kind = 0
-            cls = ident = None
             if attrs:
+                if (
+                    "hidden" in attrs
+                    or attrs.get("aria-hidden") == "true"
+                    or attrs.get("role") in _CHROME_ROLES
+                ):
+                    continue
+                style = attrs.get("style")
+                if style and _HIDDEN_STYLE.search(style):
+                    continue
                 cls = attrs.get("class")
                 ident = attrs.get("id")
                 if cls or ident:
@@ -223,7 +227,6 @@ class _Walker:
                 self.tags.append(tag)
                 self.keep.append(kind == 2)
                 self.flagged.append(kind == 1)
-                self.names.append(f"{cls or ''}#{ident or ''}" if attrs else "")
                 self.path.append(index)
                 saved_flag = self.flag
                 if kind == 1:
@@ -240,6 +243,9 @@ class _Walker:
             if kind == 1 and len(child.text()) < 300:
                 continue  # an inline caption, credit, share link...
             if tag == "a":
+                href = attrs.get("href") if attrs else None
+                if href and ("10." in href or "pubmed" in href or "nct" in href.lower()):
+                    self.hrefs.append(href)
                 inner = child.text()
                 if inner and len(inner) <= 8 and _CITE_MARK.match(inner):
                     continue
@@ -491,9 +497,6 @@ def _extract(html: str | bytes, url: str | None) -> Article:
     walker = _Walker()
     root = tree.body if tree.body is not None else tree.root
     if root is not None:
-        root.strip_tags(DROP_LIST)
-        for node in root.css(_HIDDEN_SELECTOR):
-            node.decompose(recursive=False)
         walker.walk(root, 0)
         walker.flush()
     title = _title(meta, walker.h1)
@@ -534,8 +537,12 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         text = ""
     article.text = text
 
-    extra = [v for vs in meta.props.values() for v in vs]
-    article.doi, article.nct, article.pmid = m.find_identifiers(text_html, extra)
+    # Identifiers: the page's visible text, links to DOIs/PubMed/registries, and metadata.
+    page_text = "\n".join(b.text for b in blocks)
+    meta_text = "\n".join(v for vs in meta.props.values() for v in vs)
+    article.doi, article.nct, article.pmid = m.find_identifiers(
+        "\n".join((page_text, meta_text, *walker.hrefs)), []
+    )
     doi_meta = meta.first("citation_doi", "dc.identifier", "prism.doi")
     if doi_meta:
         cleaned = m._clean_doi(doi_meta.lower().removeprefix("doi:").strip())
@@ -575,10 +582,10 @@ _KEEP_SHORT = HEADINGS | {"li", "td", "th", "dd", "dt", "pre"}
 
 def _is_dateline(text: str) -> bool:
     """A short line that is mostly a date or time: a dateline, "Published ...", "Updated ..."."""
-    if len(text) > 120 or not _DATE_IN_LINE.search(text):
+    if len(text) > 120 or text[0] in "—–" or not _DATE_IN_LINE.search(text):
         return False
     words = _WORD.findall(text)
-    return len(words) <= 16
+    return len(words) <= 16 and not (len(words) >= 8 and text.endswith("."))
 
 
 def _trim(blocks: list[Block], title: str) -> list[Block]:
