@@ -174,11 +174,11 @@ class _Walker:
         raw = "".join(self.buf)
         self.buf = []
         links, self.links = self.links, 0
-        if "\n" in raw:
-            lines = [_SPACE.sub(" ", line).strip() for line in raw.split("\n")]
+        if "\x00" in raw:  # <br> line breaks
+            lines = (" ".join(line.split()) for line in raw.split("\x00"))
             text = "\n".join(line for line in lines if line)
         else:
-            text = _SPACE.sub(" ", raw).strip()
+            text = " ".join(raw.split())
         if not text:
             return
         path = self.path
@@ -201,7 +201,7 @@ class _Walker:
             if tag[0] == "-" or tag in DROP_TAGS:
                 continue
             if tag == "br":
-                buf.append("\n")
+                buf.append("\x00")
                 continue
             attrs = child.attributes
             kind = 0

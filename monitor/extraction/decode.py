@@ -90,9 +90,9 @@ def _may_be_deep(html: str, limit: int) -> bool:
     """Cheap upper bound on nesting depth, counted chunk by chunk with str.count."""
     prefix = 0
     for start in range(0, len(html), _CHUNK):
-        chunk = html[start : start + _CHUNK]
-        lt = chunk.count("<")
-        closes = chunk.count("</")
+        end = start + _CHUNK
+        lt = html.count("<", start, end)
+        closes = html.count("</", start, end)
         if prefix + lt - closes > limit:
             return True
         prefix += lt - 2 * closes
