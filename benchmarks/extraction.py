@@ -22,6 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_DATA = Path("/work/shared/extraction")
+# CPU time of this process: on a machine shared with other jobs, wall time measures the
+# neighbours as much as the extractor.  --wall switches to wall-clock time.
+CLOCK = time.process_time
 
 
 def _monitor() -> Callable[[str, str], str]:
@@ -65,7 +68,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--only", default=",".join(EXTRACTORS))
+    parser.add_argument("--wall", action="store_true", help="time with the wall clock")
     args = parser.parse_args()
+    global CLOCK
+    if args.wall:
+        CLOCK = time.perf_counter
     pinned = _pin_to_one_core()
     sys.path.insert(0, str(args.data))
     from score import score  # the development set's own scorer
@@ -90,12 +97,12 @@ def main() -> None:
         times: list[float] = []
         gc.collect()
         for page_id, url, html in pages:
-            start = time.perf_counter()
+            start = CLOCK()
             try:
                 text = func(html, url)
             except Exception:  # noqa: BLE001 - a peer failing on a page scores as empty
                 text = ""
-            times.append(time.perf_counter() - start)
+            times.append(CLOCK() - start)
             predictions[page_id] = text
         quality = score(truth, predictions)
         total = sum(times)
@@ -113,7 +120,8 @@ def main() -> None:
             }
         )
 
-    print(f"{len(pages)} pages from {args.data}, one process {pinned}")
+    clock = "wall-clock" if args.wall else "CPU"
+    print(f"{len(pages)} pages from {args.data}, one process {pinned}, {clock} time per page")
     print(f"{'extractor':<12} {'F1':>6} {'P':>6} {'R':>6} {'empty':>5} {'pages/s':>8} "
           f"{'med ms':>7} {'p95 ms':>7} {'speed ratio':>12}")
     ours = next((r for r in results if r["name"] == "monitor"), None)

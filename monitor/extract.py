@@ -574,7 +574,10 @@ _DATE_IN_LINE = re.compile(
     re.IGNORECASE,
 )
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?:;…\"”’»)\]。！？]$")
+_SENTENCE_END = re.compile(r"(?:[.!?:;…。！？]|[^\W\d][\"”’»)\]])[\"”’»)\]]*$")
+_REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
+_LABEL = re.compile(r"^\W{0,3}\w+(?: \w+){0,2}\W{0,3}:\W")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 _KEEP_SHORT = HEADINGS | {"li", "td", "th", "dd", "dt", "pre"}
@@ -596,8 +599,10 @@ def _trim(blocks: list[Block], title: str) -> list[Block]:
     last = len(blocks) - 1
     for i, b in enumerate(blocks):
         text = b.text
-        if key and b.tag not in ("li",) and _norm(text) == key:
-            continue
+        if key and b.tag != "li":
+            norm = _norm(text)
+            if norm == key or (i < 3 and key in norm and len(text) < len(title) + 80):
+                continue  # the headline again, alone or in a breadcrumb trail
         if len(text) < 200 and _COPYRIGHT.search(text):
             continue
         if (i < 3 or i > last - 3) and _is_dateline(text):
@@ -609,9 +614,24 @@ def _trim(blocks: list[Block], title: str) -> list[Block]:
     def edge_junk(b: Block) -> bool:
         return len(b.text) < 50 and not _SENTENCE_END.search(b.text) and b.tag not in _KEEP_SHORT
 
+    def footer_like(b: Block) -> bool:
+        """Syndication footers: copyright notices, reference and citation lines."""
+        text = b.text
+        if len(text) > 600:
+            return False
+        if _COPYRIGHT.search(text):
+            return True
+        return bool(_LABEL.match(text) and (_REFERENCE.search(text) or _YEAR.search(text)))
+
     end = len(out)
-    while end > 0 and len(out) - end < 2 and edge_junk(out[end - 1]):
-        end -= 1
+    dropped = 0
+    while end > 0 and dropped < 6:
+        b = out[end - 1]
+        if footer_like(b) or (dropped < 4 and edge_junk(b)):
+            end -= 1
+            dropped += 1
+        else:
+            break
     start = 0
     while start < min(end, 2) and edge_junk(out[start]):
         start += 1
