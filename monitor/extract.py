@@ -132,6 +132,7 @@ class Block:
     links: int  # characters of the text that sit inside <a>
     path: tuple[int, ...]  # indices of the block-level ancestors, outermost first
     flag: int  # index in ``path`` of the deepest boilerplate-named ancestor, -1 if none
+    lead: bool = False  # the text opens with a link (a headline in a teaser)
 
 
 _CHROME_ROLES = {"navigation", "complementary", "contentinfo", "banner", "menu", "dialog", "alert"}
@@ -167,6 +168,7 @@ class _Walker:
         self.buf: list[str] = []
         self.links = 0
         self.in_link = 0
+        self.lead: bool | None = None  # whether the block's first words are a link
         self.h1: list[str] = []
         self.hrefs: list[str] = []  # links that may name a DOI, PubMed or registry record
 
@@ -174,6 +176,8 @@ class _Walker:
         raw = "".join(self.buf)
         self.buf = []
         links, self.links = self.links, 0
+        if not links:
+            self.lead = None
         if "\x00" in raw:  # <br> line breaks
             lines = (" ".join(line.split()) for line in raw.split("\x00"))
             text = "\n".join(line for line in lines if line)
@@ -183,7 +187,8 @@ class _Walker:
             return
         path = self.path
         tag = self.tags[path[-1]] if path else "body"
-        self.blocks.append(Block(text, tag, min(links, len(text)), tuple(path), self.flag))
+        lead, self.lead = bool(self.lead), None
+        self.blocks.append(Block(text, tag, min(links, len(text)), tuple(path), self.flag, lead))
 
     def walk(self, node, depth: int) -> None:
         if depth > MAX_WALK_DEPTH:
@@ -196,7 +201,12 @@ class _Walker:
                 if text:
                     buf.append(text)
                     if self.in_link:
-                        self.links += len(text.strip())
+                        size = len(text.strip())
+                        self.links += size
+                        if self.lead is None and size:
+                            self.lead = True
+                    elif self.lead is None and not text.isspace():
+                        self.lead = False
                 continue
             if tag[0] == "-" or tag in DROP_TAGS:
                 continue
@@ -288,6 +298,8 @@ def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], lis
     good = [0.0] * n_elems
     bad = [0.0] * n_elems
     tainted = [False] * n_elems
+    heads = [0] * n_elems  # teaser headlines under each element
+    prose = [0] * n_elems  # non-link text under each element
     deepest_flags: list[int] = []
     for b in blocks:
         n = len(b.text)
@@ -314,6 +326,14 @@ def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], lis
                 for idx in path[shallowest:]:
                     tainted[idx] = True
         deepest_flags.append(deepest)
+        plain = _weight(b.text) - b.links
+        if _is_headline_link(b):
+            for idx in path:
+                heads[idx] += 1
+                prose[idx] += plain
+        else:
+            for idx in path:
+                prose[idx] += plain
         for pos, idx in enumerate(path):
             if is_good and deepest <= pos:
                 good[idx] += value
@@ -335,6 +355,41 @@ def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], lis
     return best, scores, deepest_flags
 
 
+def _weight(text: str) -> int:
+    """Length of a text in Latin-letter equivalents: a CJK character carries about as much as
+    three Latin letters, so thresholds in characters hold for both."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "replace")) * 2 // 3
+
+
+def _is_headline_link(b: Block) -> bool:
+    """A block that is, or opens with, a linked line of headline size: a teaser's title."""
+    n = len(b.text)
+    return b.links >= 15 and ((n <= 200 and b.links > 0.5 * n) or (b.lead and b.links <= 200))
+
+
+def _teaser_lists(inside: list[tuple[Block, int]], best: int) -> set[int]:
+    """Elements under ``best`` that hold lists of other stories: three or more linked
+    headlines with little prose per headline (cards of related stories, "more" boxes)."""
+    heads: dict[int, int] = {}
+    prose: dict[int, int] = {}
+    for b, _ in inside:
+        pos = b.path.index(best)
+        if _is_headline_link(b):
+            for idx in b.path[pos + 1 :]:
+                heads[idx] = heads.get(idx, 0) + 1
+        else:
+            plain = _weight(b.text) - b.links
+            for idx in b.path[pos + 1 :]:
+                prose[idx] = prose.get(idx, 0) + plain
+    # Never the bulk of the body: a list of stories is an appendix to an article.
+    body_prose = sum(len(b.text) - b.links for b, _ in inside)
+    return {
+        idx
+        for idx, count in heads.items()
+        if count >= 3 and prose.get(idx, 0) < min(400 * count, 0.5 * body_prose)
+    }
+
+
 def _body_blocks(blocks: list[Block], best: int, deepest_flags: list[int]) -> list[Block]:
     """The blocks under ``best`` minus boilerplate subtrees inside it."""
     inside = [(b, f) for b, f in zip(blocks, deepest_flags, strict=True) if best in b.path]
@@ -349,6 +404,7 @@ def _body_blocks(blocks: list[Block], best: int, deepest_flags: list[int]) -> li
             total[idx] = total.get(idx, 0) + len(b.text)
             links[idx] = links.get(idx, 0) + b.links
     body_total = sum(len(b.text) for b, _ in inside) or 1
+    teasers = _teaser_lists(inside, best)
     out: list[Block] = []
     for b, flag in inside:
         pos = b.path.index(best)
@@ -359,6 +415,9 @@ def _body_blocks(blocks: list[Block], best: int, deepest_flags: list[int]) -> li
             continue
         drop = False
         for idx in b.path[pos + 1 :]:
+            if idx in teasers:
+                drop = True
+                break
             t = total[idx]
             if t < 0.5 * body_total and links[idx] > 0.45 * t and t > 0:
                 drop = True
@@ -617,9 +676,9 @@ def _trim(blocks: list[Block], title: str) -> list[Block]:
     def footer_like(b: Block) -> bool:
         """Syndication footers: copyright notices, reference and citation lines."""
         text = b.text
-        if len(text) > 600:
+        if len(text) > 1500:
             return False
-        if _COPYRIGHT.search(text):
+        if len(text) < 600 and _COPYRIGHT.search(text):
             return True
         return bool(_LABEL.match(text) and (_REFERENCE.search(text) or _YEAR.search(text)))
 
