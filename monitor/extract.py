@@ -176,8 +176,7 @@ class _Walker:
         raw = "".join(self.buf)
         self.buf = []
         links, self.links = self.links, 0
-        if not links:
-            self.lead = None
+        lead, self.lead = bool(self.lead), None
         if "\x00" in raw:  # <br> line breaks
             lines = (" ".join(line.split()) for line in raw.split("\x00"))
             text = "\n".join(line for line in lines if line)
@@ -187,7 +186,6 @@ class _Walker:
             return
         path = self.path
         tag = self.tags[path[-1]] if path else "body"
-        lead, self.lead = bool(self.lead), None
         self.blocks.append(Block(text, tag, min(links, len(text)), tuple(path), self.flag, lead))
 
     def walk(self, node, depth: int) -> None:
@@ -280,7 +278,9 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], list[int]]:
+def _choose(
+    blocks: list[Block], walker: _Walker, demote: set[int] | frozenset[int] = frozenset()
+) -> tuple[int, list[float], list[int]]:
     """Pick the element whose subtree holds the most prose and the least boilerplate.
 
     Returns the element index, every element's score and, per block, the path position of its
@@ -301,10 +301,12 @@ def _choose(blocks: list[Block], walker: _Walker) -> tuple[int, list[float], lis
     heads = [0] * n_elems  # teaser headlines under each element
     prose = [0] * n_elems  # non-link text under each element
     deepest_flags: list[int] = []
-    for b in blocks:
+    for i, b in enumerate(blocks):
         n = len(b.text)
         link_density = b.links / n
-        if link_density > 0.5:
+        if i in demote:
+            value, is_good = n, False
+        elif link_density > 0.5:
             # a link: teaser headlines in particular mark a list of other stories
             value, is_good = n + (250 if b.tag in HEADINGS else 30), False
         elif n < 25 and b.tag not in HEADINGS:
@@ -359,6 +361,49 @@ def _weight(text: str) -> int:
     """Length of a text in Latin-letter equivalents: a CJK character carries about as much as
     three Latin letters, so thresholds in characters hold for both."""
     return len(text) if text.isascii() else len(text.encode("utf-8", "replace")) * 2 // 3
+
+
+def _teaser_blocks(blocks: list[Block], best: int) -> tuple[set[int], float]:
+    """Blocks under ``best`` that belong to teasers for other stories (a linked headline and
+    the short summary after it), and the share of ``best``'s text they hold."""
+    found: set[int] = set()
+    total = teaser = 0
+    after_head: tuple[int, ...] | None = None
+    followers = heads = 0
+    sizes: dict[int, int] = {}
+    for b in blocks:
+        if best in b.path:
+            size = len(b.text)
+            for idx in b.path:
+                sizes[idx] = sizes.get(idx, 0) + size
+    for i, b in enumerate(blocks):
+        if best not in b.path:
+            continue
+        size = _weight(b.text)
+        total += size
+        if _is_headline_link(b):
+            found.add(i)
+            teaser += size
+            heads += 1
+            # its summary counts too when the two sit in a card of their own
+            parent = b.path[-2] if len(b.path) > 1 else best
+            small = parent != best and sizes.get(parent, 0) < 0.3 * sizes.get(best, 1)
+            after_head = b.path[:-1] if small else None
+            followers = 0
+        elif (
+            after_head is not None
+            and followers < 2
+            and size < 400
+            and b.path[: len(after_head)] == after_head
+        ):
+            found.add(i)  # a byline, date or summary under the headline
+            teaser += size
+            followers += 1
+        else:
+            after_head = None
+    if heads < 3:  # one or two linked lines do not make a list of stories
+        return found, 0.0
+    return found, (teaser / total if total else 0.0)
 
 
 def _is_headline_link(b: Block) -> bool:
@@ -579,8 +624,18 @@ def _extract(html: str | bytes, url: str | None) -> Article:
 
     blocks = walker.blocks
     text = ""
+    listing = False
     if blocks:
         best, _scores, flags = _choose(blocks, walker)
+        if best >= 0:
+            teasers, share = _teaser_blocks(blocks, best)
+            if share > 0.6:
+                # The best element is a list of other stories; look again without them.
+                best, _scores, flags = _choose(blocks, walker, teasers)
+                if best >= 0 and _teaser_blocks(blocks, best)[1] > 0.6:
+                    best = -1
+                if best < 0:
+                    listing = True
         if best >= 0:
             body = _body_blocks(blocks, best, flags)
             body = _trim(body, title)
@@ -589,7 +644,10 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         ld_body = _ld_body(meta)
         if len(ld_body) > len(text):
             text = ld_body
-    if not text:
+    if listing and len(text) < 500:
+        article.reason = "not an article page: a list of links to other stories"
+        text = ""
+    elif not text:
         article.reason = "not an article page: no main text found"
     elif len(text) < 200 and not _looks_like_prose(text):
         article.reason = "not an article page: too little text"
