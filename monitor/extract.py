@@ -133,6 +133,7 @@ class Block:
     path: tuple[int, ...]  # indices of the block-level ancestors, outermost first
     flag: int  # index in ``path`` of the deepest boilerplate-named ancestor, -1 if none
     lead: bool = False  # the text opens with a link (a headline in a teaser)
+    nlinks: int = 0  # number of links in the block
 
 
 _CHROME_ROLES = {"navigation", "complementary", "contentinfo", "banner", "menu", "dialog", "alert"}
@@ -169,6 +170,7 @@ class _Walker:
         self.links = 0
         self.in_link = 0
         self.lead: bool | None = None  # whether the block's first words are a link
+        self.nlinks = 0
         self.h1: list[str] = []
         self.hrefs: list[str] = []  # links that may name a DOI, PubMed or registry record
 
@@ -177,6 +179,7 @@ class _Walker:
         self.buf = []
         links, self.links = self.links, 0
         lead, self.lead = bool(self.lead), None
+        nlinks, self.nlinks = self.nlinks, 0
         if "\x00" in raw:  # <br> line breaks
             lines = (" ".join(line.split()) for line in raw.split("\x00"))
             text = "\n".join(line for line in lines if line)
@@ -186,7 +189,9 @@ class _Walker:
             return
         path = self.path
         tag = self.tags[path[-1]] if path else "body"
-        self.blocks.append(Block(text, tag, min(links, len(text)), tuple(path), self.flag, lead))
+        self.blocks.append(
+            Block(text, tag, min(links, len(text)), tuple(path), self.flag, lead, nlinks)
+        )
 
     def walk(self, node, depth: int) -> None:
         if depth > MAX_WALK_DEPTH:
@@ -258,6 +263,7 @@ class _Walker:
                 if inner and len(inner) <= 8 and _CITE_MARK.match(inner):
                     continue
                 self.in_link += 1
+                self.nlinks += 1
                 self.walk(child, depth + 1)
                 self.in_link -= 1
             elif tag == "sup":
@@ -409,7 +415,9 @@ def _teaser_blocks(blocks: list[Block], best: int) -> tuple[set[int], float]:
 def _is_headline_link(b: Block) -> bool:
     """A block that is, or opens with, a linked line of headline size: a teaser's title."""
     n = len(b.text)
-    return b.links >= 15 and ((n <= 200 and b.links > 0.5 * n) or (b.lead and b.links <= 200))
+    if b.nlinks > 2 or b.links < 15:
+        return False  # a row of share buttons or a link list, not one headline
+    return (n <= 200 and b.links > 0.5 * n) or (b.lead and b.links <= 200)
 
 
 def _teaser_lists(inside: list[tuple[Block, int]], best: int) -> set[int]:
