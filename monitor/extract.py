@@ -639,11 +639,10 @@ def _extract(html: str | bytes, url: str | None) -> Article:
             teasers, share = _teaser_blocks(blocks, best)
             if share > 0.6:
                 # The best element is a list of other stories; look again without them.
+                listing = True
                 best, _scores, flags = _choose(blocks, walker, teasers)
                 if best >= 0 and _teaser_blocks(blocks, best)[1] > 0.6:
                     best = -1
-                if best < 0:
-                    listing = True
         if best >= 0:
             body = _body_blocks(blocks, best, flags)
             body = _trim(body, title)
@@ -653,7 +652,7 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         if len(ld_body) > len(text):
             text = ld_body
     if listing and len(text) < 500:
-        article.reason = "not an article page: a list of links to other stories"
+        article.reason = "not an article page: a listing of links to other stories"
         text = ""
     elif not text:
         article.reason = "not an article page: no main text found"
