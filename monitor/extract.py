@@ -101,24 +101,25 @@ HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 MAX_WALK_DEPTH = 250
 
 # Generic names sites give to non-article blocks (class / id tokens, never one site's names).
-_BOILER_NAME = re.compile(
-    r"(?:^|[\s_-])(?:comments?|commentlist|respond|reply|share|sharing|sharedaddy|social|socials"
-    r"|related|relatedposts|newsletter|subscribe|subscription|signup|promo|promotion|advert\w*|ads?"
-    r"|adslot|sponsor\w*|sidebar|breadcrumbs?|crumbs|cookies?|consent|gdpr|popup|modal|overlay"
-    r"|recommend\w*|recirc\w*|outbrain|taboola|author-?bio|about-?the-?author|authorbox|bio"
-    r"|tags?|tagcloud|tag-?list|topics|footer|nav|navbar|navigation|menu|widget|banner|masthead"
-    r"|disqus|skip|print|toolbar|rating|more-?stories|read-?more|readmore|most-?popular"
-    r"|most-?read|trending|teaser|teasers|byline|dateline|caption|credits?|meta|post-?meta"
-    r"|entry-?meta|article-?meta|hidden|visually-?hidden|sr-only|screen-?reader-?text|disclaimer"
-    r"|pagination|pager|jump-?link|inline-?related|see-?also|also-?read|further-?reading)"
-    r"(?:$|[\s_-])",
-    re.IGNORECASE,
+# Generic names sites give to non-article blocks, matched against the class/id tokens (split on
+# spaces, "_" and "-", also joined in twos and threes: "author-bio" -> "authorbio").  These are
+# words of the web's vocabulary, never one site's names.
+_BOILER_WORDS = frozenset(
+    """comment comments commentlist respond reply share sharing sharedaddy social socials related
+    relatedposts newsletter subscribe subscription signup promo promotion ad ads adslot sidebar
+    breadcrumb breadcrumbs crumbs cookie cookies consent gdpr popup modal overlay outbrain taboola
+    authorbio abouttheauthor authorbox bio tag tags tagcloud taglist topics footer nav navbar
+    navigation menu widget banner masthead disqus skip print toolbar rating morestories readmore
+    mostpopular mostread trending teaser teasers byline dateline caption credit credits meta
+    postmeta entrymeta articlemeta hidden visuallyhidden sronly screenreadertext disclaimer
+    pagination pager jumplink inlinerelated seealso alsoread furtherreading""".split()
 )
-_KEEP_NAME = re.compile(
-    r"(?:^|[\s_-])(?:article-?body|articlebody|post-?body|entry-?content|post-?content"
-    r"|article-?content|story-?body|main-?content|body-?text|article-?text)(?:$|[\s_-])",
-    re.IGNORECASE,
+_BOILER_PREFIXES = ("advert", "sponsor", "recommend", "recirc")
+_KEEP_WORDS = frozenset(
+    """articlebody postbody entrycontent postcontent articlecontent storybody maincontent
+    bodytext articletext""".split()
 )
+_NAME_SPLIT = re.compile(r"[\s_-]+")
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:#|[^()\s]{0,500})\)")
@@ -142,11 +143,16 @@ _NAME_CACHE: dict[str, int] = {}  # class+id string -> 0 plain, 1 boilerplate-na
 
 
 def _name_kind(names: str) -> int:
+    """0 for a plain class/id, 1 for a boilerplate name, 2 for an article-body name."""
     kind = _NAME_CACHE.get(names)
     if kind is None:
-        if _KEEP_NAME.search(names):
+        tokens = [t for t in _NAME_SPLIT.split(names.lower()) if t]
+        words = set(tokens)
+        words.update(a + b for a, b in zip(tokens, tokens[1:], strict=False))
+        words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False))
+        if words & _KEEP_WORDS:
             kind = 2
-        elif _BOILER_NAME.search(names):
+        elif words & _BOILER_WORDS or any(w.startswith(_BOILER_PREFIXES) for w in tokens):
             kind = 1
         else:
             kind = 0
@@ -723,15 +729,15 @@ def _trim(blocks: list[Block], title: str) -> list[Block]:
     last = len(blocks) - 1
     for i, b in enumerate(blocks):
         text = b.text
-        if key and b.tag != "li":
+        if key and b.tag != "li" and len(text) < len(title) + 80:
             norm = _norm(text)
-            if norm == key or (i < 3 and key in norm and len(text) < len(title) + 80):
+            if norm == key or (i < 3 and key in norm):
                 continue  # the headline again, alone or in a breadcrumb trail
         if len(text) < 200 and _COPYRIGHT.search(text):
             continue
         if (i < 3 or i > last - 3) and _is_dateline(text):
             continue
-        if b.tag not in _KEEP_SHORT and len(_WORD.findall(text)) <= 1 and len(text) < 30:
+        if len(text) < 30 and b.tag not in _KEEP_SHORT and len(_WORD.findall(text)) <= 1:
             continue
         out.append(b)
 
