@@ -310,8 +310,6 @@ def _choose(
     good = [0.0] * n_elems
     bad = [0.0] * n_elems
     tainted = [False] * n_elems
-    heads = [0] * n_elems  # teaser headlines under each element
-    prose = [0] * n_elems  # non-link text under each element
     deepest_flags: list[int] = []
     for i, b in enumerate(blocks):
         n = len(b.text)
@@ -340,19 +338,18 @@ def _choose(
                 for idx in path[shallowest:]:
                     tainted[idx] = True
         deepest_flags.append(deepest)
-        plain = _weight(b.text) - b.links
-        if _is_headline_link(b):
+        if not is_good:
             for idx in path:
-                heads[idx] += 1
-                prose[idx] += plain
-        else:
+                bad[idx] += value
+        elif deepest < 0:
             for idx in path:
-                prose[idx] += plain
-        for pos, idx in enumerate(path):
-            if is_good and deepest <= pos:
                 good[idx] += value
-            else:
-                bad[idx] += value if not is_good else n
+        else:
+            for pos, idx in enumerate(path):
+                if deepest <= pos:
+                    good[idx] += value
+                else:
+                    bad[idx] += n
     best, best_score = -1, 0.0
     scores = [0.0] * n_elems
     keep = walker.keep

@@ -279,8 +279,13 @@ _NOT_JOURNAL = re.compile(r"^(?:The|This|A|An|In|On|It|January|February|March|Ap
                           r"Thursday|Friday|Saturday|Sunday)$")
 
 
+_JOURNAL_VERBS = ("published", "appear", "reported", "described", "detailed", "presented")
+
+
 def journal_from_text(text: str) -> str | None:
     """The journal named by "published in <Journal>"-style phrasing, if any."""
+    if "ournal" not in text and not any(w in text for w in _JOURNAL_VERBS):
+        return None
     for m in _JOURNAL_PHRASE.finditer(text):
         name = (m.group(1) or m.group(2) or "").strip(" .,;:*_\"”")
         words = name.split()
