@@ -262,24 +262,31 @@ class _Walker:
             if kind == 1 and len(child.text()) < 300:
                 continue  # an inline caption, credit, share link...
             if tag == "a":
-                href = attrs.get("href") if attrs else None
-                if href and ("10." in href or "pubmed" in href or "nct" in href.lower()):
-                    self.hrefs.append(href)
-                inner = child.text()
-                if inner and len(inner) <= 8 and _CITE_MARK.match(inner):
-                    continue
+                if attrs:
+                    href = attrs.get("href")
+                    if href and ("10." in href or "pubmed" in href or "nct" in href.lower()):
+                        self.hrefs.append(href)
+                start, links, lead = len(buf), self.links, self.lead
                 self.in_link += 1
                 self.nlinks += 1
                 self.walk(child, depth + 1)
                 self.in_link -= 1
+                buf = self.buf
+                if buf is not None and len(buf) > start and self.links - links <= 8:
+                    inner = "".join(buf[start:])
+                    if _CITE_MARK.match(inner) and inner.strip():
+                        del buf[start:]  # a numbered reference: [12], 3, 4-6
+                        self.links, self.lead = links, lead
+                        self.nlinks -= 1
             elif tag == "sup":
-                inner = child.text()
-                if not inner or _CITE_MARK.match(inner):
-                    continue
+                start = len(buf)
                 self.walk(child, depth + 1)
+                buf = self.buf
+                if len(buf) > start and _CITE_MARK.match("".join(buf[start:])):
+                    del buf[start:]
             else:
                 self.walk(child, depth + 1)
-            buf = self.buf
+                buf = self.buf
 
 
 def _clean_title(title: str) -> str:
