@@ -85,28 +85,33 @@ def main() -> None:
         html = gzip.open(args.data / "pages" / f"{row['id']}.html.gz").read().decode("utf-8")
         pages.append((row["id"], row["url"], html))
 
-    results = []
+    funcs: dict[str, Callable[[str, str], str]] = {}
     for name in args.only.split(","):
         try:
-            func = EXTRACTORS[name]()
+            funcs[name] = EXTRACTORS[name]()
         except ImportError as exc:
             print(f"{name}: not installed ({exc})")
             continue
-        func(pages[0][2], pages[0][1])  # warm-up: imports, regex compilation
-        predictions: dict[str, str] = {}
-        times: list[float] = []
-        gc.collect()
-        for page_id, url, html in pages:
+        funcs[name](pages[0][2], pages[0][1])  # warm-up: imports, regex compilation
+    predictions: dict[str, dict[str, str]] = {name: {} for name in funcs}
+    times: dict[str, list[float]] = {name: [] for name in funcs}
+    gc.collect()
+    # Page by page, every extractor in turn: a neighbour's load on the machine falls on all
+    # of them alike instead of on whichever happened to run at the time.
+    for page_id, url, html in pages:
+        for name, func in funcs.items():
             start = CLOCK()
             try:
                 text = func(html, url)
             except Exception:  # noqa: BLE001 - a peer failing on a page scores as empty
                 text = ""
-            times.append(CLOCK() - start)
-            predictions[page_id] = text
-        quality = score(truth, predictions)
-        total = sum(times)
-        times.sort()
+            times[name].append(CLOCK() - start)
+            predictions[name][page_id] = text
+
+    results = []
+    for name in funcs:
+        quality = score(truth, predictions[name])
+        spent = sorted(times[name])
         results.append(
             {
                 "name": name,
@@ -114,25 +119,31 @@ def main() -> None:
                 "p": quality["precision"],
                 "r": quality["recall"],
                 "empty": quality["empty"],
-                "pps": len(pages) / total,
-                "median": statistics.median(times) * 1000,
-                "p95": times[int(0.95 * (len(times) - 1))] * 1000,
+                "pps": len(pages) / sum(spent),
+                "median": statistics.median(spent) * 1000,
+                "p95": spent[int(0.95 * (len(spent) - 1))] * 1000,
             }
         )
 
     clock = "wall-clock" if args.wall else "CPU"
     print(f"{len(pages)} pages from {args.data}, one process {pinned}, {clock} time per page")
-    print(f"{'extractor':<12} {'F1':>6} {'P':>6} {'R':>6} {'empty':>5} {'pages/s':>8} "
-          f"{'med ms':>7} {'p95 ms':>7} {'speed ratio':>12}")
+    print(
+        f"{'extractor':<12} {'F1':>6} {'P':>6} {'R':>6} {'empty':>5} {'pages/s':>8} "
+        f"{'med ms':>7} {'p95 ms':>7} {'speed ratio':>12}"
+    )
     ours = next((r for r in results if r["name"] == "monitor"), None)
     for r in results:
         ratio = f"{ours['pps'] / r['pps']:.1f}x" if ours else "-"
-        print(f"{r['name']:<12} {r['f1']:6.3f} {r['p']:6.3f} {r['r']:6.3f} {r['empty']:5d} "
-              f"{r['pps']:8.1f} {r['median']:7.2f} {r['p95']:7.2f} {ratio:>12}")
+        print(
+            f"{r['name']:<12} {r['f1']:6.3f} {r['p']:6.3f} {r['r']:6.3f} {r['empty']:5d} "
+            f"{r['pps']:8.1f} {r['median']:7.2f} {r['p95']:7.2f} {ratio:>12}"
+        )
     traf = next((r for r in results if r["name"] == "trafilatura"), None)
     if ours and traf:
-        print(f"SUMMARY monitor F1 {ours['f1']:.3f} vs trafilatura {traf['f1']:.3f}; "
-              f"{ours['pps']:.0f} pages/s = {ours['pps'] / traf['pps']:.1f}x trafilatura")
+        print(
+            f"SUMMARY monitor F1 {ours['f1']:.3f} vs trafilatura {traf['f1']:.3f}; "
+            f"{ours['pps']:.0f} pages/s = {ours['pps'] / traf['pps']:.1f}x trafilatura"
+        )
     elif ours:
         print(f"SUMMARY monitor F1 {ours['f1']:.3f}, {ours['pps']:.0f} pages/s")
 

@@ -571,7 +571,9 @@ def _published(meta: m.Meta, tree: LexborHTMLParser) -> object:
 def _authors(meta: m.Meta) -> list[str]:
     names = m.ld_names(meta.ld("author"))
     if not names:
-        names = meta.all("citation_author", "dc.creator", "author", "article:author", "parsely-author")
+        names = meta.all(
+            "citation_author", "dc.creator", "author", "article:author", "parsely-author"
+        )
         names = [n for n in names if not n.startswith("http")]
     out: list[str] = []
     for name in names:
@@ -684,7 +686,11 @@ def _extract(html: str | bytes, url: str | None) -> Article:
             article.doi.insert(0, cleaned)
     article.journal = (
         meta.first("citation_journal_title", "prism.publicationname", "citation_conference_title")
-        or m.ld_text((meta.ld("isPartOf") or {}).get("name") if isinstance(meta.ld("isPartOf"), dict) else None)
+        or m.ld_text(
+            (meta.ld("isPartOf") or {}).get("name")
+            if isinstance(meta.ld("isPartOf"), dict)
+            else None
+        )
         or m.journal_from_text(text)
     )
     return article
@@ -702,7 +708,9 @@ _MONTHS = (
     r"|giugno|luglio|settembre|ottobre|dicembre"
 )
 _DATE_IN_LINE = re.compile(
-    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:" + _MONTHS + r")[a-zé]*\.?\s+\d{1,2}\b|\b\d{1,2}\.?\s+(?:"
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:"
+    + _MONTHS
+    + r")[a-zé]*\.?\s+\d{1,2}\b|\b\d{1,2}\.?\s+(?:"
     + _MONTHS
     + r")|\b(?:19|20)\d{2}\b.*\b\d{1,2}:\d{2}\b|\d+\s+(?:hours?|minutes?|days?)\s+ago",
     re.IGNORECASE,

@@ -58,7 +58,9 @@ def inline(text: str, template: str) -> str:
     if template == "aggregator":
         pass  # this site scraped its copy: markdown link residue stays in the page text
     else:
-        out = _LINK.sub(lambda m: f'<a href="/tags/{m.group(1).replace(" ", "-")}">{m.group(1)}</a>', out)
+        out = _LINK.sub(
+            lambda m: f'<a href="/tags/{m.group(1).replace(" ", "-")}">{m.group(1)}</a>', out
+        )
     out = _EM.sub(r"<em>\1</em>", out)
     return _MARK.sub(lambda m: MARKER[template].format(n=m.group(1)), out)
 
@@ -282,9 +284,19 @@ def test_bytes_in_any_charset(encoding: str, meta: str) -> None:
 
 
 def test_undeclared_cyrillic_and_japanese_bytes() -> None:
-    ru = "<html><body><article>" + "<p>Исследователи из университета изучили данные пациентов и сообщили о результатах.</p>" * 6 + "</article></body></html>"
+    ru = (
+        "<html><body><article>"
+        + "<p>Исследователи из университета изучили данные пациентов и сообщили о результатах.</p>"
+        * 6
+        + "</article></body></html>"
+    )
     assert "Исследователи из университета" in extract(ru.encode("cp1251")).text
-    ja = "<html><body><article>" + "<p>研究者たちは患者のデータを調べ、肝臓への転移が免疫療法の効果を弱めることを見つけました。</p>" * 6 + "</article></body></html>"
+    ja = (
+        "<html><body><article>"
+        + "<p>研究者たちは患者のデータを調べ、肝臓への転移が免疫療法の効果を弱めることを見つけました。</p>"
+        * 6
+        + "</article></body></html>"
+    )
     assert "研究者たちは患者のデータを調べ" in extract(ja.encode("shift_jis")).text
 
 
@@ -294,7 +306,9 @@ def test_wrong_declared_charset_does_not_raise() -> None:
     assert extract(b'<meta charset="no-such-codec"><p>x</p>').reason
 
 
-@pytest.mark.parametrize("value", ["", "   \n ", b"", b"\xff\xfe", None, 42, "<html></html>", "\x00\x00"])
+@pytest.mark.parametrize(
+    "value", ["", "   \n ", b"", b"\xff\xfe", None, 42, "<html></html>", "\x00\x00"]
+)
 def test_empty_and_odd_input_never_raises(value) -> None:
     article = extract(value)  # type: ignore[arg-type]
     assert isinstance(article, Article)
@@ -303,7 +317,11 @@ def test_empty_and_odd_input_never_raises(value) -> None:
 
 
 def test_all_script_page() -> None:
-    page = "<html><head><script>var a = 1;</script></head><body>" + "<script>document.write('x');</script>" * 200 + "<noscript>Enable JavaScript</noscript></body></html>"
+    page = (
+        "<html><head><script>var a = 1;</script></head><body>"
+        + "<script>document.write('x');</script>" * 200
+        + "<noscript>Enable JavaScript</noscript></body></html>"
+    )
     article = extract(page)
     assert article.text == ""
     assert article.reason
@@ -311,7 +329,15 @@ def test_all_script_page() -> None:
 
 def test_deep_nesting_finishes_fast() -> None:
     depth = 100_000
-    page = "<html><body>" + "<div>" * depth + "<p>" + "Deep text here, and more of it. " * 10 + "</p>" + "</div>" * depth + "</body></html>"
+    page = (
+        "<html><body>"
+        + "<div>" * depth
+        + "<p>"
+        + "Deep text here, and more of it. " * 10
+        + "</p>"
+        + "</div>" * depth
+        + "</body></html>"
+    )
     start = time.perf_counter()
     article = extract(page)
     elapsed = time.perf_counter() - start
@@ -324,7 +350,13 @@ def test_deep_nesting_finishes_fast() -> None:
 
 
 def test_huge_input_is_capped() -> None:
-    page = "<html><body><article>" + "<p>" + "Long paragraph of words. " * 40 + "</p>" * 20_000 + "</article></body></html>"
+    page = (
+        "<html><body><article>"
+        + "<p>"
+        + "Long paragraph of words. " * 40
+        + "</p>" * 20_000
+        + "</article></body></html>"
+    )
     start = time.perf_counter()
     article = extract(page)
     assert time.perf_counter() - start < 5.0

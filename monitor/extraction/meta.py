@@ -163,7 +163,9 @@ def ld_names(value: Any) -> list[str]:
     return []
 
 
-_DATE_LOOSE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_DATE_LOOSE = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -247,7 +249,9 @@ def find_identifiers(raw_html: str, extra: list[str]) -> tuple[list[str], list[s
         low = hay.lower()
         if "10." in low:
             for match in _DOI.finditer(low):
-                if match.start() and (low[match.start() - 1].isalnum() or low[match.start() - 1] == "."):
+                if match.start() and (
+                    low[match.start() - 1].isalnum() or low[match.start() - 1] == "."
+                ):
                     continue
                 doi = _clean_doi(match.group(0))
                 if doi:
@@ -274,9 +278,11 @@ _JOURNAL_PHRASE = re.compile(
     r"(?: journal,?)?\s+[*_\"“]?((?:[A-Z][\w’'&.-]*)(?: (?:of|and|for|in|the|&|[A-Z][\w’'&.-]*))*)"
     r"|\bjournal,?\s+[*_\"“]?((?:[A-Z][\w’'&.-]*)(?: (?:of|and|for|in|the|&|[A-Z][\w’'&.-]*))*)"
 )
-_NOT_JOURNAL = re.compile(r"^(?:The|This|A|An|In|On|It|January|February|March|April|May|June|July|"
-                          r"August|September|October|November|December|Monday|Tuesday|Wednesday|"
-                          r"Thursday|Friday|Saturday|Sunday)$")
+_NOT_JOURNAL = re.compile(
+    r"^(?:The|This|A|An|In|On|It|January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|Monday|Tuesday|Wednesday|"
+    r"Thursday|Friday|Saturday|Sunday)$"
+)
 
 
 _JOURNAL_VERBS = ("published", "appear", "reported", "described", "detailed", "presented")
@@ -287,7 +293,7 @@ def journal_from_text(text: str) -> str | None:
     if "ournal" not in text and not any(w in text for w in _JOURNAL_VERBS):
         return None
     for m in _JOURNAL_PHRASE.finditer(text):
-        name = (m.group(1) or m.group(2) or "").strip(" .,;:*_\"”")
+        name = (m.group(1) or m.group(2) or "").strip(' .,;:*_"”')
         words = name.split()
         while words and words[-1] in ("of", "and", "for", "in", "the", "&"):
             words.pop()
