@@ -658,6 +658,9 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         if best >= 0:
             body = _body_blocks(blocks, best, flags)
             body = _trim(body, title)
+            ld_body = _ld_body(meta)
+            if ld_body:
+                body = _agree_with_ld(body, ld_body)
             text = _format(body)
     if len(text) < 150 and not _looks_like_prose(text):
         ld_body = _ld_body(meta)
@@ -694,6 +697,23 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         or m.journal_from_text(text)
     )
     return article
+
+
+def _agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
+    """When the page's JSON-LD ``articleBody`` is a complete copy of the article (about as
+    long as the text found in the page), drop the blocks it does not contain: the publisher
+    itself says they are not part of the article."""
+    found = sum(len(b.text) for b in body)
+    if not found or not 0.7 <= len(ld_body) / found <= 1.5:
+        return body
+    vocabulary = set(_WORD.findall(ld_body.lower()))
+    kept: list[Block] = []
+    for b in body:
+        words = _WORD.findall(b.text.lower())
+        if words and sum(w in vocabulary for w in words) >= 0.8 * len(words):
+            kept.append(b)
+    # a copy that shares little with the page is a different text, not a better one
+    return kept if sum(len(b.text) for b in kept) >= 0.7 * found else body
 
 
 def _looks_like_prose(text: str) -> bool:
