@@ -97,6 +97,7 @@ BLOCK_TAGS = {
     "summary",
     "hgroup",
 }
+MEDIA_TAGS = {"img", "picture", "figure", "video", "svg", "iframe", "canvas", "embed", "object"}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 MAX_WALK_DEPTH = 250
 
@@ -179,6 +180,7 @@ class _Walker:
         self.nlinks = 0
         self.h1: list[str] = []
         self.hrefs: list[str] = []  # links that may name a DOI, PubMed or registry record
+        self.media: set[int] = set()  # elements with an image, video or figure as a child
 
     def flush(self) -> None:
         raw = "".join(self.buf)
@@ -217,7 +219,11 @@ class _Walker:
                     elif self.lead is None and not text.isspace():
                         self.lead = False
                 continue
-            if tag[0] == "-" or tag in DROP_TAGS:
+            if tag[0] == "-":
+                continue
+            if tag in DROP_TAGS:
+                if tag in MEDIA_TAGS and self.path:
+                    self.media.add(self.path[-1])
                 continue
             if tag == "br":
                 buf.append("\x00")
@@ -453,7 +459,9 @@ def _teaser_lists(inside: list[tuple[Block, int]], best: int) -> set[int]:
     }
 
 
-def _body_blocks(blocks: list[Block], best: int, deepest_flags: list[int]) -> list[Block]:
+def _body_blocks(
+    blocks: list[Block], best: int, deepest_flags: list[int], media: set[int] = frozenset()
+) -> list[Block]:
     """The blocks under ``best`` minus boilerplate subtrees inside it."""
     inside = [(b, f) for b, f in zip(blocks, deepest_flags, strict=True) if best in b.path]
     if not inside:
@@ -487,6 +495,14 @@ def _body_blocks(blocks: list[Block], best: int, deepest_flags: list[int]) -> li
                 break
         if drop:
             continue
+        if media and n < 300 and b.tag not in HEADINGS:
+            # a caption or credit: short text in a small box that also holds an image
+            box = next(
+                (i for i in b.path[-1:-3:-1] if i in media and i != best and total.get(i, 0) < 400),
+                None,
+            )
+            if box is not None:
+                continue
         out.append(b)
     return out
 
@@ -656,7 +672,7 @@ def _extract(html: str | bytes, url: str | None) -> Article:
                 if best >= 0 and _teaser_blocks(blocks, best)[1] > 0.6:
                     best = -1
         if best >= 0:
-            body = _body_blocks(blocks, best, flags)
+            body = _body_blocks(blocks, best, flags, walker.media)
             body = _trim(body, title)
             ld_body = _ld_body(meta)
             if ld_body:
@@ -769,6 +785,10 @@ def _trim(blocks: list[Block], title: str) -> list[Block]:
             continue
         if (i < 3 or i > last - 3) and _is_dateline(text):
             continue
+        if i < 3 and "\n" in text:
+            first, rest = text.split("\n", 1)
+            if _is_dateline(first):
+                b = Block(rest, b.tag, b.links, b.path, b.flag, b.lead, b.nlinks)
         if len(text) < 30 and b.tag not in _KEEP_SHORT and len(_WORD.findall(text)) <= 1:
             continue
         out.append(b)
