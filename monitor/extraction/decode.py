@@ -84,6 +84,7 @@ _TAG = re.compile(
     r"|option|dt|dd|tr|td|th)[\s/>])[a-zA-Z][^>]*>"
 )
 _CHUNK = 32_768
+_FEW_TAGS = 12_000
 
 
 def _may_be_deep(html: str, limit: int) -> bool:
@@ -103,7 +104,10 @@ def bound(html: str, max_chars: int = MAX_CHARS, max_depth: int = MAX_DEPTH) -> 
     """Cap the size of ``html`` and flatten element nesting deeper than ``max_depth``."""
     if len(html) > max_chars:
         html = html[:max_chars]
-    if not _may_be_deep(html, max_depth):
+    # Lexbor's cost grows with the square of the nesting depth (about 2 ns x depth^2): a page
+    # with fewer than _FEW_TAGS tags cannot nest deep enough to take more than a few tenths of a
+    # second, so only pages with more tags are scanned for depth.
+    if html.count("<") < _FEW_TAGS or not _may_be_deep(html, max_depth):
         return html
     out: list[str] = []
     depth = 0
