@@ -205,13 +205,14 @@ class _Walker:
         if depth > MAX_WALK_DEPTH:
             return
         buf = self.buf
+        in_link = self.in_link  # constant for the children of this node
         for child in node.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
                 text = child.text_content
                 if text:
                     buf.append(text)
-                    if self.in_link:
+                    if in_link:
                         size = len(text.strip())
                         self.links += size
                         if self.lead is None and size:
