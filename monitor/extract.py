@@ -112,7 +112,7 @@ _BOILER_WORDS = frozenset(
     authorbio abouttheauthor authorbox bio tag tags tagcloud taglist topics footer nav navbar
     navigation menu widget banner masthead disqus skip print toolbar rating morestories readmore
     mostpopular mostread trending teaser teasers byline dateline caption credit credits meta
-    postmeta entrymeta articlemeta hidden visuallyhidden sronly screenreadertext disclaimer
+    postmeta entrymeta articlemeta visuallyhidden sronly screenreadertext disclaimer
     pagination pager jumplink inlinerelated seealso alsoread furtherreading""".split()
 )
 _BOILER_PREFIXES = ("advert", "sponsor", "recommend", "recirc")
@@ -486,13 +486,14 @@ def _body_blocks(
         if b.links / n > 0.5 and not (n > 200 and b.links / n < 0.8):
             continue
         drop = False
+        own = b.path[-1]
         for idx in b.path[pos + 1 :]:
             if idx in teasers:
                 drop = True
                 break
             t = total[idx]
-            if t < 0.5 * body_total and links[idx] > 0.45 * t and t > 0:
-                drop = True
+            if idx != own and t < 0.5 * body_total and links[idx] > 0.45 * t and t > 0:
+                drop = True  # inside a link list (the block itself was judged above)
                 break
         if drop:
             continue
