@@ -227,7 +227,16 @@ class _Walker:
                     self.media.add(self.path[-1])
                 continue
             if tag == "br":
-                buf.append("\x00")
+                # <br><br> ends a paragraph, a single <br> a line
+                last = len(buf) - 1
+                while last >= 0 and buf[last].isspace():
+                    last -= 1
+                if last >= 0 and buf[last] == "\x00":
+                    del buf[last:]
+                    self.flush()
+                    buf = self.buf
+                else:
+                    buf.append("\x00")
                 continue
             attrs = child.attributes
             kind = 0
@@ -538,10 +547,15 @@ def _title(meta: m.Meta, h1: list[str]) -> str:
             return _clean_title(cand)
     if h1_texts:
         return h1_texts[0]
-    if tag:
-        pieces = re.split(r"\s+[|–—·•:-]\s+", tag)
-        return max(pieces, key=len).strip()
-    return ""
+    return _title_from_tag(tag)
+
+
+def _title_from_tag(tag: str) -> str:
+    """The longest piece of a ``<title>`` split at its separators ("Story | Site")."""
+    if not tag:
+        return ""
+    pieces = re.split(r"\s+[|–—·•:-]\s+|:\s+", tag)
+    return max(pieces, key=len).strip()
 
 
 def _language(meta: m.Meta) -> str | None:
@@ -675,6 +689,15 @@ def _extract(html: str | bytes, url: str | None) -> Article:
                     best = -1
         if best >= 0:
             body = _body_blocks(blocks, best, flags, walker.media)
+            if title and not walker.h1 and title == _title_from_tag(meta.title_tag):
+                # Only the <title> named the page: its headline is the first short line of the
+                # body that the <title> contains (without the site name around it).
+                tag_key = _norm(meta.title_tag)
+                for b in body[:3]:
+                    key = _norm(b.text)
+                    if 15 <= len(b.text) <= 200 and key and key in tag_key:
+                        title = article.title = b.text
+                        break
             body = _trim(body, title)
             ld_body = _ld_body(meta)
             if ld_body:

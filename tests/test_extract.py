@@ -389,3 +389,30 @@ def test_bom_detection_table() -> None:
     text = "<p>" + "Grüße aus Köln, sagte er. " * 20 + "</p>"
     for bom, enc in ((codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF32_LE, "utf-32-le")):
         assert "Grüße aus Köln" in extract(bom + text.encode(enc)).text
+
+
+def test_old_table_layout_with_br_paragraphs() -> None:
+    # a 2001-style page: table layout, <font>, paragraphs separated by <br><br>, a page that
+    # declares latin-1 but was re-saved as UTF-8, headline only in <title> and a bold line
+    article = extract((DATA / "old_table_layout.html").read_bytes())
+    assert article.title == "Radiation restores immune cells in liver metastases"
+    paragraphs = article.text.split("\n\n")
+    assert len(paragraphs) == 4
+    assert paragraphs[0].startswith("ANN ARBOR, Mich. -- Researchers")
+    assert paragraphs[-1].startswith("The researchers plan a clinical trial")
+    assert "archive" not in article.text and "Copyright" not in article.text
+    assert "Â" not in article.text
+
+
+def test_single_br_keeps_lines_in_one_paragraph() -> None:
+    page = (
+        "<html><body><article><p>"
+        + "Line one of a poem that goes on for a while.<br>" * 6
+        + "</p>"
+        + "<p>"
+        + "Prose after the poem, long enough to count as text. " * 4
+        + "</p></article></body></html>"
+    )
+    text = extract_text(page)
+    first = text.split("\n\n")[0]
+    assert first.count("\n") == 5

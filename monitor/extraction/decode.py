@@ -57,6 +57,13 @@ def decode(data: bytes | bytearray | memoryview | str | None) -> str:
     match = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     if match:
         codec = _codec(match.group(1).decode("ascii", "replace"))
+        if codec and codec != "utf-8" and not raw.isascii():
+            # Pages re-saved as UTF-8 often keep their old declaration; valid multi-byte UTF-8
+            # is all but impossible in genuine single-byte text, so it wins.
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
         if codec:
             try:
                 return raw.decode(codec)
