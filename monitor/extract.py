@@ -10,6 +10,7 @@ lists or teasers are dropped, and so are captions, citation markers and link res
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from monitor.extraction import meta as m
 from monitor.extraction.decode import bound, decode
 from monitor.model import Article
 
-__all__ = ["extract", "extract_text"]
+__all__ = ["article_as_dict", "extract", "extract_text"]
 
 # Elements whose whole subtree is never article text.
 DROP_TAGS = {
@@ -627,6 +628,14 @@ def _ld_body(meta: m.Meta) -> str:
         except Exception:  # noqa: BLE001
             return ""
     return body.strip()
+
+
+def article_as_dict(article: Article) -> dict:
+    """The Article as JSON-ready values (datetimes in ISO 8601), for ``monitor extract --json``."""
+    out = dataclasses.asdict(article)
+    if article.published is not None:
+        out["published"] = article.published.isoformat()
+    return out
 
 
 def extract(html: str | bytes, url: str | None = None) -> Article:

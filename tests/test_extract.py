@@ -416,3 +416,14 @@ def test_single_br_keeps_lines_in_one_paragraph() -> None:
     text = extract_text(page)
     first = text.split("\n\n")[0]
     assert first.count("\n") == 5
+
+
+def test_article_as_dict_is_json_ready() -> None:
+    from monitor.extract import article_as_dict
+
+    seed = next(s for s in SEEDS if s["id"] == "004")
+    data = article_as_dict(extract(render(seed, "syndication")))
+    again = json.loads(json.dumps(data))
+    assert again["published"] == "2021-01-04T14:00:00+00:00"
+    assert again["doi"] == ["10.1038/s41591-020-1131-x"]
+    assert again["text"].startswith("Michael Green, M.D., Ph.D., noticed")
