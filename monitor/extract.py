@@ -116,12 +116,11 @@ _BOILER_WORDS = frozenset(
     postmeta entrymeta articlemeta visuallyhidden sronly screenreadertext disclaimer
     pagination pager jumplink inlinerelated seealso alsoread furtherreading""".split()
 )
-_BOILER_PREFIXES = ("advert", "sponsor", "recommend", "recirc")
+_BOILER_PREFIX = re.compile(r"(?:^|[\s_-])(?:advert|sponsor|recommend|recirc)", re.IGNORECASE)
 _KEEP_WORDS = frozenset(
     """articlebody postbody entrycontent postcontent articlecontent storybody maincontent
     bodytext articletext""".split()
 )
-_NAME_SPLIT = re.compile(r"[\s_-]+")
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:#|[^()\s]{0,500})\)")
@@ -148,13 +147,15 @@ def _name_kind(names: str) -> int:
     """0 for a plain class/id, 1 for a boilerplate name, 2 for an article-body name."""
     kind = _NAME_CACHE.get(names)
     if kind is None:
-        tokens = [t for t in _NAME_SPLIT.split(names.lower()) if t]
+        tokens = names.lower().replace("_", " ").replace("-", " ").split()
         words = set(tokens)
-        words.update(a + b for a, b in zip(tokens, tokens[1:], strict=False))
-        words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False))
-        if words & _KEEP_WORDS:
+        if len(tokens) > 1:
+            words.update(map(str.__add__, tokens, tokens[1:]))
+            if len(tokens) > 2:
+                words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:]))  # noqa: B905
+        if not words.isdisjoint(_KEEP_WORDS):
             kind = 2
-        elif words & _BOILER_WORDS or any(w.startswith(_BOILER_PREFIXES) for w in tokens):
+        elif not words.isdisjoint(_BOILER_WORDS) or _BOILER_PREFIX.search(names):
             kind = 1
         else:
             kind = 0
