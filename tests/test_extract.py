@@ -427,3 +427,22 @@ def test_article_as_dict_is_json_ready() -> None:
     assert again["published"] == "2021-01-04T14:00:00+00:00"
     assert again["doi"] == ["10.1038/s41591-020-1131-x"]
     assert again["text"].startswith("Michael Green, M.D., Ph.D., noticed")
+
+
+FEEDPARSER_TESTS = Path("/work/shared/feeds/feedparser-tests")
+
+
+@pytest.mark.skipif(not FEEDPARSER_TESTS.is_dir(), reason="shared feedparser corpus not present")
+def test_never_raises_on_odd_documents() -> None:
+    # feedparser's encoding and ill-formed test documents: odd charsets, BOMs, broken markup
+    files = [
+        p
+        for d in ("encoding", "illformed")
+        for p in (FEEDPARSER_TESTS / d).rglob("*")
+        if p.is_file()
+    ]
+    assert files
+    for path in files:
+        article = extract(path.read_bytes())
+        assert isinstance(article, Article)
+        assert not (article.reason or "").startswith("extraction failed"), path
