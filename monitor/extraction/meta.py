@@ -97,7 +97,10 @@ def _ld_rank(obj: dict[str, Any]) -> int:
 def read_meta(tree: LexborHTMLParser) -> Meta:
     """Collect meta tags, canonical link, language and article-like JSON-LD objects."""
     meta = Meta()
-    for node in tree.css("meta"):
+    head = tree.head
+    # <head> is small; the whole tree is searched only when the head has no meta tags at all
+    scope = head if head is not None and head.css_first("meta") is not None else tree
+    for node in scope.css("meta"):
         attrs = node.attributes
         name = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
         content = attrs.get("content")
@@ -105,15 +108,15 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
             meta.props.setdefault(name.strip().lower(), []).append(html_lib.unescape(content))
         elif attrs.get("http-equiv", "").lower() == "content-language" and content:
             meta.props.setdefault("content-language", []).append(content)
-    for node in tree.css("link[rel]"):
+    for node in (head if head is not None else tree).css("link[rel]"):
         rel = (node.attributes.get("rel") or "").lower().split()
         if "canonical" in rel and node.attributes.get("href"):
             meta.canonical = node.attributes["href"].strip()
             break
-    html_node = tree.css_first("html")
+    html_node = tree.root
     if html_node is not None:
         meta.lang = html_node.attributes.get("lang") or html_node.attributes.get("xml:lang")
-    title = tree.css_first("title")
+    title = (head if head is not None else tree).css_first("title")
     if title is not None:
         meta.title_tag = " ".join(title.text().split())
     found: list[dict[str, Any]] = []
