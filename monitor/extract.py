@@ -102,7 +102,6 @@ MEDIA_TAGS = {"img", "picture", "figure", "video", "svg", "iframe", "canvas", "e
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 MAX_WALK_DEPTH = 250
 
-# Generic names sites give to non-article blocks (class / id tokens, never one site's names).
 # Generic names sites give to non-article blocks, matched against the class/id tokens (split on
 # spaces, "_" and "-", also joined in twos and threes: "author-bio" -> "authorbio").  These are
 # words of the web's vocabulary, never one site's names.
@@ -122,13 +121,14 @@ _KEEP_WORDS = frozenset(
     bodytext articletext""".split()
 )
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
-_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:#|[^()\s]{0,500})\)")
 _WORD = re.compile(r"\w+")
 
 
 @dataclass(slots=True)
 class Block:
+    """A run of text between two block-level boundaries, and what the walk knew about it."""
+
     text: str
     tag: str
     links: int  # characters of the text that sit inside <a>
@@ -285,23 +285,28 @@ class _Walker:
                     if href and ("10." in href or "pubmed" in href or "nct" in href.lower()):
                         self.hrefs.append(href)
                 start, links, lead = len(buf), self.links, self.lead
+                emitted = len(self.blocks)
                 self.in_link += 1
                 self.nlinks += 1
                 self.walk(child, depth + 1)
                 self.in_link -= 1
                 buf = self.buf
-                if buf is not None and len(buf) > start and self.links - links <= 8:
+                if len(self.blocks) == emitted and len(buf) > start and self.links - links <= 8:
                     inner = "".join(buf[start:])
                     if _CITE_MARK.match(inner) and inner.strip():
                         del buf[start:]  # a numbered reference: [12], 3, 4-6
                         self.links, self.lead = links, lead
                         self.nlinks -= 1
             elif tag == "sup":
-                start = len(buf)
+                start, emitted = len(buf), len(self.blocks)
                 self.walk(child, depth + 1)
                 buf = self.buf
-                if len(buf) > start and _CITE_MARK.match("".join(buf[start:])):
-                    del buf[start:]
+                if (
+                    len(self.blocks) == emitted
+                    and len(buf) > start
+                    and _CITE_MARK.match("".join(buf[start:]))
+                ):
+                    del buf[start:]  # a citation marker: <sup>12</sup>, <sup>3,4</sup>
             else:
                 self.walk(child, depth + 1)
                 buf = self.buf
