@@ -477,7 +477,11 @@ def _teaser_lists(inside: list[tuple[Block, int]], best: int) -> set[int]:
 
 
 def _body_blocks(
-    blocks: list[Block], best: int, deepest_flags: list[int], media: set[int] = frozenset()
+    blocks: list[Block],
+    best: int,
+    deepest_flags: list[int],
+    media: set[int] | frozenset[int] = frozenset(),
+    keep_teasers: bool = False,
 ) -> list[Block]:
     """The blocks under ``best`` minus boilerplate subtrees inside it."""
     inside = [(b, f) for b, f in zip(blocks, deepest_flags, strict=True) if best in b.path]
@@ -492,7 +496,7 @@ def _body_blocks(
             total[idx] = total.get(idx, 0) + len(b.text)
             links[idx] = links.get(idx, 0) + b.links
     body_total = sum(len(b.text) for b, _ in inside) or 1
-    teasers = _teaser_lists(inside, best)
+    teasers = set() if keep_teasers else _teaser_lists(inside, best)
     out: list[Block] = []
     for b, flag in inside:
         pos = b.path.index(best)
@@ -691,19 +695,26 @@ def _extract(html: str | bytes, url: str | None) -> Article:
 
     blocks = walker.blocks
     text = ""
-    listing = False
+    listing = digest = False
     if blocks:
         best, _scores, flags = _choose(blocks, walker)
         if best >= 0:
             teasers, share = _teaser_blocks(blocks, best)
             if share > 0.6:
                 # The best element is a list of other stories; look again without them.
-                listing = True
+                first, first_flags = best, flags
                 best, _scores, flags = _choose(blocks, walker, teasers)
                 if best >= 0 and _teaser_blocks(blocks, best)[1] > 0.6:
                     best = -1
+                if best < 0 or sum(len(b.text) for b in blocks if best in b.path) < 500:
+                    if _declares_article(meta):
+                        # nothing else on a page that says it is an article: the list is the
+                        # article (a digest of linked items)
+                        best, flags, digest = first, first_flags, True
+                    else:
+                        listing = True
         if best >= 0:
-            body = _body_blocks(blocks, best, flags, walker.media)
+            body = _body_blocks(blocks, best, flags, walker.media, keep_teasers=digest)
             if title and not walker.h1 and title == _title_from_tag(meta.title_tag):
                 # Only the <title> named the page: its headline is the first short line of the
                 # body that the <title> contains (without the site name around it).
@@ -770,6 +781,21 @@ def _agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
             kept.append(b)
     # a copy that shares little with the page is a different text, not a better one
     return kept if sum(len(b.text) for b in kept) >= 0.7 * found else body
+
+
+_ARTICLE_KINDS = ("article", "posting")
+
+
+def _declares_article(meta: m.Meta) -> bool:
+    """The page's metadata calls it an article (og:type, JSON-LD *Article / *Posting)."""
+    if (meta.first("og:type") or "").lower() == "article":
+        return True
+    for obj in meta.jsonld:
+        kind = obj.get("@type")
+        for k in kind if isinstance(kind, list) else [kind]:
+            if isinstance(k, str) and k.lower().endswith(_ARTICLE_KINDS):
+                return True
+    return False
 
 
 def _looks_like_prose(text: str) -> bool:

@@ -446,3 +446,13 @@ def test_never_raises_on_odd_documents() -> None:
         article = extract(path.read_bytes())
         assert isinstance(article, Article)
         assert not (article.reason or "").startswith("extraction failed"), path
+
+
+def test_digest_declared_as_article_is_kept() -> None:
+    # the same cards, on a page whose metadata says it is one article (a news digest)
+    page = (DATA / "listing.html").read_text(encoding="utf-8")
+    page = page.replace("<head>", '<head><meta property="og:type" content="article">')
+    article = extract(page)
+    assert article.reason is None
+    assert "A mouse study suggests that irradiating liver tumours" in article.text
+    assert "A deep learning model trained on CT scans" in article.text
