@@ -517,7 +517,7 @@ def _body_blocks(
                 break
         if drop:
             continue
-        if media and n < 300 and b.tag not in HEADINGS:
+        if media and not keep_teasers and n < 300 and b.tag not in HEADINGS:
             # a caption or credit: short text in a small box that also holds an image
             box = next(
                 (i for i in b.path[-1:-3:-1] if i in media and i != best and total.get(i, 0) < 400),
