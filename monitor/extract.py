@@ -120,6 +120,7 @@ _KEEP_WORDS = frozenset(
     """articlebody postbody entrycontent postcontent articlecontent storybody maincontent
     bodytext articletext""".split()
 )
+_EMBED_WORDS = frozenset(("embed", "embedded", "tweet", "twittertweet", "instagrammedia"))
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
 _MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:#|[^()\s]{0,500})\)")
 _WORD = re.compile(r"\w+")
@@ -155,6 +156,8 @@ def _name_kind(names: str) -> int:
                 words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:]))  # noqa: B905
         if not words.isdisjoint(_KEEP_WORDS):
             kind = 2
+        elif not words.isdisjoint(_EMBED_WORDS):
+            kind = 0  # content embedded in the article (a quoted post), even if "social"
         elif not words.isdisjoint(_BOILER_WORDS) or _BOILER_PREFIX.search(names):
             kind = 1
         else:
