@@ -757,15 +757,7 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         cleaned = m._clean_doi(doi_meta.lower().removeprefix("doi:").strip())
         if cleaned and cleaned not in article.doi:
             article.doi.insert(0, cleaned)
-    article.journal = (
-        meta.first("citation_journal_title", "prism.publicationname", "citation_conference_title")
-        or m.ld_text(
-            (meta.ld("isPartOf") or {}).get("name")
-            if isinstance(meta.ld("isPartOf"), dict)
-            else None
-        )
-        or m.journal_from_text(text)
-    )
+    article.journal = _journal(meta, article) or m.journal_from_text(text)
     return article
 
 
@@ -784,6 +776,28 @@ def _agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
             kept.append(b)
     # a copy that shares little with the page is a different text, not a better one
     return kept if sum(len(b.text) for b in kept) >= 0.7 * found else body
+
+
+_PERIODICAL_KINDS = ("periodical", "publicationissue", "publicationvolume")
+
+
+def _journal(meta: m.Meta, article: Article) -> str | None:
+    """The journal named by the page's metadata (scholarly meta tags, JSON-LD isPartOf)."""
+    name = meta.first("citation_journal_title", "citation_conference_title")
+    if name:
+        return name
+    # prism.publicationName names the site itself on magazines; trust it beside a DOI only
+    prism = meta.first("prism.publicationname")
+    if prism and meta.first("citation_doi", "prism.doi") and prism != article.site_name:
+        return prism
+    part = meta.ld("isPartOf")
+    for item in part if isinstance(part, list) else [part]:
+        if isinstance(item, dict):
+            kind = item.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(isinstance(k, str) and k.lower() in _PERIODICAL_KINDS for k in kinds):
+                return m.ld_text(item.get("name"))
+    return None
 
 
 _ARTICLE_KINDS = ("article", "posting")

@@ -193,6 +193,8 @@ def parse_date(value: str | None) -> datetime | None:
             )
         except ValueError:
             return None
+    if parsed.year < 1990:
+        return None  # a placeholder such as 0001-01-01, not a publication date
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
@@ -234,7 +236,11 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _clean_doi(doi: str) -> str | None:
-    doi = doi.lower().rstrip(".,;:)]}>'\"")
+    doi = doi.lower()
+    query = doi.find("?")
+    if query > 0 and "=" in doi[query:]:
+        doi = doi[:query]  # a link's query string (?utm_source=...), not part of the DOI
+    doi = doi.rstrip(".,;:)]}>'\"")
     if doi.count("(") < doi.count(")"):
         doi = doi.rstrip(")")
     for suffix in ("/full", "/abstract", "/pdf", "/epdf", "/fulltext"):
@@ -275,11 +281,21 @@ def find_identifiers(raw_html: str, extra: list[str]) -> tuple[list[str], list[s
     return _unique(dois), _unique(ncts), _unique(pmids)
 
 
-_JOURNAL_PHRASE = re.compile(
-    r"(?:published|appear(?:s|ed|ing)?|reported|described|detailed|presented)"
-    r"(?: online| today| this week| recently)?(?: in| by)(?: the)?(?: (?:medical|scientific|peer-reviewed))?"
-    r"(?: journal,?)?\s+[*_\"“]?((?:[A-Z][\w’'&.-]*)(?: (?:of|and|for|in|the|&|[A-Z][\w’'&.-]*))*)"
-    r"|\bjournal,?\s+[*_\"“]?((?:[A-Z][\w’'&.-]*)(?: (?:of|and|for|in|the|&|[A-Z][\w’'&.-]*))*)"
+_NAME = r"[*_\"“]?((?:[A-Z][\w’'&.-]*)(?: (?:of|and|for|in|the|&|[A-Z][\w’'&.-]*))*)"
+# "published (online) in (the) (medical) journal X" and "... the journal X": the name follows.
+_JOURNAL_NAMED = re.compile(r"\b[Jj]ournals?,? +" + _NAME)
+_PUBLISHED_IN = re.compile(
+    r"\bpublished(?: online| today| this week| recently| earlier this \w+)?(?: in| by)(?: the)?\s+"
+    + _NAME
+)
+# Words that journal titles are made of; a name after "published in" without the word
+# "journal" must contain one (or be one), so that "published in China" is not a journal.
+_JOURNAL_WORDS = frozenset(
+    """journal journals medicine medical reports research letters review reviews science sciences
+    nature cell lancet bmj jama nejm proceedings annals archives clinical oncology cancer
+    cardiology neurology pediatrics radiology hepatology gastroenterology immunology gut blood
+    circulation brain plos elife bulletin transactions communications advances frontiers
+    physiology psychiatry surgery epidemiology diabetes diabetologia endocrinology""".split()
 )
 _NOT_JOURNAL = re.compile(
     r"^(?:The|This|A|An|In|On|It|January|February|March|April|May|June|July|"
@@ -288,23 +304,26 @@ _NOT_JOURNAL = re.compile(
 )
 
 
-_JOURNAL_VERBS = ("published", "appear", "reported", "described", "detailed", "presented")
+def _journal_name(raw: str) -> str | None:
+    words = raw.strip(' .,;:*_"”').split()
+    while words and words[-1] in ("of", "and", "for", "in", "the", "&"):
+        words.pop()
+    if not words or (_NOT_JOURNAL.match(words[0]) and (len(words) == 1 or words[0] != "The")):
+        return None
+    name = " ".join(words)
+    return name if len(name) >= 3 else None
 
 
 def journal_from_text(text: str) -> str | None:
-    """The journal named by "published in <Journal>"-style phrasing, if any."""
-    if "ournal" not in text and not any(w in text for w in _JOURNAL_VERBS):
-        return None
-    for m in _JOURNAL_PHRASE.finditer(text):
-        name = (m.group(1) or m.group(2) or "").strip(' .,;:*_"”')
-        words = name.split()
-        while words and words[-1] in ("of", "and", "for", "in", "the", "&"):
-            words.pop()
-        if not words or _NOT_JOURNAL.match(words[0]) and len(words) == 1:
-            continue
-        if words[0] in ("The",) and len(words) > 1:
-            pass
-        name = " ".join(words)
-        if len(name) >= 3 and not _NOT_JOURNAL.match(name):
-            return name
+    """The journal named by "the journal <Name>" or "published in <Journal Name>" phrasing."""
+    if "ournal" in text:
+        for match in _JOURNAL_NAMED.finditer(text):
+            name = _journal_name(match.group(1))
+            if name:
+                return name
+    if "published" in text:
+        for match in _PUBLISHED_IN.finditer(text):
+            name = _journal_name(match.group(1))
+            if name and not {w.lower().strip(".") for w in name.split()}.isdisjoint(_JOURNAL_WORDS):
+                return name
     return None
