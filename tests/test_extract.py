@@ -456,3 +456,21 @@ def test_digest_declared_as_article_is_kept() -> None:
     assert article.reason is None
     assert "A mouse study suggests that irradiating liver tumours" in article.text
     assert "A deep learning model trained on CT scans" in article.text
+
+
+def test_metadata_guards() -> None:
+    body = (
+        "<p>" + "The cohort was followed for five years and the results were mixed. " * 4 + "</p>"
+    )
+    page = (
+        '<html><head><meta property="article:published_time" content="0001-01-01T00:00:00">'
+        '<meta name="date" content="2019-11-18">'
+        f"</head><body><article>{body}"
+        "<p>The outbreak was reported in China and published in West Michigan newspapers.</p>"
+        '<p>See <a href="https://doi.org/10.1001/jamapsychiatry.2019.3254?utm_source=x&amp;b=1">'
+        "the paper</a>.</p></article></body></html>"
+    )
+    article = extract(page)
+    assert article.published == datetime(2019, 11, 18, tzinfo=UTC)
+    assert article.journal is None
+    assert article.doi == ["10.1001/jamapsychiatry.2019.3254"]
