@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -585,26 +586,28 @@ def _language(meta: m.Meta) -> str | None:
     return None
 
 
-def _published(meta: m.Meta, tree: LexborHTMLParser) -> object:
-    for value in (
-        m.ld_text(meta.ld("datePublished")),
-        meta.first(
-            "article:published_time",
-            "og:published_time",
-            "citation_publication_date",
-            "citation_online_date",
-            "citation_date",
-            "dc.date.issued",
-            "dc.date",
-            "date",
-            "pubdate",
-            "publishdate",
-            "sailthru.date",
-            "parsely-pub-date",
-            "datepublished",
-        ),
-        m.ld_text(meta.ld("dateCreated")),
-    ):
+_DATE_NAMES = (
+    "article:published_time",
+    "og:published_time",
+    "citation_publication_date",
+    "citation_online_date",
+    "citation_date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+    "pubdate",
+    "publishdate",
+    "sailthru.date",
+    "parsely-pub-date",
+    "datepublished",
+)
+
+
+def _published(meta: m.Meta, tree: LexborHTMLParser) -> datetime | None:
+    """The first publication date that parses, from JSON-LD, meta tags, then ``<time>``."""
+    values = [m.ld_text(meta.ld("datePublished")), *meta.all(*_DATE_NAMES)]
+    values.append(m.ld_text(meta.ld("dateCreated")))
+    for value in values:
         parsed = m.parse_date(value)
         if parsed:
             return parsed
@@ -693,7 +696,7 @@ def _extract(html: str | bytes, url: str | None) -> Article:
     article.description = meta.first("description", "og:description", "twitter:description") or (
         m.ld_text(meta.ld("description"))
     )
-    article.published = _published(meta, tree)  # type: ignore[assignment]
+    article.published = _published(meta, tree)
     article.authors = _authors(meta)
 
     blocks = walker.blocks
