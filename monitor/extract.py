@@ -501,36 +501,43 @@ def _body_blocks(
             links[idx] = links.get(idx, 0) + b.links
     body_total = sum(len(b.text) for b, _ in inside) or 1
     teasers = set() if keep_teasers else _teaser_lists(inside, best)
-    out: list[Block] = []
-    for b, flag in inside:
-        pos = b.path.index(best)
-        if flag > pos:
-            continue
-        n = len(b.text)
-        if b.links / n > 0.5 and not (n > 200 and b.links / n < 0.8):
-            continue
-        drop = False
-        own = b.path[-1]
-        for idx in b.path[pos + 1 :]:
-            if idx in teasers:
-                drop = True
-                break
-            t = total[idx]
-            if idx != own and t < 0.5 * body_total and links[idx] > 0.45 * t and t > 0:
-                drop = True  # inside a link list (the block itself was judged above)
-                break
-        if drop:
-            continue
-        if media and not keep_teasers and n < 300 and b.tag not in HEADINGS:
-            # a caption or credit: short text in a small box that also holds an image
-            box = next(
-                (i for i in b.path[-1:-3:-1] if i in media and i != best and total.get(i, 0) < 400),
-                None,
-            )
-            if box is not None:
-                continue
-        out.append(b)
-    return out
+    if keep_teasers:
+        media = frozenset()  # a digest's items are boxes with an image too
+    kept = [
+        _keep_in_body(b, flag, best, total, links, body_total, teasers, media) for b, flag in inside
+    ]
+    return [b for (b, _), keep in zip(inside, kept, strict=True) if keep]
+
+
+def _keep_in_body(
+    b: Block,
+    flag: int,
+    best: int,
+    total: dict[int, int],
+    links: dict[int, int],
+    body_total: int,
+    teasers: set[int],
+    media: set[int] | frozenset[int],
+) -> bool:
+    pos = b.path.index(best)
+    if flag > pos:
+        return False  # under a boilerplate-named element
+    n = len(b.text)
+    if b.links / n > 0.5 and not (n > 200 and b.links / n < 0.8):
+        return False
+    own = b.path[-1]
+    for idx in b.path[pos + 1 :]:
+        if idx in teasers:
+            return False
+        t = total[idx]
+        if idx != own and t < 0.5 * body_total and links[idx] > 0.45 * t and t > 0:
+            return False  # inside a link list (the block itself was judged above)
+    if media and n < 300 and b.tag not in HEADINGS:
+        # a caption or credit: short text in a small box that also holds an image
+        for idx in b.path[-1:-3:-1]:
+            if idx in media and idx != best and total.get(idx, 0) < 400:
+                return False
+    return True
 
 
 def _format(blocks: list[Block]) -> str:
