@@ -121,6 +121,7 @@ _KEEP_WORDS = frozenset(
     """articlebody postbody entrycontent postcontent articlecontent storybody maincontent
     bodytext articletext""".split()
 )
+_CONTROLS = {"input", "textarea", "select", "button"}
 _EMBED_WORDS = frozenset(("embed", "embedded", "tweet", "twittertweet", "instagrammedia"))
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
 _MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:#|[^()\s]{0,500})\)")
@@ -187,6 +188,7 @@ class _Walker:
         self.h1: list[str] = []
         self.hrefs: list[str] = []  # links that may name a DOI, PubMed or registry record
         self.media: set[int] = set()  # elements with an image, video or figure as a child
+        self.forms: list[int] = []  # open <form> elements still without a visible control
 
     def flush(self) -> None:
         raw = "".join(self.buf)
@@ -231,6 +233,10 @@ class _Walker:
             if tag in DROP_TAGS:
                 if tag in MEDIA_TAGS and self.path:
                     self.media.add(self.path[-1])
+                elif tag in _CONTROLS and self.forms and self.forms[-1] >= 0:
+                    if tag != "input" or child.attributes.get("type") != "hidden":
+                        self.flagged[self.forms[-1]] = True
+                        self.forms[-1] = -1  # found one; the form is a widget
                 continue
             if tag == "br":
                 # <br><br> ends a paragraph, a single <br> a line
@@ -274,7 +280,15 @@ class _Walker:
                     self.flag = len(self.path) - 1
                 if tag == "h1":
                     self.h1.append(child.text())
+                if tag == "form":
+                    # A form with visible controls (search, newsletter sign-up, comment box) is
+                    # a widget; its text counts as boilerplate unless it holds most of the page.
+                    self.forms.append(index)
+                    if kind != 2 and saved_flag < 0 and self.flag < 0:
+                        self.flag = len(self.path) - 1
                 self.walk(child, depth + 1)
+                if tag == "form":
+                    self.forms.pop()
                 if self.buf:
                     self.flush()
                 buf = self.buf

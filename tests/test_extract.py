@@ -474,3 +474,22 @@ def test_metadata_guards() -> None:
     assert article.published == datetime(2019, 11, 18, tzinfo=UTC)
     assert article.journal is None
     assert article.doi == ["10.1001/jamapsychiatry.2019.3254"]
+
+
+def test_form_with_controls_is_a_widget() -> None:
+    body = "".join(
+        f"<p>Paragraph {i} of the story explains the trial design and what the doctors found.</p>"
+        for i in range(8)
+    )
+    page = (
+        f"<html><body><div class='c1'><div class='c2'>{body}"
+        "<form action='/nl'><p>Get the morning briefing delivered to your inbox every day.</p>"
+        "<input type='email' name='e'><button>Go</button></form></div></div>"
+        "<form id='aspnet'><input type='hidden' name='__VIEWSTATE'></form></body></html>"
+    )
+    text = extract_text(page)
+    assert "Paragraph 7 of the story" in text
+    assert "morning briefing" not in text
+    # a page wrapped whole in a form (ASP.NET style) keeps its article
+    wrapped = f"<html><body><form id='f'><input type='hidden' name='v'>{body}<input type='text'></form></body></html>"
+    assert "Paragraph 0 of the story" in extract_text(wrapped)
