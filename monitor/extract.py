@@ -272,6 +272,8 @@ class _Walker:
                     buf = self.buf
                 index = len(self.tags)
                 self.tags.append(tag)
+                if attrs and attrs.get("itemprop") == "articleBody":
+                    kind = 2
                 self.keep.append(kind == 2)
                 self.flagged.append(kind == 1)
                 self.path.append(index)
