@@ -286,11 +286,20 @@ class _Walker:
                     # A form with visible controls (search, newsletter sign-up, comment box) is
                     # a widget; its text counts as boilerplate unless it holds most of the page.
                     self.forms.append(index)
+                    form_start = len(self.blocks)
                     if kind != 2 and saved_flag < 0 and self.flag < 0:
                         self.flag = len(self.path) - 1
                 self.walk(child, depth + 1)
                 if tag == "form":
-                    self.forms.pop()
+                    if self.forms.pop() < 0 and form_start:
+                        # the widget's title just before it ("Leave a Comment")
+                        before = self.blocks[form_start - 1]
+                        if (
+                            before.tag in HEADINGS
+                            and len(before.text) < 80
+                            and before.path[:-1] == tuple(self.path[:-1])
+                        ):
+                            del self.blocks[form_start - 1]
                 if self.buf:
                     self.flush()
                 buf = self.buf
