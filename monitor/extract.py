@@ -538,38 +538,37 @@ def _body_blocks(
 def _drop_trailing_boxes(body: list[Block], best: int) -> list[Block]:
     """When one child of the body element holds most of its text (the article's own
     container), small boxes after it (an author bio, a comment prompt, a sign-up box) are
-    appendices of the page, not of the article."""
-    sizes: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    boxes: set[int] = set()  # children with elements of their own inside
-    order: list[int] = []
-    for b in body:
-        pos = b.path.index(best)
-        child = b.path[pos + 1] if len(b.path) > pos + 1 else best
-        if child not in sizes:
-            order.append(child)
-            sizes[child] = counts[child] = 0
-        sizes[child] += len(b.text) - b.links
-        counts[child] += 1
-        if len(b.path) > pos + 2:
-            boxes.add(child)
-    total = sum(sizes.values())
-    if not total:
-        return body
-    main = max(order, key=sizes.__getitem__)
-    if main == best or counts[main] < 3 or sizes[main] < 0.7 * total:
-        return body
-    after = set(order[order.index(main) + 1 :])
-    small = {c for c in after if c in boxes and sizes[c] < 0.25 * sizes[main]}
-    if not small:
-        return body
-    out = []
-    for b in body:
-        pos = b.path.index(best)
-        child = b.path[pos + 1] if len(b.path) > pos + 1 else best
-        if child not in small:
-            out.append(b)
-    return out
+    appendices of the page, not of the article.  Looked at down to a few levels."""
+    level = best
+    for _ in range(4):
+        sizes: dict[int, int] = {}
+        counts: dict[int, int] = {}
+        boxes: set[int] = set()  # children with elements of their own inside
+        order: list[int] = []
+        for b in body:
+            if level not in b.path:
+                continue
+            pos = b.path.index(level)
+            child = b.path[pos + 1] if len(b.path) > pos + 1 else level
+            if child not in sizes:
+                order.append(child)
+                sizes[child] = counts[child] = 0
+            sizes[child] += len(b.text) - b.links
+            counts[child] += 1
+            if len(b.path) > pos + 2:
+                boxes.add(child)
+        total = sum(sizes.values())
+        if not total:
+            break
+        main = max(order, key=sizes.__getitem__)
+        if main == level or counts[main] < 3 or sizes[main] < 0.7 * total:
+            break
+        after = order[order.index(main) + 1 :]
+        small = {c for c in after if c in boxes and sizes[c] < 0.25 * sizes[main]}
+        if small:
+            body = [b for b in body if small.isdisjoint(b.path)]
+        level = main
+    return body
 
 
 def _keep_in_body(
