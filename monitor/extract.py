@@ -102,6 +102,7 @@ BLOCK_TAGS = {
 MEDIA_TAGS = {"img", "picture", "figure", "video", "svg", "iframe", "canvas", "embed", "object"}
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 MAX_WALK_DEPTH = 250
+MAX_WALK_ELEMENTS = 30_000
 
 # Generic names sites give to non-article blocks, matched against the class/id tokens (split on
 # spaces, "_" and "-", also joined in twos and threes: "author-bio" -> "authorbio").  These are
@@ -189,6 +190,7 @@ class _Walker:
         self.hrefs: list[str] = []  # links that may name a DOI, PubMed or registry record
         self.media: set[int] = set()  # elements with an image, video or figure as a child
         self.forms: list[int] = []  # open <form> elements still without a visible control
+        self.budget = MAX_WALK_ELEMENTS  # elements entered; a real page enters a few thousand
 
     def flush(self) -> None:
         raw = "".join(self.buf)
@@ -210,7 +212,8 @@ class _Walker:
         )
 
     def walk(self, node, depth: int) -> None:
-        if depth > MAX_WALK_DEPTH:
+        self.budget -= 1
+        if depth > MAX_WALK_DEPTH or self.budget < 0:
             return
         buf = self.buf
         in_link = self.in_link  # constant for the children of this node

@@ -510,3 +510,14 @@ def test_seed_body_exact_without_class_names(seed_id: str, template: str) -> Non
     article = extract(_without_names(render(seed, template)))
     lines = [" ".join(line.split()) for line in article.text.split("\n") if line.strip()]
     assert lines == [" ".join(plain(b["text"]).split()) for b in seed["blocks"]]
+
+
+def test_very_wide_pages_are_bounded() -> None:
+    for page in (
+        "<ul>" + "<li><a href=/x>link</a>" * 100_000 + "</ul>",
+        "<div>" + "<p>Sentence number one is here, and it goes on.</p>" * 100_000 + "</div>",
+    ):
+        start = time.perf_counter()
+        article = extract(page)
+        assert time.perf_counter() - start < 3.0
+        assert isinstance(article, Article)
