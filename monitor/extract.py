@@ -381,12 +381,14 @@ def _choose(
         elif link_density > 0.5:
             # a link: teaser headlines in particular mark a list of other stories
             value, is_good = n + (250 if b.tag in HEADINGS else 30), False
-        elif n < 25 and b.tag not in HEADINGS:
-            value, is_good = n * 0.5, False
         else:
-            value, is_good = n * (1.0 - link_density), True
-            if n < 80:
-                value *= 0.5
+            size = n if n >= 80 else _weight(b.text)  # CJK lines are short but full
+            if size < 25 and b.tag not in HEADINGS:
+                value, is_good = n * 0.5, False
+            else:
+                value, is_good = n * (1.0 - link_density), True
+                if size < 80:
+                    value *= 0.5
         path = b.path
         deepest = -1
         if b.flag >= 0:
