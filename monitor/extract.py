@@ -757,7 +757,9 @@ def _extract(html: str | bytes, url: str | None) -> Article:
     title = _title(meta, walker.h1)
     article = Article(title=title)
     base = url or meta.canonical
-    article.canonical_url = m.absolute(meta.canonical or meta.first("og:url"), url) or url
+    article.canonical_url = m.absolute(meta.canonical or meta.first("og:url"), url) or m.absolute(
+        url, None
+    )
     article.language = _language(meta)
     article.lead_image = m.absolute(
         meta.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image")

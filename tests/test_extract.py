@@ -521,3 +521,17 @@ def test_very_wide_pages_are_bounded() -> None:
         article = extract(page)
         assert time.perf_counter() - start < 3.0
         assert isinstance(article, Article)
+
+
+def test_urls_are_absolute_or_absent() -> None:
+    page = (
+        '<html><head><link rel="canonical" href="/news/a-story">'
+        '<meta property="og:image" content="//cdn.example.org/i.jpg"></head><body>'
+        "<article>" + "<p>Some words of a story that is long enough to count as text.</p>" * 5
+    )
+    with_url = extract(page + "</article></body></html>", "https://news.example.org/x?id=1")
+    assert with_url.canonical_url == "https://news.example.org/news/a-story"
+    assert with_url.lead_image == "https://cdn.example.org/i.jpg"
+    without_url = extract(page + "</article></body></html>")
+    assert without_url.canonical_url is None
+    assert without_url.lead_image == "https://cdn.example.org/i.jpg"

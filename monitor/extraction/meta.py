@@ -204,17 +204,19 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def absolute(url: str | None, base: str | None) -> str | None:
+    """``url`` made absolute against ``base``; None when it cannot be an absolute http(s) URL."""
     if not url:
         return None
     url = html_lib.unescape(url.strip())
     if url.startswith("//"):
         scheme = base.split(":", 1)[0] if base and ":" in base else "https"
-        return f"{scheme}:{url}"
-    if base:
+        url = f"{scheme}:{url}"
+    elif base:
         try:
-            return urljoin(base, url)
+            url = urljoin(base, url)
         except ValueError:
-            return url
+            return None
+    return url if url.startswith(("http://", "https://")) and " " not in url else None
     return url
 
 
