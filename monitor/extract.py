@@ -755,25 +755,8 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         walker.walk(root, 0)
         walker.flush()
     title = _title(meta, walker.h1)
-    article = Article(title=title)
-    base = url or meta.canonical
-    article.canonical_url = m.absolute(meta.canonical or meta.first("og:url"), url) or m.absolute(
-        url, None
-    )
-    article.language = _language(meta)
-    article.lead_image = m.absolute(
-        meta.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
-        or m.ld_text(meta.ld("image")),
-        base,
-    )
-    article.site_name = meta.first("og:site_name", "application-name", "citation_publisher") or (
-        m.ld_text(meta.ld("publisher"))
-    )
-    article.description = meta.first("description", "og:description", "twitter:description") or (
-        m.ld_text(meta.ld("description"))
-    )
-    article.published = _published(meta, tree)
-    article.authors = _authors(meta)
+    article = _metadata(meta, tree, url)
+    article.title = title
 
     blocks = walker.blocks
     text = ""
@@ -837,6 +820,25 @@ def _extract(html: str | bytes, url: str | None) -> Article:
         if cleaned and cleaned not in article.doi:
             article.doi.insert(0, cleaned)
     article.journal = _journal(meta, article) or m.journal_from_text(text)
+    return article
+
+
+def _metadata(meta: m.Meta, tree: LexborHTMLParser, url: str | None) -> Article:
+    """An Article holding the page's metadata (everything but title, text and identifiers)."""
+    article = Article()
+    canonical = meta.canonical or meta.first("og:url")
+    article.canonical_url = m.absolute(canonical, url) or m.absolute(url, None)
+    article.language = _language(meta)
+    image = meta.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+    article.lead_image = m.absolute(image or m.ld_text(meta.ld("image")), url or meta.canonical)
+    article.site_name = meta.first(
+        "og:site_name", "application-name", "citation_publisher"
+    ) or m.ld_text(meta.ld("publisher"))
+    article.description = meta.first(
+        "description", "og:description", "twitter:description"
+    ) or m.ld_text(meta.ld("description"))
+    article.published = _published(meta, tree)
+    article.authors = _authors(meta)
     return article
 
 
