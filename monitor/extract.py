@@ -930,7 +930,7 @@ def _is_dateline(text: str) -> bool:
     if len(text) > 120 or text[0] in "—–" or not _DATE_IN_LINE.search(text):
         return False
     words = _WORD.findall(text)
-    return len(words) <= 16 and not (len(words) >= 8 and text.endswith("."))
+    return len(words) <= 16 and not (len(words) >= 5 and text.endswith("."))
 
 
 def _trim(blocks: list[Block], title: str) -> list[Block]:

@@ -535,3 +535,13 @@ def test_urls_are_absolute_or_absent() -> None:
     without_url = extract(page + "</article></body></html>")
     assert without_url.canonical_url is None
     assert without_url.lead_image == "https://cdn.example.org/i.jpg"
+
+
+def test_short_dated_sentence_at_top_is_kept() -> None:
+    page = (
+        "<html><body><article><p>March 21 2018</p><p>On Nov. 18, the FDA approved the drug.</p>"
+        + "<p>The approval covers adults whose cancer has spread to the liver and who were "
+        "treated before.</p>" * 4 + "</article></body></html>"
+    )
+    text = extract_text(page)
+    assert text.startswith("On Nov. 18, the FDA approved the drug.")
