@@ -569,7 +569,7 @@ def _drop_trailing_boxes(body: list[Block], best: int) -> list[Block]:
         if main == level or counts[main] < 3 or sizes[main] < 0.7 * total:
             break
         after = order[order.index(main) + 1 :]
-        small = {c for c in after if c in boxes and sizes[c] < 0.25 * sizes[main]}
+        small = {c for c in after if c in boxes and sizes[c] < 0.4 * sizes[main]}
         if small:
             body = [b for b in body if small.isdisjoint(b.path)]
         level = main

@@ -121,6 +121,8 @@ def render(seed: dict, template: str) -> str:
         "newsletter": BOILER["newsletter"],
         "cookie": BOILER["cookie"],
     }
+    for i, comment in enumerate(BOILER["reader_comments"]):
+        values[f"reader{i}"] = html.escape(comment)
     for i, (head, summary) in enumerate(BOILER["teasers"]):
         values[f"t{i}h"] = html.escape(head)
         values[f"t{i}s"] = html.escape(summary)
@@ -135,6 +137,7 @@ def boilerplate_lines(seed: dict) -> list[str]:
         BOILER["copyright"],
         BOILER["teaser_heading"],
         *[x for pair in BOILER["teasers"] for x in pair],
+        *BOILER["reader_comments"],
         BOILER["bio_role"],
         BOILER["bio_text"],
         BOILER["comment_count"],
