@@ -124,6 +124,7 @@ _KEEP_WORDS = frozenset(
 )
 _CONTROLS = {"input", "textarea", "select", "button"}
 _EMBED_WORDS = frozenset(("embed", "embedded", "tweet", "twittertweet", "instagrammedia"))
+_CITE_NAME = re.compile(r"cit|ref|footnote|fn\b", re.IGNORECASE)
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
 _MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:#|[^()\s]{0,500})\)")
 _WORD = re.compile(r"\w+")
@@ -329,7 +330,7 @@ class _Walker:
                         del buf[start:]  # a numbered reference: [12], 3, 4-6
                         self.links, self.lead = links, lead
                         self.nlinks -= 1
-            elif tag == "sup":
+            elif tag == "sup" or (attrs and _CITE_NAME.search(attrs.get("class") or "")):
                 start, emitted = len(buf), len(self.blocks)
                 self.walk(child, depth + 1)
                 buf = self.buf
@@ -338,7 +339,8 @@ class _Walker:
                     and len(buf) > start
                     and _CITE_MARK.match("".join(buf[start:]))
                 ):
-                    del buf[start:]  # a citation marker: <sup>12</sup>, <sup>3,4</sup>
+                    # a citation marker: <sup>12</sup>, <span class="citation">3,4</span>
+                    del buf[start:]
             else:
                 self.walk(child, depth + 1)
                 buf = self.buf

@@ -548,3 +548,19 @@ def test_short_dated_sentence_at_top_is_kept() -> None:
     )
     text = extract_text(page)
     assert text.startswith("On Nov. 18, the FDA approved the drug.")
+
+
+def test_citation_markers_in_named_spans() -> None:
+    para = (
+        "<p>Patients with liver metastases had worse outcomes"
+        '<span class="citation">9</span>. Combination strategies may help'
+        '<span class="ref-marker">[4, 5]</span>, the review says.</p>'
+    )
+    page = "<html><body><article>" + para * 4 + "</article></body></html>"
+    text = extract_text(page)
+    assert "worse outcomes. Combination strategies may help, the review says." in text
+    kept = (
+        "<html><body><article>"
+        + "<p>Grade <b class='x'>3</b> toxicity was rare in the trial of 40 people.</p>" * 4
+    )
+    assert "Grade 3 toxicity" in extract_text(kept + "</article></body></html>")
