@@ -1,11 +1,13 @@
 """Extraction stage: one HTML page in, its article text and metadata out (pure, no I/O).
 
-The page is decoded and bounded (``monitor.extraction.decode``), parsed once with Lexbor, and
-walked once into a list of text blocks.  Each block knows its block-level ancestors, so every
-element gets a score from the text under it: prose counts for it, link lists, boilerplate-looking
-subtrees (comment, share, related, ... in class or id) and the chrome removed up front count
-against it.  The best element is the article body; inside it, subtrees that read like link
-lists or teasers are dropped, and so are captions, citation markers and link residue.
+``extract(html, url)`` decodes and bounds the page (``monitor.extraction.decode``), parses it once
+with Lexbor, reads its metadata (``monitor.extraction.meta``) and walks the tree once into text
+blocks.  Each block knows its block-level ancestors, so every element gets a score from the text
+under it: prose counts for it, weighted by purity; link lists, teaser headlines, very short lines
+and subtrees named like boilerplate (comment, share, related, ... in class or id) or acting like
+it (forms with controls) count against it.  The best element is the article body; inside it,
+lists of other stories, captions, trailing boxes (bio, comment prompt), the repeated headline,
+datelines and the syndication footer are dropped.  No rule names a site.
 """
 
 from __future__ import annotations
