@@ -125,6 +125,7 @@ _KEEP_WORDS = frozenset(
     bodytext articletext""".split()
 )
 _CONTROLS = {"input", "textarea", "select", "button"}
+_FORMATTING = {"em", "strong", "b", "i", "u", "s", "mark", "q", "abbr", "code", "sub", "bdi", "bdo"}
 _EMBED_WORDS = frozenset(("embed", "embedded", "tweet", "twittertweet", "instagrammedia"))
 _CITE_NAME = re.compile(r"cit|ref|footnote|fn\b", re.IGNORECASE)
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
@@ -255,6 +256,10 @@ class _Walker:
                     buf = self.buf
                 else:
                     buf.append("\x00")
+                continue
+            if tag in _FORMATTING:
+                self.walk(child, depth + 1)  # <em>, <strong>...: nothing to learn from attributes
+                buf = self.buf
                 continue
             attrs = child.attributes
             kind = 0
