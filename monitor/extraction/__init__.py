@@ -1,0 +1,1 @@
+"""Helpers of the extraction stage (decoding, metadata); `monitor.extract` is the entry point."""
