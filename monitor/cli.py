@@ -257,8 +257,6 @@ def feed(obj: Ctx, topic: str, output: str | None, limit: int) -> None:
 @pass_ctx
 def extract(obj: Ctx, target: str, as_json: bool) -> None:
     """Extract the article of one page (URL or local file) and print its title and text."""
-    from dataclasses import asdict
-
     from monitor import extract as extract_mod
 
     if target.startswith(("http://", "https://")):
@@ -283,7 +281,7 @@ def extract(obj: Ctx, target: str, as_json: bool) -> None:
             raise click.ClickException(f"cannot read {target}: {e}") from None
     article = extract_mod.extract(html, url)
     if as_json:
-        click.echo(json.dumps(asdict(article), default=str, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(extract_mod.article_as_dict(article), indent=2, ensure_ascii=False))
         return
     click.echo(article.title)
     click.echo("=" * min(len(article.title), 80))
