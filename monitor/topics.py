@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
 
 from monitor.model import Match
 
@@ -31,11 +32,13 @@ __all__ = ["Matcher", "QueryError", "TopicSpec", "compile_topics", "normalise_wo
 # ---------------------------------------------------------------------------------------------
 # Words: the one tokeniser used for queries and articles alike
 
-# A word is a run of letters and digits; combining accents stay inside the word (so text in
-# decomposed Unicode form does not split at every accent). Two newlines with only spaces
-# between them are a paragraph break and come out of the same scan, so an article is read once.
-_WORD_RE = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+|\n[ \t\r\f\v]*\n")
-_QUERY_WORD_RE = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+# A word is a run of word characters (letters, digits; an underscore is dropped later). Two
+# newlines with only white space between them are a paragraph break and come out of the same
+# scan, so an article is read once. Text in decomposed Unicode form is composed first (NFC),
+# so a combining accent does not split its word.
+_WORD_RE = re.compile(r"\w+|\n\s*\n")
+_QUERY_WORD_RE = re.compile(r"\w+")
+_MARKS_RE = re.compile(r"[\u0300-\u036f]")
 
 # British spellings folded onto the American ones so one query word covers both.
 _SPELLING = {"tumour": "tumor", "tumoural": "tumoral", "oesophageal": "esophageal"}
@@ -61,7 +64,16 @@ def normalise_word(word: str) -> str:
     if not w.isascii():
         w = unicodedata.normalize("NFKD", w)
         w = "".join(c for c in w if c.isalnum() and not unicodedata.combining(c))
+    elif "_" in w:
+        w = w.replace("_", "")
     return w
+
+
+def _prepare(s: str) -> str:
+    """Compose decomposed accents so that the word pattern keeps each word whole."""
+    if s.isascii() or not _MARKS_RE.search(s):
+        return s
+    return unicodedata.normalize("NFC", s)
 
 
 def _stem(w: str) -> str:
@@ -83,7 +95,8 @@ def _stem(w: str) -> str:
 
 def words(text: str) -> list[str]:
     """The normalised, stemmed words of a piece of text, as the matcher sees them."""
-    return [_stem(normalise_word(t)) for t in _QUERY_WORD_RE.findall(text)]
+    out = (normalise_word(t) for t in _QUERY_WORD_RE.findall(_prepare(text)))
+    return [_stem(w) for w in out if w]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,7 +383,7 @@ class _Ctx:
         self.body_start = _TITLE_GAP
         self.lead_end = _TITLE_GAP
         self.end = _TITLE_GAP
-        self.cache: dict[int, object] = {}
+        self.cache: dict[tuple[int, tuple[int, int]], object] = {}
 
     def field_of(self, p: int) -> str:
         if p < self.title_end:
@@ -389,6 +402,7 @@ class _Ctx:
 
 _ALL = (0, 1 << 62)
 _MISSING = object()
+_BREAK = (-1,)  # term ids of a paragraph break
 Spans = list[tuple[int, int]]
 
 
@@ -450,10 +464,25 @@ class _Or(_Node):
     def __init__(self, label: str, children: Sequence[_Node]) -> None:
         self.label = label
         self.children = tuple(children)
+        # terms and phrases are looked up by their first word: only those present are tried
+        self.by_first: dict[int, list[_Words]] = {}
+        self.others: list[_Node] = []
+        for c in self.children:
+            if isinstance(c, _Words):
+                self.by_first.setdefault(c.ids[0], []).append(c)
+            else:
+                self.others.append(c)
+        self.firsts = frozenset(self.by_first)
 
     def eval(self, ctx: _Ctx, rng: tuple[int, int]) -> Spans | None:
         out: Spans | None = None
-        for c in self.children:
+        by_first = self.by_first
+        for tid in ctx.pos.keys() & self.firsts:
+            for c in by_first[tid]:
+                r = c.eval(ctx, rng)
+                if r is not None:
+                    out = r if out is None else out + r
+        for c in self.others:
             r = c.eval(ctx, rng)
             if r is not None:
                 out = r if out is None else out + r
@@ -475,9 +504,7 @@ class _Syn(_Or):
     """A named synonym set: an OR whose result is cached per article (sets repeat across topics)."""
 
     def eval(self, ctx: _Ctx, rng: tuple[int, int]) -> Spans | None:
-        if rng is not _ALL:
-            return _Or.eval(self, ctx, rng)
-        key = id(self)
+        key = (id(self), rng)
         cache = ctx.cache
         if key in cache:
             return cache[key]  # type: ignore[return-value]
@@ -615,7 +642,8 @@ class _Compiler:
             if star >= 0 and star != len(piece) - 1:
                 raise QueryError(pcol + star, "'*' only at the end of a word", repr(piece))
             body = piece[:-1] if star >= 0 else piece
-            ws = [normalise_word(w) for w in _QUERY_WORD_RE.findall(body)]
+            ws = [normalise_word(w) for w in _QUERY_WORD_RE.findall(_prepare(body))]
+            ws = [w for w in ws if w]
             if not ws:
                 if star >= 0:
                     raise QueryError(pcol, "letters or digits before '*'", repr(piece))
@@ -708,9 +736,11 @@ class Matcher:
         self._vocab = compiler.vocab
         self._prefixes = compiler.prefixes
         self._max_prefix = max((len(p) for p in compiler.prefixes), default=0)
-        self._tokens: dict[str, tuple[int, ...] | None] = {}  # raw token -> term ids
+        self._tokens: dict[str, tuple[int, ...]] = {}  # raw token -> term ids
         self._always: list[int] = []
         self._trigger: dict[int, list[int]] = {}
+        # per topic, sets of term ids of which at least one must be present (all must hold)
+        self._needs = [sorted(_needs(t.root), key=len) for t in topics]
         for i, t in enumerate(topics):
             need = t.root.need()
             if need is None:
@@ -721,11 +751,11 @@ class Matcher:
 
     # --- indexing
 
-    def _learn(self, tok: str) -> tuple[int, ...] | None:
-        """Term ids of a token seen for the first time (None marks a paragraph break)."""
+    def _learn(self, tok: str) -> tuple[int, ...]:
+        """Term ids of a token seen for the first time (_BREAK for a paragraph break)."""
         if tok[0] == "\n":
-            self._tokens[tok] = None
-            return None
+            self._tokens[tok] = _BREAK
+            return _BREAK
         if len(self._tokens) > 500_000:  # bound memory on endless junk vocabularies
             self._tokens.clear()
         norm = normalise_word(tok)
@@ -746,77 +776,75 @@ class Matcher:
         self._tokens[tok] = out
         return out
 
-    def _index(self, title: str, text: str) -> _Ctx:
-        ctx = _Ctx()
-        pos = ctx.pos
-        tokens = self._tokens
-        learn = self._learn
-        p = 0
-        get = tokens.get
-        for tok in _WORD_RE.findall(title):
-            ids = get(tok, _MISSING)
+    def _scan(
+        self, s: str, pos: dict[int, list[int]], start: int, gap: int
+    ) -> tuple[int, list[int]]:
+        """Add one field's words to `pos` from position `start`; returns (end, break positions).
+
+        Most words are in no query: the lookup and the filtering of those run in C
+        (map, compress); Python only visits the words some topic asks about.
+        """
+        toks = _WORD_RE.findall(s)
+        found = list(map(self._tokens.get, toks, repeat(_MISSING, len(toks))))
+        shift = start
+        breaks: list[int] = []
+        for i in compress(range(len(found)), found):
+            ids = found[i]
             if ids is _MISSING:
-                ids = learn(tok)
-            if ids is None:  # a break inside a title is no word
+                ids = self._learn(toks[i])
+            if ids is _BREAK:
+                breaks.append(i + shift)
+                shift += gap - 1
                 continue
+            p = i + shift
             for tid in ids:
                 if tid in pos:
                     pos[tid].append(p)
                 else:
                     pos[tid] = [p]
-            p += 1
-        ctx.title_end = p
-        start = p = _TITLE_GAP
-        breaks = []
-        for tok in _WORD_RE.findall(text):
-            ids = get(tok, _MISSING)
-            if ids is _MISSING:
-                ids = learn(tok)
-            if ids:
-                for tid in ids:
-                    if tid in pos:
-                        pos[tid].append(p)
-                    else:
-                        pos[tid] = [p]
-                p += 1
-            elif ids is None:
-                breaks.append(p)
-                p += PARAGRAPH_GAP
-            else:
-                p += 1
-        ctx.body_start = start
-        ctx.end = p
-        ctx.lead_end = _lead_end(start, p, breaks)
+        return len(toks) + shift, breaks
+
+    def _index(self, title: str, text: str) -> _Ctx:
+        ctx = _Ctx()
+        ctx.title_end, _ = self._scan(title, ctx.pos, 0, 0)  # a break in a title is no word
+        end, breaks = self._scan(text, ctx.pos, _TITLE_GAP, PARAGRAPH_GAP)
+        ctx.body_start = _TITLE_GAP
+        ctx.end = end
+        ctx.lead_end = _lead_end(_TITLE_GAP, end, breaks)
         return ctx
 
     def _candidates(self, ctx: _Ctx) -> list[int]:
         trig = self._trigger
         cand = set(self._always)
-        for tid in ctx.pos:
+        pos = ctx.pos
+        for tid in pos:
             ts = trig.get(tid)
             if ts:
                 cand.update(ts)
-        return sorted(cand)
+        keys = pos.keys()
+        needs = self._needs
+        return [i for i in sorted(cand) if not any(keys.isdisjoint(n) for n in needs[i])]
 
     # --- public
 
     def match(self, title: str, text: str) -> list[Match]:
         """Every topic this article matches, best score first."""
-        ctx = self._index(title or "", text or "")
+        title, text = _prepare(title or ""), _prepare(text or "")
+        ctx = self._index(title, text)
         found = []
         for i in self._candidates(ctx):
             t = self._topics[i]
             spans = t.root.eval(ctx, _ALL)
             if spans is None:
                 continue
-            evidence = _evidence(t.root, ctx, _ALL)
+            evidence = _distinct(_evidence(t.root, ctx, _ALL))
             score = _score(evidence, ctx)
             if score < t.min_score:
                 continue
             found.append((t, spans, evidence, score))
         if not found:
             return []
-        offsets = _Offsets(title or "", text or "")
+        offsets = _Offsets(title, text)
         out = []
         for t, spans, evidence, score in found:
             snippet = offsets.snippet(_best_span(spans, evidence, ctx))
@@ -829,11 +857,12 @@ class Matcher:
         t = self._by_name.get(topic)
         if t is None:
             raise KeyError(f"unknown topic {topic!r}; known: {', '.join(self.topics)}")
-        title, text = title or "", text or ""
+        title, text = _prepare(title or ""), _prepare(text or "")
         ctx = self._index(title, text)
         offsets = _Offsets(title, text)
+        offsets.scan_all()
         spans = t.root.eval(ctx, _ALL)
-        evidence = _evidence(t.root, ctx, _ALL) if spans is not None else {}
+        evidence = _distinct(_evidence(t.root, ctx, _ALL)) if spans is not None else {}
         score = _score(evidence, ctx) if spans is not None else 0.0
         lines = []
         if spans is None:
@@ -855,14 +884,23 @@ class Matcher:
         if spans is not None:
             lines.append("")
             lines.append("evidence (title 3, lead 2, body 1, +0.25 per repeat up to 4):")
-            ev = _distinct(evidence)
-            for label, sp in sorted(ev.items(), key=lambda kv: -_weigh(kv[1], ctx)):
+            for label, sp in sorted(evidence.items(), key=lambda kv: -_weigh(kv[1], ctx)):
                 quoted = offsets.words(sp[0])
                 lines.append(f"  {_weigh(sp, ctx):5.2f}  {label} {quoted!r}: {_where(sp, ctx)}")
             lines.append(f"  score {score:g}")
             best = _best_span(spans, evidence, ctx)
             lines.append(f"snippet: {offsets.snippet(best)}")
         return "\n".join(lines)
+
+
+def _needs(node: _Node) -> list[frozenset[int]]:
+    """Necessary conditions of a clause: sets of term ids, each of which must meet the article."""
+    if isinstance(node, (_Words, _Or)):
+        n = node.need()
+        return [n] if n is not None else []
+    if isinstance(node, (_And, _Near, _Field)):
+        return [n for c in node.children for n in _needs(c)]
+    return []
 
 
 def _lead_end(start: int, end: int, breaks: list[int]) -> int:
@@ -886,7 +924,7 @@ def _lead_end(start: int, end: int, breaks: list[int]) -> int:
 
 
 def _evidence(node: _Node, ctx: _Ctx, rng: tuple[int, int]) -> dict[str, Spans]:
-    """Leaves of the true, positive part of the tree -> the spans where they count.
+    """Leaves of the true, positive part of a true clause -> the spans where they count.
 
     Under NEAR only the occurrences that take part in a pair within the distance count.
     """
@@ -896,20 +934,15 @@ def _evidence(node: _Node, ctx: _Ctx, rng: tuple[int, int]) -> dict[str, Spans]:
 
 
 def _collect(node: _Node, ctx: _Ctx, rng: tuple[int, int], out: dict[str, Spans]) -> None:
-    if isinstance(node, _Not):
-        return
-    if isinstance(node, _Field):
-        _collect(node.children[0], ctx, node.range(ctx, rng), out)
-        return
+    """Called only on clauses known to be true."""
     if isinstance(node, _Words):
         spans = node.eval(ctx, rng)
         if spans:
             out.setdefault(node.label.casefold(), []).extend(spans)
-        return
-    res = node.eval(ctx, rng)
-    if res is None:
-        return
-    if isinstance(node, _Near):
+    elif isinstance(node, _Field):
+        _collect(node.children[0], ctx, node.range(ctx, rng), out)
+    elif isinstance(node, _Near):
+        res = node.eval(ctx, rng) or []
         inner: dict[str, Spans] = {}
         for c in node.children:
             _collect(c, ctx, rng, inner)
@@ -917,9 +950,18 @@ def _collect(node: _Node, ctx: _Ctx, rng: tuple[int, int], out: dict[str, Spans]
             kept = [s for s in spans if any(r[0] <= s[0] and s[1] <= r[1] for r in res)]
             if kept:
                 out.setdefault(label, []).extend(kept)
-        return
-    for c in node.children:
-        _collect(c, ctx, rng, out)
+    elif isinstance(node, _And):
+        for c in node.children:
+            if not isinstance(c, _Not):
+                _collect(c, ctx, rng, out)
+    elif isinstance(node, _Or):
+        present = ctx.pos.keys() & node.firsts
+        for tid in present:
+            for c in node.by_first[tid]:
+                _collect(c, ctx, rng, out)
+        for c in node.others:
+            if not isinstance(c, _Not) and c.eval(ctx, rng) is not None:
+                _collect(c, ctx, rng, out)
 
 
 def _weigh(spans: Spans, ctx: _Ctx) -> float:
@@ -945,7 +987,8 @@ def _distinct(evidence: dict[str, Spans]) -> dict[str, Spans]:
 
 
 def _score(evidence: dict[str, Spans], ctx: _Ctx) -> float:
-    return round(sum(_weigh(sp, ctx) for sp in _distinct(evidence).values()), 2)
+    """Sum of the weights of distinct evidence (pass it through _distinct first)."""
+    return round(sum(_weigh(sp, ctx) for sp in evidence.values()), 2)
 
 
 def _where(spans: Iterable[tuple[int, int]] | Iterable[int], ctx: _Ctx) -> str:
@@ -958,30 +1001,28 @@ def _where(spans: Iterable[tuple[int, int]] | Iterable[int], ctx: _Ctx) -> str:
 
 
 def _summary(evidence: dict[str, Spans], ctx: _Ctx) -> str:
-    ev = _distinct(evidence)
     parts = [
         f"{label} ({_where(sp, ctx)})"
-        for label, sp in sorted(ev.items(), key=lambda kv: -_weigh(kv[1], ctx))
+        for label, sp in sorted(evidence.items(), key=lambda kv: -_weigh(kv[1], ctx))
     ]
     return "matched: " + "; ".join(parts)
 
 
 def _best_span(spans: Spans, evidence: dict[str, Spans], ctx: _Ctx) -> tuple[int, int] | None:
-    """The span to quote: most distinct evidence inside, in the body rather than the title."""
+    """The span to quote: most evidence inside, in the body rather than the title."""
+    starts = sorted(s for sps in evidence.values() for s, _ in sps)
     if not spans:
-        allp = sorted(sp for sps in evidence.values() for sp in sps)
-        return allp[0] if allp else None
-    ev = [{s for s, _ in sps} for sps in evidence.values()]
+        return (starts[0], starts[0]) if starts else None
 
-    def rank(s: tuple[int, int]) -> tuple[int, int, int, int]:
-        inside = sum(1 for ps in ev if any(s[0] <= p <= s[1] for p in ps))
+    def rank(s: tuple[int, int]) -> tuple[bool, int, bool, int]:
+        inside = bisect.bisect_right(starts, s[1]) - bisect.bisect_left(starts, s[0])
         return (s[0] >= ctx.title_end, inside, s[0] < ctx.lead_end, -s[0])
 
     return max(spans, key=rank)
 
 
 class _Offsets:
-    """Token positions -> character offsets, computed only when a snippet is needed."""
+    """Token positions -> character offsets, scanned lazily when a snippet needs them."""
 
     def __init__(self, title: str, text: str) -> None:
         self.title = title
@@ -993,32 +1034,45 @@ class _Offsets:
             if m.group()[0] != "\n":
                 self.where[p] = (0, m.start(), m.end())
                 p += 1
-        p = _TITLE_GAP
-        for m in _WORD_RE.finditer(text):
-            if m.group()[0] == "\n":
-                p += PARAGRAPH_GAP
+        self._scan = _WORD_RE.finditer(text)
+        self._next = _TITLE_GAP
+        self._done = False
+
+    def get(self, pos: int) -> tuple[int, int, int] | None:
+        while pos >= self._next and not self._done:
+            m = next(self._scan, None)
+            if m is None:
+                self._done = True
+            elif m.group()[0] == "\n":
+                self._next += PARAGRAPH_GAP
                 self.breaks += 1
             else:
-                self.where[p] = (1, m.start(), m.end())
-                p += 1
+                self.where[self._next] = (1, m.start(), m.end())
+                self._next += 1
+        return self.where.get(pos)
+
+    def scan_all(self) -> None:
+        self.get(1 << 62)
 
     def words(self, span: tuple[int, int]) -> str:
         """The article's own text for a span of positions ("PD-1", "liver metastases")."""
-        a = self.where.get(span[0])
-        b = self.where.get(span[1])
+        a = self.get(span[0])
+        b = self.get(span[1])
         if a is None or b is None or a[0] != b[0]:
             return ""
         src = self.title if a[0] == 0 else self.text
         return " ".join(src[a[1] : b[2]].split())
 
     def in_range(self, lo: int, hi: int) -> Iterable[int]:
+        self.scan_all()
         return (p for p in self.where if lo <= p < hi)
 
     def snippet(self, span: tuple[int, int] | None, context: int = 70, limit: int = 300) -> str:
-        if span is None or span[0] not in self.where:
+        first = None if span is None else self.get(span[0])
+        if first is None:
             return ""
-        f, a, _ = self.where[span[0]]
-        end = self.where.get(span[1], self.where[span[0]])
+        f, a, _ = first
+        end = self.get(span[1]) or first
         b = end[2] if end[0] == f else a
         src = self.title if f == 0 else self.text
         lo = max(0, a - context)
