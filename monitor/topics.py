@@ -564,11 +564,11 @@ class _Field(_Node):
 
 
 def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
-    """Words from one span to the other: 1 for neighbours, 0 when they overlap."""
+    """Words between two spans (0 for neighbours or overlap), as PubMed's proximity counts."""
     if b[0] > a[1]:
-        return b[0] - a[1]
+        return b[0] - a[1] - 1
     if a[0] > b[1]:
-        return a[0] - b[1]
+        return a[0] - b[1] - 1
     return 0
 
 
@@ -584,8 +584,8 @@ class _Near(_Node):
         starts = [s for s, _ in b]
         longest = max(e - s for s, e in b)
         for sa in a:
-            i = bisect.bisect_left(starts, sa[0] - n - longest)
-            stop = sa[1] + n
+            i = bisect.bisect_left(starts, sa[0] - n - 1 - longest)
+            stop = sa[1] + n + 1
             while i < len(b) and b[i][0] <= stop:
                 if _distance(sa, b[i]) <= n:
                     out.append((sa, b[i]))
