@@ -375,15 +375,28 @@ def _can_mark(a: _Ast) -> bool:
 class _Ctx:
     """One article, indexed: term id -> sorted positions, and the field ranges."""
 
-    __slots__ = ("pos", "title_end", "body_start", "lead_end", "end", "cache")
+    __slots__ = (
+        "pos",
+        "at",
+        "sets",
+        "singles",
+        "title_end",
+        "body_start",
+        "lead_end",
+        "end",
+        "cache",
+    )
 
     def __init__(self) -> None:
         self.pos: dict[int, list[int]] = {}
+        self.at: dict[int, tuple[int, ...]] = {}  # position -> term ids of the word there
         self.title_end = 0
         self.body_start = _TITLE_GAP
         self.lead_end = _TITLE_GAP
         self.end = _TITLE_GAP
         self.cache: dict[tuple[int, tuple[int, int]], object] = {}
+        self.sets: dict[int, set[int]] = {}  # term id -> positions as a set, for phrases
+        self.singles: dict[int, Spans] = {}  # term id -> its one-word spans (never mutated)
 
     def field_of(self, p: int) -> str:
         if p < self.title_end:
@@ -435,16 +448,23 @@ class _Words(_Node):
         k = len(self.ids)
         lo, hi = rng
         if k == 1:
-            if rng is _ALL:
-                return [(p, p) for p in first]
+            if rng is _ALL:  # shared by every leaf on this word: build the spans once
+                spans = ctx.singles.get(self.ids[0])
+                if spans is None:
+                    spans = ctx.singles[self.ids[0]] = [(p, p) for p in first]
+                return spans
             spans = [(p, p) for p in first if lo <= p < hi]
             return spans or None
         rest = []
+        sets = ctx.sets
         for tid in self.ids[1:]:
-            ps = pos.get(tid)
-            if ps is None:
-                return None
-            rest.append(set(ps))
+            s = sets.get(tid)
+            if s is None:
+                ps = pos.get(tid)
+                if ps is None:
+                    return None
+                s = sets[tid] = set(ps)
+            rest.append(s)
         spans = []
         for p in first:
             if p < lo or p + k > hi:
@@ -464,30 +484,82 @@ class _Or(_Node):
     def __init__(self, label: str, children: Sequence[_Node]) -> None:
         self.label = label
         self.children = tuple(children)
-        # terms and phrases are looked up by their first word: only those present are tried
+        # terms and phrases share a trie of term ids, entered at the words the article has
         self.by_first: dict[int, list[_Words]] = {}
         self.others: list[_Node] = []
+        self.trie: dict[int, list] = {}  # term id -> [leaf ending here or None, {next id: node}]
         for c in self.children:
             if isinstance(c, _Words):
                 self.by_first.setdefault(c.ids[0], []).append(c)
+                level = self.trie
+                for j, tid in enumerate(c.ids):
+                    node = level.setdefault(tid, [None, {}])
+                    if j == len(c.ids) - 1:
+                        node[0] = c
+                    level = node[1]
             else:
                 self.others.append(c)
         self.firsts = frozenset(self.by_first)
 
     def eval(self, ctx: _Ctx, rng: tuple[int, int]) -> Spans | None:
-        out: Spans | None = None
-        by_first = self.by_first
-        for tid in ctx.pos.keys() & self.firsts:
-            for c in by_first[tid]:
-                r = c.eval(ctx, rng)
-                if r is not None:
-                    out = r if out is None else out + r
+        out: Spans = []
+        pos = ctx.pos
+        at = ctx.at
+        lo, hi = rng
+        trie = self.trie
+        for tid in pos.keys() & self.firsts:
+            end, kids = trie[tid]
+            for p in pos[tid]:
+                if p < lo or p >= hi:
+                    continue
+                if end is not None:
+                    out.append((p, p))
+                if not kids:
+                    continue
+                stack = [(p + 1, kids)]
+                while stack:
+                    q, level = stack.pop()
+                    ids = at.get(q)
+                    if ids is None or q >= hi:
+                        continue
+                    for t in ids:
+                        node = level.get(t)
+                        if node is not None:
+                            if node[0] is not None:
+                                out.append((p, q))
+                            if node[1]:
+                                stack.append((q + 1, node[1]))
         for c in self.others:
             r = c.eval(ctx, rng)
             if r is not None:
-                out = r if out is None else out + r
-        if out is not None and len(out) > 1:
-            out = sorted(set(out))
+                out += r
+        return out or None  # unsorted, may repeat a span: NEAR sorts what it searches
+
+    def leaf_hits(self, ctx: _Ctx, rng: tuple[int, int]) -> list[tuple[_Words, tuple[int, int]]]:
+        """Which term or phrase child matched where (the same walk as `eval`)."""
+        out = []
+        at = ctx.at
+        lo, hi = rng
+        for tid in ctx.pos.keys() & self.firsts:
+            end, kids = self.trie[tid]
+            for p in ctx.pos[tid]:
+                if p < lo or p >= hi:
+                    continue
+                if end is not None:
+                    out.append((end, (p, p)))
+                stack = [(p + 1, kids)] if kids else []
+                while stack:
+                    q, level = stack.pop()
+                    ids = at.get(q)
+                    if ids is None or q >= hi:
+                        continue
+                    for t in ids:
+                        node = level.get(t)
+                        if node is not None:
+                            if node[0] is not None:
+                                out.append((node[0], (p, q)))
+                            if node[1]:
+                                stack.append((q + 1, node[1]))
         return out
 
     def need(self) -> frozenset[int] | None:
@@ -526,7 +598,7 @@ class _And(_Node):
             if r is None:
                 return None
             out += r
-        return sorted(set(out)) if len(out) > 1 else out
+        return out
 
     def need(self) -> frozenset[int] | None:
         best = None
@@ -581,6 +653,7 @@ class _Near(_Node):
     def pairs(self, a: Spans, b: Spans) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         n = self.dist
         out = []
+        b = sorted(set(b))
         starts = [s for s, _ in b]
         longest = max(e - s for s, e in b)
         for sa in a:
@@ -593,14 +666,19 @@ class _Near(_Node):
         return out
 
     def eval(self, ctx: _Ctx, rng: tuple[int, int]) -> Spans | None:
+        key = (id(self), rng)
+        cache = ctx.cache
+        if key in cache:  # evidence collection asks again
+            return cache[key]  # type: ignore[return-value]
+        out = None
         a = self.children[0].eval(ctx, rng)
-        if not a:
-            return None
-        b = self.children[1].eval(ctx, rng)
-        if not b:
-            return None
-        spans = {(min(x[0], y[0]), max(x[1], y[1])) for x, y in self.pairs(a, b)}
-        return sorted(spans) if spans else None
+        if a:
+            b = self.children[1].eval(ctx, rng)
+            if b:
+                spans = {(min(x[0], y[0]), max(x[1], y[1])) for x, y in self.pairs(a, b)}
+                out = sorted(spans) if spans else None
+        cache[key] = out
+        return out
 
     def need(self) -> frozenset[int] | None:
         ns = [c.need() for c in self.children]
@@ -777,7 +855,7 @@ class Matcher:
         return out
 
     def _scan(
-        self, s: str, pos: dict[int, list[int]], start: int, gap: int
+        self, s: str, pos: dict[int, list[int]], at: dict, start: int, gap: int
     ) -> tuple[int, list[int]]:
         """Add one field's words to `pos` from position `start`; returns (end, break positions).
 
@@ -797,6 +875,7 @@ class Matcher:
                 shift += gap - 1
                 continue
             p = i + shift
+            at[p] = ids
             for tid in ids:
                 if tid in pos:
                     pos[tid].append(p)
@@ -806,8 +885,8 @@ class Matcher:
 
     def _index(self, title: str, text: str) -> _Ctx:
         ctx = _Ctx()
-        ctx.title_end, _ = self._scan(title, ctx.pos, 0, 0)  # a break in a title is no word
-        end, breaks = self._scan(text, ctx.pos, _TITLE_GAP, PARAGRAPH_GAP)
+        ctx.title_end, _ = self._scan(title, ctx.pos, ctx.at, 0, 0)  # a break is no title word
+        end, breaks = self._scan(text, ctx.pos, ctx.at, _TITLE_GAP, PARAGRAPH_GAP)
         ctx.body_start = _TITLE_GAP
         ctx.end = end
         ctx.lead_end = _lead_end(_TITLE_GAP, end, breaks)
@@ -946,8 +1025,11 @@ def _collect(node: _Node, ctx: _Ctx, rng: tuple[int, int], out: dict[str, Spans]
         inner: dict[str, Spans] = {}
         for c in node.children:
             _collect(c, ctx, rng, inner)
+        covered: set[int] = set()
+        for r in res:
+            covered.update(range(r[0], r[1] + 1))
         for label, spans in inner.items():
-            kept = [s for s in spans if any(r[0] <= s[0] and s[1] <= r[1] for r in res)]
+            kept = [s for s in spans if s[0] in covered and s[1] in covered]
             if kept:
                 out.setdefault(label, []).extend(kept)
     elif isinstance(node, _And):
@@ -955,10 +1037,12 @@ def _collect(node: _Node, ctx: _Ctx, rng: tuple[int, int], out: dict[str, Spans]
             if not isinstance(c, _Not):
                 _collect(c, ctx, rng, out)
     elif isinstance(node, _Or):
-        present = ctx.pos.keys() & node.firsts
-        for tid in present:
-            for c in node.by_first[tid]:
-                _collect(c, ctx, rng, out)
+        for leaf, span in node.leaf_hits(ctx, rng):
+            label = leaf.label.casefold()
+            if label in out:
+                out[label].append(span)
+            else:
+                out[label] = [span]
         for c in node.others:
             if not isinstance(c, _Not) and c.eval(ctx, rng) is not None:
                 _collect(c, ctx, rng, out)
@@ -1141,8 +1225,8 @@ def _explain_node(
         return
     if isinstance(node, (_Words, _Syn)):
         if ok:
-            lines.append(f"{pad}{mark} {label}: {_surfaces(res, offsets, ctx)}")
-            lines.append(f"{pad}      {offsets.snippet(res[0], context=40)}")
+            lines.append(f"{pad}{mark} {label}: {_surfaces(sorted(res), offsets, ctx)}")
+            lines.append(f"{pad}      {offsets.snippet(min(res), context=40)}")
         elif isinstance(node, _Syn):
             lines.append(f"{pad}{mark} {label}  -- none of its {len(node.children)} entries found")
         else:
