@@ -123,13 +123,23 @@ class QueryError(ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        msg = f"column {self.column}: expected {self.expected}"
+        where = f"column {self.column}"
+        q = self.query
+        if q is not None and "\n" in q:  # a multi-line TOML string: say where on which line
+            before = q[: self.column - 1]
+            line_no = before.count("\n") + 1
+            line_col = self.column - 1 - (before.rfind("\n") + 1) + 1
+            where += f" (line {line_no}, column {line_col})"
+            line = q.split("\n")[line_no - 1]
+        else:
+            line, line_col = q, self.column
+        msg = f"{where}: expected {self.expected}"
         if self.found:
             msg += f", found {self.found}"
         if self.topic is not None:
             msg += f" (topic {self.topic!r})"
-        if self.query is not None and "\n" not in self.query:
-            msg += f"\n    {self.query}\n    {' ' * (self.column - 1)}^"
+        if line is not None and line.strip():
+            msg += f"\n    {line}\n    {' ' * (line_col - 1)}^"
         return msg
 
     def for_topic(self, topic: str, query: str) -> QueryError:
@@ -951,6 +961,11 @@ class Matcher:
         else:
             verdict = f"MATCH, score {score:g} (min_score {t.min_score:g})"
         lines.append(f"topic {t.name}: {verdict}")
+        if spans is None and isinstance(t.root, _And):
+            failed = [c for c in t.root.children if c.eval(ctx, _ALL) is None]
+            labels = ["  " + " ".join(c.label.split()) for c in failed]
+            lines.append("because these clauses are false:")
+            lines.extend(lab if len(lab) < 100 else lab[:96] + "..." for lab in labels)
         lines.append(f"query: {' '.join(t.query.split())}")
         body_words = ctx.end - ctx.body_start - PARAGRAPH_GAP * offsets.breaks
         lead_words = sum(1 for _ in offsets.in_range(ctx.body_start, ctx.lead_end))
@@ -1168,14 +1183,28 @@ class _Offsets:
             lo -= 1
         while hi < len(src) and not src[hi].isspace():
             hi += 1
+        cut_start = cut_end = True
         para_start = src.rfind("\n\n", 0, a)
         if para_start >= lo:
-            lo = para_start + 2
+            lo, cut_start = para_start + 2, False
         para_end = src.find("\n\n", b)
         if 0 <= para_end < hi:
-            hi = para_end
+            hi, cut_end = para_end, False
         out = " ".join(src[lo:hi].split())
-        return ("…" if lo > 0 else "") + out + ("…" if hi < len(src) else "")
+        head = "…" if cut_start and lo > 0 else ""
+        tail = "…" if cut_end and hi < len(src) else ""
+        return head + out + tail
+
+
+def _merge(spans: Spans) -> Spans:
+    """Overlapping spans joined, for showing places rather than pairs."""
+    out: Spans = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(e, out[-1][1]))
+        else:
+            out.append((s, e))
+    return out
 
 
 def _surfaces(spans: Spans, offsets: _Offsets, ctx: _Ctx, limit: int = 6) -> str:
@@ -1236,8 +1265,9 @@ def _explain_node(
         a = node.children[0].eval(ctx, rng)
         b = node.children[1].eval(ctx, rng)
         if ok:
-            lines.append(f"{pad}{mark} {label}  -- {len(res)} place(s), e.g.")
-            shown = sorted(res, key=lambda s: (s[0] < ctx.title_end, s[0]))[:3]
+            places = _merge(res)
+            lines.append(f"{pad}{mark} {label}  -- {len(places)} place(s), e.g.")
+            shown = sorted(places, key=lambda s: (s[0] < ctx.title_end, s[0]))[:3]
             for s in shown:
                 lines.append(f"{pad}      {ctx.field_of(s[0])}: {offsets.snippet(s, context=30)}")
         elif a and b:

@@ -193,6 +193,16 @@ def test_parse_errors_point_at_column_and_say_what_was_expected(query, column, e
     assert isinstance(err, ValueError)
 
 
+def test_errors_in_multiline_queries_give_line_and_column():
+    q = "(liver OR hepatic)\nAND (pd-1\nOR nivolumab"
+    with pytest.raises(QueryError) as info:
+        compile_topics([TopicSpec("t", q)])
+    err = info.value
+    assert err.column == len(q) + 1
+    assert str(err).startswith(f"column {len(q) + 1} (line 3, column 13): expected ')'")
+    assert "OR nivolumab\n" in str(err) and str(err).endswith(" " * 12 + "^")
+
+
 def test_error_in_synonym_set_names_the_set_and_entry():
     with pytest.raises(QueryError) as info:
         compile_topics([TopicSpec("t", "liver AND @io")], {"io": ["pembrolizumab", "im*"]})
