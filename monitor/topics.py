@@ -210,8 +210,8 @@ def _lex(q: str) -> list[_Tok]:
                 if not m.group(1):
                     raise QueryError(col + 4, "'/n' after NEAR (a number of words, e.g. NEAR/10)")
                 dist = int(m.group(1))
-                if not 1 <= dist <= MAX_NEAR:
-                    raise QueryError(col + 5, f"a NEAR distance from 1 to {MAX_NEAR}", str(dist))
+                if dist > MAX_NEAR:
+                    raise QueryError(col + 5, f"a NEAR distance from 0 to {MAX_NEAR}", str(dist))
                 toks.append(_Tok("NEAR", word, col, dist))
             elif word in _OPERATOR_WORDS:
                 toks.append(_Tok(word, word, col))

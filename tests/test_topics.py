@@ -92,8 +92,9 @@ def test_near_counts_words_either_order_and_groups():
     assert hits(g, "", "hepatic and other lesions")  # two words between
     assert not hits(g, "", "hepatic and some other lesions")
     # a phrase measured from its ends
-    assert hits('"liver metastases" NEAR/1 nivolumab', "", "nivolumab liver metastases")
-    assert hits('"liver metastases" NEAR/1 nivolumab', "", "liver metastases nivolumab")
+    assert hits('"liver metastases" NEAR/0 nivolumab', "", "nivolumab liver metastases")
+    assert hits('"liver metastases" NEAR/0 nivolumab', "", "liver metastases nivolumab")
+    assert not hits('"liver metastases" NEAR/0 nivolumab', "", "liver metastases, and nivolumab")
 
 
 def test_near_between_near_groups():
@@ -168,7 +169,7 @@ def test_queries_are_case_and_accent_insensitive():
         ("(liver OR hepatic", 18, "')' to close the '(' at column 1"),
         ("liver AND", 10, "a term"),
         ("liver NEAR pd-1", 11, "'/n' after NEAR"),
-        ("liver NEAR/0 pd-1", 12, "a NEAR distance"),
+        ("liver NEAR/1001 pd-1", 12, "a NEAR distance"),
         ("liver and pd-1", 7, "'AND' in capitals"),
         ("body:liver", 1, "a field name"),
         ('"liver metastases', 1, "a closing '\"'"),
