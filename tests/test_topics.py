@@ -275,6 +275,47 @@ def test_all_topics_in_one_pass_equal_each_topic_alone():
         assert got == want, it["id"]
 
 
+def test_match_reads_the_article_once_for_all_topics(monkeypatch):
+    import monitor.topics as topics
+
+    specs = [TopicSpec(f"t{i}", f"liver NEAR/{i + 1} (nivolumab OR metasta*)") for i in range(50)]
+    m = compile_topics(specs)
+    calls = []
+    real = topics._WORD_RE
+
+    class Counting:
+        def findall(self, s):
+            calls.append(s)
+            return real.findall(s)
+
+        def finditer(self, s):
+            return real.finditer(s)
+
+    monkeypatch.setattr(topics, "_WORD_RE", Counting())
+    res = m.match("Liver news", "Nivolumab shrank liver metastases.\n\nMore text.")
+    assert len(res) == 50
+    assert len(calls) == 2  # the title once and the text once, for all 50 topics
+
+
+def test_random_queries_either_compile_or_raise_query_error():
+    import random
+
+    atoms = ["liver", "pd-1", '"a b"', "metasta*", "@io", "(", ")", "AND", "OR", "NOT"]
+    atoms += ["NEAR/3", "NEAR", "title:", "lead:", "*", '"', "and", ":", "@", "ü", "-", "\n"]
+    rng = random.Random(5)
+    for _ in range(1500):
+        q = " ".join(rng.choice(atoms) for _ in range(rng.randint(0, 7)))
+        if rng.random() < 0.3:
+            q = q.replace(" ", "")
+        try:
+            m = compile_topics([TopicSpec("t", q)], {"io": ["nivolumab", "pd-l1"]})
+        except QueryError as err:
+            assert 1 <= err.column <= len(q) + 1, q
+            continue
+        m.match("Liver title", "liver pd 1 nivolumab a b metastases\n\nlead")
+        m.explain("t", "Liver", "pd-1 liver")
+
+
 def test_explain_shows_clauses_places_snippets_and_score():
     syn = {"io": ["nivolumab", "pembrolizumab"]}
     m = compile_topics([TopicSpec("lm-io", "liver NEAR/3 @io AND NOT title:hepatitis")], syn)
