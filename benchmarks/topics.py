@@ -33,7 +33,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from monitor.topics import Matcher, TopicSpec, _Parser, compile_topics
+from monitor.topics import Matcher, TopicSpec, _Parser, compile_topics, specs_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "topics"
@@ -74,11 +74,8 @@ def load_seed(path: Path) -> tuple[str, str]:
 
 
 def load_shipped() -> tuple[list[TopicSpec], dict]:
-    cfg = tomllib.loads((ROOT / "sources.toml").read_text(encoding="utf-8"))
-    specs = [
-        TopicSpec(t["name"], t["query"], float(t.get("min_score", 0.0))) for t in cfg["topics"]
-    ]
-    return specs, cfg.get("synonyms", {})
+    """The shipped topic and synonym sets, read from the repo-root sources.toml."""
+    return specs_from_config(tomllib.loads((ROOT / "sources.toml").read_text(encoding="utf-8")))
 
 
 # --- quality ----------------------------------------------------------------------------------

@@ -27,7 +27,15 @@ from itertools import compress, repeat
 
 from monitor.model import Match
 
-__all__ = ["Matcher", "QueryError", "TopicSpec", "compile_topics", "normalise_word", "words"]
+__all__ = [
+    "Matcher",
+    "QueryError",
+    "TopicSpec",
+    "compile_topics",
+    "normalise_word",
+    "specs_from_config",
+    "words",
+]
 
 # ---------------------------------------------------------------------------------------------
 # Words: the one tokeniser used for queries and articles alike
@@ -1310,3 +1318,28 @@ def compile_topics(
             raise err.for_topic(spec.name, spec.query) from None
         topics.append(_Topic(spec.name, spec.query, float(spec.min_score), root))
     return Matcher(topics, comp)
+
+
+def specs_from_config(config: Mapping) -> tuple[list[TopicSpec], dict[str, list[str]]]:
+    """The `[[topics]]` and `[synonyms]` of a parsed sources.toml, checked for shape.
+
+    Raises ValueError naming the offending topic or set; queries are parsed later, by
+    `compile_topics`.
+    """
+    synonyms: dict[str, list[str]] = {}
+    for name, entries in (config.get("synonyms") or {}).items():
+        if isinstance(entries, str) or not all(isinstance(e, str) for e in entries):
+            raise ValueError(f"[synonyms] {name}: expected a list of strings")
+        synonyms[name] = list(entries)
+    specs = []
+    for i, t in enumerate(config.get("topics") or [], 1):
+        name, query = t.get("name"), t.get("query")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"[[topics]] number {i}: expected a name")
+        if not isinstance(query, str):
+            raise ValueError(f"[[topics]] {name!r}: expected a query string")
+        min_score = t.get("min_score", 0.0)
+        if isinstance(min_score, bool) or not isinstance(min_score, int | float):
+            raise ValueError(f"[[topics]] {name!r}: expected a number for min_score")
+        specs.append(TopicSpec(name, query, float(min_score)))
+    return specs, synonyms

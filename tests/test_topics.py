@@ -16,6 +16,7 @@ from monitor.topics import (
     QueryError,
     TopicSpec,
     compile_topics,
+    specs_from_config,
     words,
 )
 
@@ -373,9 +374,25 @@ def load_items(pattern: str = "*.txt") -> list[dict]:
 @pytest.fixture(scope="module")
 def shipped():
     cfg = tomllib.loads((ROOT / "sources.toml").read_text(encoding="utf-8"))
-    specs = [TopicSpec(t["name"], t["query"], float(t.get("min_score", 0))) for t in cfg["topics"]]
+    assert set(cfg) == {"synonyms", "topics"}  # this file ships only the topic's part
+    specs, synonyms = specs_from_config(cfg)
     assert [s.name for s in specs] == [SHIPPED]
-    return compile_topics(specs, cfg["synonyms"])
+    return compile_topics(specs, synonyms)
+
+
+def test_specs_from_config_checks_shape():
+    specs, syn = specs_from_config(
+        {"synonyms": {"io": ["a", "b*"]}, "topics": [{"name": "x", "query": "@io"}]}
+    )
+    assert specs == [TopicSpec("x", "@io", 0.0)] and syn == {"io": ["a", "b*"]}
+    for bad in (
+        {"topics": [{"query": "a"}]},
+        {"topics": [{"name": "x"}]},
+        {"topics": [{"name": "x", "query": "a", "min_score": "high"}]},
+        {"synonyms": {"io": "pembrolizumab"}},
+    ):
+        with pytest.raises(ValueError):
+            specs_from_config(bad)
 
 
 def test_labelled_set_is_large_and_mostly_hard_negatives():
