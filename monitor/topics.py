@@ -1107,12 +1107,14 @@ def _where(spans: Iterable[tuple[int, int]] | Iterable[int], ctx: _Ctx) -> str:
     return ", ".join(f"{f} x{n}" if n > 1 else f for f, n in counts.items())
 
 
-def _summary(evidence: dict[str, Spans], ctx: _Ctx) -> str:
+def _summary(evidence: dict[str, Spans], ctx: _Ctx, limit: int = 8) -> str:
+    """One line for Match.explanation: the strongest evidence first, with where it was."""
     parts = [
         f"{label} ({_where(sp, ctx)})"
         for label, sp in sorted(evidence.items(), key=lambda kv: -_weigh(kv[1], ctx))
     ]
-    return "matched: " + "; ".join(parts)
+    more = f"; +{len(parts) - limit} more" if len(parts) > limit else ""
+    return "matched: " + "; ".join(parts[:limit]) + more
 
 
 def _best_span(spans: Spans, evidence: dict[str, Spans], ctx: _Ctx) -> tuple[int, int] | None:
