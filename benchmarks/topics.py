@@ -268,9 +268,13 @@ def main() -> int:
     specs, synonyms = load_shipped()
     shipped = compile_topics(specs, synonyms)
     base = compile_topics([baseline_spec(synonyms)], synonyms)
+    # ablation: the shipped query with every NEAR/n read as AND (fields and NOTs kept)
+    no_near = TopicSpec("no-near", re.sub(r"NEAR/\d+", "AND", specs[0].query))
+    ablation = compile_topics([no_near], synonyms)
     tuned = [it for it in load_items("labelled-*.txt")]
     held = load_items("heldback.txt")
     print(f"Quality of {TOPIC!r} ({len(tuned)} labelled items + {len(held)} held back)")
+    print("baseline: both concepts anywhere, same synonym sets, no proximity/fields/NOTs")
     print(f"{'set':<26}{'matcher':<22}{'TP':>4}{'FP':>4}{'FN':>4}{'TN':>4}{'prec':>7}{'recall':>8}")
     summary = {}
     for set_name, its in (
@@ -283,6 +287,7 @@ def main() -> int:
         for mname, m, topic in (
             ("shipped topic", shipped, TOPIC),
             ("baseline (words)", base, "baseline"),
+            ("shipped, NEAR as AND", ablation, "no-near"),
         ):
             tp, fp, fn, tn = prf(m, topic, its)
             p, r = ratio(tp, tp + fp), ratio(tp, tp + fn)
