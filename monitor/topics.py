@@ -978,8 +978,8 @@ class Matcher:
         body_words = ctx.end - ctx.body_start - PARAGRAPH_GAP * offsets.breaks
         lead_words = sum(1 for _ in offsets.in_range(ctx.body_start, ctx.lead_end))
         lines.append(
-            f"article: title {ctx.title_end} words, body {body_words} words "
-            f"(lead = first {lead_words} words)"
+            f"article: title {_n(ctx.title_end, 'word')}, body {_n(body_words, 'word')} "
+            f"(lead = first {_n(lead_words, 'word')})"
         )
         lines.append("")
         _explain_node(t.root, ctx, _ALL, offsets, lines, 0)
@@ -993,6 +993,10 @@ class Matcher:
             best = _best_span(spans, evidence, ctx)
             lines.append(f"snippet: {offsets.snippet(best)}")
         return "\n".join(lines)
+
+
+def _n(k: int, noun: str) -> str:
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
 
 
 def _needs(node: _Node) -> list[frozenset[int]]:
@@ -1198,7 +1202,7 @@ class _Offsets:
         if para_start >= lo:
             lo, cut_start = para_start + 2, False
         para_end = src.find("\n\n", b)
-        if 0 <= para_end < hi:
+        if 0 <= para_end <= hi:
             hi, cut_end = para_end, False
         out = " ".join(src[lo:hi].split())
         head = "…" if cut_start and lo > 0 else ""
