@@ -213,6 +213,16 @@ def _lex(q: str) -> list[_Tok]:
                     i = j + 1
                     continue
                 raise QueryError(col, "a field name 'title:' or 'lead:'", repr(word + ":"))
+            m = re.fullmatch(r"COUNT(?:/(\d*))?", word)
+            if m:
+                if not m.group(1):
+                    raise QueryError(col + 5, "'/n' after COUNT (a number of places, e.g. COUNT/2)")
+                times = int(m.group(1))
+                if not 1 <= times <= MAX_NEAR:
+                    raise QueryError(col + 6, f"a COUNT from 1 to {MAX_NEAR}", str(times))
+                toks.append(_Tok("COUNT", word, col, times))
+                i = j
+                continue
             m = re.fullmatch(r"NEAR(?:/(\d*))?", word)
             if m:
                 if not m.group(1):
@@ -223,7 +233,7 @@ def _lex(q: str) -> list[_Tok]:
                 toks.append(_Tok("NEAR", word, col, dist))
             elif word in _OPERATOR_WORDS:
                 toks.append(_Tok(word, word, col))
-            elif word.upper() in _OPERATOR_WORDS or word.upper().startswith("NEAR/"):
+            elif word.upper() in _OPERATOR_WORDS or word.upper().startswith(("NEAR/", "COUNT/")):
                 raise QueryError(
                     col,
                     f"'{word.upper()}' in capitals for the operator "
@@ -306,7 +316,7 @@ class _Parser:
 
     def parse_and(self) -> _Ast:
         items = [self.parse_not()]
-        while self.peek().kind in ("AND", "NOT", "(", "PHRASE", "TERM", "SYN", "FIELD"):
+        while self.peek().kind in ("AND", "NOT", "(", "PHRASE", "TERM", "SYN", "FIELD", "COUNT"):
             if self.peek().kind == "AND":
                 self.take()
             items.append(self.parse_not())
@@ -348,6 +358,18 @@ class _Parser:
                 )
             child = self.parse_scoped()
             return _Ast("field", t.col, child.end, [child], text=t.text)
+        if t.kind == "COUNT":
+            self.take()
+            if self.peek().kind in ("EOF", ")", "AND", "OR", "NEAR"):
+                raise QueryError(
+                    self.peek().col, f"what to count after '{t.text}'", _found(self.peek())
+                )
+            child = self.parse_scoped()
+            if not _can_mark(child):
+                raise QueryError(
+                    child.start, f"words to count after {t.text}", "a clause with only NOT"
+                )
+            return _Ast("count", t.col, child.end, [child], dist=t.value)
         return self.parse_primary()
 
     def parse_primary(self) -> _Ast:
@@ -379,7 +401,7 @@ def _can_mark(a: _Ast) -> bool:
         return True
     if a.kind == "not":
         return False
-    if a.kind == "field":
+    if a.kind in ("field", "count"):
         return _can_mark(a.children[0])
     if a.kind == "or":
         return all(_can_mark(c) for c in a.children)
@@ -653,6 +675,24 @@ class _Field(_Node):
         return self.children[0].need()
 
 
+class _Count(_Node):
+    """True when the clause matches in at least n places (overlapping matches are one place)."""
+
+    def __init__(self, label: str, times: int, child: _Node) -> None:
+        self.label = label
+        self.times = times
+        self.children = (child,)
+
+    def eval(self, ctx: _Ctx, rng: tuple[int, int]) -> Spans | None:
+        r = self.children[0].eval(ctx, rng)
+        if r is None or (self.times > 1 and len(_merge(r)) < self.times):
+            return None
+        return r
+
+    def need(self) -> frozenset[int] | None:
+        return self.children[0].need()
+
+
 def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
     """Words between two spans (0 for neighbours or overlap), as PubMed's proximity counts."""
     if b[0] > a[1]:
@@ -807,6 +847,8 @@ class _Compiler:
             return _Not(label, kids[0])
         if a.kind == "field":
             return _Field(label, a.text, kids[0])
+        if a.kind == "count":
+            return _Count(label, a.dist, kids[0])
         return _Near(label, a.dist, kids[0], kids[1])
 
 
@@ -1004,7 +1046,7 @@ def _needs(node: _Node) -> list[frozenset[int]]:
     if isinstance(node, (_Words, _Or)):
         n = node.need()
         return [n] if n is not None else []
-    if isinstance(node, (_And, _Near, _Field)):
+    if isinstance(node, (_And, _Near, _Field, _Count)):
         return [n for c in node.children for n in _needs(c)]
     return []
 
@@ -1047,6 +1089,8 @@ def _collect(node: _Node, ctx: _Ctx, rng: tuple[int, int], out: dict[str, Spans]
             out.setdefault(node.label.casefold(), []).extend(spans)
     elif isinstance(node, _Field):
         _collect(node.children[0], ctx, node.range(ctx, rng), out)
+    elif isinstance(node, _Count):
+        _collect(node.children[0], ctx, rng, out)
     elif isinstance(node, _Near):
         res = node.eval(ctx, rng) or []
         inner: dict[str, Spans] = {}
@@ -1274,6 +1318,12 @@ def _explain_node(
             lines.append(f"{pad}{mark} {label}  -- none of its {len(node.children)} entries found")
         else:
             lines.append(f"{pad}{mark} {label}  -- not found")
+        return
+    if isinstance(node, _Count):
+        inner = node.children[0].eval(ctx, rng)
+        n = len(_merge(inner)) if inner else 0
+        lines.append(f"{pad}{mark} {label}  -- {_n(n, 'place')}, {node.times} needed")
+        _explain_node(node.children[0], ctx, rng, offsets, lines, depth + 1)
         return
     if isinstance(node, _Near):
         a = node.children[0].eval(ctx, rng)

@@ -83,6 +83,19 @@ def test_prefix_wildcards():
     assert hits("immunotherap*", "immunotherapies")
 
 
+def test_count_needs_that_many_places():
+    q = "liver AND COUNT/2 (pd-1 OR nivolumab)"
+    assert not hits(q, "Liver", "nivolumab")
+    assert hits(q, "Liver", "nivolumab and PD-1")
+    assert hits(q, "Liver", "nivolumab, then nivolumab again")
+    # overlapping matches are one place
+    assert not hits(
+        'COUNT/2 ("immune checkpoint" OR "checkpoint inhibitor")', "immune checkpoint inhibitor"
+    )
+    assert hits("COUNT/2 title:liver", "Liver and liver", "")
+    assert not hits("COUNT/2 title:liver", "Liver", "liver")
+
+
 def test_near_counts_words_either_order_and_groups():
     q = "liver NEAR/3 pembrolizumab"
     assert hits(q, "", "liver lesions shrank with pembrolizumab")  # 3 apart
@@ -181,6 +194,9 @@ def test_queries_are_case_and_accent_insensitive():
         ("@nope", 1, "a synonym set defined in [synonyms]"),
         ("liver NEAR/5 (NOT hepatitis)", 14, "words to measure"),
         ("title:", 7, "what to look for after 'title:'"),
+        ("COUNT x", 6, "'/n' after COUNT"),
+        ("COUNT/0 x", 7, "a COUNT from 1"),
+        ("COUNT/2 (NOT x)", 9, "words to count"),
     ],
 )
 def test_parse_errors_point_at_column_and_say_what_was_expected(query, column, expected):
