@@ -1282,12 +1282,20 @@ def _explain_node(
     offsets: _Offsets,
     lines: list[str],
     depth: int,
+    seen: set[tuple[int, tuple[int, int]]] | None = None,
 ) -> None:
     pad = "  " * depth
     res = node.eval(ctx, rng)
     ok = res is not None
     mark = "[+]" if ok else "[-]"
     label = " ".join(node.label.split())
+    seen = set() if seen is None else seen
+    if (id(node), rng) in seen and (node.children or isinstance(node, _Syn)):
+        lines.append(
+            f"{pad}{mark} {label if len(label) <= 80 else label[:77] + '...'}  -- as above"
+        )
+        return
+    seen.add((id(node), rng))
     if len(label) > 80:
         label = label[:77] + "..."
     if isinstance(node, _Not):
@@ -1297,7 +1305,7 @@ def _explain_node(
         else:
             found = f": {_surfaces(inner, offsets, ctx)}" if inner else ""
             lines.append(f"{pad}{mark} {label}  -- FOUND, so this clause fails{found}")
-            _explain_node(node.children[0], ctx, rng, offsets, lines, depth + 1)
+            _explain_node(node.children[0], ctx, rng, offsets, lines, depth + 1, seen)
         return
     if isinstance(node, _Field):
         child = node.children[0]
@@ -1308,7 +1316,7 @@ def _explain_node(
             lines.append(f"{pad}{mark} {label}{shown}")
             return
         lines.append(f"{pad}{mark} {label}  -- within the {node.field}")
-        _explain_node(child, ctx, crng, offsets, lines, depth + 1)
+        _explain_node(child, ctx, crng, offsets, lines, depth + 1, seen)
         return
     if isinstance(node, (_Words, _Syn)):
         if ok:
@@ -1323,7 +1331,7 @@ def _explain_node(
         inner = node.children[0].eval(ctx, rng)
         n = len(_merge(inner)) if inner else 0
         lines.append(f"{pad}{mark} {label}  -- {_n(n, 'place')}, {node.times} needed")
-        _explain_node(node.children[0], ctx, rng, offsets, lines, depth + 1)
+        _explain_node(node.children[0], ctx, rng, offsets, lines, depth + 1, seen)
         return
     if isinstance(node, _Near):
         a = node.children[0].eval(ctx, rng)
@@ -1343,14 +1351,14 @@ def _explain_node(
         else:
             lines.append(f"{pad}{mark} {label}  -- {'first' if not a else 'second'} side not found")
         for c in node.children:
-            _explain_node(c, ctx, rng, offsets, lines, depth + 1)
+            _explain_node(c, ctx, rng, offsets, lines, depth + 1, seen)
         return
     kind = "all" if isinstance(node, _And) else "any"
     n = len(node.children)
     head = f"{kind} of {n} clauses" if depth == 0 else f"{label}  -- {kind} of {n}"
     lines.append(f"{pad}{mark} {head}")
     for c in node.children:
-        _explain_node(c, ctx, rng, offsets, lines, depth + 1)
+        _explain_node(c, ctx, rng, offsets, lines, depth + 1, seen)
 
 
 # ---------------------------------------------------------------------------------------------
