@@ -275,7 +275,7 @@ def main() -> int:
     held = load_items("heldback.txt")
     print(f"Quality of {TOPIC!r} ({len(tuned)} tuning items + {len(held)} held back)")
     print("baseline: both concepts anywhere, same synonym sets, no proximity/fields/NOTs")
-    print(f"{'set':<26}{'matcher':<22}{'TP':>4}{'FP':>4}{'FN':>4}{'TN':>4}{'prec':>7}{'recall':>8}")
+    print(f"{'set':<28}{'matcher':<22}{'TP':>4}{'FP':>4}{'FN':>4}{'TN':>4}{'prec':>7}{'recall':>8}")
     summary = {}
     for set_name, its in (
         ("tuning set (written first)", tuned),
@@ -292,7 +292,7 @@ def main() -> int:
             tp, fp, fn, tn = prf(m, topic, its)
             p, r = ratio(tp, tp + fp), ratio(tp, tp + fn)
             summary[(set_name, mname)] = (p, r)
-            print(f"{set_name:<26}{mname:<22}{tp:>4}{fp:>4}{fn:>4}{tn:>4}{p:>7.3f}{r:>8.3f}")
+            print(f"{set_name:<28}{mname:<22}{tp:>4}{fp:>4}{fn:>4}{tn:>4}{p:>7.3f}{r:>8.3f}")
     seeds_ok = sum(1 for p in sorted(SEEDS.glob("0*.txt")) if shipped.match(*load_seed(p)))
     n_seeds = len(list(SEEDS.glob("0*.txt")))
     print(f"seed articles matched: {seeds_ok}/{n_seeds}")
