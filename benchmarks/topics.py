@@ -75,7 +75,11 @@ def load_seed(path: Path) -> tuple[str, str]:
 
 def load_shipped() -> tuple[list[TopicSpec], dict]:
     """The shipped topic and synonym sets, read from the repo-root sources.toml."""
-    return specs_from_config(tomllib.loads((ROOT / "sources.toml").read_text(encoding="utf-8")))
+    cfg = tomllib.loads((ROOT / "sources.toml").read_text(encoding="utf-8"))
+    specs, synonyms = specs_from_config(
+        {"synonyms": cfg.get("synonyms", {}), "topics": cfg.get("topics", [])}
+    )
+    return [s for s in specs if s.name == TOPIC], synonyms
 
 
 # --- quality ----------------------------------------------------------------------------------

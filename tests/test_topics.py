@@ -390,10 +390,13 @@ def load_items(pattern: str = "*.txt") -> list[dict]:
 @pytest.fixture(scope="module")
 def shipped():
     cfg = tomllib.loads((ROOT / "sources.toml").read_text(encoding="utf-8"))
-    assert set(cfg) == {"synonyms", "topics"}  # this file ships only the topic's part
-    specs, synonyms = specs_from_config(cfg)
-    assert [s.name for s in specs] == [SHIPPED]
-    return compile_topics(specs, synonyms)
+    # only [synonyms] and [[topics]] are read: the file may hold the rest of the config too
+    specs, synonyms = specs_from_config(
+        {"synonyms": cfg.get("synonyms", {}), "topics": cfg.get("topics", [])}
+    )
+    shipped_specs = [s for s in specs if s.name == SHIPPED]
+    assert len(shipped_specs) == 1
+    return compile_topics(shipped_specs, synonyms)
 
 
 def test_specs_from_config_checks_shape():
@@ -452,7 +455,7 @@ def test_shipped_topic_matches_every_seed_article(shipped, name):
     first, _, rest = raw.partition("\n")
     title = first.strip().lstrip("#").strip()
     res = shipped.match(title, rest)
-    assert [m.topic for m in res] == [SHIPPED], shipped.explain(SHIPPED, title, rest)
+    assert SHIPPED in [m.topic for m in res], shipped.explain(SHIPPED, title, rest)
     assert res[0].snippet
 
 
