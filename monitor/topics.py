@@ -1338,7 +1338,8 @@ def _explain_node(
         b = node.children[1].eval(ctx, rng)
         if ok:
             places = _merge(res)
-            lines.append(f"{pad}{mark} {label}  -- {len(places)} place(s), e.g.")
+            eg = ", e.g." if len(places) > 3 else ":"
+            lines.append(f"{pad}{mark} {label}  -- {_n(len(places), 'place')}{eg}")
             shown = sorted(places, key=lambda s: (s[0] < ctx.title_end, s[0]))[:3]
             for s in shown:
                 lines.append(f"{pad}      {ctx.field_of(s[0])}: {offsets.snippet(s, context=30)}")
