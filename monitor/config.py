@@ -402,6 +402,7 @@ def loads(
     _unique(r, "sources", [s.url for s in sources], what="url")
     _unique(r, "topics", [t.name for t in topics])
     _unique(r, "channels", [c.name for c in channels])
+    _check_queries(r, topics, synonyms)
     known_topics = {t.name for t in topics}
     for i, c in enumerate(channels):
         for t in c.topics:
@@ -426,6 +427,20 @@ def loads(
         channels=channels,
         synonyms=synonyms,
     )
+
+
+def _check_queries(r: _Reader, topics: list[TopicConfig], synonyms: dict[str, list[str]]) -> None:
+    """Compile every query now, so that a typo stops every command with its line."""
+    from monitor import topics as topics_mod
+
+    for i, t in enumerate(topics):
+        try:
+            topics_mod.compile_topics(
+                [topics_mod.TopicSpec(t.name, t.query, t.min_score)], synonyms
+            )
+        except topics_mod.QueryError as e:
+            line = r.key_line(r.table_line("topics", i), "query")
+            raise r.error(f'[[topics]] "{t.name}".query', str(e), line) from None
 
 
 def st_float(t: _Table, key: str, default: float) -> float:

@@ -155,7 +155,8 @@ def test_check_config_reports_query_errors(tmp_path):
         cli, ["--config", str(path), "check-config"], env={"SMTP_PASSWORD": "x"}
     )
     assert res.exit_code == 1
-    assert "column" in res.output and '"t"' in res.output
+    assert f"{path}:21" in res.output  # the query's line
+    assert '[[topics]] "t".query' in res.output and "column 11" in res.output
 
 
 def test_shipped_config_is_valid():
