@@ -28,29 +28,57 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-def summarize(text: str, evidence: str, *, max_sentences: int = 3, max_chars: int = 420) -> str:
+def evidence_terms(explanation: str) -> set[str]:
+    """Words of the matched clauses ("immunotherap*", "liver metastasis", ...), lower-cased.
+
+    A trailing * in the explanation is a prefix; the word is kept as that prefix.
+    """
+    terms = set()
+    for clause in re.split(r"[;\n]", explanation or ""):
+        clause = re.sub(r"\([^)]*\)", " ", clause.split(":", 1)[-1])
+        terms.update(w.lower() for w in _WORD.findall(clause) if len(w) > 2 and not w.isdigit())
+    terms -= {"title", "lead", "body", "matched", "the", "and", "near", "not"}
+    return terms
+
+
+def summarize(
+    text: str,
+    evidence: set[str] | str,
+    *,
+    avoid: str = "",
+    max_sentences: int = 3,
+    max_chars: int = 420,
+) -> str:
     """2-3 sentences of the article that carry the topic's evidence, in their original order.
 
-    Sentences are scored by how many distinct evidence words (from the topic match snippet) they
-    hold; the first sentences are only the fallback when nothing carries evidence.
+    Sentences are scored by how many distinct evidence terms they hold (a term matches a word it
+    starts, so "immunotherap" finds "immunotherapy"); the first sentences are only the fallback
+    when nothing carries evidence. A sentence equal to `avoid` (the snippet shown beside the
+    summary) is passed over, so the digest does not say the same thing twice.
     """
-    sentences = [s for s in split_sentences(text) if 40 <= len(s) <= 500]
+    if isinstance(evidence, str):
+        evidence = {w.lower() for w in _WORD.findall(evidence) if len(w) > 2}
+    avoid_norm = " ".join(avoid.replace("…", "").split())[:80]
+    sentences = [
+        s
+        for s in split_sentences(text)
+        if 40 <= len(s) <= 500 and not (avoid_norm and s.startswith(avoid_norm[:60]))
+    ]
     if not sentences:
         return (text or "")[:max_chars].strip()
-    keywords = {w.lower() for w in _WORD.findall(evidence or "") if len(w) > 2}
     scored = []
     for i, s in enumerate(sentences):
         words = {w.lower() for w in _WORD.findall(s)}
-        hits = len(words & keywords)
-        scored.append((hits, -i, s))
-    if not keywords or max(h for h, _, _ in scored) == 0:
+        hits = sum(1 for t in evidence if any(w.startswith(t) for w in words))
+        scored.append((hits, -i))
+    if not evidence or max(h for h, _ in scored) == 0:
         chosen = list(range(min(2, len(sentences))))
     else:
         best = sorted(scored, reverse=True)[:max_sentences]
-        chosen = sorted(-i for h, i, _ in best if h > 0)
+        chosen = sorted(-i for h, i in best if h > 0)
     out: list[str] = []
     for i in chosen:
-        if len(" ".join(out + [sentences[i]])) > max_chars and out:
+        if len(" ".join([*out, sentences[i]])) > max_chars and out:
             break
         out.append(sentences[i])
     return " ".join(out)
@@ -107,7 +135,10 @@ def _item(story: dict) -> DigestItem:
         published=canonical["published"],
         topics=sorted({m["topic"] for m in matches}),
         summary=summarize(
-            canonical["text"] or "", snippet + " " + " ".join(m["topic"] for m in matches)
+            canonical["text"] or "",
+            set().union(*(evidence_terms(m.get("explanation") or "") for m in matches))
+            or (snippet + " " + " ".join(m["topic"] for m in matches)),
+            avoid=snippet,
         ),
         snippet=snippet,
         score=max(m["score"] for m in matches),

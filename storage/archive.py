@@ -299,8 +299,9 @@ class Archive:
         )
         self.db.execute("DELETE FROM story_matches WHERE story_id = ?", [story_id])
         self.db.execute(
-            "INSERT INTO story_matches (story_id, topic, score, snippet, first_matched_at)"
-            " SELECT story_id, topic, max(score), snippet, min(matched_at) FROM matches"
+            "INSERT INTO story_matches (story_id, topic, score, snippet, explanation,"
+            " first_matched_at) SELECT story_id, topic, max(score), snippet, explanation,"
+            " min(matched_at) FROM matches"
             " WHERE story_id = ? GROUP BY topic",
             [story_id],
         )
@@ -387,7 +388,7 @@ class Archive:
             params.append(exclude_delivered_to)
         sql = (
             "SELECT s.*, json_group_array(json_object('topic', m.topic, 'score', m.score,"
-            " 'snippet', m.snippet)) AS topic_matches, max(m.score) AS best_score"
+            " 'snippet', m.snippet, 'explanation', m.explanation)) AS topic_matches, max(m.score) AS best_score"
             " FROM stories s JOIN story_matches m ON m.story_id = s.id"
             f" WHERE {' AND '.join(where)} GROUP BY s.id ORDER BY s.first_seen DESC"
         )

@@ -92,6 +92,7 @@ def _v1(db: sqlite_utils.Database) -> None:
             topic TEXT NOT NULL,
             score REAL NOT NULL,
             snippet TEXT,
+            explanation TEXT,
             first_matched_at TEXT NOT NULL,
             PRIMARY KEY (story_id, topic)
         );
