@@ -11,52 +11,21 @@ Registered by monitor.browse.build_datasette; the SQL it runs comes from storage
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
+from monitor.browse.render import identifier_links, json_list, paragraphs
 from storage import queries
 
 ARCHIVE = "archive"  # the database name monitor browse serves the archive under
 CSS_URL = "/monitor-static/monitor.css"
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_DOI_URL = "https://doi.org/{}"
-_NCT_URL = "https://clinicaltrials.gov/study/{}"
-_PMID_URL = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 _JSON_LIST_COLUMNS = {"topics", "carried_by", "listed_by", "authors", "tags"}
 _ARTICLE_LINK_COLUMNS = {"article_id", "canonical_article_id"}
 _STORY_LINK_COLUMNS = {"story_id"}
-
-
-def paragraphs(text: str | None) -> list[str]:
-    """Split extracted text into paragraphs (blank-line separated; single lines kept)."""
-    if not text:
-        return []
-    parts = (p.strip() for p in _PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")))
-    return [p for p in parts if p]
-
-
-def _json_list(value: Any) -> list | None:
-    if not isinstance(value, str) or not value.startswith("["):
-        return None
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, list) else None
-
-
-def identifier_links(kind: str, values: list) -> Markup:
-    """DOIs, NCT numbers or PMIDs as links to their resolvers, comma separated."""
-    template = {"doi": _DOI_URL, "nct": _NCT_URL, "pmid": _PMID_URL}[kind]
-    links = [
-        Markup('<a href="{}" rel="noopener">{}</a>').format(template.format(str(v)), str(v))
-        for v in values
-    ]
-    return Markup(", ").join(links)
+# Datasette ignores a falsy render_cell result, so an empty list renders as an empty span.
+_EMPTY = Markup('<span class="monitor-none"></span>')
 
 
 def _rows(results: Any) -> list[dict]:
@@ -83,14 +52,14 @@ def render_cell(value: Any, column: str, table: str | None, database: str | None
     if database != ARCHIVE or value is None:
         return None
     if column in ("doi", "nct", "pmid"):
-        items = _json_list(value)
+        items = json_list(value)
         if items is None:
             return None
-        return identifier_links(column, items) if items else Markup("")
+        return identifier_links(column, items) if items else _EMPTY
     if column in _JSON_LIST_COLUMNS:
-        items = _json_list(value)
+        items = json_list(value)
         if items is not None:
-            return Markup(", ").join(escape(str(v)) for v in items)
+            return Markup(", ").join(escape(str(v)) for v in items) if items else _EMPTY
     if isinstance(value, int) and column in _ARTICLE_LINK_COLUMNS:
         return Markup('<a href="/{}/articles/{}">{}</a>').format(ARCHIVE, value, value)
     if isinstance(value, int) and column in _STORY_LINK_COLUMNS:
@@ -131,19 +100,19 @@ async def _article_vars(db: Any, article_id: int) -> dict:
     ctx = _rows(await db.execute(queries.ARTICLE_CONTEXT, {"article_id": article_id}))
     copies = _rows(await db.execute(queries.ARTICLE_STORY_COPIES, {"article_id": article_id}))
     context = ctx[0] if ctx else {}
-    matches = [m for m in (_json_list(context.get("matches")) or []) if m.get("topic")]
+    matches = [m for m in (json_list(context.get("matches")) or []) if m.get("topic")]
     return {
         "monitor_article": {
             "story_id": context.get("story_id"),
             "story_title": context.get("story_title"),
-            "listed_by": _json_list(context.get("listed_by")) or [],
+            "listed_by": json_list(context.get("listed_by")) or [],
             "matches": matches,
             "copies": [c for c in copies if c["id"] != article_id],
             "is_canonical": any(c["id"] == article_id and c["canonical"] for c in copies),
         },
         "monitor_paragraphs": paragraphs,
         "monitor_identifier_links": identifier_links,
-        "monitor_json_list": lambda v: _json_list(v) or [],
+        "monitor_json_list": lambda v: json_list(v) or [],
     }
 
 
@@ -152,9 +121,9 @@ async def _story_vars(db: Any, story_id: int) -> dict:
     topics = _rows(await db.execute(queries.STORY_TOPICS, {"story_id": story_id}))
     for c in copies:
         c["paragraphs"] = paragraphs(c.pop("text"))
-        c["listed_by"] = _json_list(c["listed_by"]) or []
-        c["doi"] = _json_list(c["doi"]) or []
-        c["nct"] = _json_list(c["nct"]) or []
+        c["listed_by"] = json_list(c["listed_by"]) or []
+        c["doi"] = json_list(c["doi"]) or []
+        c["nct"] = json_list(c["nct"]) or []
     outlets = sorted({s for c in copies for s in c["listed_by"]} | {c["source"] for c in copies})
     return {
         "monitor_story": {"copies": copies, "topics": topics, "outlets": outlets},
