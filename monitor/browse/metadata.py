@@ -239,6 +239,7 @@ def build_metadata(
                         "title": q["title"],
                         "description": q["description"],
                         "params": list(q["params"]),
+                        "hide_sql": True,
                     }
                     for name, q in queries.CANNED.items()
                 },

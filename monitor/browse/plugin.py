@@ -24,6 +24,15 @@ CSS_URL = "/monitor-static/monitor.css"
 _JSON_LIST_COLUMNS = {"topics", "carried_by", "listed_by", "authors", "tags"}
 _ARTICLE_LINK_COLUMNS = {"article_id", "canonical_article_id"}
 _STORY_LINK_COLUMNS = {"story_id"}
+_STATUS_CLASS = {
+    "ok": "good",
+    "sent": "good",
+    "pending": "wait",
+    "not polled yet": "wait",
+    "failing": "bad",
+    "failed": "bad",
+    "disabled": "off",
+}
 # Datasette ignores a falsy render_cell result, so an empty list renders as an empty span.
 _EMPTY = Markup('<span class="monitor-none"></span>')
 
@@ -56,6 +65,10 @@ def render_cell(value: Any, column: str, table: str | None, database: str | None
         if items is None:
             return None
         return identifier_links(column, items) if items else _EMPTY
+    if column in ("health", "state") and value in _STATUS_CLASS:
+        return Markup('<span class="monitor-status monitor-status-{}">{}</span>').format(
+            _STATUS_CLASS[value], value
+        )
     if column in _JSON_LIST_COLUMNS:
         items = json_list(value)
         if items is not None:
