@@ -89,6 +89,10 @@ ORDER BY a.id = s.canonical_article_id DESC, a.canonical_rank, a.id
 )
 
 SOURCE_HEALTH = """
+WITH listed AS (  -- one pass over article_sources, not one per source
+    SELECT source, count(*) AS articles, max(seen_at) AS last_article_at
+    FROM article_sources GROUP BY source
+)
 SELECT s.name,
        CASE
            WHEN s.enabled = 0 THEN 'disabled'
@@ -99,10 +103,9 @@ SELECT s.name,
        s.last_status, s.last_poll_at, s.last_success_at,
        s.consecutive_failures AS failures, s.first_failure_at AS failing_since,
        s.last_error, s.next_poll_at, s.disabled_reason,
-       (SELECT count(*) FROM article_sources x WHERE x.source = s.name) AS articles,
-       (SELECT max(seen_at) FROM article_sources x WHERE x.source = s.name) AS last_article_at,
+       coalesce(l.articles, 0) AS articles, l.last_article_at,
        s.url AS feed
-FROM sources s
+FROM sources s LEFT JOIN listed l ON l.source = s.name
 ORDER BY CASE
              WHEN s.enabled = 0 THEN 1
              WHEN s.consecutive_failures > 0 OR s.last_status = 'error' THEN 0
@@ -252,3 +255,9 @@ WHERE story_id = :story_id ORDER BY score DESC, topic
 SOURCE_LIST = "SELECT name, url, enabled, last_status FROM sources ORDER BY name"
 
 SCHEMA_VERSION = "PRAGMA user_version"
+
+# The live story with the most copies, and its canonical article (benchmarks, examples).
+BIGGEST_STORY = """
+SELECT s.id, s.canonical_article_id FROM stories s
+WHERE s.merged_into IS NULL ORDER BY s.copies DESC, s.id LIMIT 1
+"""

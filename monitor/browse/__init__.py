@@ -26,7 +26,8 @@ INSTALL_HINT = (
 SETTINGS: dict[str, Any] = {
     "default_page_size": 50,
     "sql_time_limit_ms": 3000,  # short reads: a reader never holds the WAL back for long
-    "facet_time_limit_ms": 500,
+    "facet_time_limit_ms": 1500,  # facets over ~100k articles still finish
+    "suggest_facets": False,  # suggestions cost a query per column on every page
     "truncate_cells_html": 280,
     "allow_download": False,
     "default_allow_sql": True,
