@@ -39,7 +39,7 @@ from tests.endpoints import WebhookEndpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("MONITOR_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TOPIC = "liver-metastases-immunotherapy"
 

@@ -9,6 +9,7 @@ the optional `browse` extra: `pip install 'monitor[browse]'`.
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -134,4 +135,10 @@ def serve(config: Any, host: str = "127.0.0.1", port: int = 8001, overrides: dic
     import uvicorn
 
     print(f"browse the archive {config.storage_path} at http://{host}:{port}/  (Ctrl+C stops)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"note: listening on {host}: Datasette has no login, so anyone who can reach this "
+            "address can read the archive",
+            file=sys.stderr,
+        )
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
