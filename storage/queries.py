@@ -256,6 +256,10 @@ SOURCE_LIST = "SELECT name, url, enabled, last_status FROM sources ORDER BY name
 
 SCHEMA_VERSION = "PRAGMA user_version"
 
+# The views browsing needs (schema step "browse views" in storage/migrations.py).
+BROWSE_VIEWS = ("article_index", "story_index")
+BROWSE_VIEWS_PRESENT = "SELECT name FROM sqlite_master WHERE type = 'view' AND name IN ('article_index', 'story_index')"
+
 # The live story with the most copies, and its canonical article (benchmarks, examples).
 BIGGEST_STORY = """
 SELECT s.id, s.canonical_article_id FROM stories s

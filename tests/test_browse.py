@@ -177,7 +177,8 @@ def test_browse_refuses_an_archive_older_than_the_views(tmp_path):
     db = tmp_path / "archive.db"
     with Archive(db):
         pass
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(db)  # as an archive written before the browse views existed
+    conn.execute("DROP VIEW story_index")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -185,6 +186,7 @@ def test_browse_refuses_an_archive_older_than_the_views(tmp_path):
     cfg.write_text(demo_config_text("http://127.0.0.1:9", db))
     res = CliRunner().invoke(cli, ["--config", str(cfg), "browse", "--port", str(free_port())])
     assert res.exit_code == 1 and "schema version 1" in res.output
+    assert "no story_index view" in res.output and "run --once" in res.output
 
 
 # ------------------------------------------------------- a real archive, a real server

@@ -17,7 +17,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-REQUIRED_SCHEMA = 2  # the browse views (storage/migrations.py, step 2)
 
 INSTALL_HINT = (
     "monitor browse needs Datasette, the optional 'browse' extra: "
@@ -65,7 +64,7 @@ def load_overrides(path: str | Path | None) -> dict[str, Any] | None:
 def check_archive(path: Path) -> None:
     """Refuse clearly when there is nothing to browse or the schema predates the browse views."""
     from monitor.browse.metadata import open_read_only
-    from storage.queries import SCHEMA_VERSION
+    from storage.queries import BROWSE_VIEWS, BROWSE_VIEWS_PRESENT, SCHEMA_VERSION
 
     if not path.exists():
         raise BrowseError(
@@ -75,15 +74,17 @@ def check_archive(path: Path) -> None:
         conn = open_read_only(path)
         try:
             version = conn.execute(SCHEMA_VERSION).fetchone()[0]
+            views = {r[0] for r in conn.execute(BROWSE_VIEWS_PRESENT)}
         finally:
             conn.close()
     except Exception as e:
         raise BrowseError(f"cannot open archive {path} read-only: {e}") from None
-    if version < REQUIRED_SCHEMA:
+    missing = [v for v in BROWSE_VIEWS if v not in views]
+    if missing:
         raise BrowseError(
-            f"archive {path} has schema version {version}; browsing needs {REQUIRED_SCHEMA}. "
-            "Start the daemon or `monitor run --once` with this version of monitor once to "
-            "migrate it (browse itself never writes)."
+            f"archive {path} (schema version {version}) predates browsing: it has no "
+            f"{' or '.join(missing)} view. Start the daemon or `monitor run --once` with this "
+            "version of monitor once to migrate it (browse itself never writes)."
         )
 
 
