@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from monitor import extract
 from monitor.browse import docs
 from monitor.browse.metadata import build_metadata, missing_descriptions, read_schema
 from monitor.browse.render import identifier_links, paragraphs
@@ -33,6 +35,7 @@ from monitor.cli import cli
 from monitor.demo import demo_config_text
 from monitor.demo.server import SiteServer, free_port
 from monitor.demo.site import build_site
+from monitor.model import ArticleRecord, StoryDecision
 from storage import queries
 from storage.archive import Archive
 from tests.endpoints import WebhookEndpoint
@@ -206,7 +209,52 @@ def archive(tmp_path_factory):
             res = CliRunner().invoke(cli, ["--config", str(cfg), *args], catch_exceptions=False)
             assert res.exit_code == 0, res.output
         assert hook.received, "the digest was delivered"
+        _ensure_a_story_with_copies(tmp / "archive.db", site.base)
         yield {"config": cfg, "db": tmp / "archive.db", "site": site.base}
+
+
+def _ensure_a_story_with_copies(db: Path, base: str) -> None:
+    """Make sure one story has two copies, so the side-by-side pages are really exercised.
+
+    When the story stage already grouped copies of one study, nothing is added. Otherwise the
+    page of the matched story with the most text is fetched again from the demo site,
+    extracted, and stored through the storage API as a second outlet's copy of that story,
+    exactly as the pipeline stores a copy the story stage has joined.
+    """
+    with Archive(db) as archive:
+        if archive.db.execute("SELECT count(*) FROM stories WHERE copies > 1").fetchone()[0]:
+            return
+        aid, sid, url, source, rank = archive.db.execute(
+            "SELECT a.id, a.story_id, a.canonical_url, a.source, a.canonical_rank"
+            " FROM articles a JOIN story_matches m ON m.story_id = a.story_id"
+            " ORDER BY length(a.text) DESC, a.id LIMIT 1"
+        ).fetchone()
+        other = archive.db.execute(
+            "SELECT name FROM sources WHERE name != ? ORDER BY name LIMIT 1", [source]
+        ).fetchone()[0]
+        page = extract.extract(httpx.get(url, timeout=10).content, url)
+        now = datetime.now(UTC)
+        record = ArticleRecord(
+            key=f"test-copy:{aid}",
+            url=f"{base}/syndicated/{aid}.html",
+            canonical_url=f"{base}/syndicated/{aid}.html",
+            source=other,
+            title=page.title,
+            text=page.text,
+            published=page.published,
+            fetched_at=now,
+            doi=page.doi,
+            nct=page.nct,
+        )
+        decision = StoryDecision(story_id=sid, score=0.9, reason="syndicated copy of the same page")
+        archive.add_article(
+            record,
+            decision,
+            [],
+            index_keys=[],
+            fingerprint_json="{}",
+            canonical_rank=[*json.loads(rank), "copy"],  # ranks after the original
+        )
 
 
 @pytest.fixture(scope="module")
@@ -529,6 +577,7 @@ def test_story_page_in_a_browser(server, archive, browser_page):
         " JOIN story_matches m ON m.story_id = s.id"
         " GROUP BY s.id ORDER BY count(a.id) DESC, s.id LIMIT 1"
     ).fetchone()
+    assert n >= 2  # the fixture guarantees a story with copies
     page = browser_page
     page.goto(f"{server}/archive/stories/{story_id}")
     assert page.locator("h1.monitor-title").inner_text().strip() == title
@@ -546,8 +595,9 @@ def test_article_page_in_a_browser(server, archive, browser_page):
     db = _db(archive)
     aid, title, text, source = db.execute(
         "SELECT a.id, a.title, a.text, a.source FROM articles a"
+        " JOIN stories s ON s.id = a.story_id AND s.canonical_article_id = a.id"
         " JOIN story_matches m ON m.story_id = a.story_id"
-        " ORDER BY length(a.text) DESC, a.id LIMIT 1"
+        " ORDER BY s.copies DESC, length(a.text) DESC, a.id LIMIT 1"
     ).fetchone()
     page = browser_page
     page.goto(f"{server}/archive/articles/{aid}")
@@ -569,7 +619,7 @@ def test_article_page_in_a_browser(server, archive, browser_page):
     hrefs = page.locator(".monitor-copies a[href*='/archive/articles/']").evaluate_all(
         "links => links.map(a => a.getAttribute('href'))"
     )
-    assert {int(h.rsplit("/", 1)[1]) for h in hrefs} == others
+    assert others and {int(h.rsplit("/", 1)[1]) for h in hrefs} == others
     assert page.locator(f".monitor-original a[href='{url}']").count() == 1
     assert page.locator(f".monitor-side a[href='/archive/stories/{story_id}']").count() == 1
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
