@@ -138,6 +138,27 @@ def test_plugin_connections_cannot_write(tmp_path):
     other.execute("CREATE TABLE t (x)")
 
 
+def test_metadata_file_toml_or_json(tmp_path):
+    from monitor.browse import BrowseError, load_overrides
+
+    toml = tmp_path / "site.toml"
+    toml.write_text('title = "Liver watch"\n[databases.archive]\nsource = "team"\n')
+    assert load_overrides(toml) == {
+        "title": "Liver watch",
+        "databases": {"archive": {"source": "team"}},
+    }
+    js = tmp_path / "site.json"
+    js.write_text('{"license": "internal"}')
+    assert load_overrides(js) == {"license": "internal"}
+    js.write_text("[1, 2]")
+    with pytest.raises(BrowseError, match="top level"):
+        load_overrides(js)
+    js.write_text("{not json")
+    with pytest.raises(BrowseError, match="cannot read metadata"):
+        load_overrides(js)
+    assert load_overrides(None) is None
+
+
 def test_paragraphs_split_on_blank_lines():
     text = "Title line\n\nFirst para\ncontinues.\n\n\n  Second para.  \n\n"
     assert paragraphs(text) == ["Title line", "First para\ncontinues.", "Second para."]
@@ -210,7 +231,9 @@ def archive(tmp_path_factory):
             assert res.exit_code == 0, res.output
         assert hook.received, "the digest was delivered"
         _ensure_a_story_with_copies(tmp / "archive.db", site.base)
-        yield {"config": cfg, "db": tmp / "archive.db", "site": site.base}
+        overrides = tmp / "site.toml"
+        overrides.write_text('about = "Oncology team"\n', encoding="utf-8")
+        yield {"config": cfg, "db": tmp / "archive.db", "site": site.base, "metadata": overrides}
 
 
 def _ensure_a_story_with_copies(db: Path, base: str) -> None:
@@ -272,6 +295,8 @@ def server(archive):
             "browse",
             "--port",
             str(port),
+            "--metadata",
+            str(archive["metadata"]),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -475,6 +500,7 @@ def test_canned_queries_return_rows(server, archive):
 def test_metadata_served(server, archive):
     meta = _get(server, "/-/metadata.json")
     assert meta["title"] and meta["license"] and meta["description_html"]
+    assert meta["about"] == "Oncology team"  # from `browse --metadata`
     db_meta = meta["databases"]["archive"]
     schema = read_schema(_db(archive))
     for name, t in schema.items():
