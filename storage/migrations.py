@@ -136,10 +136,15 @@ def _v2_browse_views(db: sqlite_utils.Database) -> None:
 
     Views copy no data, so they are always current. Two indexes keep the newest-first listing
     and the per-source pages fast on a large archive (without them every listing reads each
-    article's text, which sits before `published` in the row).
+    article's text, which sits before `published` in the row). The statements run one by one
+    inside migrate()'s transaction (executescript would commit it).
     """
-    db.executescript(
-        """
+    for statement in _BROWSE_VIEWS_SQL.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_BROWSE_VIEWS_SQL = """
         CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
         CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
 
@@ -190,8 +195,7 @@ def _v2_browse_views(db: sqlite_utils.Database) -> None:
                (SELECT canonical_url FROM articles WHERE id = s.canonical_article_id) AS url
         FROM stories s
         WHERE s.merged_into IS NULL;
-        """
-    )
+"""
 
 
 STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views]
