@@ -106,6 +106,9 @@ _TABLE_OPTIONS: dict[str, dict[str, Any]] = {
         "facets": ["source", "story_id"],
         "sort_desc": "published",
         "label_column": "title",
+        # explicit: Datasette's own detection misses an FTS table declared as content=articles
+        "fts_table": "articles_fts",
+        "fts_pk": "id",
     },
     "stories": {"sort_desc": "first_seen", "label_column": "title"},
     "sources": {"sort": "name", "label_column": "name"},
