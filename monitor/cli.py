@@ -638,6 +638,28 @@ def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = N
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+# ------------------------------------------------------------------- browse
+@cli.command()
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--metadata",
+    "metadata_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON or TOML merged over the generated Datasette metadata (title, licence, ...).",
+)
+@pass_ctx
+def browse(obj: Ctx, port: int, host: str, metadata_file: str | None) -> None:
+    """Browse the archive in Datasette, read-only: search, facets, stories, canned queries."""
+    from monitor import browse as browse_mod
+
+    try:
+        overrides = browse_mod.load_overrides(metadata_file)
+        browse_mod.serve(obj.config, host=host, port=port, overrides=overrides)
+    except browse_mod.BrowseError as e:
+        raise click.ClickException(str(e)) from None
+
+
 def main() -> None:
     cli(prog_name="monitor")
 

@@ -80,7 +80,9 @@ class Archive:
         try:
             yield
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may already have rolled back by itself (e.g. "database or disk is full")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 

@@ -70,6 +70,8 @@ def _v1(db: sqlite_utils.Database) -> None:
         CREATE INDEX articles_canonical_url ON articles(canonical_url);
         CREATE INDEX articles_story ON articles(story_id);
         CREATE INDEX articles_fetched ON articles(fetched_at);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE INDEX articles_source ON articles(source);
         CREATE TABLE article_sources (     -- every feed that listed the article
             article_id INTEGER NOT NULL REFERENCES articles(id),
             source TEXT NOT NULL,
@@ -92,7 +94,7 @@ def _v1(db: sqlite_utils.Database) -> None:
             topic TEXT NOT NULL,
             score REAL NOT NULL,
             snippet TEXT,
-            explanation TEXT,
+            explanation TEXT,              -- the matched clauses of the best-scoring copy
             first_matched_at TEXT NOT NULL,
             PRIMARY KEY (story_id, topic)
         );
@@ -149,7 +151,69 @@ def _v1(db: sqlite_utils.Database) -> None:
     story_index.create_tables(db)
 
 
-STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2_browse_views(db: sqlite_utils.Database) -> None:
+    """Views for browsing (Datasette facets): articles and live stories with month and topics.
+
+    Views copy no data, so they are always current and cost the daemon nothing. The
+    statements run one by one inside migrate()'s transaction (executescript would commit it).
+    """
+    for statement in _BROWSE_VIEWS_SQL.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+_BROWSE_VIEWS_SQL = """
+        DROP VIEW IF EXISTS article_index;
+        CREATE VIEW article_index AS
+        SELECT a.id,
+               a.title,
+               a.source,
+               substr(coalesce(a.published, a.fetched_at), 1, 7) AS month,
+               a.published,
+               a.story_id,
+               '#' || a.story_id || ' ' || substr(coalesce(s.title, ''), 1, 70) AS story,
+               s.copies AS story_copies,
+               (SELECT json_group_array(topic) FROM
+                   (SELECT topic FROM story_matches WHERE story_id = a.story_id ORDER BY topic)
+               ) AS topics,
+               a.journal,
+               a.doi,
+               a.nct,
+               a.language,
+               a.canonical_url,
+               a.fetched_at
+        FROM articles a LEFT JOIN stories s ON s.id = a.story_id;
+
+        DROP VIEW IF EXISTS story_index;
+        CREATE VIEW story_index AS
+        SELECT s.id,
+               s.title,
+               substr(coalesce(
+                   (SELECT min(published) FROM articles WHERE story_id = s.id), s.first_seen
+               ), 1, 7) AS month,
+               (SELECT min(published) FROM articles WHERE story_id = s.id) AS first_published,
+               s.first_seen,
+               s.copies,
+               (SELECT count(DISTINCT x.source) FROM articles a
+                   JOIN article_sources x ON x.article_id = a.id WHERE a.story_id = s.id
+               ) AS outlets,
+               (SELECT json_group_array(source) FROM
+                   (SELECT DISTINCT x.source FROM articles a
+                       JOIN article_sources x ON x.article_id = a.id
+                       WHERE a.story_id = s.id ORDER BY x.source)
+               ) AS carried_by,
+               (SELECT json_group_array(topic) FROM
+                   (SELECT topic FROM story_matches WHERE story_id = s.id ORDER BY topic)
+               ) AS topics,
+               (SELECT max(score) FROM story_matches WHERE story_id = s.id) AS best_score,
+               s.canonical_article_id,
+               (SELECT canonical_url FROM articles WHERE id = s.canonical_article_id) AS url
+        FROM stories s
+        WHERE s.merged_into IS NULL;
+"""
+
+
+STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views]
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:
@@ -187,7 +251,8 @@ def migrate(db: sqlite_utils.Database) -> int:
             step(db)
             conn.execute(f"PRAGMA user_version = {number}")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
     return len(STEPS)

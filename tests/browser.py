@@ -43,3 +43,17 @@ def browser():
             yield ctx
         finally:
             ctx.close()
+
+
+def screenshot_dir(tmp_path) -> os.PathLike:
+    """Where screenshots go: docs/screenshots/ with UPDATE_SCREENSHOTS=1, else the test's tmp dir.
+
+    (Writing into docs/ on every run would leave modified images in every checkout.)
+    """
+    from pathlib import Path
+
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        folder = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path

@@ -1,18 +1,13 @@
 """The HTML email as a person sees it: rendered by headless Chromium at phone and desktop widths.
 
-Screenshots are written to docs/screenshots/ (they are the pictures in the docs)."""
+With UPDATE_SCREENSHOTS=1 the screenshots are written to docs/screenshots/ (the docs' pictures)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from tests.browser import browser
-
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
+from tests.browser import browser, screenshot_dir
 
 
 def test_html_digest_reads_well_at_375_and_1024_px(config_file, tmp_path):
@@ -24,7 +19,7 @@ def test_html_digest_reads_well_at_375_and_1024_px(config_file, tmp_path):
     assert res.exit_code == 0
     page_file = tmp_path / "digest.html"
     page_file.write_text(res.stdout, encoding="utf-8")
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_dir(tmp_path)
     with browser() as ctx:
         page = ctx.new_page()
         for width in (375, 1024):
@@ -42,5 +37,5 @@ def test_html_digest_reads_well_at_375_and_1024_px(config_file, tmp_path):
                 "parseFloat(getComputedStyle(document.querySelector('p')).fontSize)"
             )
             assert font >= 14  # body text stays readable on a phone
-            page.screenshot(path=str(SHOTS / f"email-digest-{width}px.png"), full_page=True)
-    assert (SHOTS / "email-digest-375px.png").stat().st_size > 10_000
+            page.screenshot(path=str(shots / f"email-digest-{width}px.png"), full_page=True)
+    assert (shots / "email-digest-375px.png").stat().st_size > 10_000
