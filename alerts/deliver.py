@@ -114,8 +114,10 @@ def run_channel(
     row = archive.ensure_channel(channel.name, channel.type, now)
     if since is None:
         since = parse_time(row["created_at"])
-    if dry_run:
-        run.preview = digest_mod.build(
+
+    def owed() -> Digest:
+        """The stories matched for this channel and not yet pending or sent on it."""
+        return digest_mod.build(
             archive,
             topics=channel.topics,
             now=now,
@@ -123,6 +125,9 @@ def run_channel(
             channel=channel.name,
             max_items=config.alerts.max_items,
         )
+
+    if dry_run:
+        run.preview = owed()
         return run
     for pending in archive.pending_digests(channel.name, None if retry_all_pending else now):
         d = render.from_dict(json.loads(pending["payload"]))
@@ -130,14 +135,7 @@ def run_channel(
     if only_pending:
         return run
     archive.mark_channel_run(channel.name, now)
-    d = digest_mod.build(
-        archive,
-        topics=channel.topics,
-        now=now,
-        since=since,
-        channel=channel.name,
-        max_items=config.alerts.max_items,
-    )
+    d = owed()
     if not d.items and not channel.send_empty:
         run.skipped_empty = True
         return run

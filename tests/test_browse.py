@@ -38,6 +38,7 @@ from monitor.demo.site import build_site
 from monitor.model import ArticleRecord, StoryDecision
 from storage import queries
 from storage.archive import Archive
+from tests.browser import ARGS as CHROMIUM_ARGS
 from tests.browser import screenshot_dir
 from tests.endpoints import WebhookEndpoint
 
@@ -561,15 +562,6 @@ def test_daemon_keeps_writing_while_browsing(server, archive):
 
 
 # ---------------------------------------------------------------------- the browser
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
