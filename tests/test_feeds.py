@@ -14,7 +14,8 @@ import pytest
 from monitor.feeds import FeedError, decode_document, entry_key, parse, plain_text, strip_dtd
 from monitor.model import ParsedFeed
 
-CORPUS = pathlib.Path("/work/shared/feeds/feedparser-tests")
+# ../shared next to the repository (as tests/conftest.py finds it in main)
+CORPUS = pathlib.Path(__file__).resolve().parents[1].parent / "shared/feeds/feedparser-tests"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 FEED_URL = "https://news.example.org/feeds/main.xml"
 
