@@ -45,6 +45,7 @@ __all__ = [
     "parse",
     "plain_text",
     "strip_dtd",
+    "trim_entries",
 ]
 
 DEFAULT_MAX_ENTRIES = 500
@@ -230,6 +231,27 @@ def strip_dtd(text: str) -> tuple[str, bool]:
     return text, removed_entities
 
 
+_ITEM_END = re.compile(r"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+
+
+def trim_entries(text: str, keep: int) -> tuple[str, int]:
+    """Bound the parser's work on feeds with thousands of entries.
+
+    When the document has more than ``2 * keep`` entries, the middle ones are cut out and
+    only the first and the last ``keep`` are left (feeds are newest-first or, more
+    rarely, oldest-first; either way the newest survive). The cut runs from the end of
+    one entry to the end of another, so the document stays well-formed. Returns the text
+    and how many entries were dropped.
+    """
+    if keep <= 0:
+        return text, 0
+    ends = [m.end() for m in _ITEM_END.finditer(text)]
+    n = len(ends)
+    if n <= 2 * keep:
+        return text, 0
+    return text[: ends[keep - 1]] + text[ends[n - keep - 1] :], n - 2 * keep
+
+
 _XML_DECL_TEXT = re.compile(r"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*)(["'])[^"']*\2""")
 
 
@@ -390,6 +412,12 @@ def _parse(
     text, removed = strip_dtd(text)
     if removed:
         warnings.append("DTD entity declarations removed")
+    text, dropped = trim_entries(text, max_entries)
+    if dropped:
+        warnings.append(
+            f"{dropped} entries in the middle of a very long feed not read "
+            f"(the first and last {max_entries} were)"
+        )
     text = _XML_DECL_TEXT.sub(lambda m: m.group(1) + m.group(2) + "utf-8" + m.group(2), text, 1)
     data = text.encode("utf-8", errors="replace")
     # No "content-location": given a base URL feedparser resolves every element's URIs

@@ -66,7 +66,7 @@ DNS_CACHE_S = 60.0  # resolved addresses are reused this long (and checked on ea
 class FetchSettings:
     """Limits and manners of the fetcher; each is a ``[fetch]`` key in the config."""
 
-    user_agent: str = "monitor/0.1 (+https://github.com/monitor-news/monitor)"
+    user_agent: str = "monitor/0.1"  # the config adds the contact URL: "monitor/0.1 (+URL)"
     connect_timeout: float = 10
     read_timeout: float = 20
     total_timeout: float = 60

@@ -627,3 +627,40 @@ def test_crawl_delay_slows_the_host(srv: TestServer) -> None:
     starts = sorted(r.at for r in srv.requests if r.path.startswith("/a"))
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert len(gaps) == 2 and min(gaps) >= 0.28
+
+
+# ------------------------------------------------------------------ hostile feeds, end to end
+
+
+def test_hostile_feeds_served_over_http_end_bounded(srv: TestServer) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.feeds import FeedError, parse
+    from tests.test_feeds import _billion_laughs, _long_feed
+
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    bad_bytes = RSS.replace(b"<title>a</title>", b"<title>a\xc3\x28\xff</title>")
+    srv.route("/laughs", body=_billion_laughs(20_000), headers={"Content-Type": "application/xml"})
+    srv.route(
+        "/long", body=_long_feed(10_000, True), gzip=True, headers={"Content-Type": "text/xml"}
+    )
+    srv.route(
+        "/bad", body=bad_bytes, headers={"Content-Type": "application/rss+xml; charset=utf-8"}
+    )
+    srv.route("/nocharset", body=b"\x00\x01garbage\xff" * 100, headers={"Content-Type": "text/xml"})
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings()) as f:
+            return [
+                await f.get_feed(srv.url(p)) for p in ("/laughs", "/long", "/bad", "/nocharset")
+            ]
+
+    started = time.monotonic()
+    laughs, long, bad, garbage = run(go())
+    assert "DTD" in (parse(laughs.body, laughs.url, now=now).warning or "")
+    assert len(parse(long.body, long.url, now=now).entries) == 500
+    feed = parse(bad.body, bad.url, content_type=bad.headers["content-type"], now=now)
+    assert "\ufffd" in feed.entries[0].title and "replaced" in (feed.warning or "")
+    with pytest.raises(FeedError):
+        parse(garbage.body, garbage.url, content_type=garbage.headers["content-type"], now=now)
+    assert time.monotonic() - started < 15
