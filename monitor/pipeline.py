@@ -121,7 +121,9 @@ class Pipeline:
                 result.status = "not-modified"
                 self._record_success(source, state, now, resp.max_age, status="not-modified")
             else:
-                parsed = feeds.parse(
+                # parsing a large feed takes a while: off the event loop, so other polls go on
+                parsed = await asyncio.to_thread(
+                    feeds.parse,
                     resp.body,
                     resp.url,
                     content_type=resp.headers.get("content-type"),
