@@ -240,16 +240,18 @@ class Archive:
             story_index.add(
                 self.db, article_id, story_id, record.published, index_keys, fingerprint_json
             )
+            merged = False
             for other in decision.merge_story_ids:
                 other = self._live_story(other)
                 if other is not None and other != story_id:
                     story_id = self._merge(story_id, other, now)
+                    merged = True
             for m in matches:
                 self.db.execute(
                     "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [article_id, story_id, m.topic, m.score, m.snippet, m.explanation, now],
                 )
-            self._refresh_story(story_id, now)
+            self._refresh_story(story_id, now, None if merged else article_id)
             return article_id, story_id, True
 
     def _live_story(self, story_id: int) -> int | None:
@@ -289,15 +291,32 @@ class Archive:
         self.db.execute("UPDATE stories SET first_seen = ? WHERE id = ?", [first, keep])
         return keep
 
-    def _refresh_story(self, story_id: int, now: str | None) -> None:
-        rows = self.db.execute(
-            "SELECT id, title, canonical_rank FROM articles WHERE story_id = ?", [story_id]
-        ).fetchall()
+    def _refresh_story(self, story_id: int, now: str | None, added: int | None = None) -> None:
+        """Recompute a story's canonical copy, copy count and topic matches.
+
+        When one article was `added` to an unchanged story, only it and the current canonical
+        copy are compared; after a merge every copy is.
+        """
+        current = self.db.execute(
+            "SELECT canonical_article_id FROM stories WHERE id = ?", [story_id]
+        ).fetchone()[0]
+        if added is not None and current is not None:
+            rows = self.db.execute(
+                "SELECT id, title, canonical_rank FROM articles WHERE id IN (?, ?)",
+                [current, added],
+            ).fetchall()
+        else:
+            rows = self.db.execute(
+                "SELECT id, title, canonical_rank FROM articles WHERE story_id = ?", [story_id]
+            ).fetchall()
         best = min(rows, key=lambda r: (json.loads(r[2] or "[]"), r[0]))
+        copies = self.db.execute(
+            "SELECT count(*) FROM articles WHERE story_id = ?", [story_id]
+        ).fetchone()[0]
         self.db.execute(
             "UPDATE stories SET canonical_article_id = ?, title = ?, copies = ?, updated_at = ?"
             " WHERE id = ?",
-            [best[0], best[1], len(rows), now, story_id],
+            [best[0], best[1], copies, now, story_id],
         )
         self.db.execute("DELETE FROM story_matches WHERE story_id = ?", [story_id])
         self.db.execute(
