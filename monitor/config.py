@@ -97,6 +97,7 @@ class FetchConfig:
     respect_robots: bool = True
     disable_after_days: float = 7.0
     fetch_pages: bool = True
+    concurrent_sources: int = 16  # feeds polled at the same time
     ca_file: Path | None = None  # an extra CA bundle (PEM) to trust, e.g. a corporate proxy's
 
 
@@ -470,6 +471,7 @@ def _fetch(r: _Reader, data: Any) -> FetchConfig:
         respect_robots=t.get("respect_robots", bool, d.respect_robots),
         disable_after_days=t.get("disable_after_days", float, d.disable_after_days),
         fetch_pages=t.get("fetch_pages", bool, d.fetch_pages),
+        concurrent_sources=t.get("concurrent_sources", int, d.concurrent_sources),
     )
     ca_file = t.get("ca_file", str)
     if ca_file:

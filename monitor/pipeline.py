@@ -15,13 +15,14 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from monitor import extract, feeds, health, stories, topics
 from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
-from monitor.model import Article, ArticleRecord, Entry
+from monitor.model import Article, ArticleRecord, Entry, Match
 from monitor.urls import prefer_canonical
 from storage.archive import Archive, parse_time
 
@@ -33,6 +34,13 @@ Progress = Callable[[str, dict], None]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class Analysis:
+    fingerprint: stories.Fingerprint
+    keys: list[str]
+    matches: list[Match]
 
 
 @dataclass
@@ -92,6 +100,9 @@ class Pipeline:
         self.clock = clock
         self.progress = progress or (lambda event, info: None)
         self.page_slots = asyncio.Semaphore(page_concurrency)
+        self.source_slots = asyncio.Semaphore(config.fetch.concurrent_sources)
+        # one thread: the topic matcher keeps a word cache and is not thread-safe
+        self._analysis_thread = ThreadPoolExecutor(1, thread_name_prefix="monitor-analysis")
         archive.sync_sources(config.sources, clock())
 
     async def poll_all(
@@ -104,6 +115,11 @@ class Pipeline:
         return list(await asyncio.gather(*(self.poll(s, fetcher) for s in sources)))
 
     async def poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
+        """Poll one source (at most [fetch] concurrent_sources at a time) into the archive."""
+        async with self.source_slots:
+            return await self._poll(source, fetcher)
+
+    async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         t0 = time.monotonic()
         state = self.archive.source_state(source.name) or {}
         url = state.get("url") or source.url
@@ -200,7 +216,7 @@ class Pipeline:
 
         async def one(entry: Entry) -> None:
             record = await self._article_record(source, entry, fetcher, result)
-            article_id, created = self.store(record)
+            article_id, created = await self.store_async(record)
             if created:
                 result.new_articles += 1
                 result.article_ids.append(article_id)
@@ -246,24 +262,44 @@ class Pipeline:
             extract_note=note,
         )
 
-    def store(self, record: ArticleRecord) -> tuple[int, bool]:
-        """Group, match and store one article (synchronous: no other task interleaves)."""
+    def analyse(self, record: ArticleRecord) -> Analysis:
+        """The pure, CPU-heavy part of storing: fingerprint and topic matches."""
         fp = stories.fingerprint(record)
-        keys = stories.candidate_keys(fp)
+        return Analysis(
+            fp, stories.candidate_keys(fp), self.matcher.match(record.title, record.text)
+        )
+
+    def commit(self, record: ArticleRecord, a: Analysis) -> tuple[int, bool]:
+        """Find the story and store the article with it and its matches, in one transaction.
+
+        Synchronous, so no other task interleaves between reading the candidates and writing.
+        """
         pivot = record.published or record.fetched_at
         window = timedelta(days=self.config.stories.window_days)
-        candidates = self.archive.story_candidates(keys, pivot - window, pivot + window)
-        decision = stories.decide(fp, candidates)
-        matches = self.matcher.match(record.title, record.text)
+        candidates = self.archive.story_candidates(a.keys, pivot - window, pivot + window)
+        decision = stories.decide(a.fingerprint, candidates)
         article_id, _story, created = self.archive.add_article(
             record,
             decision,
-            matches,
-            index_keys=keys,
-            fingerprint_json=fp.to_json(),
-            canonical_rank=stories.canonical_order(fp),
+            a.matches,
+            index_keys=a.keys,
+            fingerprint_json=a.fingerprint.to_json(),
+            canonical_rank=stories.canonical_order(a.fingerprint),
         )
         return article_id, created
+
+    def store(self, record: ArticleRecord) -> tuple[int, bool]:
+        """Group, match and store one article."""
+        return self.commit(record, self.analyse(record))
+
+    async def store_async(self, record: ArticleRecord) -> tuple[int, bool]:
+        """store(), with the CPU-heavy part in the analysis thread so that the event loop keeps
+        serving the fetches in flight (a blocked loop turns into connect and read timeouts)."""
+        loop = asyncio.get_running_loop()
+        a = await loop.run_in_executor(self._analysis_thread, self.analyse, record)
+        result = self.commit(record, a)
+        await asyncio.sleep(0)
+        return result
 
     # ------------------------------------------------------------------- health
     def _health(self, state: dict) -> health.Health:
