@@ -1,0 +1,582 @@
+"""Stories: recognise one study told by several outlets, and keep different studies apart.
+
+Pure logic, no I/O. An article becomes a :class:`Fingerprint` (a MinHash signature of its word
+shingles plus the study facts found in its text and metadata); :func:`candidate_keys` turns the
+fingerprint into lookup keys for the story index (``storage.story_index``); :func:`compare` weighs
+the evidence between two fingerprints into one score with a readable reason; :func:`decide` puts
+a new article into an existing story, a new story, or merges stories it proves are one.
+
+Evidence and its weights (the decision threshold is 1.0):
+
+* near-duplicate text: estimated Jaccard of word 3-shingles (one-permutation MinHash, 64 bins);
+* identifiers: a shared DOI or PMID is strong, a shared NCT number is medium (the same trial has
+  several reports); different DOIs or different NCT numbers on both sides count against;
+* study facts: investigator names, institutions and journals, distinctive numbers (cohort sizes,
+  percentages, hazard ratios), trial codes, directly quoted sentences;
+* a topic shared by two articles is no evidence: topic words are never counted.
+
+Texts shorter than :data:`MIN_WORDS` words get their own story: they have no keys, and compare as
+different to everything, so they can never bridge two stories.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from monitor.model import ArticleRecord, StoryDecision
+
+__all__ = [
+    "MIN_WORDS",
+    "THRESHOLD",
+    "Candidate",
+    "Evidence",
+    "Fingerprint",
+    "candidate_keys",
+    "canonical_order",
+    "compare",
+    "decide",
+    "fingerprint",
+    "shingles",
+]
+
+#: texts with fewer words than this get their own story and are never compared
+MIN_WORDS = 40
+#: score at or above which two articles are one story
+THRESHOLD = 1.0
+#: score a second existing story needs before a new article merges it into the first
+MERGE_THRESHOLD = 1.3
+
+BINS = 64  # MinHash signature length (one-permutation hashing, densified)
+BAND_ROWS = 4  # LSH: 16 bands of 4 rows; P(candidate) = 0.64 at J=0.5, 0.12 at J=0.3
+SHINGLE = 3  # words per shingle
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_EMPTY = 0xFFFFFFFF
+
+# -- text normalisation ----------------------------------------------------------------------
+
+_MD_LINK = re.compile(r"\[([^\]\n]{0,200})\]\([^)\s]*\)")
+_MD_MARK = re.compile(r"[*_#`>]+")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
+def _clean(text: str) -> str:
+    """Flatten markdown residue ``[word](#)`` and emphasis marks; normalise unicode."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _MD_LINK.sub(r"\1", text)
+    return _MD_MARK.sub(" ", text)
+
+
+def _fold(s: str) -> str:
+    """Lower-case and strip accents ("Marañón" -> "maranon")."""
+    s = unicodedata.normalize("NFKD", s.lower())
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+def _words(text: str) -> list[str]:
+    return [_fold(w).replace("’", "'") for w in _WORD.findall(text)]
+
+
+def shingles(words: Sequence[str], k: int = SHINGLE) -> set[str]:
+    """The set of ``k``-word shingles of a word list (the whole list if it is shorter)."""
+    if len(words) < k:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+
+
+def _h32(s: str) -> int:
+    """A stable 32-bit hash (the built-in ``hash`` is salted per process)."""
+    return zlib.crc32(s.encode("utf-8"))
+
+
+def _minhash(items: set[str]) -> list[int]:
+    """One-permutation MinHash: one hash per item, the top bits choose a bin, each bin keeps its
+    minimum; empty bins borrow from the next filled bin (rotation densification)."""
+    sig = [_EMPTY] * BINS
+    for item in items:
+        h = (_h32(item) * _GOLDEN) & _MASK64
+        b = h >> 58
+        v = (h >> 26) & 0xFFFFFFFF
+        if v < sig[b]:
+            sig[b] = v
+    if _EMPTY in sig and any(v != _EMPTY for v in sig):
+        filled = [v != _EMPTY for v in sig]
+        out = list(sig)
+        for i in range(BINS):
+            if not filled[i]:
+                step = 1
+                while not filled[(i + step) % BINS]:
+                    step += 1
+                # a borrowed value is tagged with the distance so it only matches the same borrow
+                out[i] = (sig[(i + step) % BINS] + step * 0x9E3779B1) & 0xFFFFFFFF
+        sig = out
+    return sig
+
+
+def _jaccard_estimate(a: Sequence[int], b: Sequence[int]) -> float:
+    if not a or not b or len(a) != len(b):
+        return 0.0
+    return sum(1 for x, y in zip(a, b, strict=True) if x == y) / len(a)
+
+
+# -- study facts -----------------------------------------------------------------------------
+
+_ORG_WORDS = frozenset(
+    """university universitario universitat universite college school institute institut
+    hospital hospitals clinic clinica clinique center centre centers foundation society
+    association academy department medicine medical journal lancet nature science cell
+    health sciences oncology council agency administration ministry group company inc corp
+    laboratories laboratory pharmaceuticals pharma therapeutics biosciences bio network
+    consortium meeting congress symposium conference program trust service services national
+    federal annual world european american international board""".split()
+)
+_CONNECTORS = frozenset({"of", "de", "del", "der", "van", "von", "for", "and", "the", "la", "du"})
+_TITLES = frozenset(
+    """dr dr. prof prof. professor mr mr. mrs ms mrs. ms. the a an in on at for from this that
+    these those according however but and or when while after before with by to as it its
+    if our their his her we they researchers study""".split()
+)
+_CAP = r"[A-Z][A-Za-zÀ-ÖØ-öø-ÿ'’\-]+"
+_NAME = re.compile(
+    rf"(?<![\w.]){_CAP}(?:(?:\s+(?:[A-Z]\.|[A-Z]\.[A-Z]\.|of|de|del|der|van|von|for|and|the|la|du))*"
+    rf"\s+{_CAP}){{1,5}}"
+)
+_PLACES = frozenset(
+    """new york san los angeles francisco diego antonio united states kingdom america north south
+    east west central city county republic union europe asia africa china japan korea india
+    germany france spain italy switzerland canada australia brazil texas california london paris
+    boston chicago houston seattle philadelphia madrid barcelona beijing shanghai tokyo""".split()
+)
+_NOT_NAME = frozenset(
+    """professor chair director chief officer president head editor image bank credit photo
+    getty research study trial phase cancer tumor tumour patients health news today home""".split()
+)
+_MONTHS = frozenset(
+    """jan january feb february mar march apr april may jun june jul july aug august sep sept
+    september oct october nov november dec december""".split()
+)
+_NUMBER = re.compile(
+    r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(%|percent|per cent))?(?![\w/])"
+)
+_COMMON_NUMBERS = frozenset({"0.05", "0.01", "0.001", "0.0001", "95%", "100%", "50%"})
+_CODE = re.compile(r"(?<![\w-])([A-Za-z]*[A-Z][A-Za-z]*-?\d{3,}[A-Za-z]?)(?![\w-])")
+_QUOTE = re.compile(r"[\"“”„«»]([^\"“”„«»]{20,1200})[\"“”„«»]")
+_NCT = re.compile(r"\bNCT\s?(\d{8})\b", re.I)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>,;)\]]+)", re.I)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_PMID = re.compile(r"\bPMID:?\s*(\d{6,9})\b", re.I)
+
+
+def _is_title_case_line(line: str) -> bool:
+    words = [w for w in line.split() if w[:1].isalpha()]
+    if len(words) < 3:
+        return False
+    caps = sum(1 for w in words if w[0].isupper())
+    return caps / len(words) > 0.6
+
+
+def _names(text: str) -> tuple[set[str], set[str]]:
+    """Proper-name phrases in body text: (persons, organisations), folded to lower case.
+
+    Title-case lines (headlines, bylines, breadcrumbs) are skipped: their capitals mean nothing.
+    """
+    persons: set[str] = set()
+    orgs: set[str] = set()
+    for line in text.splitlines():
+        if _is_title_case_line(line):
+            continue
+        for m in _NAME.finditer(line):
+            toks = m.group(0).split()
+            for i, t in enumerate(toks):  # "Michigan's Rogel Center": the possessor is the name
+                if t.endswith(("'s", "’s")):
+                    toks = toks[: i + 1]
+                    toks[-1] = toks[-1][:-2]
+                    break
+            while toks and _fold(toks[0]).rstrip(".") in {t.rstrip(".") for t in _TITLES}:
+                toks = toks[1:]
+            while toks and toks[-1].lower() in _CONNECTORS:
+                toks = toks[:-1]
+            folded = [_fold(t).strip("'’-") for t in toks]
+            content = [t for t in folded if t not in _CONNECTORS and not re.fullmatch(r"\w\.", t)]
+            if len(content) < 2:
+                continue
+            if any(t.rstrip(".") in _ORG_WORDS for t in content):
+                orgs.add(" ".join(folded))
+            elif (
+                len(content) <= 3
+                and not any(t in _CONNECTORS for t in folded)
+                and not any(t in _PLACES or t in _NOT_NAME for t in content)
+            ):
+                # a person: first and last name, middle initials dropped
+                persons.add(f"{content[0]} {content[-1]}")
+    return persons, orgs
+
+
+def _numbers(text: str) -> tuple[set[str], set[str]]:
+    """Distinctive numbers: (strong, weak). Years, day-of-month, small counts and the usual
+    statistical thresholds are left out; strong = decimals, 3+ digit counts, exact percents."""
+    strong: set[str] = set()
+    weak: set[str] = set()
+    for m in _NUMBER.finditer(text):
+        whole, frac, pct = m.group(1).replace(",", ""), m.group(2), m.group(3)
+        before = text[max(0, m.start() - 12) : m.start()].lower().split()
+        after = text[m.end() : m.end() + 12].lower().split()
+        if (before and before[-1].strip(".,") in _MONTHS) or (
+            after and after[0].strip(".,") in _MONTHS
+        ):
+            continue  # a date
+        value = whole.lstrip("0") or "0"
+        if frac:
+            value += "." + frac
+        if pct:
+            value += "%"
+        if value in _COMMON_NUMBERS:
+            continue
+        if not frac and not pct:
+            n = int(whole)
+            if 1900 <= n <= 2100 or n < 10:
+                continue
+            (strong if n >= 100 else weak).add(value)
+        elif frac:
+            strong.add(value)
+        else:  # whole percent
+            (weak if int(whole) % 5 == 0 else strong).add(value)
+    return strong, weak
+
+
+def _codes(text: str) -> set[str]:
+    """Trial and compound codes such as KEYNOTE-177, IMpassion131, MK-3475 (not NCT numbers)."""
+    out = set()
+    for m in _CODE.finditer(text):
+        code = re.sub(r"[- ]", "", m.group(1)).lower()
+        if not code.startswith("nct"):
+            out.add(code)
+    return out
+
+
+def _quote_grams(text: str, keep: int = 48) -> list[int]:
+    """Bottom-``keep`` hashes of the word 4-grams inside direct quotes."""
+    grams: set[int] = set()
+    for m in _QUOTE.finditer(text):
+        words = _words(m.group(1))
+        if len(words) < 6:
+            continue
+        for i in range(len(words) - 3):
+            grams.add(_h32(" ".join(words[i : i + 4])))
+    return sorted(grams)[:keep]
+
+
+_PRESS = re.compile(
+    r"\b(press release|news release|media contacts?|for immediate release|prnewswire|"
+    r"business wire|globe newswire|embargoed)\b",
+    re.I,
+)
+_SYNDICATED = re.compile(
+    r"\b(provided by|retrieved \d|this document is subject to copyright)\b", re.I
+)
+
+
+def _kind(record: ArticleRecord, text: str) -> str:
+    """A hint of what the copy is, for choosing the canonical copy."""
+    src = f"{record.source} {record.canonical_url}".lower()
+    if record.journal and _fold(record.journal) in _fold(record.source or ""):
+        return "journal"
+    if "doi.org/" in src or "/doi/" in src:
+        return "journal"
+    if _PRESS.search(text[:4000]) or _PRESS.search(text[-2000:]) or "newswire" in src:
+        return "press-release"
+    if "eurekalert" in src or "press" in src or "newsroom" in src:
+        return "press-release"
+    if _SYNDICATED.search(text[-3000:]):
+        return "syndication"
+    return "article"
+
+
+# -- the fingerprint -------------------------------------------------------------------------
+
+
+@dataclass
+class Fingerprint:
+    """What the story stage remembers of an article: small, JSON-serialisable, enough to compare."""
+
+    signature: list[int] = field(default_factory=list)  # MinHash of word 3-shingles
+    doi: list[str] = field(default_factory=list)
+    nct: list[str] = field(default_factory=list)
+    pmid: list[str] = field(default_factory=list)
+    journal: str | None = None
+    persons: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)  # strong numbers
+    weak_numbers: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    quotes: list[int] = field(default_factory=list)  # hashes of quoted word 4-grams
+    published: str | None = None  # ISO 8601, UTC
+    source: str = ""
+    url: str = ""
+    title: str = ""
+    length: int = 0  # words
+    kind: str = "article"  # journal | press-release | syndication | article | short
+
+    @property
+    def short(self) -> bool:
+        return self.kind == "short" or self.length < MIN_WORDS
+
+    def published_at(self) -> datetime | None:
+        return datetime.fromisoformat(self.published) if self.published else None
+
+    def to_json(self) -> str:
+        d = {k: v for k, v in asdict(self).items() if v not in (None, "", [], 0)}
+        return json.dumps(d, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, s: str) -> Fingerprint:
+        return cls(**json.loads(s))
+
+
+def _utc_iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat()
+
+
+def fingerprint(record: ArticleRecord) -> Fingerprint:
+    """Fingerprint one article from its text and metadata."""
+    text = _clean(record.text)
+    words = _words(text)
+    doi = {d.lower().rstrip(".") for d in record.doi}
+    doi.update(d.lower().rstrip(".") for d in _DOI.findall(text))
+    nct = {n.upper().replace(" ", "") for n in record.nct}
+    nct.update("NCT" + n for n in _NCT.findall(text))
+    pmid = set(record.pmid) | set(_PMID.findall(text))
+    prose = _URL.sub(" ", _DOI.sub(" ", text))  # identifiers are not names or figures
+    persons, orgs = _names(prose)
+    if record.journal:
+        orgs.add(_fold(record.journal))
+    strong, weak = _numbers(prose)
+    fp = Fingerprint(
+        doi=sorted(doi),
+        nct=sorted(nct),
+        pmid=sorted(pmid),
+        journal=_fold(record.journal) if record.journal else None,
+        persons=sorted(persons),
+        orgs=sorted(orgs),
+        numbers=sorted(strong),
+        weak_numbers=sorted(weak - strong),
+        codes=sorted(_codes(prose)),
+        quotes=_quote_grams(text),
+        published=_utc_iso(record.published),
+        source=record.source or "",
+        url=record.canonical_url or record.url or "",
+        title=(record.title or "").strip(),
+        length=len(words),
+    )
+    if len(words) < MIN_WORDS:
+        fp.kind = "short"
+        return fp  # no signature: a short text must not look like anything
+    fp.signature = _minhash(shingles(words))
+    fp.kind = _kind(record, text)
+    return fp
+
+
+def _key_hash(parts: Sequence[int]) -> str:
+    return format(_h32(",".join(map(str, parts))), "08x")
+
+
+def candidate_keys(fp: Fingerprint) -> list[str]:
+    """Keys under which the story index files this article and looks up its candidates.
+
+    LSH band keys ("b3:9f0c12aa") find near-duplicate text; identifier keys ("doi:...",
+    "nct:...", "pmid:...") and fact keys ("person:...", "num:...", "code:...") find rewrites
+    that share the study but few sentences. Short texts have no keys.
+    """
+    if fp.short:
+        return []
+    keys: list[str] = []
+    if len(fp.signature) == BINS:
+        for band in range(BINS // BAND_ROWS):
+            rows = fp.signature[band * BAND_ROWS : (band + 1) * BAND_ROWS]
+            keys.append(f"b{band}:{_key_hash(rows)}")
+    if len(fp.doi) <= 5:  # a long reference list is not this article's identity
+        keys += [f"doi:{d}" for d in fp.doi]
+    if len(fp.pmid) <= 5:
+        keys += [f"pmid:{p}" for p in fp.pmid]
+    keys += [f"nct:{n}" for n in fp.nct[:5]]
+    keys += [f"person:{p}" for p in fp.persons[:10]]
+    keys += [f"code:{c}" for c in fp.codes[:5]]
+    keys += [f"num:{n}" for n in fp.numbers[:10]]
+    return list(dict.fromkeys(keys))
+
+
+# -- comparing two fingerprints --------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    """The verdict on two articles: one story or not, the score behind it, and why."""
+
+    same: bool
+    score: float
+    reason: str
+
+
+def _few(items: Sequence[str], n: int = 4) -> str:
+    items = sorted(items)
+    more = f" (+{len(items) - n})" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
+
+
+def _days_apart(a: Fingerprint, b: Fingerprint) -> float | None:
+    pa, pb = a.published_at(), b.published_at()
+    if pa is None or pb is None:
+        return None
+    return abs((pa - pb).total_seconds()) / 86400
+
+
+def compare(a: Fingerprint, b: Fingerprint) -> Evidence:
+    """Weigh the evidence that two articles report the same study."""
+    if a.short or b.short:
+        which = "first" if a.short else "second"
+        return Evidence(False, 0.0, f"not compared: the {which} text is too short (own story)")
+
+    parts: list[tuple[float, str]] = []
+
+    # near-duplicate text
+    j = _jaccard_estimate(a.signature, b.signature)
+    if j >= 0.5:
+        parts.append((min(1.6, 1.0 + (j - 0.5) * 2), f"near-duplicate text (J~{j:.2f})"))
+    elif j >= 0.2:
+        parts.append(((j - 0.2) / 0.3 * 0.8, f"overlapping text (J~{j:.2f})"))
+
+    # identifiers
+    doi_a, doi_b = set(a.doi), set(b.doi)
+    if doi_a & doi_b:
+        specific = len(doi_a) <= 3 and len(doi_b) <= 3
+        parts.append((1.2 if specific else 0.4, f"same DOI {_few(doi_a & doi_b, 2)}"))
+    elif doi_a and doi_b and len(doi_a) <= 3 and len(doi_b) <= 3:
+        parts.append((-0.8, f"different DOIs ({_few(doi_a, 1)} vs {_few(doi_b, 1)})"))
+    pm_a, pm_b = set(a.pmid), set(b.pmid)
+    if pm_a & pm_b and not doi_a & doi_b:
+        parts.append((1.2 if len(pm_a) <= 3 and len(pm_b) <= 3 else 0.4, "same PMID"))
+    nct_a, nct_b = set(a.nct), set(b.nct)
+    if nct_a & nct_b:
+        parts.append((0.5, f"same trial {_few(nct_a & nct_b, 2)}"))
+    elif nct_a and nct_b:
+        parts.append((-0.8, f"different trials ({_few(nct_a, 1)} vs {_few(nct_b, 1)})"))
+
+    # people, institutions, journal
+    persons = set(a.persons) & set(b.persons)
+    if persons:
+        w = {1: 0.3, 2: 0.6}.get(len(persons), 0.7)
+        parts.append((w, f"same people: {_few(persons)}"))
+    orgs = set(a.orgs) & set(b.orgs)
+    if orgs:
+        parts.append((min(0.25, 0.1 * len(orgs)), f"same institutions/journal: {_few(orgs, 3)}"))
+    days = _days_apart(a, b)
+    if a.journal and a.journal == b.journal and days is not None and days <= 3:
+        parts.append((0.15, f"same journal ({a.journal}) within {days:.0f} days"))
+
+    # figures, trial codes, quotes
+    strong = set(a.numbers) & set(b.numbers)
+    weak = (set(a.weak_numbers) | set(a.numbers)) & (set(b.weak_numbers) | set(b.numbers))
+    weak -= strong
+    num_w = min(0.9, 0.3 * len(strong) + 0.12 * len(weak))
+    if num_w:
+        parts.append((num_w, f"same figures: {_few(strong | weak, 5)}"))
+    if len(a.numbers) >= 4 and len(b.numbers) >= 4 and len(strong) <= 1:
+        parts.append(
+            (
+                -0.4,
+                f"different figures ({len(a.numbers)} vs {len(b.numbers)}, {len(strong)} shared)",
+            )
+        )
+    codes = set(a.codes) & set(b.codes)
+    if codes:
+        parts.append((min(0.6, 0.35 * len(codes)), f"same trial/compound code: {_few(codes, 3)}"))
+    qa, qb = set(a.quotes), set(b.quotes)
+    shared_q = len(qa & qb)
+    if shared_q >= 3:
+        w = 0.9 if shared_q >= 10 else 0.5
+        parts.append((w, f"same quotes ({shared_q} quoted 4-word phrases)"))
+
+    score = round(sum(w for w, _ in parts), 3)
+    same = score >= THRESHOLD
+    verdict = "same story" if same else "different stories"
+    if not parts:
+        detail = "nothing shared but (at most) the topic"
+    else:
+        detail = "; ".join(f"{why} ({w:+.2f})" for w, why in sorted(parts, key=lambda p: -p[0]))
+    if days is not None and days > 21:
+        detail += f"; published {days:.0f} days apart"
+    return Evidence(same, score, f"{verdict}, score {score:.2f} (threshold {THRESHOLD}): {detail}")
+
+
+# -- deciding where an article goes ----------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """An archived article that might be the same story, as the story index returns it."""
+
+    article_id: int
+    story_id: int
+    fingerprint: Fingerprint
+
+
+def decide(fp: Fingerprint, candidates: Sequence[Candidate]) -> StoryDecision:
+    """Choose the story of a new article among its candidates.
+
+    The best-matching story wins; when another existing story also matches strongly (score at
+    least :data:`MERGE_THRESHOLD`), the new article proves they are one: the decision names the
+    oldest (lowest id) story and lists the others in ``merge_story_ids``.
+    """
+    if fp.short:
+        return StoryDecision(None, 0.0, "new story: text too short to compare")
+    best: dict[int, tuple[Evidence, int]] = {}
+    for c in candidates:
+        if c.fingerprint.short:
+            continue
+        ev = compare(fp, c.fingerprint)
+        prev = best.get(c.story_id)
+        if prev is None or ev.score > prev[0].score:
+            best[c.story_id] = (ev, c.article_id)
+    if not best:
+        return StoryDecision(None, 0.0, "new story: no candidates share a key")
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0].score, kv[0]))
+    top_story, (top_ev, top_article) = ranked[0]
+    if not top_ev.same:
+        return StoryDecision(
+            None,
+            top_ev.score,
+            f"new story: nearest is article {top_article} (story {top_story}): {top_ev.reason}",
+            matched_article_id=None,
+        )
+    joined = {top_story} | {s for s, (ev, _) in ranked[1:] if ev.score >= MERGE_THRESHOLD}
+    story = min(joined)
+    merge = tuple(sorted(joined - {story}))
+    reason = f"matches article {top_article} (story {top_story}): {top_ev.reason}"
+    if merge:
+        reason += f"; also proves stories {', '.join(map(str, merge))} are the same story"
+    return StoryDecision(
+        story, top_ev.score, reason, matched_article_id=top_article, merge_story_ids=merge
+    )
+
+
+_KIND_RANK = {"journal": 0, "press-release": 0, "syndication": 1, "article": 2, "short": 3}
+
+
+def canonical_order(fp: Fingerprint) -> tuple:
+    """Sort key for a story's copies: lower is the better canonical copy.
+
+    Journals and press-release originators first, then the earliest, then the longest.
+    """
+    published = fp.published_at()
+    ts = published.timestamp() if published else float("inf")
+    return (_KIND_RANK.get(fp.kind, 2), ts, -fp.length, fp.source, fp.url)
