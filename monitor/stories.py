@@ -165,7 +165,10 @@ _NUMBER = re.compile(
     r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(%|percent|per cent))?(?![\w/])"
 )
 _COMMON_NUMBERS = frozenset({"0.05", "0.01", "0.001", "0.0001", "95%", "100%", "50%"})
-_CODE = re.compile(r"(?<![\w-])([A-Za-z]*[A-Z][A-Za-z]*-?\d{3,}[A-Za-z]?)(?![\w-])")
+_CODE = re.compile(
+    r"(?<![\w-])([A-Za-z]*[A-Z][A-Za-z]*-?\d{3,}[A-Za-z]?|[A-Z]{4,}-\d{1,2}[A-Za-z]?)(?![\w-])"
+)
+_COMMON_CODES = frozenset({"covid19", "ctla4", "sarscov2", "brca1", "brca2", "ptch1", "abcb1"})
 _QUOTE = re.compile(r"[\"“”„«»]([^\"“”„«»]{20,1200})[\"“”„«»]")
 _NCT = re.compile(r"\bNCT\s?(\d{8})\b", re.I)
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>,;)\]]+)", re.I)
@@ -213,8 +216,11 @@ def _names(text: str) -> tuple[set[str], set[str]]:
                 and not any(t in _CONNECTORS for t in folded)
                 and not any(t in _PLACES or t in _NOT_NAME for t in content)
             ):
-                # a person: first and last name, middle initials dropped
+                # a person: first and last name, middle initials dropped; with three words
+                # the first may be a role ("Hepatologist Elena Ruiz"), so both readings are kept
                 persons.add(f"{content[0]} {content[-1]}")
+                if len(content) == 3:
+                    persons.add(f"{content[1]} {content[-1]}")
     return persons, orgs
 
 
@@ -255,7 +261,7 @@ def _codes(text: str) -> set[str]:
     out = set()
     for m in _CODE.finditer(text):
         code = re.sub(r"[- ]", "", m.group(1)).lower()
-        if not code.startswith("nct"):
+        if not code.startswith("nct") and code not in _COMMON_CODES:
             out.add(code)
     return out
 
@@ -474,7 +480,8 @@ def compare(a: Fingerprint, b: Fingerprint) -> Evidence:
     # people, institutions, journal
     persons = set(a.persons) & set(b.persons)
     if persons:
-        w = {1: 0.3, 2: 0.6}.get(len(persons), 0.7)
+        people = len({p.rsplit(" ", 1)[-1] for p in persons})  # count surnames once
+        w = {1: 0.3, 2: 0.6}.get(people, 0.7)
         parts.append((w, f"same people: {_few(persons)}"))
     orgs = set(a.orgs) & set(b.orgs)
     if orgs:
