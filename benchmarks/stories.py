@@ -232,7 +232,7 @@ def quality(verbose: bool = False) -> dict:
             score = -ev.score if same else ev.score
             if k not in worst or score > worst[k][0]:
                 worst[k] = (score, f"{a} {b}: {ev.reason}")
-        for k, (score, why) in sorted(worst.items()):
+        for k, (_score, why) in sorted(worst.items()):
             print(f"  closest {k}: {why}")
     n_pos = sum(1 for p_ in pairs if p_[2])
     return {
@@ -251,12 +251,433 @@ def print_quality(q: dict) -> None:
         f" ({q['positive_pairs']} same-story)"
     )
     print(f"{'method':<34}{'precision':>10}{'recall':>8}")
-    print(f"{'monitor.stories (index + decide)':<34}{q['ours']['precision']:>10.3f}"
-          f"{q['ours']['recall']:>8.3f}")
-    print(f"{'baseline shingle Jaccard >= 0.5':<34}{q['baseline']['precision']:>10.3f}"
-          f"{q['baseline']['recall']:>8.3f}")
+    print(
+        f"{'monitor.stories (index + decide)':<34}{q['ours']['precision']:>10.3f}"
+        f"{q['ours']['recall']:>8.3f}"
+    )
+    print(
+        f"{'baseline shingle Jaccard >= 0.5':<34}{q['baseline']['precision']:>10.3f}"
+        f"{q['baseline']['recall']:>8.3f}"
+    )
     print(f"\n{'pair kind':<44}{'ours':>10}{'baseline':>10}")
     for kind in sorted(q["ours"]["by_kind"]):
         o = q["ours"]["by_kind"][kind]
         b = q["baseline"]["by_kind"][kind]
         print(f"{kind:<44}{o[0]:>5}/{o[1]:<4}{b[0]:>5}/{b[1]:<4}")
+
+
+# -- the synthetic stream ---------------------------------------------------------------------
+
+_SYL = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "tu",
+    "ra",
+    "vi",
+    "so",
+    "de",
+    "pa",
+    "ri",
+    "xo",
+    "bel",
+    "tan",
+    "gor",
+    "mun",
+    "sel",
+    "vor",
+    "lin",
+    "cha",
+    "dru",
+    "fen",
+    "hal",
+    "jor",
+    "qui",
+    "zen",
+]
+
+
+def _pseudo_words(rng: random.Random, n: int, lo: int = 2, hi: int = 4) -> list[str]:
+    seen: set[str] = set()
+    while len(seen) < n:
+        seen.add("".join(rng.choice(_SYL) for _ in range(rng.randint(lo, hi))))
+    return sorted(seen)
+
+
+class Synth:
+    """Deterministic generator of a news stream: stories with 1-20 copies at rewrite levels."""
+
+    VARIANTS = ("verbatim", "light", "rewrite", "brief")
+
+    def __init__(self, n: int, seed: int = 7, days_per_10k: float = 20.0) -> None:
+        rng = random.Random(seed)
+        self.vocab = _pseudo_words(rng, 30000)
+        rng.shuffle(self.vocab)
+        self.cum = list(itertools.accumulate(1 / (i + 1) ** 0.85 for i in range(len(self.vocab))))
+        self.first = [w.capitalize() for w in _pseudo_words(rng, 600, 2, 3)]
+        self.last = [w.capitalize() for w in _pseudo_words(rng, 3000, 2, 4)]
+        self.places = [w.capitalize() for w in _pseudo_words(rng, 800, 2, 3)]
+        self.sites = [f"site{i}" for i in range(300)]
+        span = n / 10000 * days_per_10k * 86400
+        self.t0 = datetime(2024, 1, 1, tzinfo=UTC)
+        # the schedule: (seconds, story, copy) for exactly n articles
+        sched: list[tuple[float, int, int]] = []
+        story = 0
+        while len(sched) < n:
+            r = rng.random()
+            copies = 1 if r < 0.6 else (rng.randint(2, 4) if r < 0.92 else rng.randint(5, 20))
+            start = rng.uniform(0, span)
+            for c in range(min(copies, n - len(sched))):
+                sched.append((start + (0 if c == 0 else rng.uniform(0, 5 * 86400)), story, c))
+            story += 1
+        sched.sort()
+        self.schedule = sched
+        self.stories = story
+
+    STOCK = (
+        "according to the study",
+        "the researchers said",
+        "in a statement",
+        "the results show",
+        "patients in the trial",
+        "more research is needed",
+        "the authors note that",
+        "compared with placebo",
+        "at the annual meeting",
+        "the study found that",
+        "in an interview",
+        "published in the journal",
+        "the team plans to",
+        "side effects",
+    )
+
+    def _words(self, rng: random.Random, k: int) -> list[str]:
+        words = rng.choices(self.vocab, cum_weights=self.cum, k=k)
+        if k > 8 and rng.random() < 0.5:  # stock phrases make unrelated articles overlap a little
+            at = rng.randint(0, k - 1)
+            words[at:at] = rng.choice(self.STOCK).split()
+        return words
+
+    def _facts(self, story: int) -> dict:
+        rng = random.Random(story * 7919 + 1)
+        people = [
+            f"{rng.choice(self.first)} {rng.choice(self.last)}" for _ in range(rng.randint(1, 3))
+        ]
+        inst = f"University of {rng.choice(self.places)}"
+        nums = [
+            str(rng.randint(40, 4000)),
+            f"{rng.uniform(1, 99):.1f}%",
+            f"{rng.uniform(0.3, 1.2):.2f}",
+            f"{rng.uniform(2, 40):.1f}",
+        ]
+        quotes = [" ".join(self._words(rng, rng.randint(12, 22))) for _ in range(rng.randint(0, 2))]
+        doi = f"10.{rng.randint(1000, 9999)}/x{story}" if rng.random() < 0.4 else None
+        nct = f"NCT{rng.randint(10**7, 10**8 - 1)}" if rng.random() < 0.25 else None
+        sentences = []
+        for _ in range(rng.randint(8, 14)):
+            sentences.append(" ".join(self._words(rng, rng.randint(12, 24))).capitalize() + ".")
+        return {
+            "people": people,
+            "inst": inst,
+            "nums": nums,
+            "quotes": quotes,
+            "doi": doi,
+            "nct": nct,
+            "sentences": sentences,
+            "rng": rng,
+        }
+
+    def record(self, i: int) -> tuple[int, ArticleRecord]:
+        """The i-th article of the stream and its true story."""
+        secs, story, copy = self.schedule[i]
+        f = self._facts(story)
+        rng = random.Random(i * 104729 + 3)
+        variant = "verbatim" if copy == 0 else rng.choice(self.VARIANTS)
+        p, inst, nums = f["people"], f["inst"], f["nums"]
+        frng = random.Random(story * 31 + 5)  # the facts' wording is the story's, not the copy's
+
+        def w(k: int = 3) -> str:
+            return " ".join(self._words(frng, frng.randint(1, k)))
+
+        fact_lines = [
+            f"{w().capitalize()} {inst} {w()} {nums[0]} {w()} {nums[1]} {w(5)}.",
+            f"{w().capitalize()} {nums[2]} {w()} {nums[3]} {w(5)}.",
+            f"{w().capitalize()} Dr. {p[0]} {w()} {inst} {w(4)}.",
+        ] + [f'"{q}," said {p[j % len(p)]}.' for j, q in enumerate(f["quotes"])]
+        sents = list(f["sentences"])
+        if variant == "verbatim":
+            body = sents[:3] + fact_lines + sents[3:]
+            body.append(f"Provided by {rng.choice(self.sites)} news service.")
+        elif variant == "light":
+            body = [s for s in sents if rng.random() > 0.15]
+            body = [
+                " ".join(w if rng.random() > 0.06 else rng.choice(self.vocab) for w in s.split())
+                for s in body
+            ]
+            body = body[:3] + fact_lines + body[3:]
+        elif variant == "rewrite":
+            body = [
+                " ".join(self._words(rng, rng.randint(12, 24))).capitalize() + "."
+                for _ in range(rng.randint(5, 9))
+            ]
+            body[2:2] = fact_lines
+        else:
+            body = [fact_lines[0], fact_lines[1], " ".join(self._words(rng, 20)) + "."]
+        text = "\n\n".join(body)
+        when = self.t0 + timedelta(seconds=secs)
+        rec = ArticleRecord(
+            key=f"synth:{i}",
+            url=f"https://{rng.choice(self.sites)}.example/{i}",
+            canonical_url=f"https://x.example/{i}",
+            source=rng.choice(self.sites),
+            title=" ".join(f["sentences"][0].split()[:8]),
+            text=text,
+            published=when,
+            fetched_at=when,
+            doi=[f["doi"]] if f["doi"] and variant != "rewrite" else [],
+            nct=[f["nct"]] if f["nct"] else [],
+        )
+        return story, rec
+
+
+# -- scale runs (each in its own process) ------------------------------------------------------
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pct(xs: Sequence[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def _checkpoints(n: int) -> list[int]:
+    return [c for c in (10_000, 50_000) if c < n] + [n]
+
+
+def _pairwise_from_labels(truth: Sequence[int], pred: Sequence[int]) -> tuple[float, float]:
+    from collections import Counter
+
+    def pairs(counter: Counter) -> int:
+        return sum(c * (c - 1) // 2 for c in counter.values())
+
+    tp = pairs(Counter(zip(truth, pred, strict=True)))
+    pred_pairs, true_pairs = pairs(Counter(pred)), pairs(Counter(truth))
+    return (tp / pred_pairs if pred_pairs else 1.0), (tp / true_pairs if true_pairs else 1.0)
+
+
+def run_ours(n: int, path: str, commit_every: int = 1) -> dict:
+    """The product path: fingerprint -> candidate keys -> story_index.candidates -> decide ->
+    story_index.add, one SQLite transaction per article (WAL, synchronous=NORMAL)."""
+    synth = Synth(n)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    story_index.create_tables(conn)
+    conn.commit()
+    times: list[float] = []
+    truth: list[int] = []
+    assigned: list[int] = []
+    merged_into: dict[int, int] = {}
+    next_story = 1
+    cands_seen: list[int] = []
+    marks = {}
+    for i in range(n):
+        story, rec = synth.record(i)
+        t = time.perf_counter()
+        fp = fingerprint(rec)
+        keys = candidate_keys(fp)
+        when = rec.published
+        cands = story_index.candidates(conn, keys, when - WINDOW, when + timedelta(days=1))
+        d = decide(fp, cands)
+        if d.story_id is None:
+            sid, next_story = next_story, next_story + 1
+        else:
+            sid = d.story_id
+            for other in d.merge_story_ids:
+                merged_into[other] = sid
+                story_index.move_story(conn, other, sid)
+        story_index.add(conn, i + 1, sid, when, keys, fp.to_json())
+        if (i + 1) % commit_every == 0:
+            conn.commit()
+        times.append((time.perf_counter() - t) * 1000)
+        cands_seen.append(len(cands))
+        truth.append(story)
+        assigned.append(sid)
+        if i + 1 in _checkpoints(n):
+            window = times[max(0, i + 1 - 5000) :]
+            marks[i + 1] = {
+                "p50": _pct(window, 0.5),
+                "p95": _pct(window, 0.95),
+                "p99": _pct(window, 0.99),
+                "cands_mean": statistics.fmean(cands_seen[max(0, i + 1 - 5000) :]),
+                "rss_mb": _peak_rss_mb(),
+            }
+            print(f"  ours {i + 1}: {marks[i + 1]}", file=sys.stderr, flush=True)
+    conn.commit()
+
+    def resolve(s: int) -> int:
+        while s in merged_into:
+            s = merged_into[s]
+        return s
+
+    precision, recall = _pairwise_from_labels(truth, [resolve(s) for s in assigned])
+    conn.close()
+    return {
+        "marks": marks,
+        "total_s": sum(times) / 1000,
+        "precision": precision,
+        "recall": recall,
+        "peak_rss_mb": _peak_rss_mb(),
+        "db_mb": os.path.getsize(path) / 1e6,
+        "stories": synth.stories,
+    }
+
+
+def run_naive(n: int) -> dict:
+    """Reference: compare each article with every earlier one (no index), first n articles."""
+    synth = Synth(n)
+    fps: list[Fingerprint] = []
+    stories: list[int] = []
+    times: list[float] = []
+    marks = {}
+    for i in range(n):
+        _story, rec = synth.record(i)
+        t = time.perf_counter()
+        fp = fingerprint(rec)
+        d = decide(fp, [Candidate(j + 1, stories[j], f) for j, f in enumerate(fps)])
+        stories.append(d.story_id if d.story_id is not None else i + 1)
+        fps.append(fp)
+        times.append((time.perf_counter() - t) * 1000)
+        if i + 1 in (1000, n):
+            window = times[max(0, i + 1 - 500) :]
+            marks[i + 1] = {"p50": _pct(window, 0.5), "p95": _pct(window, 0.95)}
+    return {"marks": marks, "total_s": sum(times) / 1000, "peak_rss_mb": _peak_rss_mb()}
+
+
+def run_datasketch(n: int) -> dict:
+    """Reference: datasketch MinHash (64 permutations, word 3-shingles) + in-memory MinHashLSH at
+    threshold 0.5, query then insert per article."""
+    from datasketch import MinHash, MinHashLSH
+
+    synth = Synth(n)
+    lsh = MinHashLSH(threshold=0.5, num_perm=64)
+    times: list[float] = []
+    truth: list[int] = []
+    uf = _Union()
+    marks = {}
+    word = re.compile(r"[^\W_]+")
+    for i in range(n):
+        story, rec = synth.record(i)
+        t = time.perf_counter()
+        m = MinHash(num_perm=64)
+        m.update_batch([s.encode("utf-8") for s in shingles(word.findall(rec.text.lower()))])
+        for other in lsh.query(m):
+            uf.union(i, other)
+        lsh.insert(i, m)
+        uf.find(i)
+        times.append((time.perf_counter() - t) * 1000)
+        truth.append(story)
+        if i + 1 in _checkpoints(n):
+            window = times[max(0, i + 1 - 5000) :]
+            marks[i + 1] = {
+                "p50": _pct(window, 0.5),
+                "p95": _pct(window, 0.95),
+                "rss_mb": _peak_rss_mb(),
+            }
+            print(f"  datasketch {i + 1}: {marks[i + 1]}", file=sys.stderr, flush=True)
+    precision, recall = _pairwise_from_labels(truth, [uf.find(i) for i in range(n)])
+    return {
+        "marks": marks,
+        "total_s": sum(times) / 1000,
+        "peak_rss_mb": _peak_rss_mb(),
+        "precision": precision,
+        "recall": recall,
+    }
+
+
+def _child(part: str, n: int) -> dict:
+    """Run one part in a fresh interpreter; its JSON result is the last line of stdout."""
+    cmd = [sys.executable, __file__, "--part", part, "--n", str(n)]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = (
+        str(Path(__file__).resolve().parent.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    )
+    out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=200_000, help="articles in the synthetic stream")
+    ap.add_argument("--naive-n", type=int, default=5_000, help="articles for the all-pairs run")
+    ap.add_argument("--quality", action="store_true", help="only the labelled-set part")
+    ap.add_argument("--no-datasketch", action="store_true", help="skip the datasketch reference")
+    ap.add_argument("--verbose", action="store_true", help="print wrong and closest pairs")
+    ap.add_argument("--part", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.part:  # a child process: print one JSON line
+        if args.part == "ours":
+            with tempfile.TemporaryDirectory() as tmp:
+                result = run_ours(args.n, os.path.join(tmp, "stories.db"))
+        elif args.part == "naive":
+            result = run_naive(args.n)
+        elif args.part == "datasketch":
+            result = run_datasketch(args.n)
+        else:
+            raise SystemExit(f"unknown part {args.part}")
+        print(json.dumps(result))
+        return
+
+    q = quality(verbose=args.verbose)
+    print_quality(q)
+    summary = (
+        f"stories: labelled P={q['ours']['precision']:.3f} R={q['ours']['recall']:.3f}"
+        f" (baseline Jaccard>=0.5 P={q['baseline']['precision']:.3f}"
+        f" R={q['baseline']['recall']:.3f})"
+    )
+    if args.quality:
+        print("\n" + summary)
+        return
+
+    print(
+        f"\nScale: synthetic stream of {args.n:,} articles (per-article ms over the 5,000"
+        " articles before each mark; one transaction per article)"
+    )
+    ours = _child("ours", args.n)
+    naive = _child("naive", min(args.naive_n, args.n))
+    ds = None if args.no_datasketch else _child("datasketch", args.n)
+    print(f"{'method':<40}{'articles':>9}{'p50 ms':>9}{'p95 ms':>9}{'peak RSS MB':>13}")
+    for mark, m in ours["marks"].items():
+        print(
+            f"{'monitor.stories + SQLite index':<40}{int(mark):>9,}{m['p50']:>9.2f}"
+            f"{m['p95']:>9.2f}{m['rss_mb']:>13.0f}"
+        )
+    for mark, m in naive["marks"].items():
+        print(
+            f"{'naive all-pairs compare()':<40}{int(mark):>9,}{m['p50']:>9.2f}{m['p95']:>9.2f}"
+            f"{naive['peak_rss_mb']:>13.0f}"
+        )
+    if ds:
+        for mark, m in ds["marks"].items():
+            print(
+                f"{'datasketch MinHashLSH (in memory)':<40}{int(mark):>9,}{m['p50']:>9.2f}"
+                f"{m['p95']:>9.2f}{m['rss_mb']:>13.0f}"
+            )
+    print(
+        f"\nsynthetic grouping: ours P={ours['precision']:.3f} R={ours['recall']:.3f}"
+        + (f"; datasketch J>=0.5 P={ds['precision']:.3f} R={ds['recall']:.3f}" if ds else "")
+        + f"; SQLite file {ours['db_mb']:.0f} MB; ours total {ours['total_s']:.0f} s"
+    )
+    last = ours["marks"][str(args.n)] if str(args.n) in ours["marks"] else ours["marks"][args.n]
+    print(
+        "\n" + summary + f"; scale {args.n:,}: p50={last['p50']:.2f} ms p95={last['p95']:.2f} ms"
+        f" peak RSS={ours['peak_rss_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,7 @@ different to everything, so they can never bridge two stories.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
@@ -75,12 +76,14 @@ def _clean(text: str) -> str:
 
 def _fold(s: str) -> str:
     """Lower-case and strip accents ("Marañón" -> "maranon")."""
-    s = unicodedata.normalize("NFKD", s.lower())
+    if s.isascii():
+        return s.lower()
+    s = unicodedata.normalize("NFKD", s.lower()).replace("’", "'")
     return "".join(c for c in s if not unicodedata.combining(c))
 
 
 def _words(text: str) -> list[str]:
-    return [_fold(w).replace("’", "'") for w in _WORD.findall(text)]
+    return _WORD.findall(_fold(text))
 
 
 def shingles(words: Sequence[str], k: int = SHINGLE) -> set[str]:
@@ -184,6 +187,37 @@ def _is_title_case_line(line: str) -> bool:
     return caps / len(words) > 0.6
 
 
+_TITLE_SET = frozenset(t.rstrip(".") for t in _TITLES)
+
+
+def _has_org_word(toks: Sequence[str]) -> bool:
+    return any(_fold(t).rstrip(".") in _ORG_WORDS for t in toks)
+
+
+def _classify(toks: list[str], persons: set[str], orgs: set[str]) -> None:
+    """File one capitalised phrase as a person, an organisation, or nothing."""
+    while toks and _fold(toks[0]).rstrip(".") in _TITLE_SET:
+        toks = toks[1:]
+    while toks and toks[-1].lower() in _CONNECTORS:
+        toks = toks[:-1]
+    folded = [_fold(t).strip("'’-") for t in toks]
+    content = [t for t in folded if t not in _CONNECTORS and not re.fullmatch(r"\w\.", t)]
+    if len(content) < 2:
+        return
+    if any(t.rstrip(".") in _ORG_WORDS for t in content):
+        orgs.add(" ".join(folded))
+    elif (
+        len(content) <= 3
+        and not any(t in _CONNECTORS for t in folded)
+        and not any(t in _PLACES or t in _NOT_NAME for t in content)
+    ):
+        # a person: first and last name, middle initials dropped; with three words the first
+        # may be a role ("Hepatologist Elena Ruiz"), so both readings are kept
+        persons.add(f"{content[0]} {content[-1]}")
+        if len(content) == 3:
+            persons.add(f"{content[1]} {content[-1]}")
+
+
 def _names(text: str) -> tuple[set[str], set[str]]:
     """Proper-name phrases in body text: (persons, organisations), folded to lower case.
 
@@ -201,26 +235,18 @@ def _names(text: str) -> tuple[set[str], set[str]]:
                     toks = toks[: i + 1]
                     toks[-1] = toks[-1][:-2]
                     break
-            while toks and _fold(toks[0]).rstrip(".") in {t.rstrip(".") for t in _TITLES}:
-                toks = toks[1:]
-            while toks and toks[-1].lower() in _CONNECTORS:
-                toks = toks[:-1]
-            folded = [_fold(t).strip("'’-") for t in toks]
-            content = [t for t in folded if t not in _CONNECTORS and not re.fullmatch(r"\w\.", t)]
-            if len(content) < 2:
-                continue
-            if any(t.rstrip(".") in _ORG_WORDS for t in content):
-                orgs.add(" ".join(folded))
-            elif (
-                len(content) <= 3
-                and not any(t in _CONNECTORS for t in folded)
-                and not any(t in _PLACES or t in _NOT_NAME for t in content)
-            ):
-                # a person: first and last name, middle initials dropped; with three words
-                # the first may be a role ("Hepatologist Elena Ruiz"), so both readings are kept
-                persons.add(f"{content[0]} {content[-1]}")
-                if len(content) == 3:
-                    persons.add(f"{content[1]} {content[-1]}")
+            # "Helena Marsh and Rafael Quintero of the Adriatic Institute": split at "and", and
+            # at "of" when what precedes it is not an organisation ("University of Michigan")
+            chunks: list[list[str]] = [[]]
+            for t in toks:
+                if t == "and":
+                    chunks.append([])
+                elif t == "of" and chunks[-1] and not _has_org_word(chunks[-1]):
+                    chunks.append([])
+                else:
+                    chunks[-1].append(t)
+            for chunk in chunks:
+                _classify(chunk, persons, orgs)
     return persons, orgs
 
 
@@ -278,14 +304,17 @@ def _quote_grams(text: str, keep: int = 48) -> list[int]:
     return sorted(grams)[:keep]
 
 
-_PRESS = re.compile(
-    r"\b(press release|news release|media contacts?|for immediate release|prnewswire|"
-    r"business wire|globe newswire|embargoed)\b",
-    re.I,
+_PRESS = (
+    "press release",
+    "news release",
+    "media contact",
+    "for immediate release",
+    "prnewswire",
+    "business wire",
+    "globe newswire",
+    "embargoed",
 )
-_SYNDICATED = re.compile(
-    r"\b(provided by|retrieved \d|this document is subject to copyright)\b", re.I
-)
+_SYNDICATED = ("provided by", "this document is subject to copyright", " retrieved ")
 
 
 def _kind(record: ArticleRecord, text: str) -> str:
@@ -295,11 +324,12 @@ def _kind(record: ArticleRecord, text: str) -> str:
         return "journal"
     if "doi.org/" in src or "/doi/" in src:
         return "journal"
-    if _PRESS.search(text[:4000]) or _PRESS.search(text[-2000:]) or "newswire" in src:
+    head, tail = text[:3000].lower(), text[-3000:].lower()
+    if any(p in head or p in tail for p in _PRESS) or "newswire" in src:
         return "press-release"
     if "eurekalert" in src or "press" in src or "newsroom" in src:
         return "press-release"
-    if _SYNDICATED.search(text[-3000:]):
+    if any(p in tail for p in _SYNDICATED):
         return "syndication"
     return "article"
 
@@ -358,11 +388,20 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
     text = _clean(record.text)
     words = _words(text)
     doi = {d.lower().rstrip(".") for d in record.doi}
-    doi.update(d.lower().rstrip(".") for d in _DOI.findall(text))
+    lower = text.lower()
+    if "10." in text:
+        doi.update(d.lower().rstrip(".") for d in _DOI.findall(text))
     nct = {n.upper().replace(" ", "") for n in record.nct}
-    nct.update("NCT" + n for n in _NCT.findall(text))
-    pmid = set(record.pmid) | set(_PMID.findall(text))
-    prose = _URL.sub(" ", _DOI.sub(" ", text))  # identifiers are not names or figures
+    if "nct" in lower:
+        nct.update("NCT" + n for n in _NCT.findall(text))
+    pmid = set(record.pmid)
+    if "pmid" in lower:
+        pmid.update(_PMID.findall(text))
+    prose = text
+    if "10." in text:
+        prose = _DOI.sub(" ", prose)
+    if "http" in lower or "www." in lower:
+        prose = _URL.sub(" ", prose)  # identifiers and links are not names or figures
     persons, orgs = _names(prose)
     if record.journal:
         orgs.add(_fold(record.journal))
@@ -400,8 +439,9 @@ def candidate_keys(fp: Fingerprint) -> list[str]:
     """Keys under which the story index files this article and looks up its candidates.
 
     LSH band keys ("b3:9f0c12aa") find near-duplicate text; identifier keys ("doi:...",
-    "nct:...", "pmid:...") and fact keys ("person:...", "num:...", "code:...") find rewrites
-    that share the study but few sentences. Short texts have no keys.
+    "nct:...", "pmid:...") and fact keys ("person:...", "code:...", "nums:718|31.4%" for pairs of
+    distinctive figures) find rewrites that share the study but few sentences. Short texts have
+    no keys.
     """
     if fp.short:
         return []
@@ -417,7 +457,9 @@ def candidate_keys(fp: Fingerprint) -> list[str]:
     keys += [f"nct:{n}" for n in fp.nct[:5]]
     keys += [f"person:{p}" for p in fp.persons[:10]]
     keys += [f"code:{c}" for c in fp.codes[:5]]
-    keys += [f"num:{n}" for n in fp.numbers[:10]]
+    # a single figure is too common to look up by; pairs of figures are not
+    figures = sorted(fp.numbers, key=_h32)[:6]
+    keys += [f"nums:{a}|{b}" for a, b in itertools.combinations(sorted(figures), 2)]
     return list(dict.fromkeys(keys))
 
 
