@@ -98,12 +98,29 @@ def _h32(s: str) -> int:
     return zlib.crc32(s.encode("utf-8"))
 
 
-def _minhash(items: set[str]) -> list[int]:
-    """One-permutation MinHash: one hash per item, the top bits choose a bin, each bin keeps its
-    minimum; empty bins borrow from the next filled bin (rotation densification)."""
+def _shingle_hashes(words: Sequence[str]) -> set[int]:
+    """64-bit hashes of the word 3-shingles, built from one CRC-32 per distinct word."""
+    table: dict[str, int] = {}
+    wh = []
+    for w in words:
+        h = table.get(w)
+        if h is None:
+            h = table[w] = zlib.crc32(w.encode("utf-8"))
+        wh.append(h)
+    if len(wh) < SHINGLE:
+        wh += [0] * (SHINGLE - len(wh))
+    mul = 0x100000001B3
+    return {
+        ((((a * mul) ^ b) * mul ^ c) * _GOLDEN) & _MASK64
+        for a, b, c in zip(wh, wh[1:], wh[2:], strict=False)
+    }
+
+
+def _minhash(hashes: set[int]) -> list[int]:
+    """One-permutation MinHash: one hash per shingle, the top bits choose a bin, each bin keeps
+    its minimum; empty bins borrow from the next filled bin (rotation densification)."""
     sig = [_EMPTY] * BINS
-    for item in items:
-        h = (_h32(item) * _GOLDEN) & _MASK64
+    for h in hashes:
         b = h >> 58
         v = (h >> 26) & 0xFFFFFFFF
         if v < sig[b]:
@@ -168,9 +185,7 @@ _NUMBER = re.compile(
     r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(%|percent|per cent))?(?![\w/])"
 )
 _COMMON_NUMBERS = frozenset({"0.05", "0.01", "0.001", "0.0001", "95%", "100%", "50%"})
-_CODE = re.compile(
-    r"(?<![\w-])([A-Za-z]*[A-Z][A-Za-z]*-?\d{3,}[A-Za-z]?|[A-Z]{4,}-\d{1,2}[A-Za-z]?)(?![\w-])"
-)
+_CODE = re.compile(r"[A-Za-z]*[A-Z][A-Za-z]*-?\d{3,}[A-Za-z]?|[A-Z]{4,}-\d{1,2}[A-Za-z]?")
 _COMMON_CODES = frozenset({"covid19", "ctla4", "sarscov2", "brca1", "brca2", "ptch1", "abcb1"})
 _QUOTE = re.compile(r"[\"“”„«»]([^\"“”„«»]{20,1200})[\"“”„«»]")
 _NCT = re.compile(r"\bNCT\s?(\d{8})\b", re.I)
@@ -226,9 +241,10 @@ def _names(text: str) -> tuple[set[str], set[str]]:
     persons: set[str] = set()
     orgs: set[str] = set()
     for line in text.splitlines():
-        if _is_title_case_line(line):
+        found = list(_NAME.finditer(line))
+        if not found or _is_title_case_line(line):
             continue
-        for m in _NAME.finditer(line):
+        for m in found:
             toks = m.group(0).split()
             for i, t in enumerate(toks):  # "Michigan's Rogel Center": the possessor is the name
                 if t.endswith(("'s", "’s")):
@@ -282,11 +298,16 @@ def _numbers(text: str) -> tuple[set[str], set[str]]:
     return strong, weak
 
 
+_CODE_CANDIDATE = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z-]*\d[\w-]*")
+
+
 def _codes(text: str) -> set[str]:
     """Trial and compound codes such as KEYNOTE-177, IMpassion131, MK-3475 (not NCT numbers)."""
     out = set()
-    for m in _CODE.finditer(text):
-        code = re.sub(r"[- ]", "", m.group(1)).lower()
+    for m in _CODE_CANDIDATE.finditer(text):
+        if not _CODE.fullmatch(m.group(0)):
+            continue
+        code = m.group(0).replace("-", "").lower()
         if not code.startswith("nct") and code not in _COMMON_CODES:
             out.add(code)
     return out
@@ -426,7 +447,7 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
     if len(words) < MIN_WORDS:
         fp.kind = "short"
         return fp  # no signature: a short text must not look like anything
-    fp.signature = _minhash(shingles(words))
+    fp.signature = _minhash(_shingle_hashes(words))
     fp.kind = _kind(record, text)
     return fp
 
@@ -455,10 +476,10 @@ def candidate_keys(fp: Fingerprint) -> list[str]:
     if len(fp.pmid) <= 5:
         keys += [f"pmid:{p}" for p in fp.pmid]
     keys += [f"nct:{n}" for n in fp.nct[:5]]
-    keys += [f"person:{p}" for p in fp.persons[:10]]
-    keys += [f"code:{c}" for c in fp.codes[:5]]
+    keys += [f"person:{p}" for p in sorted(fp.persons, key=_h32)[:6]]
+    keys += [f"code:{c}" for c in sorted(fp.codes, key=_h32)[:3]]
     # a single figure is too common to look up by; pairs of figures are not
-    figures = sorted(fp.numbers, key=_h32)[:6]
+    figures = sorted(fp.numbers, key=_h32)[:4]
     keys += [f"nums:{a}|{b}" for a, b in itertools.combinations(sorted(figures), 2)]
     return list(dict.fromkeys(keys))
 

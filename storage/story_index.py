@@ -28,6 +28,7 @@ from monitor.stories import Candidate, Fingerprint
 
 __all__ = [
     "PER_KEY_LIMIT",
+    "RECOMMENDED_PRAGMAS",
     "add",
     "candidates",
     "create_tables",
@@ -36,6 +37,11 @@ __all__ = [
     "move_story",
     "story_of",
 ]
+
+#: settings the archive's connection should use for a write-heavy index: a 64 MB page cache, and
+#: WAL checkpoints every 10,000 pages instead of 1,000 (the same total work in fewer, larger
+#: steps; with the default, every ~30 articles pay a checkpoint of scattered index pages)
+RECOMMENDED_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=10000")
 
 #: most recent postings read per key: bounds the cost of keys that many articles share
 PER_KEY_LIMIT = 40
