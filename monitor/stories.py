@@ -42,6 +42,7 @@ __all__ = [
     "canonical_order",
     "compare",
     "decide",
+    "explain",
     "fingerprint",
     "shingles",
 ]
@@ -158,7 +159,7 @@ _ORG_WORDS = frozenset(
 )
 _CONNECTORS = frozenset({"of", "de", "del", "der", "van", "von", "for", "and", "the", "la", "du"})
 _TITLES = frozenset(
-    """dr dr. prof prof. professor mr mr. mrs ms mrs. ms. the a an in on at for from this that
+    """about dr dr. prof prof. professor mr mr. mrs ms mrs. ms. the a an in on at for from this that
     these those according however but and or when while after before with by to as it its
     if our their his her we they researchers study""".split()
 )
@@ -182,14 +183,15 @@ _MONTHS = frozenset(
     september oct october nov november dec december""".split()
 )
 _NUMBER = re.compile(
-    r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(%|percent|per cent))?(?![\w/])"
+    r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.(\d+)|,(\d{1,2})(?!\d))?"
+    r"(?:\s?(%|percent|per cent|prozent|por ciento|pour cent))?(?![\w/])"
 )
 _COMMON_NUMBERS = frozenset({"0.05", "0.01", "0.001", "0.0001", "95%", "100%", "50%"})
 _CODE = re.compile(r"[A-Za-z]*[A-Z][A-Za-z]*-?\d{3,}[A-Za-z]?|[A-Z]{4,}-\d{1,2}[A-Za-z]?")
 _COMMON_CODES = frozenset({"covid19", "ctla4", "sarscov2", "brca1", "brca2", "ptch1", "abcb1"})
 _QUOTE = re.compile(r"[\"“”„«»]([^\"“”„«»]{20,1200})[\"“”„«»]")
 _NCT = re.compile(r"\bNCT\s?(\d{8})\b", re.I)
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>,;)\]]+)", re.I)
+_DOI = re.compile(r"\b(10\.\d{4,9}/(?:[^\s\"<>,;()\[\]]|\([^\s()]*\))+)", re.I)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _PMID = re.compile(r"\bPMID:?\s*(\d{6,9})\b", re.I)
 
@@ -242,7 +244,8 @@ def _names(text: str) -> tuple[set[str], set[str]]:
     orgs: set[str] = set()
     for line in text.splitlines():
         found = list(_NAME.finditer(line))
-        if not found or _is_title_case_line(line):
+        if not found or _is_title_case_line(line) or line.count(" ") < 4:
+            # headings, bylines and captions of a few words are not where studies are named
             continue
         for m in found:
             toks = m.group(0).split()
@@ -272,7 +275,8 @@ def _numbers(text: str) -> tuple[set[str], set[str]]:
     strong: set[str] = set()
     weak: set[str] = set()
     for m in _NUMBER.finditer(text):
-        whole, frac, pct = m.group(1).replace(",", ""), m.group(2), m.group(3)
+        # "31,4 %" (decimal comma) reads as 31.4%, "1,204" (thousands) as 1204
+        whole, frac, pct = m.group(1).replace(",", ""), m.group(2) or m.group(3), m.group(4)
         before = text[max(0, m.start() - 12) : m.start()].lower().split()
         after = text[m.end() : m.end() + 12].lower().split()
         if (before and before[-1].strip(".,") in _MONTHS) or (
@@ -404,20 +408,53 @@ def _utc_iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat()
 
 
+_TAIL_MARKERS = frozenset(
+    """around the web|related|related articles|related stories|related news|related content|
+    read more|read next|more from|more stories|recommended|recommended for you|you may also like|
+    you might also like|trending|most popular|most read|latest news|leave a comment|comments|
+    share this|share this article|sign up for our newsletter|subscribe""".replace("\n", "")
+    .replace("    ", "")
+    .split("|")
+)
+_SERVICE_LINE = re.compile(
+    r"^\s*(citation:|this document is subject to copyright|provided by |credit:|©|more information:|"
+    r"image:|photo:|source:)",
+    re.I,
+)
+
+
+def _article_body(text: str) -> str:
+    """The text without the tail of teasers/comments and without service lines (citations,
+    credits, copyright). Markers count only in the second half, where page tails are."""
+    lines = text.splitlines()
+    half = len(text) // 2
+    pos = 0
+    kept: list[str] = []
+    for line in lines:
+        bare = re.sub(r"[^\w ]+", "", line).strip().lower()
+        if pos > half and bare in _TAIL_MARKERS:
+            break
+        pos += len(line) + 1
+        if not _SERVICE_LINE.match(line):
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def fingerprint(record: ArticleRecord) -> Fingerprint:
     """Fingerprint one article from its text and metadata."""
-    text = _clean(record.text)
+    full = _clean(record.text)
+    text = _article_body(full)
     words = _words(text)
     doi = {d.lower().rstrip(".") for d in record.doi}
-    lower = text.lower()
-    if "10." in text:
-        doi.update(d.lower().rstrip(".") for d in _DOI.findall(text))
+    lower = full.lower()
+    if "10." in full:  # identifiers count wherever they are, reference blocks included
+        doi.update(d.lower().rstrip(".") for d in _DOI.findall(full))
     nct = {n.upper().replace(" ", "") for n in record.nct}
     if "nct" in lower:
-        nct.update("NCT" + n for n in _NCT.findall(text))
+        nct.update("NCT" + n for n in _NCT.findall(full))
     pmid = set(record.pmid)
     if "pmid" in lower:
-        pmid.update(_PMID.findall(text))
+        pmid.update(_PMID.findall(full))
     prose = text
     if "10." in text:
         prose = _DOI.sub(" ", prose)
@@ -448,7 +485,7 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
         fp.kind = "short"
         return fp  # no signature: a short text must not look like anything
     fp.signature = _minhash(_shingle_hashes(words))
-    fp.kind = _kind(record, text)
+    fp.kind = _kind(record, full)
     return fp
 
 
@@ -514,7 +551,44 @@ def compare(a: Fingerprint, b: Fingerprint) -> Evidence:
     if a.short or b.short:
         which = "first" if a.short else "second"
         return Evidence(False, 0.0, f"not compared: the {which} text is too short (own story)")
+    parts, days = _evidence(a, b)
+    score = round(sum(w for w, _ in parts), 3)
+    same = score >= THRESHOLD
+    verdict = "same story" if same else "different stories"
+    if not parts:
+        detail = "nothing shared but (at most) the topic"
+    else:
+        detail = "; ".join(f"{why} ({w:+.2f})" for w, why in sorted(parts, key=lambda p: -p[0]))
+    if days is not None and days > 21:
+        detail += f"; published {days:.0f} days apart"
+    return Evidence(same, score, f"{verdict}, score {score:.2f} (threshold {THRESHOLD}): {detail}")
 
+
+def explain(a: Fingerprint, b: Fingerprint) -> str:
+    """A multi-line account of :func:`compare` for people (``monitor stories explain A B``)."""
+    ev = compare(a, b)
+    lines = [
+        f"{'SAME STORY' if ev.same else 'DIFFERENT STORIES'}: score {ev.score:.2f}"
+        f" (threshold {THRESHOLD})",
+        f"  A: {a.title or '(no title)'} [{a.source or '?'}, {a.published or 'undated'},"
+        f" {a.length} words, {a.kind}]",
+        f"  B: {b.title or '(no title)'} [{b.source or '?'}, {b.published or 'undated'},"
+        f" {b.length} words, {b.kind}]",
+    ]
+    if a.short or b.short:
+        return "\n".join(lines + ["  " + ev.reason])
+    parts, days = _evidence(a, b)
+    for w, why in sorted(parts, key=lambda p: -p[0]):
+        lines.append(f"  {w:+.2f}  {why}")
+    if not parts:
+        lines.append("  +0.00  nothing shared but (at most) the topic")
+    if days is not None:
+        lines.append(f"         published {days:.1f} days apart")
+    return "\n".join(lines)
+
+
+def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], float | None]:
+    """The weighted pieces of evidence between two (long enough) fingerprints."""
     parts: list[tuple[float, str]] = []
 
     # near-duplicate text
@@ -550,6 +624,8 @@ def compare(a: Fingerprint, b: Fingerprint) -> Evidence:
     if orgs:
         parts.append((min(0.25, 0.1 * len(orgs)), f"same institutions/journal: {_few(orgs, 3)}"))
     days = _days_apart(a, b)
+    if persons and people >= 2 and days is not None and days <= 3:
+        parts.append((0.15, f"same people within {max(days, 1):.0f} days"))
     if a.journal and a.journal == b.journal and days is not None and days <= 3:
         parts.append((0.15, f"same journal ({a.journal}) within {days:.0f} days"))
 
@@ -560,32 +636,33 @@ def compare(a: Fingerprint, b: Fingerprint) -> Evidence:
     num_w = min(0.9, 0.3 * len(strong) + 0.12 * len(weak))
     if num_w:
         parts.append((num_w, f"same figures: {_few(strong | weak, 5)}"))
-    if len(a.numbers) >= 4 and len(b.numbers) >= 4 and len(strong) <= 1:
-        parts.append(
-            (
-                -0.4,
-                f"different figures ({len(a.numbers)} vs {len(b.numbers)}, {len(strong)} shared)",
-            )
-        )
-    codes = set(a.codes) & set(b.codes)
+    # do the figures agree as a whole? a rewrite keeps most figures of the shorter copy; a
+    # follow-up, a review or another trial of the same drug brings figures of its own
+    fewer = min(len(a.numbers), len(b.numbers))
+    if fewer >= 3 and len(strong) >= 3 and len(strong) / fewer >= 0.75:
+        parts.append((0.2, f"figures agree ({len(strong)} of {fewer})"))
+    elif fewer >= 4 and len(strong) / fewer <= 0.25:
+        w = -0.6 if not strong and fewer >= 5 else -0.4
+        parts.append((w, f"different figures ({len(strong)} of {fewer} shared)"))
+    codes_a, codes_b = set(a.codes), set(b.codes)
+    codes = codes_a & codes_b
     if codes:
         parts.append((min(0.6, 0.35 * len(codes)), f"same trial/compound code: {_few(codes, 3)}"))
+    if codes_a - codes_b and codes_b - codes_a:
+        parts.append(
+            (
+                -0.3,
+                f"different trial codes ({_few(codes_a - codes_b, 2)} vs "
+                f"{_few(codes_b - codes_a, 2)})",
+            )
+        )
     qa, qb = set(a.quotes), set(b.quotes)
     shared_q = len(qa & qb)
     if shared_q >= 3:
         w = 0.9 if shared_q >= 10 else 0.5
         parts.append((w, f"same quotes ({shared_q} quoted 4-word phrases)"))
 
-    score = round(sum(w for w, _ in parts), 3)
-    same = score >= THRESHOLD
-    verdict = "same story" if same else "different stories"
-    if not parts:
-        detail = "nothing shared but (at most) the topic"
-    else:
-        detail = "; ".join(f"{why} ({w:+.2f})" for w, why in sorted(parts, key=lambda p: -p[0]))
-    if days is not None and days > 21:
-        detail += f"; published {days:.0f} days apart"
-    return Evidence(same, score, f"{verdict}, score {score:.2f} (threshold {THRESHOLD}): {detail}")
+    return parts, days
 
 
 # -- deciding where an article goes ----------------------------------------------------------
