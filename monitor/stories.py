@@ -225,6 +225,7 @@ def _classify(toks: list[str], persons: set[str], orgs: set[str]) -> None:
         orgs.add(" ".join(folded))
     elif (
         len(content) <= 3
+        and not any(t.rstrip(".").isupper() and len(t.rstrip(".")) > 1 for t in toks)
         and not any(t in _CONNECTORS for t in folded)
         and not any(t in _PLACES or t in _NOT_NAME for t in content)
     ):
@@ -302,6 +303,11 @@ def _numbers(text: str) -> tuple[set[str], set[str]]:
     return strong, weak
 
 
+# drug names by their nonproprietary-name stems (-mab antibodies, -nib kinase inhibitors, ...)
+_DRUG = re.compile(
+    r"\b[a-z]{3,}(?:mab|nib|parib|ciclib|lisib|degib|zomib|platin|taxel|rubicin|tecan|citabine|"
+    r"fenib|stat|sartan|gliflozin|glutide|siran|rsen|vec|cel|cept)\b"
+)
 _CODE_CANDIDATE = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z-]*\d[\w-]*")
 
 
@@ -376,6 +382,7 @@ class Fingerprint:
     numbers: list[str] = field(default_factory=list)  # strong numbers
     weak_numbers: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
+    drugs: list[str] = field(default_factory=list)  # international nonproprietary names
     quotes: list[int] = field(default_factory=list)  # hashes of quoted word 4-grams
     published: str | None = None  # ISO 8601, UTC
     source: str = ""
@@ -474,6 +481,7 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
         numbers=sorted(strong),
         weak_numbers=sorted(weak - strong),
         codes=sorted(_codes(prose)),
+        drugs=sorted(set(_DRUG.findall(_fold(prose)))),
         quotes=_quote_grams(text),
         published=_utc_iso(record.published),
         source=record.source or "",
@@ -497,8 +505,8 @@ def candidate_keys(fp: Fingerprint) -> list[str]:
     """Keys under which the story index files this article and looks up its candidates.
 
     LSH band keys ("b3:9f0c12aa") find near-duplicate text; identifier keys ("doi:...",
-    "nct:...", "pmid:...") and fact keys ("person:...", "code:...", "nums:718|31.4%" for pairs of
-    distinctive figures) find rewrites that share the study but few sentences. Short texts have
+    "nct:...", "pmid:...") and fact keys ("person:...", "code:...", "facts:718|31.4%" for pairs of
+    figures and drug names) find rewrites that share the study but few sentences. Short texts have
     no keys.
     """
     if fp.short:
@@ -515,9 +523,12 @@ def candidate_keys(fp: Fingerprint) -> list[str]:
     keys += [f"nct:{n}" for n in fp.nct[:5]]
     keys += [f"person:{p}" for p in sorted(fp.persons, key=_h32)[:6]]
     keys += [f"code:{c}" for c in sorted(fp.codes, key=_h32)[:3]]
-    # a single figure is too common to look up by; pairs of figures are not
-    figures = sorted(fp.numbers, key=_h32)[:4]
-    keys += [f"nums:{a}|{b}" for a, b in itertools.combinations(sorted(figures), 2)]
+    # a single figure or drug is too common to look up by; pairs of them are not. The pool
+    # prefers distinctive figures and is chosen by hash order, so copies pick alike
+    pool = sorted(fp.numbers, key=_h32)[:4]
+    pool += sorted(fp.weak_numbers, key=_h32)[: 4 - len(pool)]
+    pool += sorted(fp.drugs, key=_h32)[:1]
+    keys += [f"facts:{a}|{b}" for a, b in itertools.combinations(sorted(pool), 2)]
     return list(dict.fromkeys(keys))
 
 
@@ -537,6 +548,23 @@ def _few(items: Sequence[str], n: int = 4) -> str:
     items = sorted(items)
     more = f" (+{len(items) - n})" if len(items) > n else ""
     return ", ".join(items[:n]) + more
+
+
+_STOP = frozenset(
+    """a an the of in on at to for from by with and or but as is are was were be been it its this
+    that these those after before over under into about than new study studies says say may can
+    could will would how why what when who vs via""".split()
+)
+
+
+def _title_terms(title: str) -> set[str]:
+    """Content words of a title, crude plural folding ("tumours" = "tumour")."""
+    out = set()
+    for w in _words(title):
+        if w in _STOP or len(w) < 3 or w.isdigit():
+            continue
+        out.add(w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w)
+    return out
 
 
 def _days_apart(a: Fingerprint, b: Fingerprint) -> float | None:
@@ -630,20 +658,30 @@ def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], 
         parts.append((0.15, f"same journal ({a.journal}) within {days:.0f} days"))
 
     # figures, trial codes, quotes
+    all_a, all_b = set(a.numbers) | set(a.weak_numbers), set(b.numbers) | set(b.weak_numbers)
     strong = set(a.numbers) & set(b.numbers)
-    weak = (set(a.weak_numbers) | set(a.numbers)) & (set(b.weak_numbers) | set(b.numbers))
-    weak -= strong
-    num_w = min(0.9, 0.3 * len(strong) + 0.12 * len(weak))
+    weak = (all_a & all_b) - strong
+    num_w = min(0.9, 0.3 * len(strong) + 0.15 * len(weak))
     if num_w:
         parts.append((num_w, f"same figures: {_few(strong | weak, 5)}"))
-    # do the figures agree as a whole? a rewrite keeps most figures of the shorter copy; a
-    # follow-up, a review or another trial of the same drug brings figures of its own
-    fewer = min(len(a.numbers), len(b.numbers))
-    if fewer >= 3 and len(strong) >= 3 and len(strong) / fewer >= 0.75:
-        parts.append((0.2, f"figures agree ({len(strong)} of {fewer})"))
-    elif fewer >= 4 and len(strong) / fewer <= 0.25:
-        w = -0.6 if not strong and fewer >= 5 else -0.4
-        parts.append((w, f"different figures ({len(strong)} of {fewer} shared)"))
+    shared_all, fewer_all = len(all_a & all_b), min(len(all_a), len(all_b))
+    if shared_all >= 3 and shared_all / fewer_all >= 0.75:
+        parts.append((0.25, f"figures agree ({shared_all} of {fewer_all})"))
+    # facts each side brings of its own: a rewrite keeps most facts of the shorter copy; a
+    # follow-up, a review, a roundup or another trial of the same drug brings its own
+    fa = set(a.numbers) | {p.rsplit(" ", 1)[-1] for p in a.persons} | set(a.codes)
+    fb = set(b.numbers) | {p.rsplit(" ", 1)[-1] for p in b.persons} | set(b.codes)
+    if len(fa) >= 3 and len(fb) >= 3:
+        own = min(len(fa - fb) / len(fa), len(fb - fa) / len(fb))
+        if own >= 0.5:
+            w = -0.6 if own >= 0.7 else -0.4
+            parts.append((w, f"each brings facts of its own ({own:.0%} of the closer one)"))
+    # a shared drug name is the topic, not the study: it only helps to find candidates
+    ta, tb = _title_terms(a.title), _title_terms(b.title)
+    if ta and tb:
+        shared_t = ta & tb
+        if len(shared_t) >= 3 and len(shared_t) / min(len(ta), len(tb)) >= 0.6:
+            parts.append((0.3, f"similar titles ({_few(shared_t, 5)})"))
     codes_a, codes_b = set(a.codes), set(b.codes)
     codes = codes_a & codes_b
     if codes:
