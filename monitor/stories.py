@@ -629,8 +629,14 @@ def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], 
     # identifiers
     doi_a, doi_b = set(a.doi), set(b.doi)
     if doi_a & doi_b:
-        specific = len(doi_a) <= 3 and len(doi_b) <= 3
-        parts.append((1.2 if specific else 0.4, f"same DOI {_few(doi_a & doi_b, 2)}"))
+        w = (
+            1.5
+            if max(len(doi_a), len(doi_b)) <= 2
+            else 1.0
+            if max(len(doi_a), len(doi_b)) <= 4
+            else 0.4
+        )
+        parts.append((w, f"same DOI {_few(doi_a & doi_b, 2)}"))
     elif doi_a and doi_b and len(doi_a) <= 3 and len(doi_b) <= 3:
         parts.append((-0.8, f"different DOIs ({_few(doi_a, 1)} vs {_few(doi_b, 1)})"))
     pm_a, pm_b = set(a.pmid), set(b.pmid)

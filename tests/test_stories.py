@@ -125,12 +125,23 @@ def test_labelled_set_meets_quality_targets() -> None:
 
 
 def test_shared_doi_is_strong_and_different_dois_count_against() -> None:
-    a = fingerprint(rec(STUDY, doi=["10.1016/j.ccell.2025.01.002"]))
-    b = fingerprint(rec(OTHER_STUDY, doi=["10.1016/j.ccell.2025.01.002"]))
-    ev = compare(a, b)
-    assert "same DOI" in ev.reason and ev.score >= 1.0
+    plain = (
+        "A new paper describes how liver tumours respond when an immune drug follows ablation. "
+        "The authors describe a trial in patients whose cancer had spread to the liver, and they "
+        "report that responses were seen in lesions that were never treated directly. Experts "
+        "who were not involved called the work interesting but asked for a larger study with a "
+        "control group before doctors change practice."
+    )
+    doi = ["10.1016/j.ccell.2025.01.002"]
+    ev = compare(fingerprint(rec(STUDY, doi=doi)), fingerprint(rec(plain, doi=doi)))
+    assert "same DOI" in ev.reason and ev.same
+    assert not compare(fingerprint(rec(STUDY)), fingerprint(rec(plain))).same
+    # a DOI in a long reference list is weak evidence
+    many = doi + [f"10.1000/ref{i}" for i in range(8)]
+    assert not compare(fingerprint(rec(STUDY, doi=doi)), fingerprint(rec(plain, doi=many))).same
     c = fingerprint(rec(STUDY, doi=["10.1000/one"]))
     d = fingerprint(rec(STUDY.replace("Lena", "Lene"), doi=["10.1000/two"]))
+    assert "different DOIs" in compare(c, d).reason
     assert compare(c, d).score < compare(fingerprint(rec(STUDY)), d).score
 
 
