@@ -304,20 +304,27 @@ def _numbers(text: str) -> tuple[set[str], set[str]]:
 
 
 # drug names by their nonproprietary-name stems (-mab antibodies, -nib kinase inhibitors, ...)
-_DRUG = re.compile(
-    r"\b[a-z]{3,}(?:mab|nib|parib|ciclib|lisib|degib|zomib|platin|taxel|rubicin|tecan|citabine|"
-    r"fenib|stat|sartan|gliflozin|glutide|siran|rsen|vec|cel|cept)\b"
+_DRUG_STEMS = tuple(
+    """mab nib parib ciclib lisib degib zomib platin taxel rubicin tecan citabine fenib stat sartan
+    gliflozin glutide siran rsen vec cel cept""".split()
 )
-_CODE_CANDIDATE = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z-]*\d[\w-]*")
+
+
+def _drugs(words: Sequence[str]) -> set[str]:
+    return {w for w in set(words) if len(w) > 6 and w.endswith(_DRUG_STEMS) and w.isalpha()}
+
+
+_CODE_CANDIDATE = re.compile(r"[^\s\d]\S*\d\S*")
 
 
 def _codes(text: str) -> set[str]:
     """Trial and compound codes such as KEYNOTE-177, IMpassion131, MK-3475 (not NCT numbers)."""
     out = set()
     for m in _CODE_CANDIDATE.finditer(text):
-        if not _CODE.fullmatch(m.group(0)):
+        token = m.group(0).strip(".,;:!?()[]{}\"'“”‘’")
+        if not _CODE.fullmatch(token):
             continue
-        code = m.group(0).replace("-", "").lower()
+        code = token.replace("-", "").lower()
         if not code.startswith("nct") and code not in _COMMON_CODES:
             out.add(code)
     return out
@@ -438,9 +445,10 @@ def _article_body(text: str) -> str:
     pos = 0
     kept: list[str] = []
     for line in lines:
-        bare = re.sub(r"[^\w ]+", "", line).strip().lower()
-        if pos > half and bare in _TAIL_MARKERS:
-            break
+        if pos > half and len(line) < 40:
+            bare = re.sub(r"[^\w ]+", "", line).strip().lower()
+            if bare in _TAIL_MARKERS:
+                break
         pos += len(line) + 1
         if not _SERVICE_LINE.match(line):
             kept.append(line)
@@ -481,7 +489,7 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
         numbers=sorted(strong),
         weak_numbers=sorted(weak - strong),
         codes=sorted(_codes(prose)),
-        drugs=sorted(set(_DRUG.findall(_fold(prose)))),
+        drugs=sorted(_drugs(words)),
         quotes=_quote_grams(text),
         published=_utc_iso(record.published),
         source=record.source or "",
@@ -527,7 +535,7 @@ def candidate_keys(fp: Fingerprint) -> list[str]:
     # prefers distinctive figures and is chosen by hash order, so copies pick alike
     pool = sorted(fp.numbers, key=_h32)[:4]
     pool += sorted(fp.weak_numbers, key=_h32)[: 4 - len(pool)]
-    pool += sorted(fp.drugs, key=_h32)[:1]
+    pool += sorted(fp.drugs, key=_h32)[: 4 - len(pool)]
     keys += [f"facts:{a}|{b}" for a, b in itertools.combinations(sorted(pool), 2)]
     return list(dict.fromkeys(keys))
 

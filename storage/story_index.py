@@ -123,6 +123,12 @@ def add(
     )
 
 
+_PER_KEY = (
+    "SELECT * FROM (SELECT article_id, published FROM story_keys WHERE key_hash = ?"
+    " AND published BETWEEN ? AND ? ORDER BY published DESC LIMIT ?)"
+)
+
+
 def candidates(
     db, keys: Iterable[str], since: datetime, until: datetime, limit: int = 200
 ) -> list[Candidate]:
@@ -133,14 +139,17 @@ def candidates(
     """
     conn = _conn(db)
     lo, hi = _epoch(since), _epoch(until)
+    hashes = [key_hash(k) for k in dict.fromkeys(keys)]
     hits: Counter[int] = Counter()
     newest: dict[int, int] = {}
-    query = (
-        "SELECT article_id, published FROM story_keys WHERE key_hash = ? AND published BETWEEN ?"
-        " AND ? ORDER BY published DESC LIMIT ?"
-    )
-    for key in dict.fromkeys(keys):
-        for article_id, ts in conn.execute(query, (key_hash(key), lo, hi, PER_KEY_LIMIT)):
+    # one statement, one bounded index range per key
+    for start in range(0, len(hashes), 60):
+        chunk = hashes[start : start + 60]
+        sql = " UNION ALL ".join([_PER_KEY] * len(chunk))
+        params: list[int] = []
+        for h in chunk:
+            params += (h, lo, hi, PER_KEY_LIMIT)
+        for article_id, ts in conn.execute(sql, params):
             hits[article_id] += 1
             newest[article_id] = ts
     if not hits:
