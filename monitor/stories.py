@@ -652,7 +652,7 @@ def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], 
         parts.append((1.2 if len(pm_a) <= 3 and len(pm_b) <= 3 else 0.4, "same PMID"))
     nct_a, nct_b = set(a.nct), set(b.nct)
     if nct_a & nct_b:
-        parts.append((0.5, f"same trial {_few(nct_a & nct_b, 2)}"))
+        parts.append((0.35, f"same trial {_few(nct_a & nct_b, 2)}"))
     elif nct_a and nct_b:
         parts.append((-0.8, f"different trials ({_few(nct_a, 1)} vs {_few(nct_b, 1)})"))
 
@@ -687,8 +687,8 @@ def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], 
     fb = set(b.numbers) | {p.rsplit(" ", 1)[-1] for p in b.persons} | set(b.codes)
     if len(fa) >= 3 and len(fb) >= 3:
         own = min(len(fa - fb) / len(fa), len(fb - fa) / len(fb))
-        if own >= 0.5:
-            w = -0.6 if own >= 0.7 else -0.4
+        if own >= 0.35:
+            w = -min(1.0, 0.4 + (own - 0.35) * 2)
             parts.append((w, f"each brings facts of its own ({own:.0%} of the closer one)"))
     # a shared drug name is the topic, not the study: it only helps to find candidates
     ta, tb = _title_terms(a.title), _title_terms(b.title)
