@@ -53,6 +53,8 @@ MIN_WORDS = 40
 THRESHOLD = 1.0
 #: score a second existing story needs before a new article merges it into the first
 MERGE_THRESHOLD = 1.3
+#: and the two stories' closest copies must score at least this against each other
+BRIDGE_FLOOR = 0.5
 
 BINS = 64  # MinHash signature length (one-permutation hashing, densified)
 BAND_ROWS = 4  # LSH: 16 bands of 4 rows; P(candidate) = 0.64 at J=0.5, 0.12 at J=0.3
@@ -176,7 +178,8 @@ _PLACES = frozenset(
 )
 _NOT_NAME = frozenset(
     """professor chair director chief officer president head editor image bank credit photo
-    getty research study trial phase cancer tumor tumour patients health news today home""".split()
+    getty research study trial phase cancer tumor tumour patients health news today home author
+    co-author coauthor researcher investigator oncologist surgeon physician doctor nurse""".split()
 )
 _MONTHS = frozenset(
     """jan january feb february mar march apr april may jun june jul july aug august sep sept
@@ -215,7 +218,7 @@ def _classify(toks: list[str], persons: set[str], orgs: set[str]) -> None:
     """File one capitalised phrase as a person, an organisation, or nothing."""
     while toks and _fold(toks[0]).rstrip(".") in _TITLE_SET:
         toks = toks[1:]
-    while toks and toks[-1].lower() in _CONNECTORS:
+    while toks and (toks[-1].lower() in _CONNECTORS or _fold(toks[-1]).rstrip(".") in _TITLE_SET):
         toks = toks[:-1]
     folded = [_fold(t).strip("'’-") for t in toks]
     content = [t for t in folded if t not in _CONNECTORS and not re.fullmatch(r"\w\.", t)]
@@ -739,6 +742,7 @@ def decide(fp: Fingerprint, candidates: Sequence[Candidate]) -> StoryDecision:
     if fp.short:
         return StoryDecision(None, 0.0, "new story: text too short to compare")
     best: dict[int, tuple[Evidence, int]] = {}
+    fps: dict[int, Fingerprint] = {}
     for c in candidates:
         if c.fingerprint.short:
             continue
@@ -746,6 +750,7 @@ def decide(fp: Fingerprint, candidates: Sequence[Candidate]) -> StoryDecision:
         prev = best.get(c.story_id)
         if prev is None or ev.score > prev[0].score:
             best[c.story_id] = (ev, c.article_id)
+            fps[c.story_id] = c.fingerprint
     if not best:
         return StoryDecision(None, 0.0, "new story: no candidates share a key")
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0].score, kv[0]))
@@ -757,7 +762,13 @@ def decide(fp: Fingerprint, candidates: Sequence[Candidate]) -> StoryDecision:
             f"new story: nearest is article {top_article} (story {top_story}): {top_ev.reason}",
             matched_article_id=None,
         )
-    joined = {top_story} | {s for s, (ev, _) in ranked[1:] if ev.score >= MERGE_THRESHOLD}
+    # a merge needs the new article to match both stories strongly, and the two stories' closest
+    # copies must not contradict each other: a roundup citing two studies bridges nothing
+    joined = {top_story} | {
+        s
+        for s, (ev, _) in ranked[1:]
+        if ev.score >= MERGE_THRESHOLD and compare(fps[top_story], fps[s]).score >= BRIDGE_FLOOR
+    }
     story = min(joined)
     merge = tuple(sorted(joined - {story}))
     reason = f"matches article {top_article} (story {top_story}): {top_ev.reason}"

@@ -228,6 +228,15 @@ def test_decide_joins_best_story_and_merges_into_the_older_id() -> None:
     assert "8" in d.reason
 
 
+def test_an_article_matching_two_unrelated_stories_does_not_merge_them() -> None:
+    # a combined text that is a near-copy of both studies (like a digest page quoting both)
+    both = fingerprint(rec(STUDY + "\n\n" + OTHER_STUDY))
+    a, b = fingerprint(rec(STUDY)), fingerprint(rec(OTHER_STUDY))
+    assert compare(both, a).score >= 1.3 or compare(both, b).score >= 1.3
+    d = decide(both, [Candidate(1, 1, a), Candidate(2, 2, b)])
+    assert d.merge_story_ids == ()
+
+
 def test_decide_new_story_explains_the_nearest_candidate() -> None:
     d = decide(fingerprint(rec(STUDY)), [Candidate(4, 2, fingerprint(rec(OTHER_STUDY)))])
     assert d.story_id is None and "article 4" in d.reason
