@@ -178,8 +178,12 @@ _PLACES = frozenset(
 )
 _NOT_NAME = frozenset(
     """professor chair director chief officer president head editor image bank credit photo
-    getty research study trial phase cancer tumor tumour patients health news today home author
-    co-author coauthor researcher investigator oncologist surgeon physician doctor nurse""".split()
+    getty research study trial phase cancer tumor tumour patients health news today home""".split()
+)
+_ROLES = frozenset(
+    """author co-author coauthor researcher investigator oncologist surgeon physician doctor nurse
+    hepatologist radiologist pathologist immunologist epidemiologist scientist biologist
+    professor chair director chief head editor senior lead first corresponding""".split()
 )
 _MONTHS = frozenset(
     """jan january feb february mar march apr april may jun june jul july aug august sep sept
@@ -216,7 +220,7 @@ def _has_org_word(toks: Sequence[str]) -> bool:
 
 def _classify(toks: list[str], persons: set[str], orgs: set[str]) -> None:
     """File one capitalised phrase as a person, an organisation, or nothing."""
-    while toks and _fold(toks[0]).rstrip(".") in _TITLE_SET:
+    while toks and (_fold(toks[0]).rstrip(".") in _TITLE_SET or _fold(toks[0]) in _ROLES):
         toks = toks[1:]
     while toks and (toks[-1].lower() in _CONNECTORS or _fold(toks[-1]).rstrip(".") in _TITLE_SET):
         toks = toks[:-1]
