@@ -19,6 +19,7 @@ publication date: rows with ``published=None`` are kept but never returned as ca
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
@@ -69,6 +70,7 @@ def _conn(db):
     return getattr(db, "conn", db)
 
 
+@functools.lru_cache(maxsize=65536)
 def key_hash(key: str) -> int:
     """Signed 64-bit hash of a key string (stable across processes and platforms)."""
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
