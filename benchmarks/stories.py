@@ -485,10 +485,12 @@ def run_ours(n: int, path: str, commit_every: int = 1) -> dict:
     merged_into: dict[int, int] = {}
     next_story = 1
     cands_seen: list[int] = []
+    cpu: list[float] = []
     marks = {}
     for i in range(n):
         story, rec = synth.record(i)
         t = time.perf_counter()
+        c0 = time.process_time()
         fp = fingerprint(rec)
         keys = candidate_keys(fp)
         when = rec.published
@@ -505,6 +507,7 @@ def run_ours(n: int, path: str, commit_every: int = 1) -> dict:
         if (i + 1) % commit_every == 0:
             conn.commit()
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
         cands_seen.append(len(cands))
         truth.append(story)
         assigned.append(sid)
@@ -515,6 +518,9 @@ def run_ours(n: int, path: str, commit_every: int = 1) -> dict:
                 "p95": _pct(window, 0.95),
                 "p99": _pct(window, 0.99),
                 "mean": statistics.fmean(window),
+                "cpu_p50": _pct(cpu[max(0, i + 1 - 5000) :], 0.5),
+                "cpu_p95": _pct(cpu[max(0, i + 1 - 5000) :], 0.95),
+                "load": os.getloadavg()[0],
                 "cands_mean": statistics.fmean(cands_seen[max(0, i + 1 - 5000) :]),
                 "rss_mb": _peak_rss_mb(),
             }
@@ -657,7 +663,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for mark, m in ours["marks"].items():
         print(
             f"{'monitor.stories + SQLite index':<40}{int(mark):>9,}{m['p50']:>9.2f}"
-            f"{m['p95']:>9.2f}{m['rss_mb']:>13.0f}"
+            f"{m['p95']:>9.2f}{m['rss_mb']:>13.0f}   (CPU p50 {m['cpu_p50']:.2f} p95"
+            f" {m['cpu_p95']:.2f} ms, p99 {m['p99']:.1f} ms, load {m['load']:.1f})"
         )
     for mark, m in naive["marks"].items():
         print(
