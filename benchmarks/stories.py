@@ -211,6 +211,44 @@ def pairwise_scores(
     return precision, recall, {k: (v[0], v[1]) for k, v in by_kind.items()}
 
 
+REAL_TRUTH = Path(os.environ.get("MONITOR_SHARED", "/work/shared")) / "extraction" / "truth.jsonl"
+
+
+def real_news() -> tuple[list[tuple[str, ArticleRecord]], list[tuple[str, str, bool, str]]] | None:
+    """The real news pages of the shared extraction set with the same-story clusters labelled
+    in tests/data/stories/real_clusters.tsv; None when the shared set is not there."""
+    if not REAL_TRUTH.exists():
+        return None
+    labels: dict[str, str] = {}
+    ambiguous: list[set[str]] = []
+    for line in (DATA / "real_clusters.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        f = line.split("\t")
+        if f[0] == "ambiguous":
+            ambiguous.append(set(f[1].split()))
+        else:
+            labels[f[0]] = f[1]
+    when = datetime(2019, 11, 19, 12, tzinfo=UTC)  # the pages were saved within a few days
+    recs = []
+    for line in REAL_TRUTH.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        host = row["url"].split("/")[2]
+        recs.append(
+            (
+                row["id"][:8],
+                ArticleRecord(row["id"], row["url"], row["url"], host, "", row["text"], when, when),
+            )
+        )
+    pairs = []
+    for (a, _), (b, _) in itertools.combinations(recs, 2):
+        if any(a in amb and b in amb for amb in ambiguous):
+            continue
+        same = a in labels and labels.get(a) == labels.get(b)
+        pairs.append((a, b, same, "real:same" if same else "real:different"))
+    return recs, pairs
+
+
 def quality(verbose: bool = False) -> dict:
     items = sorted(load_labelled(), key=lambda x: (x.record.published, x.id))
     pairs = labelled_pairs(items)
@@ -235,7 +273,25 @@ def quality(verbose: bool = False) -> dict:
         for k, (_score, why) in sorted(worst.items()):
             print(f"  closest {k}: {why}")
     n_pos = sum(1 for p_ in pairs if p_[2])
+    real = real_news()
+    real_result = None
+    if real is not None:
+        recs, rpairs = real
+        db = sqlite3.connect(":memory:")
+        g = group_with_index([r for _, r in recs], db)
+        gb = shingle_baseline([r for _, r in recs])
+        ids = [i for i, _ in recs]
+        rp, rr, _ = pairwise_scores(dict(zip(ids, g, strict=True)), rpairs)
+        rbp, rbr, _ = pairwise_scores(dict(zip(ids, gb, strict=True)), rpairs)
+        real_result = {
+            "pages": len(recs),
+            "pairs": len(rpairs),
+            "positive_pairs": sum(1 for p_ in rpairs if p_[2]),
+            "ours": {"precision": rp, "recall": rr},
+            "baseline": {"precision": rbp, "recall": rbr},
+        }
     return {
+        "real": real_result,
         "articles": len(items),
         "stories": len({x.story for x in items}),
         "pairs": len(pairs),
@@ -259,6 +315,20 @@ def print_quality(q: dict) -> None:
         f"{'baseline shingle Jaccard >= 0.5':<34}{q['baseline']['precision']:>10.3f}"
         f"{q['baseline']['recall']:>8.3f}"
     )
+    if q.get("real"):
+        r = q["real"]
+        print(
+            f"\nReal news (shared extraction set, {r['pages']} pages, {r['pairs']} pairs,"
+            f" {r['positive_pairs']} same-story; independent reporting, not press-release copies)"
+        )
+        print(
+            f"{'monitor.stories (index + decide)':<34}{r['ours']['precision']:>10.3f}"
+            f"{r['ours']['recall']:>8.3f}"
+        )
+        print(
+            f"{'baseline shingle Jaccard >= 0.5':<34}{r['baseline']['precision']:>10.3f}"
+            f"{r['baseline']['recall']:>8.3f}"
+        )
     print(f"\n{'pair kind':<44}{'ours':>10}{'baseline':>10}")
     for kind in sorted(q["ours"]["by_kind"]):
         o = q["ours"]["by_kind"][kind]
@@ -648,6 +718,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f" (baseline Jaccard>=0.5 P={q['baseline']['precision']:.3f}"
         f" R={q['baseline']['recall']:.3f})"
     )
+    if q.get("real"):
+        r = q["real"]
+        summary += (
+            f"; real news P={r['ours']['precision']:.3f} R={r['ours']['recall']:.3f}"
+            f" (baseline P={r['baseline']['precision']:.3f} R={r['baseline']['recall']:.3f})"
+        )
     if args.quality:
         print("\n" + summary)
         return

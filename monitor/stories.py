@@ -286,6 +286,9 @@ def _numbers(text: str) -> tuple[set[str], set[str]]:
     for m in _NUMBER.finditer(text):
         # "31,4 %" (decimal comma) reads as 31.4%, "1,204" (thousands) as 1204
         whole, frac, pct = m.group(1).replace(",", ""), m.group(2) or m.group(3), m.group(4)
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if not text[line_start : m.start()].strip() and text[m.end() : m.end() + 1] in ".)":
+            continue  # list numbering: "3. Drink water"
         before = text[max(0, m.start() - 12) : m.start()].lower().split()
         after = text[m.end() : m.end() + 12].lower().split()
         if (before and before[-1].strip(".,") in _MONTHS) or (
@@ -678,16 +681,20 @@ def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], 
 
     # people, institutions, journal
     persons = set(a.persons) & set(b.persons)
-    if persons:
-        people = len({p.rsplit(" ", 1)[-1] for p in persons})  # count surnames once
-        w = {1: 0.3, 2: 0.6}.get(people, 0.7)
-        parts.append((w, f"same people: {_few(persons)}"))
+    people = len({p.rsplit(" ", 1)[-1] for p in persons})  # count surnames once
     orgs = set(a.orgs) & set(b.orgs)
+    name_w = min(0.9, 0.3 * people + 0.1 * len(orgs))
+    if persons:
+        parts.append((min(name_w, 0.3 * people), f"same people: {_few(persons)}"))
     if orgs:
-        parts.append((min(0.25, 0.1 * len(orgs)), f"same institutions/journal: {_few(orgs, 3)}"))
+        parts.append(
+            (name_w - min(name_w, 0.3 * people), f"same institutions/journal: {_few(orgs, 3)}")
+        )
     days = _days_apart(a, b)
-    if persons and people >= 2 and days is not None and days <= 3:
-        parts.append((0.15, f"same people within {max(days, 1):.0f} days"))
+    close = days is not None and days <= 2  # independent coverage of one event is simultaneous
+    names = people + len(orgs)
+    if names >= 2 and close:
+        parts.append((0.2, f"same names within {max(days, 1):.0f} days"))
     if a.journal and a.journal == b.journal and days is not None and days <= 3:
         parts.append((0.15, f"same journal ({a.journal}) within {days:.0f} days"))
 
@@ -695,11 +702,16 @@ def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], 
     all_a, all_b = set(a.numbers) | set(a.weak_numbers), set(b.numbers) | set(b.weak_numbers)
     strong = set(a.numbers) & set(b.numbers)
     weak = (all_a & all_b) - strong
-    num_w = min(0.9, 0.3 * len(strong) + 0.15 * len(weak))
+    num_w = min(0.9, 0.3 * len(strong) + min(0.45, 0.15 * len(weak)))
     if num_w:
         parts.append((num_w, f"same figures: {_few(strong | weak, 5)}"))
     shared_all, fewer_all = len(all_a & all_b), min(len(all_a), len(all_b))
-    if shared_all >= 3 and shared_all / fewer_all >= 0.75:
+    # (small counts alone agree by chance on pages full of them: dates, lists, tables)
+    if (
+        shared_all >= 3
+        and shared_all / fewer_all >= 0.75
+        and (strong or max(len(all_a), len(all_b)) <= 8)
+    ):
         parts.append((0.25, f"figures agree ({shared_all} of {fewer_all})"))
     # facts each side brings of its own: a rewrite keeps most facts of the shorter copy; a
     # follow-up, a review, a roundup or another trial of the same drug brings its own
@@ -708,6 +720,8 @@ def _evidence(a: Fingerprint, b: Fingerprint) -> tuple[list[tuple[float, str]], 
     if len(fa) >= 3 and len(fb) >= 3:
         own = min(len(fa - fb) / len(fa), len(fb - fa) / len(fb))
         if own >= 0.35:
+            # outlets covering one event the same day each add facts of their own; a follow-up,
+            # a review or a roundup comes later
             w = -min(1.0, 0.4 + (own - 0.35) * 2)
             parts.append((w, f"each brings facts of its own ({own:.0%} of the closer one)"))
     # a shared drug name is the topic, not the study: it only helps to find candidates
