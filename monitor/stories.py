@@ -28,7 +28,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from monitor.model import ArticleRecord, StoryDecision
@@ -433,7 +433,12 @@ class Fingerprint:
 
     @classmethod
     def from_json(cls, s: str) -> Fingerprint:
-        return cls(**json.loads(s))
+        """Read :meth:`to_json` output; fields this version does not know are ignored."""
+        data = json.loads(s)
+        return cls(**{k: v for k, v in data.items() if k in _FIELDS})
+
+
+_FIELDS = frozenset(f.name for f in fields(Fingerprint))
 
 
 def _utc_iso(dt: datetime | None) -> str | None:
