@@ -103,30 +103,22 @@ def _h32(s: str) -> int:
 
 
 def _shingle_hashes(words: Sequence[str]) -> set[int]:
-    """64-bit hashes of the word 3-shingles, built from one CRC-32 per distinct word."""
-    table: dict[str, int] = {}
-    wh = []
-    for w in words:
-        h = table.get(w)
-        if h is None:
-            h = table[w] = zlib.crc32(w.encode("utf-8"))
-        wh.append(h)
-    if len(wh) < SHINGLE:
-        wh += [0] * (SHINGLE - len(wh))
-    mul = 0x100000001B3
-    return {
-        ((((a * mul) ^ b) * mul ^ c) * _GOLDEN) & _MASK64
-        for a, b, c in zip(wh, wh[1:], wh[2:], strict=False)
-    }
+    """CRC-32 of each word 3-shingle (iterated in C: encode once, split, join, hash)."""
+    parts = " ".join(words).encode("utf-8").split(b" ")
+    if len(parts) < SHINGLE:
+        return {zlib.crc32(b" ".join(parts))}
+    return set(map(zlib.crc32, map(b" ".join, zip(parts, parts[1:], parts[2:], strict=False))))
 
 
 def _minhash(hashes: set[int]) -> list[int]:
-    """One-permutation MinHash: one hash per shingle, the top bits choose a bin, each bin keeps
-    its minimum; empty bins borrow from the next filled bin (rotation densification)."""
+    """One-permutation MinHash: each shingle hash is mixed (odd multiplier, a bijection), its top
+    6 bits choose one of 64 bins, each bin keeps its minimum; empty bins borrow from the next
+    filled bin (rotation densification)."""
     sig = [_EMPTY] * BINS
     for h in hashes:
-        b = h >> 58
-        v = (h >> 26) & 0xFFFFFFFF
+        m = (h * 0x9E3779B1) & 0xFFFFFFFF
+        b = m >> 26
+        v = (m * 0x85EBCA6B) & 0xFFFFFFFF  # a second bijection, so the value is not the bin
         if v < sig[b]:
             sig[b] = v
     if _EMPTY in sig and any(v != _EMPTY for v in sig):
