@@ -56,6 +56,8 @@ THRESHOLD = 1.0
 MERGE_THRESHOLD = 1.3
 #: and the two stories' closest copies must score at least this against each other
 BRIDGE_FLOOR = 0.5
+#: candidates compared per existing story
+PER_STORY = 4
 
 BINS = 64  # MinHash signature length (one-permutation hashing, densified)
 BANDS, BAND_ROWS = 10, 3  # LSH on the first 30 bins: P(candidate) = 0.74 at J=0.5, 0.24 at 0.3
@@ -771,8 +773,14 @@ def decide(fp: Fingerprint, candidates: Sequence[Candidate]) -> StoryDecision:
         return StoryDecision(None, 0.0, "new story: text too short to compare")
     best: dict[int, tuple[Evidence, int]] = {}
     fps: dict[int, Fingerprint] = {}
+    seen: dict[int, int] = {}
     for c in candidates:
         if c.fingerprint.short:
+            continue
+        # copies of one story say the same thing: the first few (the index ranks candidates by
+        # shared keys) are enough, which keeps big stories cheap
+        seen[c.story_id] = seen.get(c.story_id, 0) + 1
+        if seen[c.story_id] > PER_STORY:
             continue
         ev = compare(fp, c.fingerprint)
         prev = best.get(c.story_id)
