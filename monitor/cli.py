@@ -524,13 +524,10 @@ def stories_explain(obj: Ctx, article_a: str, article_b: str) -> None:
             fp = archive.fingerprint_json(a["id"])
             found.append((a, stories_mod.Fingerprint.from_json(fp) if fp else None))
     (a, fa), (b, fb) = found
-    if fa is None or fb is None:
-        raise click.ClickException("an article has no stored fingerprint")
-    ev = stories_mod.compare(fa, fb)
     click.echo(f"[{a['id']}] {a['source']}: {a['title']}  (story {a['story_id']})")
     click.echo(f"[{b['id']}] {b['source']}: {b['title']}  (story {b['story_id']})")
-    verdict = "SAME STORY" if ev.same else "DIFFERENT STORIES"
-    click.echo(f"\n{verdict} (score {ev.score:.2f})\n{ev.reason}")
+    click.echo()
+    click.echo(stories_mod.explain(fa, fb))
 
 
 # ------------------------------------------------------------------- topics

@@ -57,6 +57,8 @@ class Archive:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            for pragma in story_index.RECOMMENDED_PRAGMAS:
+                conn.execute(pragma)
             self.version = migrations.migrate(self.db)
             if max_bytes:
                 # beyond this size writes fail with "database or disk is full", as on a full disk
@@ -237,8 +239,14 @@ class Archive:
                 "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
                 [article_id, record.source, record.url, now],
             )
+            # an undated article is placed in the story window by when it was fetched
             story_index.add(
-                self.db, article_id, story_id, record.published, index_keys, fingerprint_json
+                self.db,
+                article_id,
+                story_id,
+                record.published or record.fetched_at,
+                index_keys,
+                fingerprint_json,
             )
             merged = False
             for other in decision.merge_story_ids:

@@ -147,3 +147,68 @@ def test_demo_json_format():
     data = json.loads(proc.stdout)
     assert len(data["stories"]) >= 3
     assert all(TOPIC in s["topics"] for s in data["stories"])
+
+
+def test_syndicated_copies_become_one_story_without_boilerplate(config_file, site, tmp_path):
+    """The wire's press releases and their rewrites (a trade magazine with shared quotes, a
+    translated aggregator sharing almost no sentence) are one story each; the patient Q&A on
+    the same field stays alone; no site chrome reaches the archived text."""
+    _invoke(config_file, "run", "--once")
+    digest = json.loads(_invoke(config_file, "digest", "--dry-run", "--format", "json").stdout)
+    by_title = {s["title"]: s for s in digest["stories"]}
+    assert len(digest["stories"]) == 3
+    pembro = by_title[
+        "Checkpoint inhibitor plus targeted radiation shrinks colorectal liver metastases in"
+        " phase 2 trial"
+    ]
+    assert [c["source"] for c in pembro["also_covered_by"]] == ["Oncology Practice Today"]
+    assert pembro["doi"] == ["10.5555/jcdo.2026.0142"] and pembro["nct"] == ["NCT09512345"]
+    t_cells = by_title[
+        "Liver metastases siphon off T cells and blunt immunotherapy throughout the body"
+    ]
+    assert [c["source"] for c in t_cells["also_covered_by"]] == ["EuroMed Digest"]
+    qa = by_title["Can immunotherapy still help if my cancer has spread to the liver?"]
+    assert qa["also_covered_by"] == []
+
+    db = sqlite3.connect(tmp_path / "archive.db")
+    texts = [t for (t,) in db.execute("SELECT text FROM articles")]
+    chrome = [
+        "Provided by",
+        "Citation:",
+        "retrieved",
+        "subject to copyright",
+        "All rights reserved",
+        "Leave a Comment",
+        "Around the web",
+        "Explore further",
+        "Credit:",
+        "Accept all",
+        "Senior Editor",
+        "Sign up",
+        "More information:",
+        "individualized medical advice",
+        "Home »",
+        "♥",
+    ]
+    for text in texts:
+        for phrase in chrome:
+            assert phrase not in text, (phrase, text[:80])
+    # what belongs to the article stays: the Q&A's questions for the doctor
+    qa_text = db.execute(
+        "SELECT text FROM articles WHERE title LIKE 'Can immunotherapy%'"
+    ).fetchone()[0]
+    assert "Is there a clinical trial combining immunotherapy" in qa_text
+
+    out = _invoke(config_file, "stories").stdout
+    assert "2 copies" in out
+    ids = db.execute(
+        "SELECT id FROM articles WHERE source IN ('Health Sciences Wire', 'EuroMed Digest')"
+        " AND title LIKE '%liver%' ORDER BY id"
+    ).fetchall()
+    a = db.execute(
+        "SELECT id FROM articles WHERE title LIKE 'Liver metastases siphon%'"
+    ).fetchone()[0]
+    b = db.execute("SELECT id FROM articles WHERE title LIKE 'Why immune therapy%'").fetchone()[0]
+    explained = _invoke(config_file, "stories", "explain", str(a), str(b)).stdout
+    assert "SAME STORY" in explained
+    assert ids

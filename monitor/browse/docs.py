@@ -137,12 +137,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "text": "Indexed article text.",
     },
     "story_keys": {
-        "key": "A blocking key (a study identifier, a rare-word shingle, ...).",
-        "published": "Publication time of the article (UTC), to search within a window.",
+        "key_hash": "64-bit hash of a blocking key (a study identifier, an LSH band, ...).",
+        "published": "Publication time of the article (Unix seconds), to search within a window.",
+        "article_id": "The article (articles.id).",
     },
     "story_fingerprints": {
-        "published": "Publication time of the article (UTC).",
+        "article_id": "The article (articles.id).",
+        "story_id": "The article's story (stories.id).",
+        "published": "Publication time of the article (Unix seconds).",
         "fingerprint": "The article's fingerprint as JSON (identifiers, numbers, names, shingles).",
+        "key_hashes": "The article's blocking-key hashes (JSON), to move or remove its index rows.",
     },
     "article_index": {
         "id": "The article (articles.id).",
