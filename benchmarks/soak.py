@@ -165,7 +165,10 @@ class Farm:
         if group:  # a syndicated copy: the outlet adds its own first and last line
             paras = [f"Press release distributed by outlet {feed}."] + paras
             paras.append(f"Contact the press office of outlet {feed} for interviews.")
-        self.pages[path] = (page_html(story["title"], paras, url, doi), self.hosts[feed % len(self.hosts)])
+        self.pages[path] = (
+            page_html(story["title"], paras, url, doi),
+            self.hosts[feed % len(self.hosts)],
+        )
         self.published[url] = {"on_topic": story["on_topic"], "group": group, "feed": feed}
         return {
             "guid": f"farm-{feed}-{self.counter}",
@@ -715,7 +718,11 @@ def soak() -> int:
     )
     channel_rows = []
     channel_ok = True
-    for name, kind, sink in (("mail", "email", smtp), ("slack", "slack", slack), ("hook", "webhook", hook)):
+    for name, kind, sink in (
+        ("mail", "email", smtp),
+        ("slack", "slack", slack),
+        ("hook", "webhook", hook),
+    ):
         created = db.execute("SELECT created_at FROM channels WHERE name = ?", [name]).fetchone()[0]
         expected = {
             r[0]
@@ -766,7 +773,9 @@ def soak() -> int:
 
     # ---------------------------------------------------------------- the report
     fs = truth["stats"]
-    print(f"soak: {args.feeds} feeds on {args.hosts} loopback hosts, daemon for {args.minutes:g} min")
+    print(
+        f"soak: {args.feeds} feeds on {args.hosts} loopback hosts, daemon for {args.minutes:g} min"
+    )
     print(
         f"  farm requests: ok {fs.get('feed_ok', 0)}, timeout {fs.get('feed_timeout', 0)}, "
         f"500 {fs.get('feed_500', 0)}, malformed {fs.get('feed_malformed', 0)}; pages 500: "

@@ -22,7 +22,7 @@ from monitor import extract, feeds, health, stories, topics
 from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
 from monitor.model import Article, ArticleRecord, Entry
-from monitor.urls import prefer_canonical
+from monitor.urls import hide_credentials, prefer_canonical
 from storage.archive import Archive, parse_time
 
 log = logging.getLogger("monitor.pipeline")
@@ -139,8 +139,8 @@ class Pipeline:
                     log.warning(
                         "source=%r moved permanently: %s -> %s (stored address updated)",
                         source.name,
-                        url,
-                        resp.permanent_redirect,
+                        hide_credentials(url),
+                        hide_credentials(resp.permanent_redirect),
                     )
                     fields["url"] = resp.permanent_redirect
                 self._record_success(source, state, self.clock(), resp.max_age, **fields)
@@ -156,12 +156,12 @@ class Pipeline:
                 f"stored, the rest will be fetched again on the next poll. Free disk space or "
                 f"raise [storage] max_size in {self.config.path}"
             )
-            log.error("source=%r url=%s: %s", source.name, url, result.error)
+            log.error("source=%r url=%s: %s", source.name, hide_credentials(url), result.error)
         result.duration = time.monotonic() - t0
         log.info(
             "poll source=%r url=%s status=%s entries=%d new=%d page_errors=%d duration=%.2fs%s",
             source.name,
-            url,
+            hide_credentials(url),
             result.status,
             result.entries,
             result.new_articles,
@@ -223,7 +223,7 @@ class Pipeline:
             except FetchError as e:
                 result.page_errors += 1
                 note = f"page not fetched ({e}); feed summary kept, will not be refetched"
-                log.warning("source=%r page %s: %s", source.name, entry.url, e)
+                log.warning("source=%r page %s: %s", source.name, hide_credentials(entry.url), e)
         text = article.text or entry.summary
         return ArticleRecord(
             key=entry.key,
