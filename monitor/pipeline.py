@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,16 @@ log = logging.getLogger("monitor.pipeline")
 
 Clock = Callable[[], datetime]
 Progress = Callable[[str, dict], None]
+
+
+# C0/C1 control characters (not tab or newline) and bidi overrides: a page or feed can carry
+# them, and they would reach terminals (`monitor stories`), digests and Slack unchanged
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Drop control characters and bidi overrides from text that came from the web."""
+    return _CONTROL.sub("", value) if value else value
 
 
 def utcnow() -> datetime:
@@ -230,17 +241,17 @@ class Pipeline:
             url=entry.url,
             canonical_url=canonical,
             source=source.name,
-            title=article.title or entry.title,
-            text=text,
+            title=clean_text(article.title or entry.title),
+            text=clean_text(text),
             published=entry.published or article.published,
             fetched_at=self.clock(),
-            authors=article.authors or list(entry.authors),
+            authors=[clean_text(a) for a in (article.authors or entry.authors)],
             language=article.language,
             lead_image=article.lead_image,
             doi=article.doi,
             nct=article.nct,
             pmid=article.pmid,
-            journal=article.journal,
+            journal=clean_text(article.journal),
             extract_note=note,
         )
 
