@@ -285,7 +285,7 @@ def test_control_characters_and_huge_attributes_give_a_safe_stored_article(tmp_p
         )
         (_, result), seconds, peak = measured(lambda: run_pipeline(tmp_path, srv.url("/feed.xml")))
     assert result.status == "ok" and result.new_articles == 1 and result.page_errors == 0
-    assert seconds < 20 and peak < 200, (seconds, peak)
+    assert seconds < 10 and peak < 64, (seconds, peak)  # measured: 0.3 s, 20 MiB
     (row,) = articles(tmp_path)
     assert row["extract_note"] is None  # the page was extracted
     for field in ("title", "text"):
@@ -330,13 +330,14 @@ def test_oversized_pages_through_the_pipeline(tmp_path, caplog, attack):
         )
         (_, result), seconds, peak = measured(lambda: run_pipeline(tmp_path, srv.url("/feed.xml")))
     assert result.status == "ok" and result.new_articles == 1
-    assert seconds < 30, seconds
+    assert seconds < 10, seconds  # measured: 0.2-1.6 s
     (row,) = articles(tmp_path)
     if attack == "deep-nesting":
-        assert peak < 300, peak
+        assert peak < 64, peak  # measured: 4 MiB
         assert "pembrolizumab" in row["text"]  # extracted, or the summary was kept
     else:
-        assert peak < 64, peak  # the 5 MiB page cap, not the size of what was sent
+        # the 5 MiB page cap, not the size of what was sent (measured: 0.6-11 MiB)
+        assert peak < 32, peak
         assert result.page_errors == 1
         assert "page not fetched" in row["extract_note"] and "cap" in row["extract_note"]
         assert row["text"].startswith("Patients with liver metastases")  # the feed summary
