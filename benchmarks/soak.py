@@ -782,6 +782,12 @@ def soak() -> int:
         f"{fs.get('page_500', 0)}; syndicated releases {fs.get('syndicated', 0)}, "
         f"relisted articles {fs.get('relisted', 0)}"
     )
+    (ma, mb), (ha, hb) = mail_flaky.down[0], hook_flaky.down[0]
+    print(
+        f"  sinks: SMTP down {ma:.0f}-{mb:.0f} s (connections refused) and 451 on 10 % of"
+        f" messages; Slack 429/500 on 20 % of posts; webhook 503 {ha:.0f}-{hb:.0f} s and 500 on"
+        " 10 % of posts"
+    )
     print(f"  daemon exit {daemon_rc}; final run --once exit {once.returncode}; digests exit "
           + ", ".join(f"{c} {p.returncode}" for c, p in digests.items()))  # fmt: skip
     print()

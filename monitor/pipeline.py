@@ -132,7 +132,10 @@ class Pipeline:
                 result.status = "not-modified"
                 self._record_success(source, state, now, resp.max_age, status="not-modified")
             else:
-                parsed = feeds.parse(
+                # in a worker thread, like extraction: a hostile feed (deep nesting, 10 MiB of
+                # entries) takes seconds to parse and must not stall every other poll
+                parsed = await asyncio.to_thread(
+                    feeds.parse,
                     resp.body,
                     resp.url,
                     content_type=resp.headers.get("content-type"),
