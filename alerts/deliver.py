@@ -6,6 +6,10 @@ For one channel run:
 2. a new digest is built from the stories not yet pending or sent on this channel;
 3. its rows are written as `pending` in one transaction, *then* it is sent, *then* marked `sent`.
 
+A run holds the channel's lock file (beside the archive) from step 1 to 3, so the daemon and a
+manual `digest --channel` in another process never send the same pending digest at once, and
+step 3 re-checks the claim in its transaction.
+
 A crash between the send and the commit leaves the digest pending: the next run sends the same
 digest id again (the one documented case of a repeat). Permanent failures (a 4xx from Slack, a
 5xx SMTP reply) are marked `failed` with the reason and are not retried automatically.
@@ -96,6 +100,20 @@ def _attempt(
     log.info("channel=%r digest=%s sent stories=%d", channel.name, d.digest_id, len(d.items))
 
 
+def _owed(
+    config: Config, archive: Archive, channel: ChannelConfig, now: datetime, since: datetime | None
+) -> Digest:
+    """The stories matched for this channel and not yet pending or sent on it."""
+    return digest_mod.build(
+        archive,
+        topics=channel.topics,
+        now=now,
+        since=since,
+        channel=channel.name,
+        max_items=config.alerts.max_items,
+    )
+
+
 def run_channel(
     config: Config,
     archive: Archive,
@@ -114,34 +132,52 @@ def run_channel(
     row = archive.ensure_channel(channel.name, channel.type, now)
     if since is None:
         since = parse_time(row["created_at"])
-
-    def owed() -> Digest:
-        """The stories matched for this channel and not yet pending or sent on it."""
-        return digest_mod.build(
-            archive,
-            topics=channel.topics,
-            now=now,
-            since=since,
-            channel=channel.name,
-            max_items=config.alerts.max_items,
-        )
-
     if dry_run:
-        run.preview = owed()
+        run.preview = _owed(config, archive, channel, now, since)
         return run
+    with archive.channel_lock(channel.name):
+        _send_owed(
+            config, archive, channel, run, sender, now, since, retry_all_pending, only_pending
+        )
+    return run
+
+
+def _send_owed(
+    config: Config,
+    archive: Archive,
+    channel: ChannelConfig,
+    run: ChannelRun,
+    sender: Sender,
+    now: datetime,
+    since: datetime | None,
+    retry_all_pending: bool,
+    only_pending: bool,
+) -> None:
     for pending in archive.pending_digests(channel.name, None if retry_all_pending else now):
         d = render.from_dict(json.loads(pending["payload"]))
         _attempt(archive, channel, d, sender, now, run, pending["attempts"])
     if only_pending:
-        return run
+        return
     archive.mark_channel_run(channel.name, now)
-    d = owed()
+    d = _owed(config, archive, channel, now, since)
     if not d.items and not channel.send_empty:
         run.skipped_empty = True
-        return run
+        return
     d.digest_id = new_digest_id(channel.name, now)
-    archive.create_digest(
-        d.digest_id, channel.name, [i.story_id for i in d.items], json.dumps(render.to_dict(d)), now
-    )
+    while True:
+        # the claim is checked and written in one transaction: a story selected here and by a
+        # concurrent run of the same channel (daemon and manual digest) is sent by one of them
+        taken = archive.create_digest(
+            d.digest_id,
+            channel.name,
+            [i.story_id for i in d.items],
+            json.dumps(render.to_dict(d)),
+            now,
+        )
+        if not taken:
+            break
+        d.items = [i for i in d.items if i.story_id not in taken]
+        if not d.items:
+            run.skipped_empty = True
+            return
     _attempt(archive, channel, d, sender, now, run, 0)
-    return run

@@ -13,6 +13,7 @@ import click
 
 from monitor import config as config_mod
 from monitor.config import Config, ConfigError
+from monitor.urls import hide_credentials
 
 log = logging.getLogger("monitor")
 
@@ -116,7 +117,7 @@ def run(obj: Ctx, once: bool, only: tuple[str, ...], stop_after: float | None) -
             f"polled {len(results)} sources: {new} new articles, {len(errors)} failed", err=True
         )
         for r in errors:
-            click.echo(f"  {r.source} ({r.url}): {r.error}", err=True)
+            click.echo(f"  {r.source} ({hide_credentials(r.url)}): {r.error}", err=True)
         return
     from monitor.scheduler import Daemon
 
@@ -337,7 +338,7 @@ def sources(obj: Ctx, enable: str | None) -> None:
     )
     disabled = [r for r in rows if r.get("disabled_reason")]
     for r in disabled:
-        click.echo(f"\nDISABLED {r['name']} ({r['url']}): {r['disabled_reason']}")
+        click.echo(f"\nDISABLED {r['name']} ({hide_credentials(r['url'])}): {r['disabled_reason']}")
 
 
 @cli.command()

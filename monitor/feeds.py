@@ -35,7 +35,7 @@ from charset_normalizer import from_bytes
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.model import Entry, ParsedFeed
-from monitor.urls import canonicalize
+from monitor.urls import canonicalize, hide_credentials
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
@@ -58,7 +58,7 @@ class FeedError(Exception):
     def __init__(self, url: str, message: str) -> None:
         self.url = url
         self.message = message
-        super().__init__(f"{url}: {message}")
+        super().__init__(hide_credentials(f"{url}: {message}"))
 
 
 # --------------------------------------------------------------------------- charset

@@ -44,7 +44,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from monitor.urls import is_public_ip, parse_ip_host
+from monitor.urls import hide_credentials, is_public_ip, parse_ip_host
 
 __all__ = [
     "FetchError",
@@ -148,7 +148,7 @@ class FetchError(Exception):
 
     def __str__(self) -> str:
         text = f"{self.url}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return hide_credentials(f"{text} ({self.hint})" if self.hint else text)
 
 
 class _BlockedAddress(Exception):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -23,13 +24,23 @@ from monitor import extract, feeds, health, stories, topics
 from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
-from monitor.urls import prefer_canonical
+from monitor.urls import hide_credentials, prefer_canonical
 from storage.archive import Archive, parse_time
 
 log = logging.getLogger("monitor.pipeline")
 
 Clock = Callable[[], datetime]
 Progress = Callable[[str, dict], None]
+
+
+# C0/C1 control characters (not tab or newline) and bidi overrides: a page or feed can carry
+# them, and they would reach terminals (`monitor stories`), digests and Slack unchanged
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Drop control characters and bidi overrides from text that came from the web."""
+    return _CONTROL.sub("", value) if value else value
 
 
 def utcnow() -> datetime:
@@ -137,7 +148,8 @@ class Pipeline:
                 result.status = "not-modified"
                 self._record_success(source, state, now, resp.max_age, status="not-modified")
             else:
-                # parsing a large feed takes a while: off the event loop, so other polls go on
+                # in a worker thread, like extraction: a hostile feed (deep nesting, 10 MiB of
+                # entries) takes seconds to parse and must not stall every other poll
                 parsed = await asyncio.to_thread(
                     feeds.parse,
                     resp.body,
@@ -157,8 +169,8 @@ class Pipeline:
                     log.warning(
                         "source=%r moved permanently: %s -> %s (stored address updated)",
                         source.name,
-                        url,
-                        resp.permanent_redirect,
+                        hide_credentials(url),
+                        hide_credentials(resp.permanent_redirect),
                     )
                     fields["url"] = resp.permanent_redirect
                 self._record_success(source, state, self.clock(), resp.max_age, **fields)
@@ -174,12 +186,12 @@ class Pipeline:
                 f"stored, the rest will be fetched again on the next poll. Free disk space or "
                 f"raise [storage] max_size in {self.config.path}"
             )
-            log.error("source=%r url=%s: %s", source.name, url, result.error)
+            log.error("source=%r url=%s: %s", source.name, hide_credentials(url), result.error)
         result.duration = time.monotonic() - t0
         log.info(
             "poll source=%r url=%s status=%s entries=%d new=%d page_errors=%d duration=%.2fs%s",
             source.name,
-            url,
+            hide_credentials(url),
             result.status,
             result.entries,
             result.new_articles,
@@ -241,24 +253,24 @@ class Pipeline:
             except FetchError as e:
                 result.page_errors += 1
                 note = f"page not fetched ({e}); feed summary kept, will not be refetched"
-                log.warning("source=%r page %s: %s", source.name, entry.url, e)
+                log.warning("source=%r page %s: %s", source.name, hide_credentials(entry.url), e)
         text = article.text or entry.summary
         return ArticleRecord(
             key=entry.key,
             url=entry.url,
             canonical_url=canonical,
             source=source.name,
-            title=article.title or entry.title,
-            text=text,
+            title=clean_text(article.title or entry.title),
+            text=clean_text(text),
             published=entry.published or article.published,
             fetched_at=self.clock(),
-            authors=article.authors or list(entry.authors),
+            authors=[clean_text(a) for a in (article.authors or entry.authors)],
             language=article.language,
             lead_image=article.lead_image,
             doi=article.doi,
             nct=article.nct,
             pmid=article.pmid,
-            journal=article.journal,
+            journal=clean_text(article.journal),
             extract_note=note,
         )
 

@@ -28,6 +28,7 @@ log = logging.getLogger("monitor.scheduler")
 
 PENDING_RETRY_SECONDS = 60
 HEARTBEAT_SECONDS = 30
+STOP_GRACE_SECONDS = 30.0  # how long SIGTERM waits for polls and deliveries in flight
 
 
 def heartbeat_path(config: Config):
@@ -110,6 +111,8 @@ class Daemon:
         self.pipeline = Pipeline(config, self.archive)
         self.stopping = asyncio.Event()
         self.busy: set[str] = set()
+        self.delivering = 0  # channel runs in flight
+        self.channel_locks: dict[str, asyncio.Lock] = {}
 
     async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> None:
         if source.name in self.busy or self.stopping.is_set():
@@ -129,12 +132,19 @@ class Daemon:
     async def _deliver(self, name: str, only_pending: bool = False) -> None:
         if self.stopping.is_set():
             return
+        self.delivering += 1
+        # one run of a channel at a time: its cron run and its retry run must not both send
+        # the same pending digest
+        lock = self.channel_locks.setdefault(name, asyncio.Lock())
         try:
-            run = await asyncio.to_thread(deliver_channel, self.config, name, only_pending)
+            async with lock:
+                run = await asyncio.to_thread(deliver_channel, self.config, name, only_pending)
             if run.sent or run.failed:
                 log.info("channel=%r sent=%d failed=%d", name, len(run.sent), len(run.failed))
         except Exception:
             log.exception("delivery to channel %r failed unexpectedly", name)
+        finally:
+            self.delivering -= 1
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file that `monitor health` (the container HEALTHCHECK) reads."""
@@ -209,8 +219,12 @@ class Daemon:
             except TimeoutError:
                 pass
             log.info("stopping: waiting for jobs in flight")
-            sched.shutdown(wait=False)
-            while self.busy:
+            # APScheduler's asyncio executor cancels running jobs on shutdown, so new runs are
+            # paused first and the jobs in flight are awaited (bounded: a kill is crash-safe)
+            sched.pause()
+            deadline = loop.time() + STOP_GRACE_SECONDS
+            while (self.busy or self.delivering) and loop.time() < deadline:
                 await asyncio.sleep(0.1)
+            sched.shutdown(wait=False)
         self.archive.close()
         log.info("daemon stopped")

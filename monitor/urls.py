@@ -7,7 +7,8 @@ Three small, pure helpers shared by the fetcher, the feed parser and the pipelin
 - ``is_public_ip`` (with ``parse_ip_host``) decides whether an address may be fetched
   without ``allow_private`` (the SSRF guard of ``monitor.fetch`` relies on it);
 - ``prefer_canonical`` picks a page's declared ``rel=canonical``/``og:url`` when it can be
-  trusted.
+  trusted;
+- ``hide_credentials`` masks ``user:password@`` in any URL of a message before it is shown.
 
 Nothing here does I/O.
 """
@@ -21,6 +22,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 __all__ = [
     "TRACKING_PARAMS",
     "canonicalize",
+    "hide_credentials",
     "is_public_ip",
     "parse_ip_host",
     "prefer_canonical",
@@ -275,3 +277,11 @@ def prefer_canonical(page_url: str, declared: str | None) -> str:
     if c.path in ("", "/") and not c.query and p.path not in ("", "/"):
         return page
     return cand
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@")
+
+
+def hide_credentials(text: str) -> str:
+    """Mask the userinfo (``user:password@``) of every URL in ``text`` as ``***@``."""
+    return _USERINFO.sub(r"\1***@", text)

@@ -6,7 +6,10 @@ entries and its topic matches in one transaction, so a crash leaves either all o
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +23,8 @@ from monitor.model import ArticleRecord, Match, StoryDecision
 from storage import migrations, story_index
 
 BUSY_TIMEOUT_MS = 30_000
+
+log = logging.getLogger("monitor.storage")
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -438,6 +443,28 @@ class Archive:
             )
         return self._rows("SELECT * FROM channels WHERE name = ?", [name])[0]
 
+    @contextmanager
+    def channel_lock(self, name: str) -> Iterator[None]:
+        """Hold the channel's lock file (beside the archive) for one delivery run.
+
+        Two runs of one channel in different processes (the daemon and a manual
+        `digest --channel`) would otherwise both send a digest that is pending while the other
+        is sending it. flock is released by the kernel if the process dies.
+        """
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)
+        lock_path = self.path.with_name(f"{self.path.name}.channel-{safe}.lock")
+        try:
+            handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the whole run
+        except OSError as e:
+            log.warning("cannot open %s (%s); delivering without the channel lock", lock_path, e)
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()  # closing releases the lock
+
     def mark_channel_run(self, name: str, now: datetime) -> None:
         with self.transaction():
             self.db.execute("UPDATE channels SET last_run_at = ? WHERE name = ?", [_iso(now), name])
@@ -449,10 +476,29 @@ class Archive:
         story_ids: Sequence[int],
         payload: str,
         now: datetime | None = None,
-    ) -> None:
-        """Write the digest and one pending delivery per story, in one transaction, before sending."""
+    ) -> set[int]:
+        """Write the digest and one pending delivery per story, in one transaction, before sending.
+
+        Another process (a manual `digest --channel`, the daemon) may have claimed some of the
+        stories since they were selected: then nothing is written and the claimed story ids
+        are returned, for the caller to drop them and try again. Returns an empty set when
+        the digest was written.
+        """
         now_s = _iso(now or _now())
         with self.transaction():
+            taken = set()
+            for i in range(0, len(story_ids), 500):
+                chunk = list(story_ids[i : i + 500])
+                taken.update(
+                    r[0]
+                    for r in self.db.execute(
+                        "SELECT story_id FROM deliveries WHERE channel = ? AND state IN"
+                        f" ('pending', 'sent') AND story_id IN ({','.join('?' * len(chunk))})",
+                        [channel, *chunk],
+                    )
+                )
+            if taken:
+                return taken
             self.db.execute(
                 "INSERT INTO digests (id, channel, created_at, state, attempts, stories, payload)"
                 " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
@@ -465,6 +511,7 @@ class Archive:
                 " created_at = excluded.created_at WHERE deliveries.state = 'failed'",
                 [(channel, sid, digest_id, now_s) for sid in story_ids],
             )
+        return set()
 
     def pending_digests(
         self, channel: str | None = None, now: datetime | None = None
