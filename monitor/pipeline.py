@@ -110,8 +110,9 @@ class Pipeline:
         self.matcher = matcher or compile_topics(config)
         self.clock = clock
         self.progress = progress or (lambda event, info: None)
-        self.page_slots = asyncio.Semaphore(page_concurrency)
-        self.source_slots = asyncio.Semaphore(config.fetch.concurrent_sources)
+        self._limits = (page_concurrency, config.fetch.concurrent_sources)
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, asyncio.Semaphore] | None
+        self._slots = None
         # one thread: the topic matcher keeps a word cache and is not thread-safe
         self._analysis_thread = ThreadPoolExecutor(1, thread_name_prefix="monitor-analysis")
         archive.sync_sources(config.sources, clock())
@@ -125,9 +126,18 @@ class Pipeline:
                 return await self.poll_all(sources, f)
         return list(await asyncio.gather(*(self.poll(s, fetcher) for s in sources)))
 
+    def _semaphores(self) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+        """(pages, sources) limits of the running event loop: a semaphore belongs to one loop,
+        and a Pipeline may serve several (each `asyncio.run` of a library user makes one)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            pages, sources = self._limits
+            self._slots = (loop, asyncio.Semaphore(pages), asyncio.Semaphore(sources))
+        return self._slots[1], self._slots[2]
+
     async def poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         """Poll one source (at most [fetch] concurrent_sources at a time) into the archive."""
-        async with self.source_slots:
+        async with self._semaphores()[1]:
             return await self._poll(source, fetcher)
 
     async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
@@ -244,7 +254,7 @@ class Pipeline:
         canonical = entry.url
         if self.config.fetch.fetch_pages:
             try:
-                async with self.page_slots:
+                async with self._semaphores()[0]:
                     page = await fetcher.get_page(entry.url, allow_private=source.allow_private)
                 article = await asyncio.to_thread(extract.extract, page.body, page.url)
                 canonical = prefer_canonical(page.url, article.canonical_url)

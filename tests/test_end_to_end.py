@@ -207,3 +207,22 @@ def test_syndicated_copies_become_one_story_without_boilerplate(config_file, sit
     b = db.execute("SELECT id FROM articles WHERE title LIKE 'Why immune therapy%'").fetchone()[0]
     explained = _invoke(config_file, "stories", "explain", str(a), str(b)).stdout
     assert "SAME STORY" in explained
+
+
+def test_one_pipeline_serves_several_event_loops(config_file):
+    """A library user may call asyncio.run(pipeline.poll_all()) more than once."""
+    import asyncio
+
+    from monitor import config as config_mod
+    from monitor.pipeline import Pipeline
+    from storage.archive import Archive
+
+    config = config_mod.load(config_file)
+    config.fetch.concurrent_sources = 1  # every poll but one waits on the semaphore
+    with Archive(config.storage_path) as archive:
+        pipeline = Pipeline(config, archive)
+        first = asyncio.run(pipeline.poll_all())
+        second = asyncio.run(pipeline.poll_all())
+    assert [r.status for r in first] == ["ok"] * 4
+    assert all(r.status in ("ok", "not-modified") for r in second)
+    assert sum(r.new_articles for r in second) == 0
