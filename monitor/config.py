@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.fetch import FetchSettings
+
 DEFAULT_CONFIG = "sources.toml"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -79,22 +81,25 @@ class ChannelConfig:
         return [s for s in (self.password, self.webhook_url, *self.headers.values()) if s]
 
 
+_FETCHER = FetchSettings()  # the fetcher's own defaults are the [fetch] defaults
+
+
 @dataclass
 class FetchConfig:
     interval: float = 1800.0
     user_agent: str = "monitor/0.1 (medical news monitor; +https://github.com/monitor-news/monitor)"
     contact_url: str | None = None
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0
-    max_feed_bytes: int = 10 * 2**20
-    max_page_bytes: int = 5 * 2**20
-    max_redirects: int = 5
+    connect_timeout: float = _FETCHER.connect_timeout
+    read_timeout: float = _FETCHER.read_timeout
+    total_timeout: float = _FETCHER.total_timeout
+    max_feed_bytes: int = _FETCHER.max_feed_bytes
+    max_page_bytes: int = _FETCHER.max_page_bytes
+    max_redirects: int = _FETCHER.max_redirects
     max_entries_per_feed: int = 500
-    allow_private: bool = False
-    per_host_concurrency: int = 2
-    per_host_delay: float = 1.0
-    respect_robots: bool = True
+    allow_private: bool = _FETCHER.allow_private
+    per_host_concurrency: int = _FETCHER.per_host_concurrency
+    per_host_delay: float = _FETCHER.per_host_delay
+    respect_robots: bool = _FETCHER.respect_robots
     disable_after_days: float = 7.0
     fetch_pages: bool = True
     concurrent_sources: int = 16  # feeds polled at the same time
