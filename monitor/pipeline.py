@@ -256,7 +256,12 @@ class Pipeline:
             try:
                 async with self._semaphores()[0]:
                     page = await fetcher.get_page(entry.url, allow_private=source.allow_private)
-                article = await asyncio.to_thread(extract.extract, page.body, page.url)
+                article = await asyncio.to_thread(
+                    extract.extract,
+                    page.body,
+                    page.url,
+                    content_type=page.headers.get("content-type"),
+                )
                 canonical = prefer_canonical(page.url, article.canonical_url)
                 if not article.text:
                     note = f"extraction: {article.reason or 'no text'}; feed summary kept"

@@ -1,7 +1,7 @@
-"""Page metadata for the extractor: meta tags, JSON-LD, dates and study identifiers.
+"""Page metadata: meta tags, JSON-LD, the title, dates, authors, language and journal.
 
-Everything here reads an already parsed Lexbor tree (or the raw HTML for identifiers) and
-returns plain values; nothing raises on malformed input.
+Everything here reads an already parsed Lexbor tree and returns plain values; nothing raises
+on malformed input.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urljoin
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
+
+from monitor.extract.text import norm
+from monitor.model import Article
 
 ARTICLE_TYPES = {
     "article",
@@ -217,115 +220,163 @@ def absolute(url: str | None, base: str | None) -> str | None:
         except ValueError:
             return None
     return url if url.startswith(("http://", "https://")) and " " not in url else None
-    return url
 
 
-# Study identifiers -----------------------------------------------------------------------
-
-# All patterns run on the lower-cased page and start with a literal, so the scan stays fast.
-_DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>&\\]+")
-_DOI_ESCAPED = re.compile(r"10\.\d{4,9}%2f[^\s\"'<>&\\]+")
-_NCT = re.compile(r"nct ?(\d{8})(?!\d)")
-_PMIDS = (
-    re.compile(r"pmid:?\s*(\d{5,9})(?!\d)"),
-    re.compile(r"pubmed\.ncbi\.nlm\.nih\.gov/(\d{5,9})(?!\d)"),
-    re.compile(r"/pubmed/(\d{5,9})(?!\d)"),
-)
+def clean_title(title: str) -> str:
+    return " ".join(title.split())
 
 
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
+def title_of(meta: Meta, h1: list[str]) -> str:
+    candidates = [
+        meta.first("og:title", "twitter:title", "citation_title", "dc.title"),
+        ld_text(meta.ld("headline")),
+    ]
+    h1_texts = [clean_title(t) for t in h1 if t and t.strip()]
+    tag = meta.title_tag
+    for text in h1_texts:
+        key = norm(text)
+        if key and any(c and key in norm(c) for c in (*candidates, tag)):
+            return text
+    for cand in candidates:
+        if cand:
+            return clean_title(cand)
+    if h1_texts:
+        return h1_texts[0]
+    return title_from_tag(tag)
 
 
-def _clean_doi(doi: str) -> str | None:
-    doi = doi.lower()
-    query = doi.find("?")
-    if query > 0 and "=" in doi[query:]:
-        doi = doi[:query]  # a link's query string (?utm_source=...), not part of the DOI
-    doi = doi.rstrip(".,;:)]}>'\"")
-    if doi.count("(") < doi.count(")"):
-        doi = doi.rstrip(")")
-    for suffix in ("/full", "/abstract", "/pdf", "/epdf", "/fulltext"):
-        if doi.endswith(suffix):
-            doi = doi[: -len(suffix)]
-    return doi if re.fullmatch(r"10\.\d{4,9}/\S{2,}", doi) else None
+def title_from_tag(tag: str) -> str:
+    """The longest piece of a ``<title>`` split at its separators ("Story | Site")."""
+    if not tag:
+        return ""
+    pieces = re.split(r"\s+[|–—·•:-]\s+|:\s+", tag)
+    return max(pieces, key=len).strip()
 
 
-def find_identifiers(raw_html: str, extra: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """DOIs, NCT numbers and PMIDs found in the page source and the given metadata strings."""
-    dois: list[str] = []
-    ncts: list[str] = []
-    pmids: list[str] = []
-    for hay in (raw_html[:4_000_000], *extra):
-        low = hay.lower()
-        if "10." in low:
-            for match in _DOI.finditer(low):
-                if match.start() and (
-                    low[match.start() - 1].isalnum() or low[match.start() - 1] == "."
-                ):
-                    continue
-                doi = _clean_doi(match.group(0))
-                if doi:
-                    dois.append(doi)
-            if "%2f" in low:
-                for match in _DOI_ESCAPED.finditer(low):
-                    doi = _clean_doi(unquote(match.group(0)))
-                    if doi:
-                        dois.append(doi)
-        if "nct" in low:
-            for match in _NCT.finditer(low):
-                if match.start() and low[match.start() - 1].isalnum():
-                    continue
-                ncts.append("NCT" + match.group(1))
-        if "pmid" in low or "pubmed" in low:
-            for pattern in _PMIDS:
-                pmids.extend(match.group(1) for match in pattern.finditer(low))
-    return _unique(dois), _unique(ncts), _unique(pmids)
-
-
-_NAME = r"[*_\"“]?((?:[A-Z][\w’'&.-]*)(?: (?:of|and|for|in|the|&|[A-Z][\w’'&.-]*))*)"
-# "published (online) in (the) (medical) journal X" and "... the journal X": the name follows.
-_JOURNAL_NAMED = re.compile(r"\b[Jj]ournals?,? +" + _NAME)
-_PUBLISHED_IN = re.compile(
-    r"\bpublished(?: online| today| this week| recently| earlier this \w+)?(?: in| by)(?: the)?\s+"
-    + _NAME
-)
-# Words that journal titles are made of; a name after "published in" without the word
-# "journal" must contain one (or be one), so that "published in China" is not a journal.
-_JOURNAL_WORDS = frozenset(
-    """journal journals medicine medical reports research letters review reviews science sciences
-    nature cell lancet bmj jama nejm proceedings annals archives clinical oncology cancer
-    cardiology neurology pediatrics radiology hepatology gastroenterology immunology gut blood
-    circulation brain plos elife bulletin transactions communications advances frontiers
-    physiology psychiatry surgery epidemiology diabetes diabetologia endocrinology""".split()
-)
-_NOT_JOURNAL = re.compile(
-    r"^(?:The|This|A|An|In|On|It|January|February|March|April|May|June|July|"
-    r"August|September|October|November|December|Monday|Tuesday|Wednesday|"
-    r"Thursday|Friday|Saturday|Sunday)$"
-)
-
-
-def _journal_name(raw: str) -> str | None:
-    words = raw.strip(' .,;:*_"”').split()
-    while words and words[-1] in ("of", "and", "for", "in", "the", "&"):
-        words.pop()
-    if not words or (_NOT_JOURNAL.match(words[0]) and (len(words) == 1 or words[0] != "The")):
-        return None
-    name = " ".join(words)
-    return name if len(name) >= 3 else None
-
-
-def journal_from_text(text: str) -> str | None:
-    """The journal named by "the journal <Name>" or "published in <Journal Name>" phrasing."""
-    if "ournal" in text:
-        for match in _JOURNAL_NAMED.finditer(text):
-            name = _journal_name(match.group(1))
-            if name:
-                return name
-    if "published" in text:
-        for match in _PUBLISHED_IN.finditer(text):
-            name = _journal_name(match.group(1))
-            if name and not {w.lower().strip(".") for w in name.split()}.isdisjoint(_JOURNAL_WORDS):
-                return name
+def language(meta: Meta) -> str | None:
+    for value in (
+        meta.lang,
+        meta.first("og:locale", "content-language", "dc.language", "language"),
+        ld_text(meta.ld("inLanguage")),
+    ):
+        if value:
+            code = re.split(r"[-_,;\s]", value.strip())[0].lower()
+            if re.fullmatch(r"[a-z]{2,3}", code):
+                return code
     return None
+
+
+_DATE_NAMES = (
+    "article:published_time",
+    "og:published_time",
+    "citation_publication_date",
+    "citation_online_date",
+    "citation_date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+    "pubdate",
+    "publishdate",
+    "sailthru.date",
+    "parsely-pub-date",
+    "datepublished",
+)
+
+
+def published(meta: Meta, tree: LexborHTMLParser) -> datetime | None:
+    """The first publication date that parses, from JSON-LD, meta tags, then ``<time>``."""
+    values = [ld_text(meta.ld("datePublished")), *meta.all(*_DATE_NAMES)]
+    values.append(ld_text(meta.ld("dateCreated")))
+    for value in values:
+        parsed = parse_date(value)
+        if parsed:
+            return parsed
+    node = tree.css_first("time[datetime]")
+    if node is not None:
+        return parse_date(node.attributes.get("datetime"))
+    return None
+
+
+def authors(meta: Meta) -> list[str]:
+    names = ld_names(meta.ld("author"))
+    if not names:
+        names = meta.all(
+            "citation_author", "dc.creator", "author", "article:author", "parsely-author"
+        )
+        names = [n for n in names if not n.startswith("http")]
+    out: list[str] = []
+    for name in names:
+        name = " ".join(name.split())
+        if name and len(name) < 120 and name not in out:
+            out.append(name)
+    return out
+
+
+def ld_body(meta: Meta) -> str:
+    body = meta.ld("articleBody")
+    if isinstance(body, list):
+        body = " ".join(x for x in body if isinstance(x, str))
+    if not isinstance(body, str):
+        return ""
+    if "<" in body and ">" in body:
+        try:
+            body = LexborHTMLParser(body).text(separator="\n")
+        except Exception:  # noqa: BLE001
+            return ""
+    return body.strip()
+
+
+def page_metadata(meta: Meta, tree: LexborHTMLParser, url: str | None) -> Article:
+    """An Article holding the page's metadata (everything but title, text and identifiers)."""
+    article = Article()
+    canonical = meta.canonical or meta.first("og:url")
+    article.canonical_url = absolute(canonical, url) or absolute(url, None)
+    article.language = language(meta)
+    image = meta.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+    article.lead_image = absolute(image or ld_text(meta.ld("image")), url or meta.canonical)
+    article.site_name = meta.first(
+        "og:site_name", "application-name", "citation_publisher"
+    ) or ld_text(meta.ld("publisher"))
+    article.description = meta.first(
+        "description", "og:description", "twitter:description"
+    ) or ld_text(meta.ld("description"))
+    article.published = published(meta, tree)
+    article.authors = authors(meta)
+    return article
+
+
+_PERIODICAL_KINDS = ("periodical", "publicationissue", "publicationvolume")
+
+
+def journal(meta: Meta, article: Article) -> str | None:
+    """The journal named by the page's metadata (scholarly meta tags, JSON-LD isPartOf)."""
+    name = meta.first("citation_journal_title", "citation_conference_title")
+    if name:
+        return name
+    # prism.publicationName names the site itself on magazines; trust it beside a DOI only
+    prism = meta.first("prism.publicationname")
+    if prism and meta.first("citation_doi", "prism.doi") and prism != article.site_name:
+        return prism
+    part = meta.ld("isPartOf")
+    for item in part if isinstance(part, list) else [part]:
+        if isinstance(item, dict):
+            kind = item.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(isinstance(k, str) and k.lower() in _PERIODICAL_KINDS for k in kinds):
+                return ld_text(item.get("name"))
+    return None
+
+
+_ARTICLE_KINDS = ("article", "posting")
+
+
+def declares_article(meta: Meta) -> bool:
+    """The page's metadata calls it an article (og:type, JSON-LD *Article / *Posting)."""
+    if (meta.first("og:type") or "").lower() == "article":
+        return True
+    for obj in meta.jsonld:
+        kind = obj.get("@type")
+        for k in kind if isinstance(kind, list) else [kind]:
+            if isinstance(k, str) and k.lower().endswith(_ARTICLE_KINDS):
+                return True
+    return False
