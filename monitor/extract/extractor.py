@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import SelectolaxError
 
 from monitor.extract import metadata as md
 from monitor.extract.choose import choose, teaser_blocks
 from monitor.extract.clean import agree_with_ld, body_blocks, format_blocks, trim
-from monitor.extract.decode import bound, page_text
+from monitor.extract.decode import bound, page_text, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
 from monitor.extract.text import looks_like_prose, norm
 from monitor.extract.walk import Walker
@@ -47,11 +47,15 @@ def extract(
     """Extract the article text and metadata of one page.
 
     ``content_type`` is the HTTP ``Content-Type`` header (its charset decodes the bytes).
+    Whatever the page holds, the result is an ``Article``: without text, ``reason`` says why
+    ("page is empty", "not an article page: ...", "extraction failed: ..."). Only the failures
+    a hostile page can cause are caught; anything else is a bug and raises. ``html`` that is
+    neither bytes nor str raises TypeError.
     """
     try:
         return _extract(html, url, content_type)
-    except Exception as exc:  # noqa: BLE001 - the worker must never die on one page
-        return Article(reason=f"extraction failed: {type(exc).__name__}")
+    except SelectolaxError as exc:  # Lexbor could not build the document (out of its memory)
+        return Article(reason=f"extraction failed: the HTML parser gave up ({exc})")
 
 
 def extract_text(html: str | bytes, url: str | None = None) -> str:
@@ -64,7 +68,7 @@ def _extract(html: str | bytes | None, url: str | None, content_type: str | None
     if not text_html or not text_html.strip():
         return Article(reason="page is empty")
     text_html = bound(text_html)
-    tree = LexborHTMLParser(text_html)
+    tree = parse(text_html)
     meta = md.read_meta(tree)
 
     walker = Walker()

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
+from monitor.extract.decode import bound, parse
 from monitor.extract.text import norm
 from monitor.model import Article
 
@@ -129,10 +130,12 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
             continue
         try:
             data = json.loads(raw)
+        except RecursionError:
+            continue  # nested deeper than the JSON decoder goes: no metadata of ours
         except ValueError:
             try:
                 data = json.loads(re.sub(r"[\x00-\x1f]+", " ", raw))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
         _walk_ld(data, found)
     found.sort(key=_ld_rank)
@@ -320,8 +323,8 @@ def ld_body(meta: Meta) -> str:
         return ""
     if "<" in body and ">" in body:
         try:
-            body = LexborHTMLParser(body).text(separator="\n")
-        except Exception:  # noqa: BLE001
+            body = parse(bound(body)).text(separator="\n")
+        except SelectolaxError:
             return ""
     return body.strip()
 
