@@ -4,11 +4,11 @@ boilerplate, and the test for a page that is only a list of other stories."""
 from __future__ import annotations
 
 from monitor.extract.text import weight
-from monitor.extract.walk import HEADINGS, Block, Walker
+from monitor.extract.walk import HEADINGS, Block, Walk
 
 
 def choose(
-    blocks: list[Block], walker: Walker, demote: set[int] | frozenset[int] = frozenset()
+    blocks: list[Block], walker: Walk, demote: set[int] | frozenset[int] = frozenset()
 ) -> tuple[int, list[float], list[int]]:
     """Pick the element whose subtree holds the most prose and the least boilerplate.
 

@@ -139,9 +139,9 @@ def limit_depth(html: str, max_depth: int) -> str:
 # bold or italics would have leaked across blocks.
 _MARKERS = frozenset(("td", "th", "caption", "object", "marquee", "applet", "template"))
 # formatting elements (all but <a>, which closes itself) and marker scopes, factored by first
-# letter: matching case by character classes is faster than re.IGNORECASE here
+# letter: a first-letter lookahead and case by character classes are faster than re.IGNORECASE
 _FORMATTING_OR_MARKER = re.compile(
-    r"<(/?)((?:[bB](?:[iI][gG])?|[cC](?:[oO][dD][eE]|[aA][pP][tT][iI][oO][nN])|[eE][mM]"
+    r"<(/?)(?=[bBcCeEfFiInNoOmMaAsStTuU])((?:[bB](?:[iI][gG])?|[cC](?:[oO][dD][eE]|[aA][pP][tT][iI][oO][nN])|[eE][mM]"
     r"|[fF][oO][nN][tT]|[iI]|[nN][oO][bB][rR]|[sS](?:[mM][aA][lL][lL]|[tT][rR](?:[iI][kK][eE]"
     r"|[oO][nN][gG]))?|[tT](?:[tTdDhH]|[eE][mM][pP][lL][aA][tT][eE])|[uU]|[oO][bB][jJ][eE][cC][tT]"
     r"|[mM][aA][rR][qQ][uU][eE][eE]|[aA][pP][pP][lL][eE][tT]))(?=[\s/>])"

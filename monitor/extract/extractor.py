@@ -27,7 +27,7 @@ from monitor.extract.clean import agree_with_ld, body_blocks, format_blocks, tri
 from monitor.extract.decode import bound, page_text, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
 from monitor.extract.text import looks_like_prose, norm
-from monitor.extract.walk import Walker
+from monitor.extract.walk import walk
 from monitor.model import Article
 
 __all__ = ["article_as_dict", "extract", "extract_text"]
@@ -69,13 +69,8 @@ def _extract(html: str | bytes | None, url: str | None, content_type: str | None
         return Article(reason="page is empty")
     text_html = bound(text_html)
     tree = parse(text_html)
-    meta = md.read_meta(tree)
-
-    walker = Walker()
-    root = tree.body if tree.body is not None else tree.root
-    if root is not None:
-        walker.walk(root, 0)
-        walker.flush()
+    walker = walk(tree.body if tree.body is not None else tree.root)
+    meta = md.read_meta(tree, walker.ld_json)
     title = md.title_of(meta, walker.h1)
     article = md.page_metadata(meta, tree, url)
     article.title = title

@@ -98,34 +98,41 @@ def _ld_rank(obj: dict[str, Any]) -> int:
     return rank
 
 
-def read_meta(tree: LexborHTMLParser) -> Meta:
-    """Collect meta tags, canonical link, language and article-like JSON-LD objects."""
+def read_meta(tree: LexborHTMLParser, body_ld: list[str]) -> Meta:
+    """Collect meta tags, canonical link, language and article-like JSON-LD objects.
+
+    The children of ``<head>`` are read directly (a CSS query per kind costs more than the
+    whole head); ``body_ld`` holds the JSON-LD scripts the walk met in the body.
+    """
     meta = Meta()
+    props = meta.props
+    ld_texts: list[str] = []
     head = tree.head
-    # <head> is small; the whole tree is searched only when the head has no meta tags at all
-    scope = head if head is not None and head.css_first("meta") is not None else tree
-    for node in scope.css("meta"):
-        attrs = node.attributes
-        name = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
-        content = attrs.get("content")
-        if name and content:
-            meta.props.setdefault(name.strip().lower(), []).append(html_lib.unescape(content))
-        elif attrs.get("http-equiv", "").lower() == "content-language" and content:
-            meta.props.setdefault("content-language", []).append(content)
-    for node in (head if head is not None else tree).css("link[rel]"):
-        rel = (node.attributes.get("rel") or "").lower().split()
-        if "canonical" in rel and node.attributes.get("href"):
-            meta.canonical = node.attributes["href"].strip()
-            break
+    node = head.child if head is not None else None
+    while node is not None:
+        tag = node.tag
+        if tag == "meta":
+            _read_meta_tag(node.attributes, props)
+        elif tag == "link":
+            attrs = node.attributes
+            if meta.canonical is None and attrs.get("href"):
+                if "canonical" in (attrs.get("rel") or "").lower().split():
+                    meta.canonical = attrs["href"].strip()
+        elif tag == "title":
+            if not meta.title_tag:
+                meta.title_tag = " ".join(node.text().split())
+        elif tag == "script":
+            if (node.attributes.get("type") or "").strip().lower() == LD_JSON:
+                ld_texts.append(node.text())
+        node = node.next
+    if not props:  # a page whose meta tags ended up in the body
+        for meta_node in tree.css("meta"):
+            _read_meta_tag(meta_node.attributes, props)
     html_node = tree.root
     if html_node is not None:
         meta.lang = html_node.attributes.get("lang") or html_node.attributes.get("xml:lang")
-    title = (head if head is not None else tree).css_first("title")
-    if title is not None:
-        meta.title_tag = " ".join(title.text().split())
     found: list[dict[str, Any]] = []
-    for node in tree.css('script[type="application/ld+json"]'):
-        raw = node.text()
+    for raw in (*ld_texts, *body_ld):
         if not raw or len(raw) > 2_000_000:
             continue
         try:
@@ -141,6 +148,20 @@ def read_meta(tree: LexborHTMLParser) -> Meta:
     found.sort(key=_ld_rank)
     meta.jsonld = found
     return meta
+
+
+LD_JSON = "application/ld+json"
+
+
+def _read_meta_tag(attrs: dict, props: dict[str, list[str]]) -> None:
+    name = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+    content = attrs.get("content")
+    if name and content:
+        if "&" in content:
+            content = html_lib.unescape(content)
+        props.setdefault(name.strip().lower(), []).append(content)
+    elif content and (attrs.get("http-equiv") or "").lower() == "content-language":
+        props.setdefault("content-language", []).append(content)
 
 
 def ld_text(value: Any) -> str | None:
@@ -294,7 +315,7 @@ def published(meta: Meta, tree: LexborHTMLParser) -> datetime | None:
         parsed = parse_date(value)
         if parsed:
             return parsed
-    node = tree.css_first("time[datetime]")
+    node = tree.css_first("time[datetime]")  # only now: most pages have a date in meta
     if node is not None:
         return parse_date(node.attributes.get("datetime"))
     return None

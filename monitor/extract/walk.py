@@ -104,7 +104,7 @@ _BOILER_WORDS = frozenset(
     postmeta entrymeta articlemeta visuallyhidden sronly screenreadertext disclaimer
     pagination pager jumplink inlinerelated seealso alsoread furtherreading""".split()
 )
-_BOILER_PREFIX = re.compile(r"(?:^|[\s_-])(?:advert|sponsor|recommend|recirc)", re.IGNORECASE)
+_BOILER_PREFIX = re.compile(r"(?:^|[\s_-])(?:advert|sponsor|recommend|recirc)")  # lower-case
 _KEEP_WORDS = frozenset(
     """articlebody postbody entrycontent postcontent articlecontent storybody maincontent
     bodytext articletext""".split()
@@ -129,208 +129,294 @@ class Block:
     nlinks: int = 0  # number of links in the block
 
 
-_CHROME_ROLES = {"navigation", "complementary", "contentinfo", "banner", "menu", "dialog", "alert"}
+_CHROME_ROLES = frozenset(
+    ("navigation", "complementary", "contentinfo", "banner", "menu", "dialog", "alert")
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
 _NAME_CACHE: dict[str, int] = {}  # class+id string -> 0 plain, 1 boilerplate-named, 2 body-named
 
 
 def _name_kind(names: str) -> int:
     """0 for a plain class/id, 1 for a boilerplate name, 2 for an article-body name."""
-    kind = _NAME_CACHE.get(names)
-    if kind is None:
-        tokens = names.lower().replace("_", " ").replace("-", " ").split()
+    low = names.lower()
+    tokens = low.replace("_", " ").replace("-", " ").split()
+    words: set[str] | list[str] = tokens
+    if len(tokens) > 1 and not _HEADS.isdisjoint(tokens):
+        # a word of the lists spread over two or three tokens: "author-bio" -> "authorbio"
         words = set(tokens)
-        if len(tokens) > 1:
-            words.update(map(str.__add__, tokens, tokens[1:]))
-            if len(tokens) > 2:
-                words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:]))  # noqa: B905
-        if not words.isdisjoint(_KEEP_WORDS):
-            kind = 2
-        elif not words.isdisjoint(_EMBED_WORDS):
-            kind = 0  # content embedded in the article (a quoted post), even if "social"
-        elif not words.isdisjoint(_BOILER_WORDS) or _BOILER_PREFIX.search(names):
-            kind = 1
-        else:
-            kind = 0
-        if len(_NAME_CACHE) > 50_000:
-            _NAME_CACHE.clear()
-        _NAME_CACHE[names] = kind
+        words.update(map(str.__add__, tokens, tokens[1:]))
+        if len(tokens) > 2:
+            words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:]))  # noqa: B905
+    if not _KEEP_WORDS.isdisjoint(words):
+        kind = 2
+    elif not _EMBED_WORDS.isdisjoint(words):
+        kind = 0  # content embedded in the article (a quoted post), even if "social"
+    elif not _BOILER_WORDS.isdisjoint(words) or _BOILER_PREFIX.search(low):
+        kind = 1
+    else:
+        kind = 0
+    if len(_NAME_CACHE) > 50_000:
+        _NAME_CACHE.clear()
+    _NAME_CACHE[names] = kind
     return kind
 
 
-class Walker:
-    """One pass over the parsed tree collecting text blocks and the block-element table."""
+# the proper beginnings of every word of the lists: a token that is none of them cannot start
+# a word spread over several tokens
+_HEADS = frozenset(
+    word[:i] for word in _KEEP_WORDS | _EMBED_WORDS | _BOILER_WORDS for i in range(1, len(word))
+)
 
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.tags: list[str] = []  # tag of each block element, by index
-        self.keep: list[bool] = []  # element named like an article body
-        self.flagged: list[bool] = []  # element named like boilerplate
-        self.path: list[int] = []
-        self.flag = -1  # path position of the deepest boilerplate-named element, -1 if none
-        self.buf: list[str] = []
-        self.links = 0
-        self.in_link = 0
-        self.lead: bool | None = None  # whether the block's first words are a link
-        self.nlinks = 0
-        self.h1: list[str] = []
-        self.hrefs: list[str] = []  # links that may name a DOI, PubMed or registry record
-        self.media: set[int] = set()  # elements with an image, video or figure as a child
-        self.forms: list[int] = []  # open <form> elements still without a visible control
-        self.budget = MAX_WALK_ELEMENTS  # elements entered; a real page enters a few thousand
 
-    def flush(self) -> None:
-        raw = "".join(self.buf)
-        self.buf = []
-        links, self.links = self.links, 0
-        lead, self.lead = bool(self.lead), None
-        nlinks, self.nlinks = self.nlinks, 0
+_HIDING = frozenset(("hidden", "aria-hidden", "role", "style"))
+
+
+def _hidden(attrs: dict) -> bool:
+    """The element is hidden from readers, or is a navigation/banner/... landmark."""
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    if attrs.get("role") in _CHROME_ROLES:
+        return True
+    style = attrs.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+# What the walk does with each tag (anything else is an inline element that is looked into).
+_INLINE, _DROP, _BLOCK, _FORMAT, _BR, _LINK, _SUP = range(7)
+_KIND = {tag: _DROP for tag in DROP_TAGS}
+_KIND.update({tag: _BLOCK for tag in BLOCK_TAGS})
+_KIND.update({tag: _FORMAT for tag in _FORMATTING})
+_KIND.update({"br": _BR, "a": _LINK, "sup": _SUP})
+
+
+@dataclass(slots=True)
+class Walk:
+    """What one walk over a page found: its text blocks and the table of block elements."""
+
+    blocks: list[Block]
+    tags: list[str]  # tag of each block element, by index
+    keep: list[bool]  # element named like an article body
+    flagged: list[bool]  # element named like boilerplate
+    h1: list[str]  # texts of the <h1> elements
+    hrefs: list[str]  # links that may name a DOI, PubMed or registry record
+    media: set[int]  # elements with an image, video or figure as a child
+    ld_json: list[str]  # JSON-LD scripts met in the body
+
+
+# Frames of the walk's explicit stack: what to do when an element's children are done.
+_EXIT_INLINE, _EXIT_BLOCK, _EXIT_LINK, _EXIT_MARKER = range(4)
+
+
+def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: it is the hot path
+    """Walk the tree under ``root`` once, in document order, into text blocks.
+
+    Iterative, with an explicit stack, because this loop is most of the extractor's time: every
+    text node and element of the page body passes through it once.
+    """
+    blocks: list[Block] = []
+    tags: list[str] = []
+    keep: list[bool] = []
+    flagged: list[bool] = []
+    h1: list[str] = []
+    hrefs: list[str] = []
+    media: set[int] = set()
+    ld_json: list[str] = []
+    forms: list[int] = []  # open <form> elements still without a visible control (-1: found)
+    path: list[int] = []
+    flag = -1  # path position of the deepest boilerplate-named element, -1 if none
+    buf: list[str] = []
+    full = False  # whether buf holds more than whitespace
+    links = 0  # characters of the current block inside <a>
+    nlinks = 0
+    lead: bool | None = None  # whether the current block's first words are a link
+    in_link = 0
+    budget = MAX_WALK_ELEMENTS
+    stack: list[tuple] = []
+    depth = 0  # len(stack)
+    kinds = _KIND
+    name_cache = _NAME_CACHE
+
+    def flush() -> None:
+        nonlocal buf, full, links, lead, nlinks
+        raw = "".join(buf)
+        buf = []
+        full = False
         if "\x00" in raw:  # <br> line breaks
             lines = (" ".join(line.split()) for line in raw.split("\x00"))
             text = "\n".join(line for line in lines if line)
         else:
             text = " ".join(raw.split())
-        if not text:
-            return
-        path = self.path
-        tag = self.tags[path[-1]] if path else "body"
-        self.blocks.append(
-            Block(text, tag, min(links, len(text)), tuple(path), self.flag, lead, nlinks)
-        )
+        if text:
+            blocks.append(
+                Block(
+                    text,
+                    tags[path[-1]] if path else "body",
+                    min(links, len(text)),
+                    tuple(path),
+                    flag,
+                    bool(lead),
+                    nlinks,
+                )
+            )
+        links, lead, nlinks = 0, None, 0
 
-    def walk(self, node, depth: int) -> None:
-        self.budget -= 1
-        if depth > MAX_WALK_DEPTH or self.budget < 0:
-            return
-        buf = self.buf
-        in_link = self.in_link  # constant for the children of this node
-        for child in node.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                text = child.text_content
-                if text:
-                    buf.append(text)
-                    if in_link:
-                        size = len(text.strip())
-                        self.links += size
-                        if self.lead is None and size:
-                            self.lead = True
-                    elif self.lead is None and not text.isspace():
-                        self.lead = False
+    node = root.child if root is not None else None
+    while True:
+        while node is None:
+            if not stack:
+                if full:
+                    flush()
+                return Walk(blocks, tags, keep, flagged, h1, hrefs, media, ld_json)
+            frame = stack.pop()
+            depth -= 1
+            node = frame[1]
+            action = frame[0]
+            if action == _EXIT_INLINE:
                 continue
-            if tag[0] == "-":
-                continue
-            if tag in DROP_TAGS:
-                if tag in MEDIA_TAGS and self.path:
-                    self.media.add(self.path[-1])
-                elif tag in _CONTROLS and self.forms and self.forms[-1] >= 0:
-                    if tag != "input" or child.attributes.get("type") != "hidden":
-                        self.flagged[self.forms[-1]] = True
-                        self.forms[-1] = -1  # found one; the form is a widget
-                continue
-            if tag == "br":
-                # <br><br> ends a paragraph, a single <br> a line
-                last = len(buf) - 1
-                while last >= 0 and buf[last].isspace():
-                    last -= 1
-                if last >= 0 and buf[last] == "\x00":
-                    del buf[last:]
-                    self.flush()
-                    buf = self.buf
-                else:
-                    buf.append("\x00")
-                continue
-            if tag in _FORMATTING:
-                self.walk(child, depth + 1)  # <em>, <strong>...: nothing to learn from attributes
-                buf = self.buf
-                continue
-            attrs = child.attributes
-            kind = 0
-            if attrs:
-                if (
-                    "hidden" in attrs
-                    or attrs.get("aria-hidden") == "true"
-                    or attrs.get("role") in _CHROME_ROLES
-                ):
-                    continue
-                style = attrs.get("style")
-                if style and _HIDDEN_STYLE.search(style):
-                    continue
-                cls = attrs.get("class")
-                ident = attrs.get("id")
-                if cls or ident:
-                    kind = _name_kind(f"{cls or ''} {ident or ''}")
-            if tag in BLOCK_TAGS:
-                if buf:
-                    self.flush()
-                    buf = self.buf
-                index = len(self.tags)
-                self.tags.append(tag)
-                if attrs and attrs.get("itemprop") == "articleBody":
-                    kind = 2
-                self.keep.append(kind == 2)
-                self.flagged.append(kind == 1)
-                self.path.append(index)
-                saved_flag = self.flag
-                if kind == 1:
-                    self.flag = len(self.path) - 1
-                if tag == "h1":
-                    self.h1.append(child.text())
-                if tag == "form":
-                    # A form with visible controls (search, newsletter sign-up, comment box) is
-                    # a widget; its text counts as boilerplate unless it holds most of the page.
-                    self.forms.append(index)
-                    form_start = len(self.blocks)
-                    if kind != 2 and saved_flag < 0 and self.flag < 0:
-                        self.flag = len(self.path) - 1
-                self.walk(child, depth + 1)
-                if tag == "form":
-                    if self.forms.pop() < 0 and form_start:
+            if action == _EXIT_BLOCK:
+                _, _, tag, saved_flag, form_start = frame
+                if form_start >= 0:
+                    if forms.pop() < 0 and form_start:
                         # the widget's title just before it ("Leave a Comment")
-                        before = self.blocks[form_start - 1]
+                        before = blocks[form_start - 1]
                         if (
                             before.tag in HEADINGS
                             and len(before.text) < 80
-                            and before.path[:-1] == tuple(self.path[:-1])
+                            and before.path[:-1] == tuple(path[:-1])
                         ):
-                            del self.blocks[form_start - 1]
-                if self.buf:
-                    self.flush()
-                buf = self.buf
-                self.path.pop()
-                self.flag = saved_flag
-                continue
-            if kind == 1 and len(child.text()) < 300:
-                continue  # an inline caption, credit, share link...
-            if tag == "a":
-                if attrs:
-                    href = attrs.get("href")
-                    if href and ("10." in href or "pubmed" in href or "nct" in href.lower()):
-                        self.hrefs.append(href)
-                start, links, lead = len(buf), self.links, self.lead
-                emitted = len(self.blocks)
-                self.in_link += 1
-                self.nlinks += 1
-                self.walk(child, depth + 1)
-                self.in_link -= 1
-                buf = self.buf
-                if len(self.blocks) == emitted and len(buf) > start and self.links - links <= 8:
+                            del blocks[form_start - 1]
+                if full:
+                    flush()
+                elif buf or nlinks:
+                    buf.clear()
+                    nlinks = 0
+                path.pop()
+                flag = saved_flag
+            elif action == _EXIT_LINK:
+                _, _, start, saved_links, saved_lead, emitted = frame
+                in_link -= 1
+                if len(blocks) == emitted and len(buf) > start and links - saved_links <= 8:
                     inner = "".join(buf[start:])
                     if _CITE_MARK.match(inner) and inner.strip():
                         del buf[start:]  # a numbered reference: [12], 3, 4-6
-                        self.links, self.lead = links, lead
-                        self.nlinks -= 1
-            elif tag == "sup" or (attrs and _CITE_NAME.search(attrs.get("class") or "")):
-                start, emitted = len(buf), len(self.blocks)
-                self.walk(child, depth + 1)
-                buf = self.buf
-                if (
-                    len(self.blocks) == emitted
-                    and len(buf) > start
-                    and _CITE_MARK.match("".join(buf[start:]))
-                ):
-                    # a citation marker: <sup>12</sup>, <span class="citation">3,4</span>
-                    del buf[start:]
+                        links, lead = saved_links, saved_lead
+                        nlinks -= 1
+            else:  # _EXIT_MARKER
+                _, _, start, emitted = frame
+                if len(blocks) == emitted and len(buf) > start:
+                    if _CITE_MARK.match("".join(buf[start:])):
+                        # a citation marker: <sup>12</sup>, <span class="citation">3,4</span>
+                        del buf[start:]
+        current = node
+        node = current.next
+        tag = current.tag
+        if tag == "-text":
+            text = current.text_content
+            if text:
+                buf.append(text)
+                if not text.isspace():
+                    full = True
+                    if in_link:
+                        links += len(text.strip())
+                        if lead is None:
+                            lead = True
+                    elif lead is None:
+                        lead = False
+            continue
+        kind = kinds.get(tag, _INLINE)
+        if kind == _FORMAT:
+            # <em>, <strong>...: nothing to learn from their attributes
+            budget -= 1
+            if depth < MAX_WALK_DEPTH and budget > 0:
+                depth += 1
+                stack.append((_EXIT_INLINE, node))
+                node = current.child
+            continue
+        if kind == _DROP:
+            if tag == "script":
+                kind_attr = current.attributes.get("type")
+                if kind_attr and kind_attr.strip().lower() == "application/ld+json":
+                    ld_json.append(current.text())
+            elif tag in MEDIA_TAGS:
+                if path:
+                    media.add(path[-1])
+            elif tag in _CONTROLS and forms and forms[-1] >= 0:
+                if tag != "input" or current.attributes.get("type") != "hidden":
+                    flagged[forms[-1]] = True
+                    forms[-1] = -1  # found one; the form is a widget
+            continue
+        if kind == _BR:
+            # <br><br> ends a paragraph, a single <br> a line
+            last = len(buf) - 1
+            while last >= 0 and buf[last].isspace():
+                last -= 1
+            if last >= 0 and buf[last] == "\x00":
+                del buf[last:]
+                flush()
             else:
-                self.walk(child, depth + 1)
-                buf = self.buf
+                buf.append("\x00")
+            continue
+        if tag[0] == "-":
+            continue  # comments, doctype
+        attrs = current.attributes
+        named = 0
+        if attrs:
+            if not _HIDING.isdisjoint(attrs) and _hidden(attrs):
+                continue
+            cls = attrs.get("class")
+            ident = attrs.get("id")
+            if cls or ident:
+                key = f"{cls or ''} {ident or ''}"
+                named = name_cache.get(key)
+                if named is None:
+                    named = _name_kind(key)
+        budget -= 1
+        descend = depth < MAX_WALK_DEPTH and budget > 0
+        if kind == _BLOCK:
+            if full:
+                flush()
+            elif buf or nlinks:
+                buf.clear()
+                nlinks = 0
+            index = len(tags)
+            tags.append(tag)
+            if attrs and attrs.get("itemprop") == "articleBody":
+                named = 2
+            keep.append(named == 2)
+            flagged.append(named == 1)
+            path.append(index)
+            saved_flag = flag
+            if named == 1:
+                flag = len(path) - 1
+            if tag == "h1":
+                h1.append(current.text())
+            form_start = -1
+            if tag == "form":
+                # A form with visible controls (search, newsletter sign-up, comment box) is a
+                # widget; its text counts as boilerplate unless it holds most of the page.
+                forms.append(index)
+                form_start = len(blocks)
+                if named != 2 and saved_flag < 0 and flag < 0:
+                    flag = len(path) - 1
+            stack.append((_EXIT_BLOCK, node, tag, saved_flag, form_start))
+            depth += 1
+            node = current.child if descend else None  # None: the frame is popped at once
+            continue
+        if named == 1 and len(current.text()) < 300:
+            continue  # an inline caption, credit, share link...
+        if not descend:
+            continue
+        if kind == _LINK:
+            if attrs:
+                href = attrs.get("href")
+                if href and ("10." in href or "pubmed" in href or "nct" in href.lower()):
+                    hrefs.append(href)
+            stack.append((_EXIT_LINK, node, len(buf), links, lead, len(blocks)))
+            in_link += 1
+            nlinks += 1
+        elif kind == _SUP or (attrs and _CITE_NAME.search(attrs.get("class") or "")):
+            stack.append((_EXIT_MARKER, node, len(buf), len(blocks)))
+        else:
+            stack.append((_EXIT_INLINE, node))
+        depth += 1
+        node = current.child
