@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import re
 
+from monitor.extract import lexicon
 from monitor.extract.choose import is_headline_link
 from monitor.extract.text import MD_LINK, WORD, norm, weight
+from monitor.extract.thresholds import (
+    APPENDIX_MAX_CHARS,
+    APPENDIX_MAX_SHARE,
+    APPENDIX_MAX_WEAK,
+    APPENDIX_WEAK_SHARE,
+    CAPTION_MAX_CHARS,
+    FURNITURE_CHECKS,
+    HEADING_MAX_CHARS,
+    LEAD_SHARE,
+    NOTE_MAX_CHARS,
+    PROSE_MIN_CHARS,
+    SENTENCE_MIN_CHARS,
+    SHORT_LINE_CHARS,
+)
 from monitor.extract.walk import HEADINGS, Block
 
 
@@ -240,3 +255,117 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
     while start < min(end, 2) and edge_junk(out[start]):
         start += 1
     return out[start:end]
+
+
+# -- the appendix after the article ---------------------------------------------------------------
+_TERMINAL = re.compile(r"[.!?…。！？][\"”’»)\]]*$")
+_SENTENCE_TERMINAL = re.compile(r"[.!?…:。！？：][\"”’»)\]]*$")  # "... the campaign:" introduces
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_QUESTION_END = re.compile(r"[?？][\"”’»)\]]*$")
+
+
+def _is_prose(b: Block) -> bool:
+    """A paragraph of the article: long enough, ending like a sentence, few links."""
+    return (
+        weight(b.text) >= PROSE_MIN_CHARS
+        and b.links < 0.3 * len(b.text)
+        and bool(_TERMINAL.search(b.text))
+        and not b.emph
+    )
+
+
+def _strong_appendix(text: str) -> bool:
+    """Words that make a line boilerplate of a seed kind wherever it sits after the body."""
+    n = len(text)
+    if n > APPENDIX_MAX_CHARS:
+        return False
+    if lexicon.REFERENCE_LABEL.match(text):
+        return True
+    found = lexicon.appendix_line(text)
+    if found and (n <= CAPTION_MAX_CHARS or found.start() <= LEAD_SHARE * n):
+        return True  # a long paragraph counts when it opens with the words, not ends with them
+    if n < CAPTION_MAX_CHARS and lexicon.credit_line(text):
+        return True
+    return lexicon.author_bio(text) or lexicon.citation_entry(text)
+
+
+def _sentence(b: Block) -> bool:
+    """A line that reads as a sentence of running text (and so may belong to the article)."""
+    text = b.text
+    return (
+        weight(text) >= SENTENCE_MIN_CHARS
+        and bool(_SENTENCE_TERMINAL.search(text))
+        and b.links < 0.5 * len(text)
+        and (text.count(" ") >= 3 or bool(_CJK.search(text)))
+    )
+
+
+def _weak_appendix(b: Block) -> bool:
+    """Cues of structure for a block after the last sentence of the article."""
+    text = b.text
+    n = len(text)
+    if (
+        _LABEL.match(text)
+        and n < NOTE_MAX_CHARS
+        and (_REFERENCE.search(text) or _YEAR.search(text))
+    ):
+        return True  # "Label: value" carrying a link, a DOI or a year
+    if _QUESTION_END.search(text) and n <= SHORT_LINE_CHARS and text.count("?") == 1:
+        return True  # "Was it useful?" with nothing after it
+    if b.tag in _LIST_OR_CELL or _sentence(b):
+        return False  # list items and table cells at the end are the article's own
+    return n <= SHORT_LINE_CHARS or (b.tag in HEADINGS and n <= 2 * SHORT_LINE_CHARS)
+
+
+_LIST_OR_CELL = frozenset(("li", "td", "th", "dd", "dt", "pre"))
+
+
+def cut_appendix(body: list[Block]) -> list[Block]:
+    """Drop what follows the article inside its container: an appendix opened by a heading
+    (References, Related, Comments, ... in eight languages) and, from the end, lines that are
+    sources, citations, copyright, feedback prompts, disclaimers, bios, reference entries or
+    short furniture, up to the article's last paragraph."""
+    if len(body) < 2:
+        return body
+    total = sum(len(b.text) for b in body) or 1
+    seen = 0
+    for i, b in enumerate(body):
+        if (
+            i
+            and len(b.text) <= HEADING_MAX_CHARS
+            and total - seen < APPENDIX_MAX_SHARE * total
+            and lexicon.APPENDIX_HEADING.match(b.text)
+            and (b.tag in HEADINGS or not any(_is_prose(x) for x in body[i + 1 :]))
+        ):
+            body = body[:i]  # a section heading, or a label followed by no paragraph
+            break
+        seen += len(b.text)
+    end = len(body)
+    dropped = weak = 0
+    while end > 1:
+        b = body[end - 1]
+        if not _strong_appendix(b.text):
+            if not _weak_appendix(b) or weak >= APPENDIX_MAX_WEAK:
+                break
+            if dropped + len(b.text) > APPENDIX_WEAK_SHARE * total:
+                break
+            weak += 1
+        dropped += len(b.text)
+        end -= 1
+    return body[:end]
+
+
+def drop_furniture(body: list[Block]) -> list[Block]:
+    """Short lines anywhere in the body that are boilerplate by their words: captions and
+    credits, copyright notices, comment prompts, feedback prompts, source lines. Sentences of
+    the article are not looked at (most lines), nor more than a bounded number of lines."""
+    out: list[Block] = []
+    budget = FURNITURE_CHECKS
+    for b in body:
+        text = b.text
+        if len(text) < CAPTION_MAX_CHARS and budget and not _sentence(b):
+            budget -= 1
+            if lexicon.credit_line(text) or lexicon.appendix_line(text):
+                continue
+        out.append(b)
+    return out

@@ -23,7 +23,14 @@ from selectolax.lexbor import SelectolaxError
 
 from monitor.extract import metadata as md
 from monitor.extract.choose import choose, teaser_blocks
-from monitor.extract.clean import agree_with_ld, body_blocks, format_blocks, trim
+from monitor.extract.clean import (
+    agree_with_ld,
+    body_blocks,
+    cut_appendix,
+    drop_furniture,
+    format_blocks,
+    trim,
+)
 from monitor.extract.decode import bound, page_text, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
 from monitor.extract.text import looks_like_prose, norm
@@ -106,7 +113,7 @@ def _extract(html: str | bytes | None, url: str | None, content_type: str | None
                     if 15 <= len(b.text) <= 200 and key and key in tag_key:
                         title = article.title = b.text
                         break
-            body = trim(body, title)
+            body = cut_appendix(drop_furniture(trim(body, title)))
             ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)

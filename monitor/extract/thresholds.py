@@ -27,3 +27,30 @@ SAFE_TAGS_FOR_REBUILD = 1_400
 #: the Python walk stops descending here, and after this many elements
 MAX_WALK_DEPTH = 250
 MAX_WALK_ELEMENTS = 30_000
+
+# -- the appendix after the article (clean.cut_appendix) ---------------------------------------
+#: a paragraph of the article is at least this long (Latin-letter equivalents, see text.weight)
+PROSE_MIN_CHARS = 120
+#: lines longer than this are never dropped for their words alone
+APPENDIX_MAX_CHARS = 900
+#: an appendix (opened by a heading, or read from the end) holds less than this share of the body
+APPENDIX_MAX_SHARE = 0.5
+#: a heading that opens an appendix ("References", "Lesen Sie auch") is at most this long
+HEADING_MAX_CHARS = 60
+#: in a paragraph longer than a caption, the words must start within this share of its length
+LEAD_SHARE = 0.4
+#: captions, credits and furniture lines dropped anywhere in the body are shorter than this
+CAPTION_MAX_CHARS = 200
+#: short lines of a body looked at for caption, credit and furniture words (the rest are kept)
+FURNITURE_CHECKS = 200
+#: a trailing line without final punctuation this short is furniture (a label, a button)
+SHORT_LINE_CHARS = 60
+#: a line of at least this many characters and four words, ending like a sentence, is read as
+#: a sentence of the article and ends the search for furniture from the end
+SENTENCE_MIN_CHARS = 25
+#: a trailing note in italics or a "Label: value" line is shorter than this
+NOTE_MAX_CHARS = 400
+#: lines dropped from the end for their structure alone (not their words): how many, and at
+#: most this share of the body
+APPENDIX_MAX_WEAK = 6
+APPENDIX_WEAK_SHARE = 0.25

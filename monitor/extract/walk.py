@@ -127,6 +127,7 @@ class Block:
     flag: int  # index in ``path`` of the deepest boilerplate-named ancestor, -1 if none
     lead: bool = False  # the text opens with a link (a headline in a teaser)
     nlinks: int = 0  # number of links in the block
+    emph: bool = False  # all of the text is in <em>, <i>, <small> or <cite> (a note, a credit)
 
 
 _CHROME_ROLES = frozenset(
@@ -195,6 +196,7 @@ class Walk:
 
     blocks: list[Block]
     tags: list[str]  # tag of each block element, by index
+    names: list[str]  # class attribute of each block element, by index ("" when none)
     keep: list[bool]  # element named like an article body
     flagged: list[bool]  # element named like boilerplate
     h1: list[str]  # texts of the <h1> elements
@@ -204,7 +206,8 @@ class Walk:
 
 
 # Frames of the walk's explicit stack: what to do when an element's children are done.
-_EXIT_INLINE, _EXIT_BLOCK, _EXIT_LINK, _EXIT_MARKER = range(4)
+_EXIT_INLINE, _EXIT_BLOCK, _EXIT_LINK, _EXIT_MARKER, _EXIT_EMPH = range(5)
+_EMPHASIS = frozenset(("em", "i", "small", "cite"))
 
 
 def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: it is the hot path
@@ -215,6 +218,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
     """
     blocks: list[Block] = []
     tags: list[str] = []
+    names: list[str] = []
     keep: list[bool] = []
     flagged: list[bool] = []
     h1: list[str] = []
@@ -226,6 +230,8 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
     flag = -1  # path position of the deepest boilerplate-named element, -1 if none
     buf: list[str] = []
     full = False  # whether buf holds more than whitespace
+    plain = False  # whether some of that text is outside emphasis
+    emph = 0  # open <em>, <i>, <small>, <cite> elements
     links = 0  # characters of the current block inside <a>
     nlinks = 0
     lead: bool | None = None  # whether the current block's first words are a link
@@ -237,7 +243,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
     name_cache = _NAME_CACHE
 
     def flush() -> None:
-        nonlocal buf, full, links, lead, nlinks
+        nonlocal buf, full, plain, links, lead, nlinks
         raw = "".join(buf)
         buf = []
         full = False
@@ -256,9 +262,10 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                     flag,
                     bool(lead),
                     nlinks,
+                    not plain,
                 )
             )
-        links, lead, nlinks = 0, None, 0
+        links, lead, nlinks, plain = 0, None, 0, False
 
     node = root.child if root is not None else None
     while True:
@@ -266,12 +273,15 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             if not stack:
                 if full:
                     flush()
-                return Walk(blocks, tags, keep, flagged, h1, hrefs, media, ld_json)
+                return Walk(blocks, tags, names, keep, flagged, h1, hrefs, media, ld_json)
             frame = stack.pop()
             depth -= 1
             node = frame[1]
             action = frame[0]
             if action == _EXIT_INLINE:
+                continue
+            if action == _EXIT_EMPH:
+                emph -= 1
                 continue
             if action == _EXIT_BLOCK:
                 _, _, tag, saved_flag, form_start = frame
@@ -316,6 +326,8 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                 buf.append(text)
                 if not text.isspace():
                     full = True
+                    if not emph:
+                        plain = True
                     if in_link:
                         links += len(text.strip())
                         if lead is None:
@@ -329,7 +341,11 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             budget -= 1
             if depth < MAX_WALK_DEPTH and budget > 0:
                 depth += 1
-                stack.append((_EXIT_INLINE, node))
+                if tag in _EMPHASIS:
+                    emph += 1
+                    stack.append((_EXIT_EMPH, node))
+                else:
+                    stack.append((_EXIT_INLINE, node))
                 node = current.child
             continue
         if kind == _DROP:
@@ -380,6 +396,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                 nlinks = 0
             index = len(tags)
             tags.append(tag)
+            names.append((attrs.get("class") or "") if attrs else "")
             if attrs and attrs.get("itemprop") == "articleBody":
                 named = 2
             keep.append(named == 2)
@@ -416,6 +433,9 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             nlinks += 1
         elif kind == _SUP or (attrs and _CITE_NAME.search(attrs.get("class") or "")):
             stack.append((_EXIT_MARKER, node, len(buf), len(blocks)))
+        elif tag in _EMPHASIS:
+            emph += 1
+            stack.append((_EXIT_EMPH, node))
         else:
             stack.append((_EXIT_INLINE, node))
         depth += 1
