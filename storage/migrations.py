@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from storage import story_index
+from storage import story_index, templates
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -213,7 +213,12 @@ _BROWSE_VIEWS_SQL = """
 """
 
 
-STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views]
+def _v3_site_templates(db: sqlite_utils.Database) -> None:
+    """Per-site template memory of the extractor (storage/templates.py)."""
+    templates.create_tables(db)
+
+
+STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views, _v3_site_templates]
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:

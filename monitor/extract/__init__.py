@@ -4,10 +4,12 @@
     article = extract.extract(page_bytes, url, content_type=header)  # -> monitor.model.Article
 
 Modules, in the order a page meets them: ``decode`` (bytes to bounded text), ``metadata``,
-``walk`` (tree to text blocks), ``choose`` (the body element), ``clean`` (what is not the
-article inside it), ``identifiers``; ``thresholds`` holds every number they decide by.
+``walk`` (tree to text blocks), ``choose`` (the body element), ``templates`` (what the site
+repeats), ``clean`` (what is not the article inside it, with ``lexicon``'s words),
+``identifiers``; ``thresholds`` holds every number they decide by.
 """
 
 from monitor.extract.extractor import article_as_dict, extract, extract_text
+from monitor.model import SiteTemplate
 
-__all__ = ["article_as_dict", "extract", "extract_text"]
+__all__ = ["SiteTemplate", "article_as_dict", "extract", "extract_text"]

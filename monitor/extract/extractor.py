@@ -33,9 +33,10 @@ from monitor.extract.clean import (
 )
 from monitor.extract.decode import bound, page_text, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
+from monitor.extract.templates import drop_template, page_keys
 from monitor.extract.text import looks_like_prose, norm
 from monitor.extract.walk import walk
-from monitor.model import Article
+from monitor.model import Article, SiteTemplate
 
 __all__ = ["article_as_dict", "extract", "extract_text"]
 
@@ -43,24 +44,32 @@ __all__ = ["article_as_dict", "extract", "extract_text"]
 def article_as_dict(article: Article) -> dict:
     """The Article as JSON-ready values (datetimes in ISO 8601), for ``monitor extract --json``."""
     out = dataclasses.asdict(article)
+    del out["template_keys"]  # hashes for the archive, not for a reader
     if article.published is not None:
         out["published"] = article.published.isoformat()
     return out
 
 
 def extract(
-    html: str | bytes | None, url: str | None = None, *, content_type: str | None = None
+    html: str | bytes | None,
+    url: str | None = None,
+    *,
+    content_type: str | None = None,
+    template: SiteTemplate | None = None,
 ) -> Article:
     """Extract the article text and metadata of one page.
 
     ``content_type`` is the HTTP ``Content-Type`` header (its charset decodes the bytes).
+    ``template`` is what the archive learnt about the page's site (``SiteTemplate``): blocks
+    the site repeats are dropped, and ``Article.template_keys`` lists what this page shows, for
+    the archive to learn; without it (a new site) the structural rules alone decide.
     Whatever the page holds, the result is an ``Article``: without text, ``reason`` says why
     ("page is empty", "not an article page: ...", "extraction failed: ..."). Only the failures
     a hostile page can cause are caught; anything else is a bug and raises. ``html`` that is
     neither bytes nor str raises TypeError.
     """
     try:
-        return _extract(html, url, content_type)
+        return _extract(html, url, content_type, template)
     except SelectolaxError as exc:  # Lexbor could not build the document (out of its memory)
         return Article(reason=f"extraction failed: the HTML parser gave up ({exc})")
 
@@ -70,7 +79,12 @@ def extract_text(html: str | bytes, url: str | None = None) -> str:
     return extract(html, url).text
 
 
-def _extract(html: str | bytes | None, url: str | None, content_type: str | None) -> Article:
+def _extract(
+    html: str | bytes | None,
+    url: str | None,
+    content_type: str | None,
+    template: SiteTemplate | None,
+) -> Article:
     text_html = page_text(html, content_type)
     if not text_html or not text_html.strip():
         return Article(reason="page is empty")
@@ -113,6 +127,7 @@ def _extract(html: str | bytes | None, url: str | None, content_type: str | None
                     if 15 <= len(b.text) <= 200 and key and key in tag_key:
                         title = article.title = b.text
                         break
+            body = drop_template(body, walker, template)
             body = cut_appendix(drop_furniture(trim(body, title)))
             ld_text = md.ld_body(meta)
             if ld_text:
@@ -131,6 +146,8 @@ def _extract(html: str | bytes | None, url: str | None, content_type: str | None
         article.reason = "not an article page: too little text"
         text = ""
     article.text = text
+    if template is not None:
+        article.template_keys = page_keys(walker)
 
     # Identifiers: the page's visible text, links to DOIs/PubMed/registries, and metadata.
     visible = "\n".join(b.text for b in blocks)

@@ -54,3 +54,15 @@ NOTE_MAX_CHARS = 400
 #: most this share of the body
 APPENDIX_MAX_WEAK = 6
 APPENDIX_WEAK_SHARE = 0.25
+
+# -- site-template memory (templates) ----------------------------------------------------------
+#: a block whose text appeared on this many earlier pages of the site is the site's template
+TEMPLATE_MIN_PAGES = 2
+#: longer blocks get no key (articles do not repeat whole long paragraphs; sites rarely do)
+TEMPLATE_TEXT_MAX_CHARS = 2000
+#: blocks up to this long also get a key for their place and first words
+TEMPLATE_PLACE_MAX_CHARS = 300
+#: keys stored per page
+TEMPLATE_MAX_KEYS_PER_PAGE = 400
+#: template blocks are dropped only while they are at most this share of the body
+TEMPLATE_MAX_SHARE = 0.5
