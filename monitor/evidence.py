@@ -740,7 +740,9 @@ def _count(title: str, text: str) -> tuple[int | None, str | None, str, str]:
             )
             studied = ""
             if verb and not _off_topic(sentence):
-                studied = "treated" if _TREATED.search(sentence) else "studied"
+                # "treated 14 patients" is a trial; "512 patients treated with ..." is not
+                treated = _TREATED.search(sentence[: m.start("num")])
+                studied = "treated" if treated else "studied"
             candidates.append(
                 (rank, a + m.start(), n, m.group("noun").lower(), m.group("pre") or "", studied)
             )
@@ -793,7 +795,8 @@ CONFERENCE_MIN = 4.0
 DESIGN_MIN = 2.0
 REVIEW_MIN = 4.0  # a review names the designs it pooled; from this score it is the review
 STUDIED_PEOPLE = 2.0
-ALSO_SHARE = 0.45  # another design counts as "also" from this share of the main one
+ALSO_SHARE = 0.3
+ALSO_MIN = 3.0  # a second design needs more than a passing mention  # another design counts as "also" from this share of the main one
 
 
 def _decide(r: _Reading) -> Evidence:
@@ -812,7 +815,10 @@ def _decide(r: _Reading) -> Evidence:
     also = tuple(
         k
         for k in designs
-        if k != kind and s[k] >= DESIGN_MIN and (k == design or s[k] >= ALSO_SHARE * s[design])
+        if k != kind
+        and s[k] >= ALSO_MIN
+        and (k == design or s[k] >= ALSO_SHARE * s[design])
+        and not (kind == "review" and k in ("observational", "trial"))  # what it pooled
     )
     if kind == "trial" or "trial" in also:
         # a trial report speaks of follow-up and data; that is not a second, observational study
