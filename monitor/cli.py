@@ -345,23 +345,19 @@ def sources(obj: Ctx, enable: str | None) -> None:
 @click.option("--max-age", default="3m", show_default=True, help="Oldest acceptable heartbeat.")
 @pass_ctx
 def health(obj: Ctx, max_age: str) -> None:
-    """Exit 0 if the daemon's heartbeat is fresh (the container's HEALTHCHECK)."""
-    import time
+    """Exit 0 if the daemon is running: its heartbeat is fresh and its process alive.
 
+    The container's HEALTHCHECK. Fails once the daemon has stopped (a clean stop removes the
+    heartbeat; a killed one leaves a file that names a dead process or grows stale).
+    """
+    from monitor import heartbeat
     from monitor.scheduler import heartbeat_path
 
-    path = heartbeat_path(obj.config)
     try:
-        age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
-        raise click.ClickException(f"no heartbeat at {path}: is `monitor run` running?") from None
-    limit = config_mod.parse_duration(max_age)
-    if age > limit:
-        raise click.ClickException(
-            f"heartbeat {path} is {age:.0f}s old (limit {limit:.0f}s): "
-            "the daemon is stuck or stopped; see its log"
-        )
-    click.echo(f"ok: heartbeat {age:.0f}s old")
+        beat = heartbeat.check(heartbeat_path(obj.config), config_mod.parse_duration(max_age))
+    except heartbeat.Unhealthy as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"ok: heartbeat {beat.age:.0f}s old" + (f" (pid {beat.pid})" if beat.pid else ""))
 
 
 @cli.command()
