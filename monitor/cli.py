@@ -58,6 +58,13 @@ class Ctx:
                 self._config = config_mod.load(self.config_path)
             except ConfigError as e:
                 raise click.ClickException(str(e)) from None
+            if self._config.demo is not None:  # a kept demo: serve its sample site
+                from monitor.demo.services import DemoError, ensure_running
+
+                try:
+                    ensure_running(self._config.demo)
+                except DemoError as e:
+                    raise click.ClickException(str(e)) from None
         return self._config
 
     def archive(self, read_only: bool = False):
@@ -667,14 +674,23 @@ def topics_backtest(obj: Ctx, name: str, since: str | None, limit: int) -> None:
 # --------------------------------------------------------------------- demo
 @cli.command()
 @click.option(
-    "--keep", type=click.Path(file_okay=False), help="Keep the demo archive in this folder."
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Keep a working demo in this folder: config, archive and the sample site's files.",
+)
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Keep the sample site and a webhook receiver running until Ctrl-C.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
-def demo(keep: str | None, fmt: str) -> None:
+def demo(keep: str | None, serve: bool, fmt: str) -> None:
     """Run the whole product offline on a bundled sample site and print the digest."""
     from monitor.demo import run_demo
 
-    click.echo(run_demo(keep, fmt))
+    if serve and fmt != "text":
+        raise click.UsageError("--serve prints text; use --format only without --serve")
+    run_demo(keep, fmt, serve=serve, echo=lambda line: click.echo(line))
 
 
 def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = None) -> None:

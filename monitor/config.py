@@ -118,6 +118,15 @@ class AlertsConfig:
 
 
 @dataclass
+class DemoConfig:
+    """[demo]: the sample site that `monitor demo --keep` wrote, served while monitor runs."""
+
+    site: Path  # folder of the sample site's files
+    port: int  # served on 127.0.0.1:port (the sources' addresses)
+    hook_port: int | None = None  # a local webhook receiver that prints what it gets
+
+
+@dataclass
 class Config:
     path: Path
     storage_path: Path
@@ -129,6 +138,7 @@ class Config:
     channels: list[ChannelConfig]
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     storage_max_bytes: int | None = None  # [storage] max_size: writes stop cleanly beyond it
+    demo: DemoConfig | None = None  # [demo]: a kept demo's sample site (monitor demo --keep)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -333,7 +343,17 @@ def _names(kinds: tuple) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-_TOP = {"storage", "fetch", "stories", "alerts", "synonyms", "sources", "topics", "channels"}
+_TOP = {
+    "storage",
+    "fetch",
+    "stories",
+    "alerts",
+    "synonyms",
+    "sources",
+    "topics",
+    "channels",
+    "demo",
+}
 _CHANNEL_TYPES = ("email", "slack", "webhook")
 
 
@@ -421,7 +441,17 @@ def loads(
                     "entry or fix the name)",
                     line,
                 )
+    demo = None
+    if "demo" in data:
+        dm = r.table(data["demo"], "[demo]", r.table_line("demo"))
+        demo = DemoConfig(
+            site=base / dm.get("site", str, required=True, hint='site = "site"'),
+            port=dm.get("port", int, required=True, hint="port = 8765"),
+            hook_port=dm.get("hook_port", int, None),
+        )
+        dm.finish()
     return Config(
+        demo=demo,
         path=path,
         storage_path=storage_path,
         storage_max_bytes=max_bytes,
