@@ -424,6 +424,7 @@ def loads(
     sources = _array(r, data, "sources", lambda t: _source(t, fetch))
     topics = _array(r, data, "topics", _topic)
     channels = _array(r, data, "channels", _channel)
+    channels += _env_channels(r, env, [t.name for t in topics], {c.name for c in channels})
     _unique(r, "sources", [s.name for s in sources])
     _unique(r, "sources", [s.url for s in sources], what="url")
     _unique(r, "topics", [t.name for t in topics])
@@ -632,6 +633,25 @@ def _channel(t: _Table) -> ChannelConfig:
         headers = t.get("headers", dict, {})
         c.headers = {str(k): t.expand("headers", str(v)) for k, v in headers.items()}
     return c
+
+
+def _env_channels(
+    r: _Reader, env: Mapping[str, str], topics: list[str], taken: set[str]
+) -> list[ChannelConfig]:
+    """Channels from MONITOR_* variables (monitor/envchannels.py), checked like the file's."""
+    from monitor.envchannels import EnvChannelError, channel_tables
+
+    try:
+        tables = channel_tables(env, topics)
+    except EnvChannelError as e:
+        raise r.error("environment", str(e), None) from None
+    out = []
+    for table in tables:
+        where = f"[[channels]] {table['name']!r} from MONITOR_* environment variables"
+        if table["name"] in taken:
+            raise r.error(where, "the config file already has a channel of this name", None)
+        out.append(_channel(r.table(table, where, None)))
+    return out
 
 
 def _toml_str(value: str) -> str:
