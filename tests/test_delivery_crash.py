@@ -30,12 +30,13 @@ CHILD = textwrap.dedent(
     config = config_mod.load(sys.argv[1])
     when = sys.argv[2]
 
-    def sender(channel, digest):
+    def sender(channel, digest, parts):
         if when == "before-send":
             os.kill(os.getpid(), signal.SIGKILL)
-        email.send(channel, digest)
+        outcomes = list(email.send(channel, digest, parts))
         if when == "after-send":
             os.kill(os.getpid(), signal.SIGKILL)
+        yield from outcomes
 
     with Archive(config.storage_path) as archive:
         deliver.run_channel(config, archive, config.channel("team"), now=datetime.now(UTC),
