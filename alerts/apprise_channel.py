@@ -16,9 +16,9 @@ gives up on it.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
-import threading
 from collections.abc import Iterator
 
 from alerts import render
@@ -42,15 +42,21 @@ def scheme(url: str) -> str:
     return m.group(1).lower() if m else "?"
 
 
+# the lines Apprise logs during the current send; a context variable, not a thread-local:
+# Apprise runs services in worker threads and copies the caller's context into them
+_lines: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "apprise_lines", default=None
+)
+
+
 class _Capture(logging.Handler):
-    """Collects what Apprise logs during one send in this thread; nothing reaches the root."""
+    """Collects what Apprise logs during one send; nothing of it reaches the root logger."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.local = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
-        lines = getattr(self.local, "lines", None)
+        lines = _lines.get()
         if lines is not None and record.levelno >= logging.WARNING:
             try:
                 lines.append(record.getMessage())
@@ -65,7 +71,7 @@ class _Quiet(logging.Filter):
     """Drops the HTTP library's debug lines (full request URLs) during an Apprise send."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return getattr(_capture.local, "lines", None) is None
+        return _lines.get() is None
 
 
 def _isolate_apprise_logging() -> None:
@@ -87,14 +93,15 @@ def _notify(url: str, title: str, body: str) -> tuple[bool | None, list[str]]:
 
     _isolate_apprise_logging()
     lines: list[str] = []
-    _capture.local.lines = lines
+    token = _lines.set(lines)
     try:
-        service = apprise.Apprise()
+        # sequential mode: Apprise's worker threads would escape the capture above
+        service = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
         if not service.add(url):
             return None, lines
         return bool(service.notify(body=body, title=title)), lines
     finally:
-        _capture.local.lines = None
+        _lines.reset(token)
 
 
 def send(
