@@ -34,18 +34,6 @@ class Outcome:
 SENT = Outcome(ok=True)
 
 
-class DeliveryError(Exception):
-    """A send failed. `permanent` failures are not retried; others are, with backoff."""
-
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
-        super().__init__(message)
-        self.permanent = permanent
-        self.retry_after = retry_after
-
-    def outcome(self) -> Outcome:
-        return Outcome(False, str(self), self.permanent, self.retry_after)
-
-
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """Remove credentials from a message: configured secrets and user:pass@ in URLs."""
     for s in sorted((s for s in secrets if s), key=len, reverse=True):
