@@ -295,19 +295,26 @@ def test_webhook_timing_out_on_every_try_keeps_its_key_across_runs(tmp_path, mon
 )
 def test_malformed_retry_after_is_ignored_logged_and_recorded(tmp_path, value, caplog):
     caplog.set_level(logging.WARNING)
-    with ScriptedHTTP(lambda req, n: Reply(429, {"Retry-After": value}, "rate_limited")) as hook:
+
+    def answer(req, n):  # rate limited with a bad Retry-After for a whole run, then fine
+        return Reply(429, {"Retry-After": value}, "rate_limited") if n <= 4 else Reply(200)
+
+    with ScriptedHTTP(answer) as hook:
         cfg = write_config(tmp_path, webhook_channel(hook.url))
         seed(cfg, STORIES, T0 - timedelta(hours=1))
         result = run(cfg, "tools", T0)  # must not raise
-    assert result.failed and len(hook.requests) == 4
-    p = parts(cfg)[("webhook", 1)]
-    assert p["state"] == "pending" and p["attempts"] == 1
-    assert "429 Too Many Requests" in p["last_error"] and "ignored" in p["last_error"]
-    # the next try follows our own backoff, not the bad value
-    assert datetime.fromisoformat(p["next_attempt_at"]) == T0 + timedelta(seconds=60)
-    assert "Retry-After" in caplog.text and "Traceback" not in caplog.text
-    shown = deliveries_text(cfg)
-    assert "1 attempt" in shown and "429" in shown
+        assert result.failed and len(hook.requests) == 4
+        p = parts(cfg)[("webhook", 1)]
+        assert p["state"] == "pending" and p["attempts"] == 1
+        assert "429 Too Many Requests" in p["last_error"] and "ignored" in p["last_error"]
+        # the next try follows our own backoff, not the bad value
+        assert datetime.fromisoformat(p["next_attempt_at"]) == T0 + timedelta(seconds=60)
+        assert "Retry-After" in caplog.text and "Traceback" not in caplog.text
+        shown = deliveries_text(cfg)
+        assert "1 attempt" in shown and "429" in shown
+        assert run(cfg, "tools", T0 + timedelta(seconds=60)).sent
+    (body,) = [r.json() for r in hook.accepted]
+    assert exactly_once(Counter(int(s["url"][-9:-5]) for s in body["stories"]))
 
 
 def test_retry_after_too_long_is_clamped_and_then_honoured(tmp_path):
