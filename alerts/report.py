@@ -28,7 +28,7 @@ def part_line(p: Part) -> list[str]:
         nxt = f"next try {_when(p.next_attempt_at)}" if p.next_attempt_at else "due now"
         what = f"{nxt}; last error: {p.last_error}" if p.last_error else "not sent yet"
     else:
-        what = f"gave up: {p.last_error or 'no reason recorded'}"
+        what = p.last_error or "no reason recorded"
     return [who, p.state, _attempts(p.attempts), what]
 
 
