@@ -15,8 +15,6 @@ from monitor.cli import cli
 from tests.delivery_servers import Reply, ScriptedHTTP, story_numbers
 from tests.test_delivery_partial import STORIES, T0, TOPIC, parts, run, seed, write_config
 
-pytest.importorskip("apprise")
-
 TOKEN, PASSWORD, QUERY_TOKEN = "tok3nBBBBsecret", "pa55wordZ", "q7secretvalue"
 
 
