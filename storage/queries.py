@@ -301,6 +301,9 @@ story_week AS (
            ), '-6 days', 'weekday 1') AS week
     FROM story_matches sm JOIN stories s ON s.id = sm.story_id
     WHERE s.merged_into IS NULL AND (:topic = '' OR sm.topic = :topic)
+      -- only stories first fetched in the period (or 4 weeks before: a copy dated later than
+      -- it was fetched): the cost follows the period, not the archive's age
+      AND s.first_seen >= (SELECT date(min(week), '-28 days') FROM weeks)
 ),
 counted AS (
     SELECT topic, week, count(*) AS stories FROM story_week GROUP BY topic, week

@@ -15,15 +15,17 @@ docs/screenshots/.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +43,7 @@ from monitor.demo.site import build_site
 from monitor.model import ArticleRecord, Match, StoryDecision
 from storage import queries
 from storage.archive import Archive
-from tests.browser import browser, require_chromium, screenshot_dir
+from tests.browser import ARGS, CHROMIUM, browser, require_chromium, screenshot_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -291,11 +293,9 @@ def test_weekly_stories_match_an_independent_count(history):
         got = {(r["topic"], r["week"]): r["stories"] for r in rows}
         want = expected_weekly(conn, int(weeks or 26), topic)
         assert got == want, (weeks, topic)
-    by_week = defaultdict(int)
-    for (t, w), n in expected_weekly(conn, 12, TOPIC).items():
-        by_week[w] += n
-    recent, early = sum(sorted(by_week.items())[-4:][i][1] for i in range(4)), 0
-    early = sum(n for _, n in sorted(by_week.items())[:4])
+    weekly = sorted(expected_weekly(conn, 12, TOPIC).items(), key=lambda kv: kv[0][1])
+    early = sum(n for _, n in weekly[:4])
+    recent = sum(n for _, n in weekly[-4:])
     assert recent > early  # the generated trend is there for the chart to show
 
 
@@ -423,6 +423,14 @@ def test_chart_data_comes_through_the_read_only_json_api(server, history):
     bad = urlencode({"sql": "DELETE FROM stories", "_shape": "objects"})
     r = httpx.get(f"{server}/archive.json?{bad}", timeout=30)
     assert r.status_code == 400  # the JSON API the charts use only reads
+
+
+def test_story_page_and_front_page_link_to_the_charts(server, history):
+    sid = history["spread_story"]
+    page = httpx.get(f"{server}/archive/stories/{sid}", timeout=30).text
+    assert f'href="{charts.story_spread_url(sid)}"' in page
+    assert httpx.get(server + charts.story_spread_url(sid), timeout=30).status_code == 200
+    assert f'href="/-/dashboards/{charts.DASHBOARD}"' in httpx.get(server + "/", timeout=30).text
 
 
 # ---------------------------------------------------------------------------- the browser
@@ -566,3 +574,75 @@ def test_hostile_titles_and_outlet_names_are_drawn_as_text(server, history, page
     assert page.evaluate("() => window.__pwned === undefined")
     inserted = "() => document.querySelectorAll('svg script, svg img, svg b, body > img').length"
     assert page.evaluate(inserted) == 0
+
+
+# Chromium's own background services, which call home whatever page is open (component
+# updates, sign-in, network time) even with --disable-background-networking. None of these
+# hosts serves a chart library or a font, so a request to them is the browser's, not the page's.
+_CHROMIUM_SERVICES = {
+    "update.googleapis.com",
+    "accounts.google.com",
+    "clients2.google.com",
+    "content-autofill.googleapis.com",
+    "optimizationguide-pa.googleapis.com",
+    "redirector.gvt1.com",
+}
+
+
+class _RecordingProxy:
+    """An HTTP proxy on loopback that forwards nothing: the browser's only way out, recorded."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.requests: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    line = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
+                except OSError:
+                    line = "?"
+                self.requests.append(line)
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    def hosts(self) -> set[str]:
+        out = set()
+        for line in self.requests:
+            target = line.split(" ")[1] if " " in line else line
+            out.add(urlsplit(target if "://" in target else "//" + target).hostname or target)
+        return out
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_charts_draw_with_the_network_closed(server):
+    """Chromium with every address but loopback sent to a dead proxy draws all three charts."""
+    require_chromium()
+    proxy = _RecordingProxy()
+    try:
+        with tempfile.TemporaryDirectory(prefix="monitor-chromium-") as profile:
+            dom = subprocess.run(
+                [CHROMIUM, *ARGS, "--disable-quic", f"--user-data-dir={profile}"]
+                + [f"--proxy-server=http://127.0.0.1:{proxy.port}", "--virtual-time-budget=20000"]
+                + ["--dump-dom", f"{server}/-/dashboards/{charts.DASHBOARD}?weeks=12"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
+    finally:
+        proxy.close()
+    outside = proxy.hosts() - _CHROMIUM_SERVICES
+    assert outside == set(), proxy.requests
+    for slug in charts.dashboards()[charts.DASHBOARD]["charts"]:
+        card = dom.split(f'id="chart-{slug}"', 1)[1].split('class="dashboard-card"', 1)[0]
+        marks = re.findall(r'<g class="mark-(?:symbol|rect) role-mark[^>]*>(.*?)</g>', card, re.S)
+        assert sum(m.count("<path") for m in marks) > 0, slug

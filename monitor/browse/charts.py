@@ -206,8 +206,12 @@ def _sources() -> dict[str, Any]:
                 },
             },
             {
-                "mark": {"type": "text", "align": "left", "dx": 4, "color": "#c62828"},
+                "mark": {"type": "text", "align": "left", "dx": 4},
                 "encoding": {
+                    "color": {
+                        "condition": {"test": "datum.health == 'failing'", "value": "#c62828"},
+                        "value": "#5f6368",
+                    },
                     "x": {"field": "articles", "type": "quantitative"},
                     "y": y,
                     "text": {"field": "note"},
