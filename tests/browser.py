@@ -22,7 +22,6 @@ import base64
 import itertools
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -48,7 +47,6 @@ ARGS = [
     "--mute-audio",
 ]
 TIMEOUT = 30.0
-_FUNCTION = re.compile(r"^(?:async\s+)?(?:function\b|\([\w\s,]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)")
 
 
 class BrowserError(Exception):
@@ -269,10 +267,14 @@ class Page:
             raise BrowserError(f"{url}: {result['errorText']}")
         self.conn.wait_event("Page.loadEventFired", self.session, since, timeout)
 
-    def evaluate(self, expression: str) -> Any:
-        expr = expression.strip()
-        if _FUNCTION.match(expr):
-            expr = f"({expr})()"  # a function, as Playwright accepts it
+    def evaluate(self, expression: str, arg: Any = None) -> Any:
+        """Like Playwright's: an expression's value, or a function's result called with `arg`;
+        promises are awaited. The expression is evaluated once either way."""
+        expr = (
+            "(() => { const __v = ("
+            + expression.strip()
+            + f"); return typeof __v === 'function' ? __v({json.dumps(arg)}) : __v; }})()"
+        )
         result = self._send(
             "Runtime.evaluate",
             {"expression": expr, "returnByValue": True, "awaitPromise": True},
@@ -280,7 +282,8 @@ class Page:
         if "exceptionDetails" in result:
             detail = result["exceptionDetails"]
             raise BrowserError(
-                f"JavaScript error: {detail.get('exception', {}).get('description') or detail.get('text')}"
+                "JavaScript error: "
+                + str(detail.get("exception", {}).get("description") or detail.get("text"))
             )
         return result["result"].get("value")
 
