@@ -14,18 +14,19 @@ _LINK = re.compile(r"<([^|<>]+)\|([^<>]*)>")
 
 
 def mrkdwn(text: str) -> str:
-    out = []
-    for line in text.split("\n"):
-        links: list[str] = []
+    return "<br>".join(_line(line) for line in text.split("\n"))
 
-        def hold(m: re.Match) -> str:
-            url = html.escape(_unescape(m.group(1)), quote=True)
-            links.append(f'<a href="{url}">{_inline(m.group(2))}</a>')
-            return f"\x00{len(links) - 1}\x00"
 
-        line = _inline(_LINK.sub(hold, line))
-        out.append(re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], line))
-    return "<br>".join(out)
+def _line(line: str) -> str:
+    links: list[str] = []
+
+    def hold(m: re.Match) -> str:
+        url = html.escape(_unescape(m.group(1)), quote=True)
+        links.append(f'<a href="{url}">{_inline(m.group(2))}</a>')
+        return f"\x00{len(links) - 1}\x00"
+
+    marked = _inline(_LINK.sub(hold, line))
+    return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], marked)
 
 
 def _unescape(s: str) -> str:
