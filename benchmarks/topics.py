@@ -33,7 +33,8 @@ import time
 import tomllib
 from pathlib import Path
 
-from monitor.topics import Matcher, TopicSpec, _Parser, compile_topics, specs_from_config
+from monitor.topics import Matcher, TopicSpec, compile_topics, specs_from_config
+from monitor.topics.parser import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "topics"
@@ -192,7 +193,7 @@ class RegexTopic:
 
     def __init__(self, spec: TopicSpec, synonyms: dict) -> None:
         self.syn = {k.casefold(): v for k, v in synonyms.items()}
-        self.root = self.build(_Parser(spec.query).parse())
+        self.root = self.build(parse(spec.query))
 
     def entry_re(self, entry: str) -> list[str]:
         entry = entry.strip('"')

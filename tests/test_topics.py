@@ -293,12 +293,12 @@ def test_all_topics_in_one_pass_equal_each_topic_alone():
 
 
 def test_match_reads_the_article_once_for_all_topics(monkeypatch):
-    import monitor.topics as topics
+    import monitor.topics.index as topics
 
     specs = [TopicSpec(f"t{i}", f"liver NEAR/{i + 1} (nivolumab OR metasta*)") for i in range(50)]
     m = compile_topics(specs)
     calls = []
-    real = topics._WORD_RE
+    real = topics.WORD_RE
 
     class Counting:
         def findall(self, s):
@@ -308,7 +308,7 @@ def test_match_reads_the_article_once_for_all_topics(monkeypatch):
         def finditer(self, s):
             return real.finditer(s)
 
-    monkeypatch.setattr(topics, "_WORD_RE", Counting())
+    monkeypatch.setattr(topics, "WORD_RE", Counting())
     res = m.match("Liver news", "Nivolumab shrank liver metastases.\n\nMore text.")
     assert len(res) == 50
     assert len(calls) == 2  # the title once and the text once, for all 50 topics

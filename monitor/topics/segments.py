@@ -1,0 +1,136 @@
+"""Pages that gather several unrelated pieces: roundups, newsletters, "news in brief",
+conference highlights, journal watches. Words from different pieces of such a page say
+nothing about each other, so such a page is matched piece by piece.
+
+A page is read as a roundup when its title (or a short opening paragraph) calls it one and
+at least two pieces are found. Pieces are found by the page's own structure:
+
+- headings: short paragraphs without final punctuation, each followed by text
+  ("Liver surgery", "Session 2: Liver metastases"); a piece runs to the next heading;
+- otherwise every paragraph or list line is a piece ("• Atezolizumab fails ...",
+  "Repeat hepatectomy. Patients whose ...", "1. Radioembolisation ...").
+
+Each piece is matched as an article of its own: its headline is its heading (if any) with
+its first sentence, its text the rest. A short lead-in label ("Study 2.", "Morning:") is
+read together with the sentence after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# What a roundup calls itself: nouns for a collection of news, not a verb ("study highlights").
+_CUE = re.compile(
+    r"""\b(?:
+        round-?\s?ups?|in\ brief|news\ briefs?|briefs|briefing|bulletin|newsletter|
+        (?:news|weekly|daily|monthly|research|oncology|literature)\ digest|^digest\b|
+        headlines|(?:^|:\s)highlights\b|highlights\ (?:from|of)\b|\bhighlights$|
+        top\ (?:stories|abstracts|papers|news|studies)|the\ week\ in|week\ in\ review|
+        (?:this|last)\ (?:week|month)\ in|what\ we(?:'re|\ are)?\ read(?:ing)?|
+        journal\ (?:watch|scan|club)|notebook|what'?s\ new|in\ case\ you\ missed|
+        things\ (?:we\ )?(?:learned|to\ know)|(?:you\ )?(?:may|might)\ have\ missed|
+        short\ takes|quick\ (?:takes|hits)|news\ (?:bites|wrap|round)|at\ a\ glance|recap|
+        preview|research\ (?:news|update)s?|news\ in\ numbers|
+        (?:\d+|two|three|four|five|six|seven|eight|nine|ten)\ (?:new\ )?
+            (?:studies|papers|abstracts|things|stories|takeaways|highlights)
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# How the opening paragraph of a roundup introduces it.
+_INTRO_CUE = re.compile(
+    r"\b(?:here (?:is|are) (?:what|the|this)|this (?:week|month|issue)['’]s\b|in this issue|"
+    r"welcome to|our (?:editors|picks)|we (?:picked|selected|rounded up)|caught our|"
+    r"round-?\s?ups?|newsletter|bulletin|digest|in brief|briefing)",
+    re.IGNORECASE,
+)
+_BULLET = re.compile(r"^\s*(?:[•·▪◦*\-–—]|\(?\d{1,2}[.)])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“'‘(\[]?[A-Z0-9])")
+_LABEL_WORDS = 8  # a first sentence this short is a lead-in label, read with the next one
+_HEADING_WORDS = 14
+_INTRO_WORDS = 50
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One item of a roundup, as an article of its own."""
+
+    title: str  # its heading and first sentence
+    text: str  # the rest
+    number: int  # 1-based, in page order
+    of: int  # how many pieces the page has
+
+    @property
+    def label(self) -> str:
+        head = " ".join(self.title.split())
+        return head if len(head) <= 90 else head[:87] + "..."
+
+
+def is_roundup(title: str, text: str) -> bool:
+    """Whether the page calls itself a collection (title, or a short opening paragraph)."""
+    if _CUE.search(title.strip()):
+        return True
+    first = text.lstrip().split("\n\n", 1)[0]
+    return len(first.split()) <= _INTRO_WORDS and bool(_INTRO_CUE.search(first))
+
+
+def split(title: str, text: str) -> list[Piece] | None:
+    """The pieces of a roundup page, or None for an ordinary article."""
+    if not is_roundup(title, text):
+        return None
+    blocks = _blocks(text)
+    headed = [i for i, b in enumerate(blocks) if _is_heading(b, blocks, i)]
+    groups: list[tuple[str, list[str]]] = []
+    if len(headed) >= 2:
+        for k, i in enumerate(headed):
+            stop = headed[k + 1] if k + 1 < len(headed) else len(blocks)
+            groups.append((blocks[i].rstrip(":"), blocks[i + 1 : stop]))
+    else:
+        groups = [("", [b]) for b in blocks if not b.endswith(":")]
+    if len(groups) < 2:
+        return None
+    pieces = []
+    for n, (heading, body) in enumerate(groups, 1):
+        first, rest = _headline("\n\n".join(body))
+        head = f"{heading}: {first}" if heading and first else heading or first
+        pieces.append(Piece(head, rest, n, len(groups)))
+    return pieces
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs, with each line of a list (lines without a blank line between) on its own."""
+    out = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+        if len(lines) > 1:
+            out.extend(_BULLET.sub("", ln) for ln in lines)
+        elif lines:
+            out.append(_BULLET.sub("", lines[0]))
+    return [b for b in out if b]
+
+
+def _is_heading(block: str, blocks: list[str], i: int) -> bool:
+    if i + 1 >= len(blocks) or block[-1] in ".!?;":
+        return False
+    if len(block.split()) > _HEADING_WORDS:
+        return False
+    nxt = blocks[i + 1]
+    return nxt[-1] in '.!?;"”)' or len(nxt.split()) > _HEADING_WORDS
+
+
+def _headline(body: str) -> tuple[str, str]:
+    """(first sentence, with a short lead-in label before it; the rest)."""
+    body = body.strip()
+    ends = []
+    for m in _SENTENCE_END.finditer(body):
+        ends.append(m)
+        if len(ends) == 2:
+            break
+    if not ends:
+        return body, ""
+    cut = ends[0]
+    if len(body[: cut.start()].split()) <= _LABEL_WORDS:  # "Study 2." / "Liver surgery."
+        if len(ends) == 1:
+            return body, ""
+        cut = ends[1]
+    return body[: cut.start()].strip(), body[cut.end() :].strip()
