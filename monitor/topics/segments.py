@@ -31,7 +31,7 @@ _CUE = re.compile(
         journal\ (?:watch|scan|club)|notebook|what'?s\ new|in\ case\ you\ missed|
         things\ (?:we\ )?(?:learned|to\ know)|(?:you\ )?(?:may|might)\ have\ missed|
         short\ takes|quick\ (?:takes|hits)|news\ (?:bites|wrap|round)|at\ a\ glance|recap|
-        preview|research\ (?:news|update)s?|news\ in\ numbers|
+        preview|(?:research|news|trials?|pipeline)\ updates?|news\ in\ numbers|
         (?:\d+|two|three|four|five|six|seven|eight|nine|ten)\ (?:new\ )?
             (?:studies|papers|abstracts|things|stories|takeaways|highlights)
     )""",
