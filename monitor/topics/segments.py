@@ -28,7 +28,7 @@ _CUE = re.compile(
         headlines|(?:^|:\s)highlights\b|highlights\ (?:from|of)\b|\bhighlights$|
         top\ (?:stories|abstracts|papers|news|studies)|the\ week\ in|week\ in\ review|
         (?:this|last)\ (?:week|month)\ in|what\ we(?:'re|\ are)?\ read(?:ing)?|
-        journal\ (?:watch|scan|club)|notebook|what'?s\ new|in\ case\ you\ missed|
+        journal\ (?:watch|scan|club)|\w+\ watch$|notebook|what'?s\ new|in\ case\ you\ missed|
         things\ (?:we\ )?(?:learned|to\ know)|(?:you\ )?(?:may|might)\ have\ missed|
         short\ takes|quick\ (?:takes|hits)|news\ (?:bites|wrap|round)|at\ a\ glance|recap|
         preview|(?:research|news|trials?|pipeline)\ updates?|news\ in\ numbers|
@@ -44,6 +44,63 @@ _INTRO_CUE = re.compile(
     r"round-?\s?ups?|newsletter|bulletin|digest|in brief|briefing)",
     re.IGNORECASE,
 )
+# Numbered pieces: "1. ...", "(2) ...", "Case 3: ...", "Study B. ..."
+_ENUMERATED = re.compile(
+    r"^\s*(?:\(?\d{1,2}[.)]|(?:case|study|item|story|paper|trial|abstract|company|part|no\.?)"
+    r"\s+(?:\d{1,2}|[A-Z])\b[.:)]?)\s",
+    re.IGNORECASE,
+)
+# A piece led by a short label: "Melanoma: ...", "Lancet Oncology: ...".
+_LABELLED = re.compile(r"^([A-Z][^.:!?\n]{1,40}?):\s+\S")
+# Labels that divide one piece rather than lead several: a structured abstract, a Q&A.
+_SECTION_LABELS = {
+    "background",
+    "methods",
+    "method",
+    "results",
+    "result",
+    "conclusion",
+    "conclusions",
+    "objective",
+    "objectives",
+    "purpose",
+    "aim",
+    "aims",
+    "design",
+    "setting",
+    "participants",
+    "interventions",
+    "findings",
+    "interpretation",
+    "funding",
+    "introduction",
+    "discussion",
+    "limitations",
+    "q",
+    "a",
+    "question",
+    "answer",
+    "context",
+    "importance",
+    "exposure",
+    "main outcomes and measures",
+    "conclusions and relevance",
+    "bottom line",
+    "why it matters",
+    "what this means",
+    "what's next",
+    "next steps",
+    "editor's note",
+    "note",
+    "update",
+    "correction",
+    "disclosure",
+    "disclosures",
+    "source",
+    "sources",
+    "reference",
+    "references",
+}
 _BULLET = re.compile(r"^\s*(?:[•·▪◦*\-–—]|\(?\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"“'‘(\[]?[A-Z0-9])")
 _LABEL_WORDS = 8  # a first sentence this short is a lead-in label, read with the next one
@@ -67,11 +124,22 @@ class Piece:
 
 
 def is_roundup(title: str, text: str) -> bool:
-    """Whether the page calls itself a collection (title, or a short opening paragraph)."""
+    """Whether the page calls itself a collection (title, or a short opening paragraph), or
+    is laid out as one: numbered pieces ("1.", "Case 2:"), or pieces each led by a label of
+    its own ("Melanoma: ...", "Surgery: ...")."""
     if _CUE.search(title.strip()):
         return True
     first = text.lstrip().split("\n\n", 1)[0]
-    return len(first.split()) <= _INTRO_WORDS and bool(_INTRO_CUE.search(first))
+    if len(first.split()) <= _INTRO_WORDS and _INTRO_CUE.search(first):
+        return True
+    blocks = _blocks(text, strip=False)
+    if sum(1 for b in blocks if _ENUMERATED.match(b)) >= 3:
+        return True
+    labels = [m.group(1).casefold() for b in blocks if (m := _LABELLED.match(b))]
+    labels = [lab for lab in labels if lab not in _SECTION_LABELS]
+    return (
+        len(labels) >= 3 and len(set(labels)) == len(labels) and len(labels) * 3 >= len(blocks) * 2
+    )
 
 
 def split(title: str, text: str) -> list[Piece] | None:
@@ -97,15 +165,14 @@ def split(title: str, text: str) -> list[Piece] | None:
     return pieces
 
 
-def _blocks(text: str) -> list[str]:
-    """Paragraphs, with each line of a list (lines without a blank line between) on its own."""
+def _blocks(text: str, strip: bool = True) -> list[str]:
+    """Paragraphs, with each line of a list (lines without a blank line between) on its own;
+    bullets and numbers removed unless `strip` is false."""
     out = []
     for para in re.split(r"\n\s*\n", text):
-        lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
-        if len(lines) > 1:
-            out.extend(_BULLET.sub("", ln) for ln in lines)
-        elif lines:
-            out.append(_BULLET.sub("", lines[0]))
+        out.extend(ln.strip() for ln in para.split("\n") if ln.strip())
+    if strip:
+        out = [_BULLET.sub("", b) for b in out]
     return [b for b in out if b]
 
 
