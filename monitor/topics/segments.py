@@ -159,7 +159,7 @@ def split(title: str, text: str) -> list[Piece] | None:
         return None
     pieces = []
     for n, (heading, body) in enumerate(groups, 1):
-        first, rest = _headline("\n\n".join(body))
+        first, rest = _headline("\n\n".join(body), labelled=not heading)
         head = f"{heading}: {first}" if heading and first else heading or first
         pieces.append(Piece(head, rest, n, len(groups)))
     return pieces
@@ -185,8 +185,8 @@ def _is_heading(block: str, blocks: list[str], i: int) -> bool:
     return nxt[-1] in '.!?;"”)' or len(nxt.split()) > _HEADING_WORDS
 
 
-def _headline(body: str) -> tuple[str, str]:
-    """(first sentence, with a short lead-in label before it; the rest)."""
+def _headline(body: str, labelled: bool = True) -> tuple[str, str]:
+    """(first sentence, with a short lead-in label before it if `labelled`; the rest)."""
     body = body.strip()
     ends = []
     for m in _SENTENCE_END.finditer(body):
@@ -196,7 +196,7 @@ def _headline(body: str) -> tuple[str, str]:
     if not ends:
         return body, ""
     cut = ends[0]
-    if len(body[: cut.start()].split()) <= _LABEL_WORDS:  # "Study 2." / "Liver surgery."
+    if labelled and len(body[: cut.start()].split()) <= _LABEL_WORDS:  # "Study 2." / "Surgery."
         if len(ends) == 1:
             return body, ""
         cut = ends[1]
