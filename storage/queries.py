@@ -117,7 +117,14 @@ ORDER BY CASE
 DELIVERY_LOG = """
 SELECT d.created_at, d.channel, c.type AS channel_type, d.state, d.stories, d.attempts,
        d.sent_at, d.next_attempt_at, d.last_error, d.id AS digest_id,
-       (SELECT json_group_array(story_id) FROM deliveries WHERE digest_id = d.id) AS story_ids
+       (SELECT json_group_array(story_id) FROM deliveries WHERE digest_id = d.id) AS story_ids,
+       (SELECT json_group_array(p.target
+                                || CASE WHEN p.parts > 1 THEN ' part ' || p.part || '/' || p.parts
+                                        ELSE '' END
+                                || ': ' || p.state
+                                || CASE WHEN p.state != 'sent' AND p.last_error IS NOT NULL
+                                        THEN ' (' || p.last_error || ')' ELSE '' END)
+        FROM delivery_parts p WHERE p.digest_id = d.id) AS recipients
 FROM digests d LEFT JOIN channels c ON c.name = d.channel
 WHERE (:channel = '' OR d.channel = :channel) AND (:state = '' OR d.state = :state)
 ORDER BY d.created_at DESC, d.id DESC
@@ -194,8 +201,9 @@ CANNED: dict[str, CannedQuery] = {
         "title": "Delivery log",
         "description": (
             "Digests sent or attempted per channel, newest first: state (pending, sent, "
-            "failed), attempts, last error, the stories each carried. Filter by channel or "
-            "state, or leave blank."
+            "partial, failed), attempts, last error, the stories each carried, and each "
+            "recipient or message part with its own state. Filter by channel or state, or "
+            "leave blank."
         ),
         "params": ["channel", "state"],
     },

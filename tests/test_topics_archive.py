@@ -12,6 +12,7 @@ from monitor import config as config_mod
 from monitor.cli import cli
 from monitor.demo import demo_config_text
 from monitor.pipeline import Pipeline
+from storage import migrations
 from storage.archive import Archive
 from tests.endpoints import WebhookEndpoint
 
@@ -137,19 +138,20 @@ def test_archive_from_before_topic_definitions_is_upgraded_and_rematched(tmp_pat
     _run(cfg, "run", "--once")
     before = _stored(tmp_path, TOPIC)
     assert before
-    # make it an archive as the previous schema (version 2) left it, matches from another matcher
+    # make it an archive as the schema before this step left it, matches from another matcher
+    before_step = migrations.STEPS.index(migrations._topic_definitions)
     db = sqlite3.connect(tmp_path / "archive.db")
     db.execute("DROP TABLE topic_definitions")
     db.execute("DELETE FROM matches")
     db.execute("DELETE FROM story_matches")
-    db.execute("PRAGMA user_version = 2")
+    db.execute(f"PRAGMA user_version = {before_step}")
     db.commit()
     db.close()
     res = _run(cfg, "feed", TOPIC)
     assert "re-matched" in res.stderr and "(new topic)" in res.stderr
     assert _stored(tmp_path, TOPIC) == before
     db = sqlite3.connect(tmp_path / "archive.db")
-    assert db.execute("PRAGMA user_version").fetchone()[0] >= 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(migrations.STEPS)
     recorded = dict(db.execute("SELECT topic, definition FROM topic_definitions").fetchall())
     db.close()
     assert set(recorded) == {TOPIC, "watch"}
