@@ -102,6 +102,27 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
+def _warn_stale_topics(obj: Ctx) -> None:
+    """Before a read-only command: name the topics whose stored matches are out of date."""
+    from storage.archive import Archive
+
+    path = obj.config.storage_path
+    if not path.exists():
+        return
+    try:
+        with Archive(path, read_only=True) as archive:
+            stale = archive.stale_topics(obj.matcher().definitions())
+    except Exception:  # an archive too old or unreadable: the command itself says so
+        return
+    changed = [t for t, why in stale.items() if not why.startswith("articles")]
+    if changed:
+        click.echo(
+            f"topics changed since the archive was matched: {', '.join(changed)}; "
+            "`monitor topics apply` (or the daemon's next start) re-matches it",
+            err=True,
+        )
+
+
 def _rematch_progress(topics: str, done: int, total: int) -> None:
     if sys.stderr.isatty() and total >= 1000:
         click.echo(f"\rre-matching {topics}: {done}/{total} articles", err=True, nl=done == total)
@@ -714,8 +735,7 @@ def browse(obj: Ctx, port: int, host: str, metadata_file: str | None) -> None:
     """Browse the archive in Datasette, read-only: search, facets, stories, canned queries."""
     from monitor import browse as browse_mod
 
-    if obj.config.storage_path.exists():
-        obj.archive().close()  # apply new and changed topics before serving read-only
+    _warn_stale_topics(obj)  # browse never writes: say so when topics changed since
     try:
         overrides = browse_mod.load_overrides(metadata_file)
         browse_mod.serve(obj.config, host=host, port=port, overrides=overrides)

@@ -399,6 +399,10 @@ class Archive:
             self.db, self.transaction, matcher, todo, _iso(now or _now()), progress
         )
 
+    def stale_topics(self, definitions: dict[str, str]) -> dict[str, str]:
+        """topic -> why its stored matches are out of date (read-only)."""
+        return {t: why for t, (_, why) in topic_matches.plan(self.db, definitions).items()}
+
     def matched_articles(self, topic: str, since: datetime | None = None) -> set[int]:
         """Ids of the articles stored as matching `topic` (fetched since `since`)."""
         return topic_matches.matched_articles(self.db, topic, _iso(since))

@@ -250,7 +250,7 @@ def _topic_definitions(db: sqlite_utils.Database) -> None:
     """What each topic's stored matches were made with (storage/matches.py)."""
     db.execute(
         """
-        CREATE TABLE topic_definitions (
+        CREATE TABLE IF NOT EXISTS topic_definitions (
             topic TEXT PRIMARY KEY,
             definition TEXT NOT NULL,        -- hash of query, min_score, synonym sets, matcher
             through_article_id INTEGER NOT NULL DEFAULT 0,  -- articles matched with it

@@ -176,3 +176,21 @@ def test_removed_topic_is_forgotten_and_rematched_in_full_when_it_returns(tmp_pa
     res = _run(cfg, "sources")
     assert "watch: re-matched" in res.stderr and "(new topic)" in res.stderr
     assert any(MELANOMA_TITLE in t for t in _stored(tmp_path, "watch"))
+
+
+def test_browse_warns_about_changed_topics_without_writing(tmp_path, site, capsys):
+    from monitor.cli import Ctx, _warn_stale_topics
+
+    cfg = tmp_path / "sources.toml"
+    _write(cfg, site, tmp_path, "melanoma")
+    _run(cfg, "run", "--once")
+    db_file = tmp_path / "archive.db"
+    _warn_stale_topics(Ctx(str(cfg)))
+    assert "topics changed" not in capsys.readouterr().err
+    _write(cfg, site, tmp_path, "checkpoint*")
+    before = db_file.read_bytes()
+    _warn_stale_topics(Ctx(str(cfg)))
+    err = capsys.readouterr().err
+    assert "topics changed since the archive was matched: watch" in err
+    assert "monitor topics apply" in err
+    assert db_file.read_bytes() == before  # browse is read-only
