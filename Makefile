@@ -34,6 +34,7 @@ chromium:
 test: $(BIN)/.installed-dev check-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 format: $(BIN)/.installed-dev

@@ -246,7 +246,26 @@ def _v3_delivery_parts(db: sqlite_utils.Database) -> None:
     )
 
 
-STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views, _v3_delivery_parts]
+def _topic_definitions(db: sqlite_utils.Database) -> None:
+    """What each topic's stored matches were made with (storage/matches.py)."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS topic_definitions (
+            topic TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,        -- hash of query, min_score, synonym sets, matcher
+            through_article_id INTEGER NOT NULL DEFAULT 0,  -- articles matched with it
+            applied_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+STEPS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _v2_browse_views,
+    _v3_delivery_parts,
+    _topic_definitions,
+]
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:
