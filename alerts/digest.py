@@ -52,6 +52,7 @@ _ANAPHORIC_START = re.compile(
     re.IGNORECASE,
 )
 MIN_SENTENCE, MAX_SENTENCE = 25, 500
+CAVEATS = {"preliminary", "not peer reviewed"}
 # direct speech reports a view; the summary should first say what was found
 _QUOTED = re.compile(r"^[\"“„«]")
 
@@ -93,6 +94,9 @@ def summarize(
         words = {_stem(w) for w in _WORD.findall(s)}
         hits.append({t for t, st in stems.items() if any(w.startswith(st) for w in words)})
         quals.append({kind for _a, _b, kind in qualifier_spans(s)})
+    # what the whole article qualifies: a summary of an article that reports animal or cell
+    # work must say so, and should keep "preliminary" / "not peer reviewed" when it can
+    article_quals = set().union(*quals)
     best: tuple[float, int, int] | None = None
     for i in range(len(sentences)):
         if not usable[i] or _ANAPHORIC_START.match(sentences[i]) and i > 0:
@@ -106,7 +110,11 @@ def summarize(
             if avoid_norm and _overlaps(run, avoid_norm):
                 continue
             terms = set().union(*hits[i:j])
-            score = len(terms) + 0.5 * len(set().union(*quals[i:j]))
+            kept = set().union(*quals[i:j])
+            score = len(terms) + 0.5 * len(kept)
+            if "species" in article_quals and "species" not in kept:
+                score -= 1.5
+            score -= 0.5 * len(article_quals & CAVEATS - kept)
             # two or three sentences read better than one, if they carry something
             score += sum(0.3 if hits[k] or quals[k] else -0.3 for k in range(i, j))
             score -= 0.6 * sum(1 for k in range(i, j) if _QUOTED.match(sentences[k]))
@@ -138,6 +146,7 @@ def _stem(word: str) -> str:
 def _overlaps(run: str, passage: str) -> bool:
     """True when `run` repeats a good part of `passage` (the matched snippet)."""
     run_norm = " ".join(run.split())
+    passage = " ".join(passage.replace("…", " ").split())
     pieces = [p.strip() for p in re.split(r"[.!?]\s+", passage) if len(p.strip()) >= 40]
     return any(p[:60] in run_norm for p in pieces)
 
