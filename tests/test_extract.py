@@ -309,7 +309,9 @@ def test_wrong_declared_charset_does_not_raise() -> None:
     assert extract(b'<meta charset="no-such-codec"><p>x</p>').reason
 
 
-@pytest.mark.parametrize("value", ["", "   \n ", b"", b"\xff\xfe", None, "<html></html>", "\x00\x00"])
+@pytest.mark.parametrize(
+    "value", ["", "   \n ", b"", b"\xff\xfe", None, "<html></html>", "\x00\x00"]
+)
 def test_empty_and_odd_input_gives_a_reason(value) -> None:
     article = extract(value)
     assert isinstance(article, Article)
