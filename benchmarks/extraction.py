@@ -199,7 +199,7 @@ from monitor.extract import extract
 start = time.process_time()
 article = extract(page)
 cpu = time.process_time() - start
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM")) / 1024
 print(f"pathological page ({{len(page) / 1000:.0f}} kB, 500 unclosed formatting tags, "
       f"12,000 paragraphs): {{cpu:.2f}} s CPU, peak RSS {{rss:.0f}} MB (whole process), "
       f"reason: {{article.reason}}")
