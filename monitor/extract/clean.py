@@ -13,6 +13,9 @@ from monitor.extract.thresholds import (
     APPENDIX_MAX_WEAK,
     APPENDIX_WEAK_SHARE,
     CAPTION_MAX_CHARS,
+    FOREIGN_LINES,
+    FOREIGN_MAX_CHARS,
+    FOREIGN_MAX_SHARED,
     FURNITURE_CHECKS,
     HEADING_MAX_CHARS,
     LEAD_SHARE,
@@ -191,7 +194,7 @@ _DATE_IN_LINE = re.compile(
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:[.!?:;…。！？]|[^\W\d][\"”’»)\]])[\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
-_LABEL = re.compile(r"^\W{0,3}\w+(?: \w+){0,2}\W{0,3}:\W")
+_LABEL = re.compile(r"^\W{0,3}\w+(?: \w+){0,4}\W{0,3}:\W")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -267,7 +270,7 @@ _QUESTION_END = re.compile(r"[?？][\"”’»)\]]*$")
 def _is_prose(b: Block) -> bool:
     """A paragraph of the article: long enough, ending like a sentence, few links."""
     return (
-        weight(b.text) >= PROSE_MIN_CHARS
+        max(len(b.text), weight(b.text)) >= PROSE_MIN_CHARS  # accents must not shorten a line
         and b.links < 0.3 * len(b.text)
         and bool(_TERMINAL.search(b.text))
         and not b.emph
@@ -286,14 +289,14 @@ def _strong_appendix(text: str) -> bool:
         return True  # a long paragraph counts when it opens with the words, not ends with them
     if n < CAPTION_MAX_CHARS and lexicon.credit_line(text):
         return True
-    return lexicon.author_bio(text) or lexicon.citation_entry(text)
+    return lexicon.author_bio(text) or lexicon.citation_entry(text) or lexicon.paired_words(text)
 
 
 def _sentence(b: Block) -> bool:
     """A line that reads as a sentence of running text (and so may belong to the article)."""
     text = b.text
     return (
-        weight(text) >= SENTENCE_MIN_CHARS
+        max(len(text), weight(text)) >= SENTENCE_MIN_CHARS
         and bool(_SENTENCE_TERMINAL.search(text))
         and b.links < 0.5 * len(text)
         and (text.count(" ") >= 3 or bool(_CJK.search(text)))
@@ -342,17 +345,52 @@ def cut_appendix(body: list[Block]) -> list[Block]:
         seen += len(b.text)
     end = len(body)
     dropped = weak = 0
+    vocabulary: set[str] | None = None
+    confirmed = False  # a line after this one was boilerplate by its words: an appendix is here
     while end > 1:
         b = body[end - 1]
-        if not _strong_appendix(b.text):
-            if not _weak_appendix(b) or weak >= APPENDIX_MAX_WEAK:
+        if dropped + len(b.text) > APPENDIX_MAX_SHARE * total:
+            break  # never most of the body, whatever its lines say
+        if _strong_appendix(b.text):
+            confirmed = True
+        else:
+            if weak >= APPENDIX_MAX_WEAK or dropped + len(b.text) > APPENDIX_WEAK_SHARE * total:
                 break
-            if dropped + len(b.text) > APPENDIX_WEAK_SHARE * total:
-                break
+            if not _weak_appendix(b):
+                if not (confirmed and FOREIGN_LINES):
+                    break
+                if vocabulary is None:
+                    vocabulary = _article_words(body)
+                if not _foreign(b, vocabulary):
+                    break
             weak += 1
         dropped += len(b.text)
         end -= 1
     return body[:end]
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in WORD.findall(text.lower()) if len(w) >= 5 and not w.isdigit()]
+
+
+def _article_words(body: list[Block]) -> set[str]:
+    """The words (five letters or more) of the article proper: its blocks up to its last long paragraph."""
+    last = max((i for i, b in enumerate(body) if _is_prose(b)), default=len(body) - 1)
+    return {w for b in body[: last + 1] for w in _content_words(b.text)}
+
+
+def _foreign(b: Block, vocabulary: set[str]) -> bool:
+    """A short line after the article that shares few words with it: about the publication
+    (its source, author, site, a reader's doctor), not about the story. Sentences of the story
+    itself repeat its names and terms ("Colombia had lost to Belgium on Monday.")."""
+    text = b.text
+    if len(text) >= FOREIGN_MAX_CHARS or b.tag in _LIST_OR_CELL or _is_prose(b):
+        return False
+    words = _content_words(text)
+    if len(words) < 3:
+        return False
+    shared = sum(w in vocabulary for w in words)
+    return shared < FOREIGN_MAX_SHARED * len(words)
 
 
 def drop_furniture(body: list[Block]) -> list[Block]:

@@ -128,7 +128,7 @@ def _extract(
                         title = article.title = b.text
                         break
             body = drop_template(body, walker, template)
-            body = cut_appendix(drop_furniture(trim(body, title)))
+            body = drop_furniture(trim(cut_appendix(body), title))
             ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)

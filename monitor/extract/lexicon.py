@@ -351,3 +351,42 @@ def citation_entry(text: str) -> bool:
     if not any(c.isdigit() for c in text[:400]) and "et al" not in text:
         return False
     return len(set(_CITATION_PARTS.findall(text))) >= 2
+
+
+# -- kinds told by two words together (stems, any of the eight languages) ------------------------
+# A disclaimer says that something does not replace a doctor; a source line says the text is
+# based on, or provided as, someone's information or release. Either word alone is common in
+# articles; both in one short line after the body are not.
+_PAIRS = (
+    (
+        ("replac", "substitut", "ersetz", "remplac", "sustitu", "sostitu", "substitu", "vervang",
+         "zastęp", "zastep"),
+        ("doctor", "physician", "clinician", "arzt", "ärzt", "médecin", "medecin", "médic",
+         "medic", "arts", "lekarz", "professional"),
+    ),
+    (
+        ("based", "basiert", "beruht", "basé", "basado", "basato", "baseado", "gebaseerd",
+         "podstawie", "facilitad", "tratt", "divulgad", "aangeleverd", "przygotowan", "adapted",
+         "angepasst", "adapté", "adaptado", "adattato"),
+        ("material", "informa", "mitteilung", "communiqu", "comunicad", "comunicat",
+         "persbericht", "komunikat", "release", "press"),
+    ),
+)  # fmt: skip
+_BIO_VERB = re.compile(  # a first and a last name (particles allowed), then the verb
+    r"^[A-ZÀ-ÖØ-Þ][\w'’-]+ (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*[A-ZÀ-ÖØ-Þ][\w'’-]+"
+    r"(?: [A-ZÀ-ÖØ-Þ][\w'’-]+)? (?:writes|covers|reports|blogs|schreibt|berichtet"
+    r"|écrit|couvre|escribe|cubre|scrive|si occupa|escreve|cobre|schrijft|pisze|relacjonuje)\b"
+)
+
+
+def paired_words(text: str) -> bool:
+    """A short line that is a disclaimer, a source line or a bio by two of its words."""
+    if len(text) > 300:
+        return False
+    if _BIO_VERB.match(text):
+        return True
+    words = _WORDS.findall(text.lower())
+    return any(
+        any(w.startswith(first) for w in words) and any(w.startswith(second) for w in words)
+        for first, second in _PAIRS
+    )

@@ -34,7 +34,7 @@ PROSE_MIN_CHARS = 120
 #: lines longer than this are never dropped for their words alone
 APPENDIX_MAX_CHARS = 900
 #: an appendix (opened by a heading, or read from the end) holds less than this share of the body
-APPENDIX_MAX_SHARE = 0.5
+APPENDIX_MAX_SHARE = 0.6
 #: a heading that opens an appendix ("References", "Lesen Sie auch") is at most this long
 HEADING_MAX_CHARS = 60
 #: in a paragraph longer than a caption, the words must start within this share of its length
@@ -52,8 +52,15 @@ SENTENCE_MIN_CHARS = 25
 NOTE_MAX_CHARS = 400
 #: lines dropped from the end for their structure alone (not their words): how many, and at
 #: most this share of the body
-APPENDIX_MAX_WEAK = 6
-APPENDIX_WEAK_SHARE = 0.25
+APPENDIX_MAX_WEAK = 10
+APPENDIX_WEAK_SHARE = 0.5
+#: a short line after the article (shorter than this) that shares fewer than this share of its
+#: words (5 letters or more) with the article is about the publication, not the story
+FOREIGN_MAX_CHARS = 200
+#: whether that cue is used (off: it took short last paragraphs of articles, such as a
+#: sponsor's mention, in the seed pages)
+FOREIGN_LINES = False
+FOREIGN_MAX_SHARED = 0.34
 
 # -- site-template memory (templates) ----------------------------------------------------------
 #: a block whose text appeared on this many earlier pages of the site is the site's template
