@@ -188,6 +188,26 @@ _KIND = {tag: _DROP for tag in DROP_TAGS}
 _KIND.update({tag: _BLOCK for tag in BLOCK_TAGS})
 _KIND.update({tag: _FORMAT for tag in _FORMATTING})
 _KIND.update({"br": _BR, "a": _LINK, "sup": _SUP})
+_TEXT = -1
+_KIND.update({"-text": _TEXT})
+
+
+def _ids() -> dict[int, tuple[int, str]]:
+    """Lexbor's fixed id of every tag the walk knows (custom elements get ids of their own and
+    are looked up by name)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    names = sorted(set(_KIND) - {"-text"} | {"span", "font", "time", "small", "cite", "label"})
+    body = "".join(f"<{n}></{n}>" for n in names if n not in ("html", "head", "body"))
+    tree = LexborHTMLParser(f"<html><head></head><body>x<!--c-->{body}</body></html>")
+    table: dict[int, tuple[int, str]] = {}
+    for node in tree.root.traverse(include_text=True):
+        tag = node.tag
+        table[node.tag_id] = (_KIND.get(tag, _INLINE), tag)
+    return table
+
+
+_BY_ID = _ids()
 
 
 @dataclass(slots=True)
@@ -240,6 +260,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
     stack: list[tuple] = []
     depth = 0  # len(stack)
     kinds = _KIND
+    by_id = _BY_ID
     name_cache = _NAME_CACHE
 
     def flush() -> None:
@@ -319,8 +340,13 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                         del buf[start:]
         current = node
         node = current.next
-        tag = current.tag
-        if tag == "-text":
+        known = by_id.get(current.tag_id)  # an int is cheaper to get than the tag's name
+        if known is None:
+            tag = current.tag
+            kind = kinds.get(tag, _INLINE)
+        else:
+            kind, tag = known
+        if kind == _TEXT:
             text = current.text_content
             if text:
                 buf.append(text)
@@ -335,7 +361,6 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                     elif lead is None:
                         lead = False
             continue
-        kind = kinds.get(tag, _INLINE)
         if kind == _FORMAT:
             # <em>, <strong>...: nothing to learn from their attributes
             budget -= 1
