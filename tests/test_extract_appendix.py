@@ -182,3 +182,44 @@ def test_a_heading_that_opens_an_appendix_cuts_it() -> None:
     ]
     html_page = page(BODY["en"] * 2, []).replace("</div></div>", "".join(tail) + "</div></div>")
     assert lines(extract(html_page).text) == BODY["en"] * 2
+
+
+@pytest.mark.parametrize(
+    ("name", "page_html", "reason"),
+    [
+        (
+            "paywall",
+            "<html><body><article><h1>New drug for liver metastases</h1><p>A new drug shrank "
+            "liver metastases in a small trial.</p><div class=x><p>This article is for "
+            "subscribers only.</p><p><a href=/s>Subscribe now</a> to continue reading.</p><form>"
+            "<input type=email><button>Log in</button></form></div></article></body></html>",
+            "paywall",
+        ),
+        (
+            "paywall-de",
+            "<html lang=de><body><article><h1>Neues Medikament</h1><p>Ein neues Medikament "
+            "verkleinerte Lebermetastasen.</p><p>Dieser Artikel ist nur für Abonnenten "
+            "verfügbar.</p><p>Jetzt abonnieren und weiterlesen</p></article></body></html>",
+            "paywall",
+        ),
+        (
+            "not-found-de",
+            "<html lang=de><head><title>Seite nicht gefunden</title></head><body><nav><a href=/>"
+            "Start</a><a href=/a>Gesundheit</a></nav><main><h1>404 – Seite nicht gefunden</h1>"
+            "<p>Die angeforderte Seite existiert leider nicht oder wurde verschoben.</p><p>"
+            "<a href=/>Zur Startseite</a></p></main><footer>© 2025 Verlag</footer></body></html>",
+            "not an article page",
+        ),
+        (
+            "server-error",
+            "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server "
+            "Error</h1><p>The server encountered an internal error and was unable to complete "
+            "your request.</p></body></html>",
+            "not an article page",
+        ),
+    ],
+)
+def test_pages_without_an_article_give_a_reason_not_chrome(name: str, page_html: str, reason: str):
+    article = extract(page_html)
+    assert article.text == "", name
+    assert reason in (article.reason or ""), (name, article.reason)

@@ -289,7 +289,12 @@ def _strong_appendix(text: str) -> bool:
         return True  # a long paragraph counts when it opens with the words, not ends with them
     if n < CAPTION_MAX_CHARS and lexicon.credit_line(text):
         return True
-    return lexicon.author_bio(text) or lexicon.citation_entry(text) or lexicon.paired_words(text)
+    return (
+        lexicon.author_bio(text)
+        or lexicon.citation_entry(text)
+        or lexicon.paired_words(text)
+        or lexicon.paywall_prompt(text)
+    )
 
 
 def _sentence(b: Block) -> bool:
@@ -405,5 +410,7 @@ def drop_furniture(body: list[Block]) -> list[Block]:
             budget -= 1
             if lexicon.credit_line(text) or lexicon.appendix_line(text):
                 continue
+        if len(text) < CAPTION_MAX_CHARS * 1.5 and lexicon.paywall_prompt(text):
+            continue
         out.append(b)
     return out

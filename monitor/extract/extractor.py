@@ -21,6 +21,7 @@ import dataclasses
 
 from selectolax.lexbor import SelectolaxError
 
+from monitor.extract import lexicon
 from monitor.extract import metadata as md
 from monitor.extract.choose import choose, teaser_blocks
 from monitor.extract.clean import (
@@ -35,6 +36,7 @@ from monitor.extract.decode import bound, page_text, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
 from monitor.extract.templates import drop_template, page_keys
 from monitor.extract.text import looks_like_prose, norm
+from monitor.extract.thresholds import PAYWALL_LOOKBACK
 from monitor.extract.walk import walk
 from monitor.model import Article, SiteTemplate
 
@@ -140,10 +142,13 @@ def _extract(
     if listing and len(text) < 500:
         article.reason = "not an article page: a listing of links to other stories"
         text = ""
-    elif not text:
-        article.reason = "not an article page: no main text found"
-    elif len(text) < 200 and not looks_like_prose(text):
-        article.reason = "not an article page: too little text"
+    elif not text or (len(text) < 200 and not looks_like_prose(text)):
+        if any(lexicon.paywall_prompt(b.text) for b in blocks[-PAYWALL_LOOKBACK:]):
+            article.reason = "behind a paywall: at most the start of the article is public"
+        elif not text:
+            article.reason = "not an article page: no main text found"
+        else:
+            article.reason = "not an article page: too little text"
         text = ""
     article.text = text
     if template is not None:

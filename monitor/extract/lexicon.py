@@ -217,6 +217,37 @@ _COMMENTS = _any(
     r"dodaj komentarz|zostaw komentarz|tw[óo]j adres e-?mail nie zostanie opublikowany|ta witryna"
     r" u[żz]ywa akismet|\d+ komentarzy",
 )
+_PAYWALL = _any(
+    r"subscribers? only|(?:for|to) (?:paying )?subscribers|subscribe (?:now |today )?to (?:continue|"
+    r"read|keep)|continue reading|(?:log|sign) in to (?:continue|read)|already a subscriber"
+    r"|this (?:article|content|story) is (?:only )?(?:available|reserved|exclusive)",
+    r"nur f[üu]r abonnent|f[üu]r abonnenten|jetzt abonnieren|weiterlesen mit|bereits abonnent"
+    r"|abo abschlie[ßs]en|plus-artikel",
+    r"r[ée]serv[ée] aux abonn[ée]s|abonnez-vous|d[ée]j[àa] abonn[ée]|pour lire la suite",
+    r"(?:solo|s[óo]lo|exclusivo) para suscriptores|suscr[íi]bete|ya eres suscriptor"
+    r"|para seguir leyendo",
+    r"riservato agli abbonati|abbonati (?:ora|subito)|sei gi[àa] abbonato|per continuare a leggere",
+    r"exclusivo para assinantes|assine (?:j[áa]|agora)|j[áa] [ée] assinante|para continuar lendo",
+    r"alleen voor abonnees|word (?:nu )?abonnee|al abonnee|lees verder met",
+    r"(?:tylko|wy[łl][ąa]cznie) dla (?:prenumerator[óo]w|subskrybent[óo]w)|wykup (?:dost[ęe]p"
+    r"|prenumerat)|masz ju[żz] (?:konto|prenumerat)",
+)
+PAYWALL = re.compile(_PAYWALL, re.IGNORECASE)
+_PAYWALL_WORDS = frozenset(
+    """subscriber subscribers subscribe subscription continue abonnent abonnenten abonnieren
+    weiterlesen abonnés abonné abonnez suscriptores suscríbete suscriptor abbonati abbonato
+    assinantes assine assinante abonnees abonnee prenumeratorów subskrybentów wykup
+    prenumeratę plus reading leyendo lendo leggere suite""".split()
+)
+
+
+def paywall_prompt(text: str) -> bool:
+    """A line asking the reader to subscribe or log in to read on."""
+    if len(text) > 300 or _PAYWALL_WORDS.isdisjoint(_WORDS.findall(text.lower())):
+        return False
+    return bool(PAYWALL.search(text))
+
+
 _LEAD = re.compile(r"^\W{0,3}(?:" + _CITATION + r"|" + _SOURCE + r")", re.IGNORECASE)
 # The other kinds may sit anywhere in a line; each runs only when one of its words is there
 # (a regex with hundreds of alternatives tried at every position costs a few hundred µs a line).

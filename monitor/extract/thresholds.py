@@ -28,6 +28,9 @@ SAFE_TAGS_FOR_REBUILD = 1_400
 MAX_WALK_DEPTH = 250
 MAX_WALK_ELEMENTS = 30_000
 
+#: blocks at the end of a page looked at for a paywall prompt, to say why a text is too short
+PAYWALL_LOOKBACK = 60
+
 # -- the appendix after the article (clean.cut_appendix) ---------------------------------------
 #: a paragraph of the article is at least this long (Latin-letter equivalents, see text.weight)
 PROSE_MIN_CHARS = 120
