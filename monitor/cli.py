@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from monitor import config as config_mod
+from monitor import logsafe
 from monitor.config import Config, ConfigError
 from monitor.urls import hide_credentials
 
@@ -27,6 +28,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     )
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+    logsafe.install()  # every record of every library, masked (monitor/logsafe.py)
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -57,7 +59,10 @@ class Ctx:
             try:
                 self._config = config_mod.load(self.config_path)
             except ConfigError as e:
-                raise click.ClickException(str(e)) from None
+                raise click.ClickException(logsafe.mask(str(e))) from None
+            logsafe.register(self._config.secrets())
+            for s in self._config.sources:
+                logsafe.register(logsafe.url_secrets(s.url))
         return self._config
 
     def archive(self, read_only: bool = False):
