@@ -98,7 +98,7 @@ def _mask_tables(conn: sqlite3.Connection) -> dict[str, int]:
             if hidden or not (declared == "" or "TEXT" in declared or "CHAR" in declared):
                 continue
             masker = _masker_for(table, column)
-            where = f'typeof("{column}") = \'text\''
+            where = f"typeof(\"{column}\") = 'text'"
             params: list[str] = []
             if masker is mask_credentials:  # only rows that can hold a URL or a known secret
                 probes = ["://", *registered()]
