@@ -45,6 +45,7 @@ __all__ = [
     "mask_record",
     "register",
     "registered",
+    "remove_credentials",
     "url_secrets",
 ]
 
@@ -187,6 +188,19 @@ def mask_credentials(text: str) -> str:
         text = pattern.sub(MASK, text)
     if "://" in text:
         text = _USERINFO.sub(r"\1" + MASK + "@", text)
+    return text
+
+
+def remove_credentials(text: str) -> str:
+    """Registered secrets masked and URL userinfo removed (``http://u:p@h/a`` -> ``http://h/a``):
+    for stored links, whose identity does not include the credentials used to fetch them."""
+    if not text:
+        return text
+    pattern = _secret_re
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    if "://" in text:
+        text = _USERINFO.sub(r"\1", text)
     return text
 
 

@@ -2,9 +2,11 @@
 
 Every write that can carry text from a URL or an error goes through here:
 
-- ``record``: an article's links, key, note, title and text lose URL userinfo and every
-  registered secret (``monitor.logsafe.mask_credentials``; query parameters are kept, since
-  they may select the article);
+- ``record``: an article's links, key, title and text lose URL userinfo (removed: a link's
+  identity does not include the credentials used to fetch it, so a link stored by an older
+  monitor matches the same link seen now) and every registered secret
+  (``monitor.logsafe.remove_credentials``; query parameters are kept, since they may select
+  the article); its note is an error text;
 - ``error``: error texts (delivery and digest errors) are masked fully (``logsafe.mask``);
 - ``mask_existing``: the migration step that cleans an archive written by an older monitor,
   in every text column of every table, with SQLite's ``secure_delete`` on so that the old
@@ -19,7 +21,7 @@ import re
 import sqlite3
 from typing import Any
 
-from monitor.logsafe import mask, mask_credentials, registered
+from monitor.logsafe import mask, registered, remove_credentials
 
 #: columns whose whole content is an address or an error text: masked fully
 FULL_MASK = {
@@ -41,7 +43,7 @@ def error(text: str | None) -> str | None:
 
 def url(value: str | None) -> str | None:
     """A link as the archive keeps it (lookups use the same form as writes)."""
-    return mask_credentials(value) if value else value
+    return remove_credentials(value) if value else value
 
 
 def record(rec: Any) -> Any:
@@ -50,7 +52,7 @@ def record(rec: Any) -> Any:
     for name in _TEXT_FIELDS:
         value = getattr(rec, name, None)
         if isinstance(value, str):
-            clean = error(value) if name == "extract_note" else mask_credentials(value)
+            clean = error(value) if name == "extract_note" else remove_credentials(value)
             if clean != value:
                 changes[name] = clean
     return dataclasses.replace(rec, **changes) if changes else rec
@@ -59,7 +61,7 @@ def record(rec: Any) -> Any:
 def _masker_for(table: str, column: str):  # type: ignore[no-untyped-def]
     if (table, column) in FULL_MASK or _ERROR_COLUMN.search(column):
         return mask
-    return mask_credentials
+    return remove_credentials
 
 
 def mask_existing(conn: sqlite3.Connection) -> dict[str, int]:
@@ -100,7 +102,7 @@ def _mask_tables(conn: sqlite3.Connection) -> dict[str, int]:
             masker = _masker_for(table, column)
             where = f"typeof(\"{column}\") = 'text'"
             params: list[str] = []
-            if masker is mask_credentials:  # only rows that can hold a URL or a known secret
+            if masker is remove_credentials:  # only rows that can hold a URL or a known secret
                 probes = ["://", *registered()]
                 where += " AND (" + " OR ".join(f'instr("{column}", ?) > 0' for _ in probes) + ")"
                 params = probes

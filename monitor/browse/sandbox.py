@@ -1,0 +1,270 @@
+"""Untrusted SQL runs in worker processes that are killed when it runs past its time.
+
+SQLite checks its progress handler and ``sqlite3_interrupt`` only between the steps of a
+loop, so one expression (``hex(randomblob(...))`` twelve times, ``instr`` of two long strings,
+a sort of long values) cannot be stopped from inside the process that runs it. Requests that
+carry SQL or free text from the URL (``sql=``, ``_where=``, ``_search``) therefore run their
+queries here, not in Datasette's threads:
+
+- a small pool of worker processes (``python -m monitor.browse.sandbox``), each with one
+  hardened read-only connection (storage.browse: value length, SQL length, ... limits), an
+  address-space limit (RLIMIT_AS), SQLite's heap limit and in-memory temp storage (a huge sort
+  fails with "out of memory" instead of filling the disk), a byte budget on the result;
+- the worker gets the same time limit as Datasette's threads; if it has not answered
+  ``grace`` seconds after it, it is killed (SIGKILL) and replaced, and the request gets
+  Datasette's "query took too long" answer;
+- at most ``workers`` such queries run at once; the others wait (up to ``queue_timeout``).
+  Datasette's own pages (tables, rows, facets, canned queries) never wait for them, so a
+  one-row page stays fast while hostile queries run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import queue
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+#: request parameters whose value reaches SQLite as SQL or as a full-text query
+UNTRUSTED_PARAMS = ("sql", "_where", "_search")
+untrusted_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "monitor_browse_untrusted", default=False
+)
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    workers: int = 3
+    grace_s: float = 0.2  # after the time limit, before the worker is killed
+    queue_timeout_s: float = 10.0  # wait for a free worker at most this long
+    memory_bytes: int = 768 * 1024 * 1024  # RLIMIT_AS of a worker
+    sqlite_heap_bytes: int = 256 * 1024 * 1024  # PRAGMA hard_heap_limit in a worker
+    result_bytes: int = 16 * 1024 * 1024  # text and blob bytes one answer may carry
+
+
+class SandboxBusy(sqlite3.OperationalError):
+    """Every worker stayed busy for queue_timeout_s."""
+
+
+class SandboxTimeout(Exception):
+    """The worker did not answer within the time limit and was killed."""
+
+
+def mark_untrusted(app: Callable) -> Callable:
+    """ASGI middleware: requests with SQL or search text from the URL use the sandbox."""
+
+    async def wrapped(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope.get("type") == "http":
+            keys = {k for k, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"))}
+            if any(k == p or k.startswith(p + "_") for k in keys for p in UNTRUSTED_PARAMS):
+                token = untrusted_request.set(True)
+                try:
+                    return await app(scope, receive, send)
+                finally:
+                    untrusted_request.reset(token)
+        return await app(scope, receive, send)
+
+    return wrapped
+
+
+# ------------------------------------------------------------------------- parent side
+class _Worker:
+    def __init__(self, path: Path, settings: SandboxSettings) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor.browse.sandbox", str(path), str(to_child_r),
+             str(from_child_w), json.dumps(asdict(settings))],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            close_fds=True,
+        )  # fmt: skip
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.send_conn = Connection(to_child_w, readable=False)
+        self.recv_conn = Connection(from_child_r, writable=False)
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        self.proc.wait()
+        self.send_conn.close()
+        self.recv_conn.close()
+
+
+class Sandbox:
+    """A pool of SQL worker processes over one archive file (started on first use)."""
+
+    def __init__(self, path: str | Path, settings: SandboxSettings | None = None) -> None:
+        self.path = Path(path)
+        self.settings = settings or SandboxSettings()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._started = False
+        # threads that only wait on pipes; more than workers, so queued requests can time out
+        self._threads = ThreadPoolExecutor(
+            max_workers=self.settings.workers * 4, thread_name_prefix="sql-sandbox"
+        )
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            for _ in range(self.settings.workers):
+                self._add_worker()
+            self._started = True
+
+    def _add_worker(self) -> None:
+        w = _Worker(self.path, self.settings)
+        self._all.append(w)
+        self._idle.put(w)
+
+    def _replace(self, dead: _Worker) -> None:
+        dead.kill()
+        with self._lock:
+            if dead in self._all:
+                self._all.remove(dead)
+            self._add_worker()
+
+    def run(self, sql: str, params: Any, time_limit_ms: int, max_rows: int | None) -> tuple:
+        """Blocking: ("ok", rows, columns, truncated) or ("error", class name, args)."""
+        self._start()
+        try:
+            worker = self._idle.get(timeout=self.settings.queue_timeout_s)
+        except queue.Empty:
+            raise SandboxBusy(
+                "the server is busy with other queries; try again in a moment"
+            ) from None
+        try:
+            worker.send_conn.send((sql, params, time_limit_ms, max_rows))
+            wait = time_limit_ms / 1000 + self.settings.grace_s
+            if not worker.recv_conn.poll(wait):
+                raise SandboxTimeout(f"no answer within {wait:.1f} s")
+            reply = worker.recv_conn.recv()
+        except (SandboxTimeout, EOFError, OSError) as e:
+            # killed (time) or died (memory): the request fails, a fresh worker takes its place
+            self._threads.submit(self._replace, worker)
+            if isinstance(e, SandboxTimeout):
+                raise
+            return ("error", "OperationalError", ("the query used more memory than allowed",))
+        self._idle.put(worker)
+        return reply
+
+    async def execute(self, sql: str, params: Any, time_limit_ms: int, max_rows: int | None):
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, self.run, sql, params, time_limit_ms, max_rows
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for w in self._all:
+                w.kill()
+            self._all.clear()
+            self._started = False
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+
+_row_conn = threading.local()
+
+
+def rows_as_sqlite_rows(columns: list[str], rows: list[tuple]) -> list[sqlite3.Row]:
+    """Rebuild sqlite3.Row objects (what Datasette's pages expect) for rows from a worker."""
+    conn = getattr(_row_conn, "conn", None)
+    if conn is None:
+        conn = _row_conn.conn = sqlite3.connect(":memory:", check_same_thread=False)
+    names = ", ".join("NULL AS " + '"' + c.replace('"', '""') + '"' for c in columns) or "NULL"
+    cur = conn.execute(f"SELECT {names}")
+    return [sqlite3.Row(cur, tuple(r)) for r in rows]
+
+
+# -------------------------------------------------------------------------- worker side
+def _result_size(row: tuple) -> int:
+    return sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
+
+
+def _serve(path: str, inbox: Connection, outbox: Connection, settings: SandboxSettings) -> None:
+    import resource
+
+    from storage import browse as storage_browse
+
+    resource.setrlimit(resource.RLIMIT_AS, (settings.memory_bytes, settings.memory_bytes))
+    conn = storage_browse.open_read_only(path)
+    storage_browse.limit_heap(conn, settings.sqlite_heap_bytes)
+    conn.execute("PRAGMA temp_store = MEMORY")  # sorts count against the heap limit
+    conn.text_factory = lambda b: str(b, "utf-8", "replace")  # as Datasette reads text
+    _prepare_like_datasette(conn)
+    while True:
+        try:
+            sql, params, time_limit_ms, max_rows = inbox.recv()
+        except EOFError:
+            return
+        deadline = time.perf_counter() + time_limit_ms / 1000
+        conn.set_progress_handler(lambda d=deadline: time.perf_counter() >= d, 1000)
+        try:
+            cur = conn.execute(sql, params if params is not None else {})
+            rows: list[tuple] = []
+            size = 0
+            for row in cur:
+                size += _result_size(row)
+                if size > settings.result_bytes:
+                    raise sqlite3.OperationalError(
+                        f"the result is over {settings.result_bytes // 1_000_000} MB: select "
+                        "fewer rows or shorter columns"
+                    )
+                rows.append(row)
+                if max_rows is not None and len(rows) > max_rows:
+                    break
+            columns = [d[0] for d in cur.description or ()]
+            cur.close()
+            reply: tuple = ("ok", rows, columns)
+        except sqlite3.Error as e:
+            reply = ("error", type(e).__name__, tuple(str(a) for a in e.args))
+        except MemoryError:
+            reply = ("error", "OperationalError", ("the query used more memory than allowed",))
+        finally:
+            conn.set_progress_handler(None, 1000)
+        try:
+            outbox.send(reply)
+        except MemoryError:
+            outbox.send(("error", "OperationalError", ("the result is too large",)))
+
+
+def _prepare_like_datasette(conn: sqlite3.Connection) -> None:
+    """The SQL functions Datasette's plugins add to its connections (escape_fts, ...)."""
+    from datasette.plugins import pm
+
+    from monitor.browse import limits, plugin
+
+    for module, name in ((plugin, "monitor-browse"), (limits, "monitor-browse-limits")):
+        if not pm.is_registered(module):
+            pm.register(module, name=name)
+    pm.hook.prepare_connection(conn=conn, database="archive", datasette=None)
+
+
+def main(argv: list[str]) -> None:
+    path, inbox_fd, outbox_fd, settings_json = argv
+    settings = SandboxSettings(**json.loads(settings_json))
+    inbox = Connection(int(inbox_fd), writable=False)
+    outbox = Connection(int(outbox_fd), readable=False)
+    _serve(path, inbox, outbox, settings)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,90 @@
+"""Reading the archive for `monitor browse`: hardened read-only connections and schema reads.
+
+Every connection browsing uses (Datasette's own, the SQL sandbox's workers, the metadata
+reader) goes through ``harden``:
+
+- ``query_only`` on top of ``mode=ro``, a busy timeout that rides over the daemon's
+  checkpoints;
+- SQLite's own limits (``Connection.setlimit``, table ``LIMITS``): no string or blob over
+  8 MiB, so one expression cannot allocate gigabytes (``randomblob(300000000)`` fails at once
+  with "string or blob too big"); short SQL texts, shallow expressions, a small program, short
+  LIKE/GLOB patterns, no ATTACH, no sorter threads.
+
+The SQL that monitor.browse runs lives here and in storage.queries; monitor/browse holds none.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from storage import queries
+
+MAX_VALUE_BYTES = 8 * 1024 * 1024  # above any text the archive stores (extraction keeps 3M chars)
+
+#: SQLite's run-time limits on every browse connection (sqlite3.Connection.setlimit)
+LIMITS: dict[int, int] = {
+    sqlite3.SQLITE_LIMIT_LENGTH: MAX_VALUE_BYTES,  # any string, blob or row
+    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,  # one statement's text
+    sqlite3.SQLITE_LIMIT_COLUMN: 500,
+    sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 200,
+    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
+    sqlite3.SQLITE_LIMIT_VDBE_OP: 250_000,  # instructions in one compiled statement
+    sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 100,
+    sqlite3.SQLITE_LIMIT_ATTACHED: 0,
+    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 200,  # LIKE/GLOB cost grows with the pattern
+    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 1000,
+    sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH: 10,
+    sqlite3.SQLITE_LIMIT_WORKER_THREADS: 0,
+}
+
+_PRAGMAS = (
+    "PRAGMA query_only = 1",  # refuses writes from any plugin or write connection
+    "PRAGMA busy_timeout = 5000",
+)
+
+
+def harden(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """Apply the browse limits and pragmas to a connection (any connection that browses)."""
+    for limit, value in LIMITS.items():
+        conn.setlimit(limit, value)
+    for pragma in _PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
+def limit_heap(conn: sqlite3.Connection, max_bytes: int) -> None:
+    """Cap all of SQLite's memory in this process (PRAGMA hard_heap_limit: process-wide; only
+    for processes that do nothing but browse). Beyond it a query fails with "out of memory"."""
+    conn.execute(f"PRAGMA hard_heap_limit = {int(max_bytes)}")
+
+
+def open_read_only(path: str | Path) -> sqlite3.Connection:
+    """A hardened read-only connection that never blocks the daemon (WAL readers take no lock)."""
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, check_same_thread=False)
+    return harden(conn)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute(queries.SCHEMA_VERSION).fetchone()[0])
+
+
+def views_present(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute(queries.BROWSE_VIEWS_PRESENT)}
+
+
+def schema_objects(conn: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
+    """(name, 'table' | 'view', CREATE statement) of every table and view, in schema order."""
+    return conn.execute(
+        "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view')"
+        " AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+    ).fetchall()
+
+
+def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", [table])]
+
+
+def archived_sources(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None]]:
+    """(name, url, enabled, last_status) of every source the archive knows (url is masked)."""
+    return conn.execute(queries.SOURCE_LIST).fetchall()
