@@ -14,7 +14,6 @@ import click
 from monitor import config as config_mod
 from monitor import logsafe
 from monitor.config import Config, ConfigError
-from monitor.urls import hide_credentials
 
 log = logging.getLogger("monitor")
 
@@ -122,7 +121,7 @@ def run(obj: Ctx, once: bool, only: tuple[str, ...], stop_after: float | None) -
             f"polled {len(results)} sources: {new} new articles, {len(errors)} failed", err=True
         )
         for r in errors:
-            click.echo(f"  {r.source} ({hide_credentials(r.url)}): {r.error}", err=True)
+            click.echo(logsafe.mask(f"  {r.source} ({r.url}): {r.error}"), err=True)
         return
     from monitor.scheduler import Daemon
 
@@ -343,7 +342,7 @@ def sources(obj: Ctx, enable: str | None) -> None:
     )
     disabled = [r for r in rows if r.get("disabled_reason")]
     for r in disabled:
-        click.echo(f"\nDISABLED {r['name']} ({hide_credentials(r['url'])}): {r['disabled_reason']}")
+        click.echo(logsafe.mask(f"\nDISABLED {r['name']} ({r['url']}): {r['disabled_reason']}"))
 
 
 @cli.command()
@@ -457,11 +456,14 @@ def import_opml(obj: Ctx, file: str, tags: tuple[str, ...]) -> None:
 )
 @pass_ctx
 def export_opml(obj: Ctx, output: str | None) -> None:
-    """Write the configured sources as OPML, for other feed readers."""
+    """Write the configured sources as OPML, for other feed readers.
+
+    Addresses are written masked (``http://***@host/feed``, ``?token=***``): credentials live
+    only in the configuration, so add them again in the other reader."""
     from monitor import discover
 
     records = [
-        {"name": s.name, "url": s.url, "category": s.tags[0] if s.tags else ""}
+        {"name": s.name, "url": logsafe.mask(s.url), "category": s.tags[0] if s.tags else ""}
         for s in obj.config.sources
     ]
     text = discover.write_opml(records, created=datetime.now(UTC))
@@ -633,7 +635,10 @@ def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = N
     if not rows:
         click.echo("(none)")
         return
-    cells = [[("" if r.get(c) is None else str(r.get(c)))[:60] for c in cols] for r in rows]
+    # masked before it is cut to width: a cut secret would no longer be recognised
+    cells = [
+        [("" if r.get(c) is None else logsafe.mask(str(r.get(c))))[:60] for c in cols] for r in rows
+    ]
     titles = [headers.get(c, c) for c in cols]
     widths = [max(len(t), *(len(row[i]) for row in cells)) for i, t in enumerate(titles)]
     click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip())

@@ -40,6 +40,7 @@ __all__ = [
     "SecretFilter",
     "forget",
     "install",
+    "uninstall",
     "mask",
     "mask_credentials",
     "mask_record",
@@ -306,6 +307,7 @@ def _record_factory(base: Any) -> Any:
         return mask_record(base(*args, **kwargs))
 
     factory._logsafe = True  # type: ignore[attr-defined]
+    factory._base = base  # type: ignore[attr-defined]
     return factory
 
 
@@ -314,7 +316,11 @@ def _excepthook(base: Any) -> Any:
         sys.stderr.write(mask("".join(traceback.format_exception(exc_type, exc, tb))))
 
     hook._logsafe = True  # type: ignore[attr-defined]
+    hook._base = base  # type: ignore[attr-defined]
     return hook
+
+
+_ORIGINAL_THREAD_HOOK = threading.excepthook
 
 
 def _thread_excepthook(args: Any) -> None:
@@ -323,6 +329,22 @@ def _thread_excepthook(args: Any) -> None:
     name = args.thread.name if args.thread else "?"
     text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
     sys.stderr.write(mask(f"Exception in thread {name}:\n{text}"))
+
+
+def uninstall(logger: logging.Logger | None = None) -> None:
+    """Undo ``install`` (tests)."""
+    global _installed
+    root = logger or logging.getLogger()
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "_logsafe", False):
+        logging.setLogRecordFactory(factory._base)  # type: ignore[attr-defined]
+    for target in (root, *root.handlers):
+        target.removeFilter(_FILTER)
+    if getattr(sys.excepthook, "_logsafe", False):
+        sys.excepthook = sys.excepthook._base  # type: ignore[attr-defined]
+    threading.excepthook = _ORIGINAL_THREAD_HOOK
+    logging.captureWarnings(False)
+    _installed = False
 
 
 def install(logger: logging.Logger | None = None) -> None:

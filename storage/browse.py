@@ -16,6 +16,7 @@ The SQL that monitor.browse runs lives here and in storage.queries; monitor/brow
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 from storage import queries
@@ -63,6 +64,29 @@ def open_read_only(path: str | Path) -> sqlite3.Connection:
     """A hardened read-only connection that never blocks the daemon (WAL readers take no lock)."""
     conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, check_same_thread=False)
     return harden(conn)
+
+
+def open_sandboxed(path: str | Path, heap_bytes: int) -> sqlite3.Connection:
+    """The connection of a sandbox worker process (monitor.browse.sandbox): hardened, with all
+    of SQLite's memory in the process capped and temporary tables and sorts kept in that
+    memory, so a huge sort fails with "out of memory" instead of filling the disk."""
+    conn = open_read_only(path)
+    limit_heap(conn, heap_bytes)
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+_row_conn = threading.local()
+
+
+def as_rows(columns: list[str], rows: list[tuple]) -> list[sqlite3.Row]:
+    """sqlite3.Row objects with these column names for plain tuples (rows from a worker)."""
+    conn = getattr(_row_conn, "conn", None)
+    if conn is None:
+        conn = _row_conn.conn = sqlite3.connect(":memory:", check_same_thread=False)
+    names = ", ".join('NULL AS "' + c.replace('"', '""') + '"' for c in columns) or "NULL"
+    cur = conn.execute(f"SELECT {names}")
+    return [sqlite3.Row(cur, tuple(r)) for r in rows]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -142,6 +142,8 @@ def serve(config: Any, host: str = "127.0.0.1", port: int = 8001, overrides: dic
     ds = build_datasette(Path(config.storage_path), config, overrides)
     import uvicorn
 
+    ds.get_database("archive").sandbox.start()  # the SQL workers, ready before the first query
+
     print(f"browse the archive {config.storage_path} at http://{host}:{port}/  (Ctrl+C stops)")
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(

@@ -29,9 +29,9 @@ from monitor.browse.sandbox import (
     Sandbox,
     SandboxSettings,
     SandboxTimeout,
+    is_untrusted,
     mark_untrusted,
     rows_as_sqlite_rows,
-    untrusted_request,
 )
 
 
@@ -113,7 +113,7 @@ class BrowseDatabase(Database):
         page_size: int | None = None,
         log_sql_errors: bool = True,
     ) -> Results:
-        if not untrusted_request.get():
+        if not is_untrusted(sql, params):
             return await super().execute(
                 sql, params, truncate, custom_time_limit, page_size, log_sql_errors
             )

@@ -37,11 +37,27 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from storage import browse as storage_browse
+
 #: request parameters whose value reaches SQLite as SQL or as a full-text query
 UNTRUSTED_PARAMS = ("sql", "_where", "_search")
-untrusted_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "monitor_browse_untrusted", default=False
+#: the SQL texts and search strings of the current request (empty: nothing untrusted)
+untrusted_request: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "monitor_browse_untrusted", default=()
 )
+
+
+def is_untrusted(sql: str, params: Any) -> bool:
+    """Does this query carry SQL or search text from the current request's URL?
+
+    Datasette's own queries of the same request (schema version, table names, counts without
+    the user's text) do not, and run in its threads as usual."""
+    fragments = untrusted_request.get()
+    if not fragments:
+        return False
+    values = params.values() if isinstance(params, dict) else (params or ())
+    texts = {v for v in values if isinstance(v, str)}
+    return any(f in sql or f in texts for f in fragments)
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,9 @@ class SandboxSettings:
     memory_bytes: int = 768 * 1024 * 1024  # RLIMIT_AS of a worker
     sqlite_heap_bytes: int = 256 * 1024 * 1024  # PRAGMA hard_heap_limit in a worker
     result_bytes: int = 16 * 1024 * 1024  # text and blob bytes one answer may carry
+
+
+STARTUP_TIMEOUT_S = 60.0  # a worker that is not ready by then is replaced
 
 
 class SandboxBusy(sqlite3.OperationalError):
@@ -67,9 +86,14 @@ def mark_untrusted(app: Callable) -> Callable:
 
     async def wrapped(scope: dict, receive: Callable, send: Callable) -> None:
         if scope.get("type") == "http":
-            keys = {k for k, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"))}
-            if any(k == p or k.startswith(p + "_") for k in keys for p in UNTRUSTED_PARAMS):
-                token = untrusted_request.set(True)
+            query = parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"))
+            fragments = tuple(
+                v.strip()
+                for k, v in query
+                if v.strip() and any(k == p or k.startswith(p + "_") for p in UNTRUSTED_PARAMS)
+            )
+            if fragments:
+                token = untrusted_request.set(fragments)
                 try:
                     return await app(scope, receive, send)
                 finally:
@@ -96,6 +120,13 @@ class _Worker:
         self.send_conn = Connection(to_child_w, readable=False)
         self.recv_conn = Connection(from_child_r, writable=False)
 
+    def wait_ready(self, timeout: float) -> bool:
+        """The worker says "ready" once its connection is open (imports take a while)."""
+        try:
+            return self.recv_conn.poll(timeout) and self.recv_conn.recv() == "ready"
+        except (EOFError, OSError):
+            return False
+
     def kill(self) -> None:
         try:
             self.proc.kill()
@@ -114,14 +145,16 @@ class Sandbox:
         self.settings = settings or SandboxSettings()
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._started = False
+        self._closed = False
         # threads that only wait on pipes; more than workers, so queued requests can time out
         self._threads = ThreadPoolExecutor(
             max_workers=self.settings.workers * 4, thread_name_prefix="sql-sandbox"
         )
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the workers now (otherwise at the first query)."""
         with self._lock:
             if self._started:
                 return
@@ -130,20 +163,31 @@ class Sandbox:
             self._started = True
 
     def _add_worker(self) -> None:
+        """Start a worker and hand it out once it is ready (in a pool thread)."""
         w = _Worker(self.path, self.settings)
-        self._all.append(w)
-        self._idle.put(w)
+        with self._lock:
+            self._all.append(w)
+
+        def ready() -> None:
+            if w.wait_ready(STARTUP_TIMEOUT_S):
+                self._idle.put(w)
+            else:
+                self._replace(w)
+
+        self._threads.submit(ready)
 
     def _replace(self, dead: _Worker) -> None:
         dead.kill()
         with self._lock:
             if dead in self._all:
                 self._all.remove(dead)
+            closed = self._closed
+        if not closed:
             self._add_worker()
 
     def run(self, sql: str, params: Any, time_limit_ms: int, max_rows: int | None) -> tuple:
         """Blocking: ("ok", rows, columns, truncated) or ("error", class name, args)."""
-        self._start()
+        self.start()
         try:
             worker = self._idle.get(timeout=self.settings.queue_timeout_s)
         except queue.Empty:
@@ -174,6 +218,7 @@ class Sandbox:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             for w in self._all:
                 w.kill()
             self._all.clear()
@@ -181,17 +226,9 @@ class Sandbox:
         self._threads.shutdown(wait=False, cancel_futures=True)
 
 
-_row_conn = threading.local()
-
-
 def rows_as_sqlite_rows(columns: list[str], rows: list[tuple]) -> list[sqlite3.Row]:
     """Rebuild sqlite3.Row objects (what Datasette's pages expect) for rows from a worker."""
-    conn = getattr(_row_conn, "conn", None)
-    if conn is None:
-        conn = _row_conn.conn = sqlite3.connect(":memory:", check_same_thread=False)
-    names = ", ".join("NULL AS " + '"' + c.replace('"', '""') + '"' for c in columns) or "NULL"
-    cur = conn.execute(f"SELECT {names}")
-    return [sqlite3.Row(cur, tuple(r)) for r in rows]
+    return storage_browse.as_rows(columns, rows)
 
 
 # -------------------------------------------------------------------------- worker side
@@ -202,14 +239,11 @@ def _result_size(row: tuple) -> int:
 def _serve(path: str, inbox: Connection, outbox: Connection, settings: SandboxSettings) -> None:
     import resource
 
-    from storage import browse as storage_browse
-
     resource.setrlimit(resource.RLIMIT_AS, (settings.memory_bytes, settings.memory_bytes))
-    conn = storage_browse.open_read_only(path)
-    storage_browse.limit_heap(conn, settings.sqlite_heap_bytes)
-    conn.execute("PRAGMA temp_store = MEMORY")  # sorts count against the heap limit
+    conn = storage_browse.open_sandboxed(path, settings.sqlite_heap_bytes)
     conn.text_factory = lambda b: str(b, "utf-8", "replace")  # as Datasette reads text
     _prepare_like_datasette(conn)
+    outbox.send("ready")
     while True:
         try:
             sql, params, time_limit_ms, max_rows = inbox.recv()
