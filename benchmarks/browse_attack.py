@@ -11,7 +11,9 @@ JSON API over HTTP, as an attacker with the page open would:
 
     PYTHONPATH=. python benchmarks/browse_attack.py [--articles 2000] [--only NAME]
 
-The machine is shared: run `uptime` beside it and report the load with the figures.
+The machine is shared: run `uptime` beside it and report the load with the figures. The RSS
+growth includes the replacement of sandbox workers killed by the previous attack (about
+25 MB each), so a row after a killed query shows that start-up, not the query's memory.
 """
 
 from __future__ import annotations
@@ -190,6 +192,9 @@ def main() -> None:
         page = "/archive/sources/" + tilde_encode(cfg.sources[0].name) + ".json"
         proc, base = start_server(config)
         try:
+            for _ in range(6):  # the SQL sandbox's workers started and warm before measuring
+                query(base, "select 1")
+            time.sleep(2)
             print(f"archive: {args.articles} articles; load: {os.getloadavg()[0]:.2f}")
             print(f"{'attack':22} {'copies':>6} {'status':>10} {'slowest':>8} "
                   f"{'RSS+MB':>7} {'page max':>9}  answer")  # fmt: skip

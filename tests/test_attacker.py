@@ -57,10 +57,20 @@ SECRETS = {
     "HOOK_AUTH": "Bearer hookhdr-Tq58Lm",
     "HOOK_QUERY_TOKEN": "hookq-Vb27Np",
     "HOOK_KEY": "hookkey-Rs64Yt",
+    "APPRISE_URL": None,  # json://host:port/notify/<token>, when the apprise channel exists
 }
 SLACK_TOKEN = "T0SECRET/B0SECRET/xoxSecretToken42"
 SLACK_BAD_TOKEN = "T0BAD/B0BAD/xoxBadToken77"
 HOOK_PATH_TOKEN = "hookpath-Gh19Ce"
+APPRISE_TOKEN = "apprise-Jw73Qd"
+
+
+def has_apprise_channel() -> bool:
+    """The apprise channel type (alerts/): the suite covers it as soon as it exists."""
+    from monitor import config
+
+    return "apprise" in getattr(config, "_CHANNEL_TYPES", ())
+
 
 ARTICLE = (
     "Liver metastases responded to immunotherapy with checkpoint inhibitors in the trial. " * 20
@@ -99,6 +109,7 @@ def secret_forms() -> dict[str, str]:
         forms[label] = token
         forms[label + " (last part)"] = token.rsplit("/", 1)[1]
     forms["hook path token"] = HOOK_PATH_TOKEN
+    forms["apprise token"] = APPRISE_TOKEN
     forms["hook header token"] = SECRETS["HOOK_AUTH"].split()[1]
     basic = base64.b64encode(f"{FEED_USER}:{SECRETS['FEED_PW']}".encode()).decode()
     forms["feed Basic auth"] = basic
@@ -236,8 +247,17 @@ def _config(tmp: Path, site: TestServer, smtp_bad: int, smtp_ok: int, hooks: dic
         f'url = "{hooks["hook-ok"].url}?token=${{HOOK_QUERY_TOKEN}}"',
         'headers = { "X-Api-Key" = "${HOOK_KEY}" }',
         "",
-        TOPICS,
     ]
+    if has_apprise_channel():
+        lines += [
+            "[[channels]]",
+            'name = "apprise"',
+            'type = "apprise"',
+            topics,
+            'urls = ["${APPRISE_URL}"]',
+            "",
+        ]
+    lines += [TOPICS]
     path = tmp / "sources.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -348,11 +368,14 @@ def world(tmp_path_factory):  # type: ignore[no-untyped-def]
         WebhookEndpoint() as slack_ok,
         WebhookEndpoint([(401, {}, "unauthorized")] * 20) as hook_bad,
         WebhookEndpoint() as hook_ok,
+        WebhookEndpoint() as apprise_ep,
     ):
         _feed_site(site)
         SECRETS["SLACK_WEBHOOK_URL"] = f"{slack_ok.url}/services/{SLACK_TOKEN}"
         SECRETS["SLACK_BAD_URL"] = f"{slack_bad.url}/services/{SLACK_BAD_TOKEN}"
         SECRETS["HOOK_URL"] = f"{hook_bad.url}s/{HOOK_PATH_TOKEN}"
+        port = apprise_ep.httpd.server_address[1]
+        SECRETS["APPRISE_URL"] = f"json://127.0.0.1:{port}/notify/{APPRISE_TOKEN}"
         cfg = _config(tmp, site, smtp_bad.port, smtp_ok.port, {"hook-ok": hook_ok})
         env = {**os.environ, **{k: v for k, v in SECRETS.items() if v}, "COLUMNS": "200"}
         env.pop("MONITOR_CONFIG", None)
@@ -387,6 +410,8 @@ def world(tmp_path_factory):  # type: ignore[no-untyped-def]
                 run(f"digest {channel} -vv", "-vv", "digest", "--channel", channel, expect=1)
             for channel in ("mail-ok", "slack-ok", "hook-ok"):
                 run(f"digest {channel} -vv", "-vv", "digest", "--channel", channel)
+            if has_apprise_channel():  # the library is an extra: sent, or failed with a reason
+                run("digest apprise -vv", "-vv", "digest", "--channel", "apprise", expect=None)
             for channel in ("mail-bad", "slack-bad", "hook-bad"):  # retried, at the default level
                 run(f"digest {channel}", "digest", "--channel", channel, expect=None)
             for args in (["deliveries"], ["sources"], ["export-opml"], ["stories"],
@@ -409,6 +434,7 @@ def world(tmp_path_factory):  # type: ignore[no-untyped-def]
                 "slack_bad": slack_bad,
                 "hook_ok": hook_ok,
                 "hook_bad": hook_bad,
+                "apprise": apprise_ep,
                 "site": site,
             }
             yield world
@@ -421,7 +447,7 @@ def _everything(world: dict) -> dict[str, str | bytes]:
     out = dict(world["outputs"])
     for i, m in enumerate(world["smtp_ok"].messages):
         out[f"email received {i}"] = m.as_bytes()
-    for name in ("slack_ok", "slack_bad", "hook_ok", "hook_bad"):
+    for name in ("slack_ok", "slack_bad", "hook_ok", "hook_bad", "apprise"):
         for i, payload in enumerate(world[name].received):
             out[f"{name} payload {i}"] = json.dumps(payload)
     return out
@@ -564,3 +590,75 @@ def test_a_one_row_page_stays_fast_while_three_slow_queries_run(world):
         t.join()
     assert [r[0] for r in results] == [400, 400, 400], [r[2][:300] for r in results]
     assert len(latencies) >= 5 and max(latencies) < 1.0, latencies
+
+
+# -------------------------------------------------------------- the pieces, without a server
+def test_every_browse_connection_carries_sqlite_limits(tmp_path):
+    """Datasette's connections (plugin hook) and the sandbox's carry the same limits."""
+    import asyncio
+    import sqlite3
+
+    from monitor.browse import build_datasette
+    from monitor.config import loads
+    from storage import browse as storage_browse
+    from storage.archive import Archive
+
+    Archive(tmp_path / "a.db").close()
+    cfg = loads(f'[storage]\npath = "{(tmp_path / "a.db").as_posix()}"\n', env={})
+    ds = build_datasette(tmp_path / "a.db", cfg)
+    db = ds.get_database("archive")
+
+    def limits(conn: sqlite3.Connection) -> dict[int, int]:
+        return {k: conn.getlimit(k) for k in storage_browse.LIMITS}
+
+    served = asyncio.run(db.execute_fn(limits))
+    assert served == storage_browse.LIMITS
+    worker = storage_browse.open_sandboxed(tmp_path / "a.db", 256 * 1024 * 1024)
+    assert limits(worker) == storage_browse.LIMITS
+    with pytest.raises(sqlite3.DataError, match="too big"):
+        worker.execute("select length(hex(randomblob(300000000)))").fetchone()
+    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only"):
+        worker.execute("create table x(y)")
+    worker.close()
+    db.close()
+
+
+def test_the_watchdog_interrupts_a_query_that_overruns(tmp_path):
+    import sqlite3
+
+    from monitor.browse.limits import Watchdog
+
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    watchdog = Watchdog()
+    token = watchdog.arm(conn, 0.3)
+    t0 = time.monotonic()
+    bounded = (  # about ten seconds when nothing stops it
+        "with recursive r(i) as (select 1 union all select i + 1 from r where i < 100000000)"
+        " select count(*) from r"
+    )
+    with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+        conn.execute(bounded).fetchone()
+    watchdog.disarm(token)
+    assert time.monotonic() - t0 < 2 and watchdog.interrupts == 1
+    # a query that finished in time is not interrupted later
+    token = watchdog.arm(conn, 0.2)
+    assert conn.execute("select 1").fetchone() == (1,)
+    watchdog.disarm(token)
+    time.sleep(0.4)
+    assert conn.execute("select 2").fetchone() == (2,) and watchdog.interrupts == 1
+
+
+def test_only_the_requests_own_sql_goes_to_the_sandbox():
+    from monitor.browse.sandbox import is_untrusted, untrusted_request
+
+    token = untrusted_request.set(("select * from sources", "liver"))
+    try:
+        assert is_untrusted("select * from sources", {})
+        assert is_untrusted("select count(*) from (select * from sources)", {})
+        assert is_untrusted(
+            "select * from t where f match escape_fts(:search)", {"search": "liver"}
+        )
+        assert not is_untrusted("PRAGMA schema_version", None)
+    finally:
+        untrusted_request.reset(token)
+    assert not is_untrusted("select * from sources", {})

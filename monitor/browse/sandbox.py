@@ -237,9 +237,12 @@ def _result_size(row: tuple) -> int:
 
 
 def _serve(path: str, inbox: Connection, outbox: Connection, settings: SandboxSettings) -> None:
-    import resource
+    try:
+        import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (settings.memory_bytes, settings.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_AS, (settings.memory_bytes, settings.memory_bytes))
+    except (ImportError, ValueError, OSError):  # no rlimits here: SQLite's heap limit remains
+        pass
     conn = storage_browse.open_sandboxed(path, settings.sqlite_heap_bytes)
     conn.text_factory = lambda b: str(b, "utf-8", "replace")  # as Datasette reads text
     _prepare_like_datasette(conn)
