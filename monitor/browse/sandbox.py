@@ -148,6 +148,7 @@ class Sandbox:
         self._lock = threading.RLock()
         self._started = False
         self._closed = False
+        self._failed_starts = 0
         # threads that only wait on pipes; more than workers, so queued requests can time out
         self._threads = ThreadPoolExecutor(
             max_workers=self.settings.workers * 4, thread_name_prefix="sql-sandbox"
@@ -170,9 +171,13 @@ class Sandbox:
 
         def ready() -> None:
             if w.wait_ready(STARTUP_TIMEOUT_S):
+                self._failed_starts = 0
                 self._idle.put(w)
-            else:
-                self._replace(w)
+                return
+            # a worker that cannot start (archive gone, ...): retry, ever more slowly
+            self._failed_starts += 1
+            time.sleep(min(30.0, 0.5 * 2**self._failed_starts))
+            self._replace(w)
 
         self._threads.submit(ready)
 
