@@ -454,6 +454,7 @@ def _everything(world: dict) -> dict[str, str | bytes]:
 
 
 # ------------------------------------------------------------------------- the secrets
+@pytest.mark.slow  # the world: ~50 s of CLI runs and servers, shared by the module
 def test_the_world_really_ran(world):
     """The suite searches real outputs: every scenario happened and was reported."""
     out = world["outputs"]
@@ -461,6 +462,8 @@ def test_the_world_really_ran(world):
     assert world["smtp_ok"].messages and world["slack_ok"].received and world["hook_ok"].received
     assert world["smtp_bad"].messages == [] and world["slack_bad"].received
     assert world["hook_bad"].received
+    if has_apprise_channel():  # json:// to the local endpoint, through the Apprise library
+        assert world["apprise"].received, world["outputs"]["digest apprise -vv"]
     site = world["site"]
     authed = [r for r in site.requests if r.headers.get("authorization", "").startswith("Basic")]
     assert {r.path for r in authed} >= {"/members/feed.xml", "/members/a1.html", "/members/a3.html"}
@@ -472,11 +475,13 @@ def test_the_world_really_ran(world):
     assert any(k.startswith("browse /archive/articles/") for k in out)
 
 
+@pytest.mark.slow  # the world: ~50 s of CLI runs and servers, shared by the module
 def test_no_secret_in_any_output_log_archive_byte_or_page(world):
     found = find_secrets(_everything(world))
     assert found == [], "secrets found:\n" + "\n".join(found[:20])
 
 
+@pytest.mark.slow  # the world: ~50 s of CLI runs and servers, shared by the module
 def test_the_masked_forms_are_where_the_secrets_were(world):
     """Lines that carried a secret are still there, masked (not silently dropped)."""
     out = world["outputs"]
@@ -492,6 +497,7 @@ def test_the_masked_forms_are_where_the_secrets_were(world):
     assert "http://***@127.0.0.1" in meta
 
 
+@pytest.mark.slow  # the world: ~50 s of CLI runs and servers, shared by the module
 def test_sources_are_keyed_by_name_and_fetched_with_the_configured_url(world):
     import sqlite3
 
@@ -535,6 +541,7 @@ def _sql(base: str, sql: str) -> tuple[int, float, str]:
     return r.status_code, time.perf_counter() - t0, r.text
 
 
+@pytest.mark.slow  # the world: ~50 s of CLI runs and servers, shared by the module
 def test_the_reported_query_is_refused_fast_and_small(world):
     browse = world["browse"]
     before = _rss_kb(browse.proc.pid)
@@ -558,6 +565,7 @@ def test_the_reported_query_is_refused_fast_and_small(world):
     assert (peak[0] - before) / 1024 < 100, f"RSS grew {(peak[0] - before) / 1024:.0f} MB"
 
 
+@pytest.mark.slow  # the world: ~50 s of CLI runs and servers, shared by the module
 def test_a_single_long_step_is_stopped_at_the_time_limit(world):
     base = world["browse"].base
     status, seconds, text = _sql(base, ONE_STEP)
@@ -568,6 +576,7 @@ def test_a_single_long_step_is_stopped_at_the_time_limit(world):
     assert status == 200 and json.loads(text) == [{"n": 4}]
 
 
+@pytest.mark.slow  # the world: ~50 s of CLI runs and servers, shared by the module
 def test_a_one_row_page_stays_fast_while_three_slow_queries_run(world):
     from datasette.utils import tilde_encode
 
