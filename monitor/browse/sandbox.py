@@ -13,7 +13,8 @@ queries here, not in Datasette's threads:
 - the worker gets the same time limit as Datasette's threads; if it has not answered
   ``grace`` seconds after it, it is killed (SIGKILL) and replaced, and the request gets
   Datasette's "query took too long" answer;
-- at most ``workers`` such queries run at once; the others wait (up to ``queue_timeout``).
+- at most ``workers`` such queries run at once; the others wait, and the wait counts against
+  their time limit, so every answer comes within the limit (plus ``grace``).
   Datasette's own pages (tables, rows, facets, canned queries) never wait for them, so a
   one-row page stays fast while hostile queries run.
 """
@@ -64,17 +65,17 @@ def is_untrusted(sql: str, params: Any) -> bool:
 class SandboxSettings:
     workers: int = 3
     grace_s: float = 0.2  # after the time limit, before the worker is killed
-    queue_timeout_s: float = 10.0  # wait for a free worker at most this long
     memory_bytes: int = 768 * 1024 * 1024  # RLIMIT_AS of a worker
     sqlite_heap_bytes: int = 256 * 1024 * 1024  # PRAGMA hard_heap_limit in a worker
     result_bytes: int = 16 * 1024 * 1024  # text and blob bytes one answer may carry
 
 
+MIN_RUN_MS = 50  # a query left less than this after waiting for a worker is refused as busy
 STARTUP_TIMEOUT_S = 60.0  # a worker that is not ready by then is replaced
 
 
 class SandboxBusy(sqlite3.OperationalError):
-    """Every worker stayed busy for queue_timeout_s."""
+    """Every worker stayed busy until the query's time limit ran out."""
 
 
 class SandboxTimeout(Exception):
@@ -193,12 +194,19 @@ class Sandbox:
     def run(self, sql: str, params: Any, time_limit_ms: int, max_rows: int | None) -> tuple:
         """Blocking: ("ok", rows, columns, truncated) or ("error", class name, args)."""
         self.start()
+        # the time limit runs from the request: waiting for a worker uses it up
+        started = time.monotonic()
+        busy = SandboxBusy(
+            "the server is busy with other queries and the time limit ran out; try again"
+        )
         try:
-            worker = self._idle.get(timeout=self.settings.queue_timeout_s)
+            worker = self._idle.get(timeout=time_limit_ms / 1000)
         except queue.Empty:
-            raise SandboxBusy(
-                "the server is busy with other queries; try again in a moment"
-            ) from None
+            raise busy from None
+        time_limit_ms -= int((time.monotonic() - started) * 1000)
+        if time_limit_ms < MIN_RUN_MS:
+            self._idle.put(worker)
+            raise busy
         try:
             worker.send_conn.send((sql, params, time_limit_ms, max_rows))
             wait = time_limit_ms / 1000 + self.settings.grace_s
