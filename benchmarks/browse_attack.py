@@ -11,9 +11,10 @@ JSON API over HTTP, as an attacker with the page open would:
 
     PYTHONPATH=. python benchmarks/browse_attack.py [--articles 2000] [--only NAME]
 
-The machine is shared: run `uptime` beside it and report the load with the figures. The RSS
-growth includes the replacement of sandbox workers killed by the previous attack (about
-25 MB each), so a row after a killed query shows that start-up, not the query's memory.
+The machine is shared: run `uptime` beside it and report the load with the figures. Before each
+row the sandbox's workers killed by the previous attack are replaced and answering, so the
+RSS growth is the row's own (it includes the replacement, about 35 MB each, of the workers
+that the row's own attack got killed).
 """
 
 from __future__ import annotations
@@ -143,6 +144,26 @@ def one_row_latency(base: str, path: str, stop: threading.Event, out: list[float
             time.sleep(0.1)
 
 
+def settle(base: str, workers: int = 3) -> None:
+    """Wait until the sandbox's workers answer at once (those killed by the previous attack are
+    replaced), so each row measures its own attack and not the previous one's aftermath."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        times: list[float] = []
+        threads = [
+            threading.Thread(target=lambda t=times: t.append(query(base, "select 1")[1]))
+            for _ in range(workers)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if max(times) < 0.5:
+            break
+        time.sleep(0.5)
+    time.sleep(0.5)
+
+
 def measure(base: str, pid: int, sql: str, copies: int, page: str) -> dict:
     base_rss = rss_kb(pid)
     sampler = RssSampler(pid)
@@ -202,6 +223,7 @@ def main() -> None:
                 if args.only and name not in args.only:
                     continue
                 for copies in args.copies or (1, 3):
+                    settle(base)
                     m = measure(base, proc.pid, sql, copies, page)
                     print(
                         f"{name:22} {copies:>6} {','.join(map(str, m['status'])):>10} "
