@@ -21,6 +21,7 @@ demo: $(BIN)/.installed-core
 test: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 format: $(BIN)/.installed-dev

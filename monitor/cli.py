@@ -51,6 +51,7 @@ class Ctx:
     def __init__(self, config_path: str | None):
         self.config_path = config_path
         self._config: Config | None = None
+        self._matcher = None
 
     @property
     def config(self) -> Config:
@@ -64,7 +65,7 @@ class Ctx:
                 logsafe.register(logsafe.url_secrets(s.url))
         return self._config
 
-    def archive(self, read_only: bool = False):
+    def archive(self, read_only: bool = False, sync_topics: bool = True):
         from storage.archive import Archive
 
         path = self.config.storage_path
@@ -78,10 +79,57 @@ class Ctx:
             archive.sync_sources(self.config.sources)
             for c in self.config.channels:
                 archive.ensure_channel(c.name, c.type)
+            if sync_topics:
+                self.sync_topics(archive)
         return archive
+
+    def matcher(self):
+        from monitor.pipeline import compile_topics
+
+        if self._matcher is None:
+            try:
+                self._matcher = compile_topics(self.config)
+            except ValueError as e:
+                raise click.ClickException(f"{self.config.path}: [[topics]]: {e}") from None
+        return self._matcher
+
+    def sync_topics(self, archive, verbose: bool = False) -> list:
+        """Re-match the archive for new or changed topics (and for articles stored since the
+        last sync), so that feed, browse and digests agree with `topics backtest`."""
+        results = archive.sync_topics(self.matcher(), progress=_rematch_progress)
+        for r in results:
+            if verbose or r.added or r.removed or r.changed or not r.reason.startswith("articles"):
+                click.echo(r.line(), err=True)
+        return results
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
+
+
+def _warn_stale_topics(obj: Ctx) -> None:
+    """Before a read-only command: name the topics whose stored matches are out of date."""
+    from storage.archive import Archive
+
+    path = obj.config.storage_path
+    if not path.exists():
+        return
+    try:
+        with Archive(path, read_only=True) as archive:
+            stale = archive.stale_topics(obj.matcher().definitions())
+    except Exception:  # an archive too old or unreadable: the command itself says so
+        return
+    changed = [t for t, why in stale.items() if not why.startswith("articles")]
+    if changed:
+        click.echo(
+            f"topics changed since the archive was matched: {', '.join(changed)}; "
+            "`monitor topics apply` (or the daemon's next start) re-matches it",
+            err=True,
+        )
+
+
+def _rematch_progress(topics: str, done: int, total: int) -> None:
+    if sys.stderr.isatty() and total >= 1000:
+        click.echo(f"\rre-matching {topics}: {done}/{total} articles", err=True, nl=done == total)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -591,31 +639,66 @@ def topics_test(obj: Ctx, name: str, text: str | None, file: str | None, url: st
     click.echo(matcher.explain(name, title, body))
 
 
+@topics.command("apply")
+@click.argument("names", nargs=-1)
+@pass_ctx
+def topics_apply(obj: Ctx, names: tuple[str, ...]) -> None:
+    """Re-match the archive for topics NAMES (default: the new and changed ones).
+
+    Every command that opens the archive does this for new and changed topics; `apply`
+    shows what changed, and with NAMES re-matches those topics even if unchanged. Feed,
+    browse and digests then show what `topics backtest` finds. A story newly matched is
+    owed to a channel once; a story already sent there is not sent again.
+    """
+    matcher = obj.matcher()
+    unknown = [n for n in names if n not in matcher.topics]
+    if unknown:
+        raise click.ClickException(
+            f"no topic {', '.join(map(repr, unknown))}; topics: {', '.join(matcher.topics)}"
+        )
+    with obj.archive(sync_topics=False) as archive:
+        results = archive.rematch_topics(matcher, names, progress=_rematch_progress)
+        for r in results:
+            click.echo(r.line())
+        results += obj.sync_topics(archive, verbose=True)
+    if not results:
+        click.echo("all topics up to date", err=True)
+
+
 @topics.command("backtest")
 @click.argument("name")
 @click.option("--since", help="Only articles fetched since (date or '30d').")
 @click.option("--limit", default=50, show_default=True)
 @pass_ctx
 def topics_backtest(obj: Ctx, name: str, since: str | None, limit: int) -> None:
-    """Run topic NAME over the archive and print what it would have matched."""
-    from monitor.pipeline import compile_topics
-
-    matcher = compile_topics(obj.config)
+    """Run topic NAME over the archive and print what it would have matched (a dry run:
+    nothing is stored; `topics apply NAME` stores it)."""
+    matcher = obj.matcher()
     if name not in matcher.topics:
         raise click.ClickException(f"no topic {name!r}; topics: {', '.join(matcher.topics)}")
     total = hits = 0
-    with obj.archive() as archive:
-        for a in archive.iter_articles(parse_when(since)):
+    found: set[int] = set()
+    when = parse_when(since)
+    with obj.archive(sync_topics=False) as archive:
+        for a in archive.iter_articles(when):
             total += 1
             for m in matcher.match(a["title"] or "", a["text"] or ""):
                 if m.topic != name:
                     continue
                 hits += 1
+                found.add(a["id"])
                 if hits <= limit:
                     click.echo(f"[{a['id']}] {m.score:5.1f}  {a['source']}: {a['title']}")
                     if m.snippet:
                         click.echo(f"         {m.snippet}")
+        stored = archive.matched_articles(name, when)
     click.echo(f"\n{name}: {hits} of {total} articles matched", err=True)
+    if stored != found:
+        click.echo(
+            f"the archive stores other matches for {name} (+{len(found - stored)} "
+            f"-{len(stored - found)}): `monitor topics apply {name}` stores these",
+            err=True,
+        )
 
 
 # --------------------------------------------------------------------- demo
@@ -662,6 +745,7 @@ def browse(obj: Ctx, port: int, host: str, metadata_file: str | None) -> None:
     """Browse the archive in Datasette, read-only: search, facets, stories, canned queries."""
     from monitor import browse as browse_mod
 
+    _warn_stale_topics(obj)  # browse never writes: say so when topics changed since
     try:
         overrides = browse_mod.load_overrides(metadata_file)
         browse_mod.serve(obj.config, host=host, port=port, overrides=overrides)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from monitor.model import ArticleRecord, Match, StoryDecision
 from storage import ledger, migrations, story_index
 from storage import secrets as scrub
 from storage import sources as sources_table
+from storage import matches as topic_matches
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -347,6 +348,48 @@ class Archive:
             t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("sources", "articles", "stories", "matches", "deliveries")
         }
+
+    # ------------------------------------------------------------------ topics
+    def sync_topics(
+        self,
+        matcher: topic_matches.TopicMatcher,
+        now: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[topic_matches.Rematch]:
+        """Bring the stored matches in line with the configured topics: re-match new and
+        changed topics over the archive, and every topic over articles stored since the
+        last sync (see storage/matches.py)."""
+        with self.transaction():
+            topic_matches.forget(self.db, matcher.topics)
+        todo = topic_matches.plan(self.db, matcher.definitions())
+        return topic_matches.rematch(
+            self.db, self.transaction, matcher, todo, _iso(now or _now()), progress
+        )
+
+    def rematch_topics(
+        self,
+        matcher: topic_matches.TopicMatcher,
+        topics: Sequence[str],
+        now: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[topic_matches.Rematch]:
+        """Re-match these topics over the whole archive, whatever was recorded."""
+        todo = {t: (0, "requested") for t in topics}
+        return topic_matches.rematch(
+            self.db, self.transaction, matcher, todo, _iso(now or _now()), progress
+        )
+
+    def stale_topics(self, definitions: dict[str, str]) -> dict[str, str]:
+        """topic -> why its stored matches are out of date (read-only)."""
+        return {t: why for t, (_, why) in topic_matches.plan(self.db, definitions).items()}
+
+    def matched_articles(self, topic: str, since: datetime | None = None) -> set[int]:
+        """Ids of the articles stored as matching `topic` (fetched since `since`)."""
+        return topic_matches.matched_articles(self.db, topic, _iso(since))
+
+    def topic_definitions(self) -> dict[str, tuple[str, int]]:
+        """topic -> (definition hash, last article id matched with it)."""
+        return topic_matches.recorded(self.db)
 
     # ------------------------------------------------------------------ stories
     def recent_stories(self, limit: int = 20) -> list[dict]:

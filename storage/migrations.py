@@ -249,7 +249,21 @@ def _v3_delivery_parts(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v4_mask_secrets(db: sqlite_utils.Database) -> None:
+def _topic_definitions(db: sqlite_utils.Database) -> None:
+    """What each topic's stored matches were made with (storage/matches.py)."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS topic_definitions (
+            topic TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,        -- hash of query, min_score, synonym sets, matcher
+            through_article_id INTEGER NOT NULL DEFAULT 0,  -- articles matched with it
+            applied_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+def _mask_secrets(db: sqlite_utils.Database) -> None:
     """Credentials written by an older monitor (a feed's `user:password@` in `sources.url` and
     `configured_url`, in article links and error texts) are masked in place, old bytes
     overwritten (storage.secrets.mask_existing); migrate() then truncates the WAL."""
@@ -262,11 +276,12 @@ STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_browse_views,
     _v3_delivery_parts,
-    _v4_mask_secrets,
+    _topic_definitions,
+    _mask_secrets,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed
-CHECKPOINT_AFTER = {_v4_mask_secrets}
+CHECKPOINT_AFTER = {_mask_secrets}
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:

@@ -282,10 +282,13 @@ def _ensure_a_story_with_copies(db: Path, base: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(archive):
+def server(archive, tmp_path_factory):
     """`monitor browse` in a child process on a free port; yields its base URL."""
     _require(_has_module("datasette"), "Datasette (the browse extra) is not installed")
     port = free_port()
+    # the server's output goes to a file: a pipe nobody reads fills up (64 kB) and blocks it
+    log = tmp_path_factory.mktemp("browse-log") / "server.log"
+    out = log.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -299,7 +302,7 @@ def server(archive):
             "--metadata",
             str(archive["metadata"]),
         ],
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
@@ -309,7 +312,7 @@ def server(archive):
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"monitor browse exited {proc.returncode}: {proc.stdout.read()}")
+                pytest.fail(f"monitor browse exited {proc.returncode}: {log.read_text()}")
             try:
                 if httpx.get(f"{base}/-/versions.json", timeout=2).status_code == 200:
                     break
@@ -326,6 +329,7 @@ def server(archive):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        out.close()
 
 
 def _get(base: str, path: str, status: int = 200) -> dict | list:
