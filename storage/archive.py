@@ -19,9 +19,9 @@ import sqlite_utils
 
 from monitor.model import ArticleRecord, Match, StoryDecision
 from storage import ledger, migrations, story_index
+from storage import matches as topic_matches
 from storage import secrets as scrub
 from storage import sources as sources_table
-from storage import matches as topic_matches
 
 BUSY_TIMEOUT_MS = 30_000
 
