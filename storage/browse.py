@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from storage import queries
 
@@ -87,6 +89,63 @@ def as_rows(columns: list[str], rows: list[tuple]) -> list[sqlite3.Row]:
     names = ", ".join('NULL AS "' + c.replace('"', '""') + '"' for c in columns) or "NULL"
     cur = conn.execute(f"SELECT {names}")
     return [sqlite3.Row(cur, tuple(r)) for r in rows]
+
+
+class QueryRefused(sqlite3.OperationalError):
+    """A browse query refused before or while it ran (too large, busy, ...)."""
+
+
+def error_from(name: str, args: tuple) -> sqlite3.Error:
+    """The sqlite3 exception a worker process reported, by its class name."""
+    error_class = getattr(sqlite3, name, sqlite3.OperationalError)
+    if not (isinstance(error_class, type) and issubclass(error_class, sqlite3.Error)):
+        error_class = sqlite3.OperationalError
+    return error_class(*args)
+
+
+def _size(row: tuple) -> int:
+    return sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
+
+
+def run_bounded(
+    conn: sqlite3.Connection,
+    sql: str,
+    params: Any,
+    time_limit_ms: int,
+    max_rows: int | None,
+    result_bytes: int,
+) -> tuple:
+    """Run one untrusted query: ("ok", rows, columns) or ("error", class name, args).
+
+    Loops stop at the time limit (progress handler); the answer stops at ``max_rows`` + 1 rows
+    or fails beyond ``result_bytes`` of text and blobs. (A single long step is stopped by the
+    process that runs this being killed: monitor.browse.sandbox.)"""
+    deadline = time.perf_counter() + time_limit_ms / 1000
+    conn.set_progress_handler(lambda: time.perf_counter() >= deadline, 1000)
+    try:
+        cur = conn.execute(sql, params if params is not None else {})
+        rows: list[tuple] = []
+        size = 0
+        for row in cur:
+            size += _size(row)
+            if size > result_bytes:
+                raise QueryRefused(
+                    f"the result is over {result_bytes // 1_000_000} MB: select fewer rows or "
+                    "shorter columns"
+                )
+            rows.append(row)
+            if max_rows is not None and len(rows) > max_rows:
+                break
+        columns = [d[0] for d in cur.description or ()]
+        cur.close()
+        return ("ok", rows, columns)
+    except sqlite3.Error as e:
+        return ("error", "OperationalError" if isinstance(e, QueryRefused) else type(e).__name__,
+                tuple(str(a) for a in e.args))  # fmt: skip
+    except MemoryError:
+        return ("error", "OperationalError", ("the query used more memory than allowed",))
+    finally:
+        conn.set_progress_handler(None, 1000)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

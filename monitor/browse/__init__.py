@@ -123,6 +123,7 @@ def build_datasette(archive_path: Path, config: Any, overrides: dict | None = No
         pm.register(plugin, name="monitor-browse")
     if not pm.is_registered(limits):
         pm.register(limits, name="monitor-browse-limits")
+    limits.quiet_datasette_errors()
     ds = Datasette(
         files=[],
         metadata=build_metadata_for(archive_path, config, overrides),

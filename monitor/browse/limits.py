@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import sqlite3
+import logging
 import threading
 import time
 from pathlib import Path
@@ -33,6 +33,7 @@ from monitor.browse.sandbox import (
     mark_untrusted,
     rows_as_sqlite_rows,
 )
+from storage import browse as storage_browse
 
 
 class Watchdog:
@@ -41,12 +42,12 @@ class Watchdog:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int]] = []
-        self._armed: dict[int, sqlite3.Connection] = {}
+        self._armed: dict[int, Any] = {}
         self._ids = itertools.count()
         self._thread: threading.Thread | None = None
         self.interrupts = 0
 
-    def arm(self, conn: sqlite3.Connection, seconds: float) -> int:
+    def arm(self, conn: Any, seconds: float) -> int:
         token = next(self._ids)
         with self._cond:
             if self._thread is None:
@@ -95,7 +96,7 @@ class BrowseDatabase(Database):
     async def execute_fn(self, fn: Any) -> Any:
         limit_s = self.ds.sql_time_limit_ms / 1000 + self.grace_s
 
-        def guarded(conn: sqlite3.Connection) -> Any:
+        def guarded(conn: Any) -> Any:
             token = WATCHDOG.arm(conn, limit_s)
             try:
                 return fn(conn)
@@ -129,13 +130,12 @@ class BrowseDatabase(Database):
         try:
             reply = await self.sandbox.execute(sql, params, time_limit_ms, cap)
         except SandboxTimeout:
-            raise QueryInterrupted(sqlite3.OperationalError("interrupted"), sql, params) from None
+            raise QueryInterrupted(
+                storage_browse.error_from("OperationalError", ("interrupted",)), sql, params
+            ) from None
         if reply[0] == "error":
             _, name, args = reply
-            error_class = getattr(sqlite3, name, sqlite3.OperationalError)
-            if not (isinstance(error_class, type) and issubclass(error_class, sqlite3.Error)):
-                error_class = sqlite3.OperationalError
-            e = error_class(*args)
+            e = storage_browse.error_from(name, args)
             if args == ("interrupted",):
                 raise QueryInterrupted(e, sql, params)
             raise e
@@ -148,6 +148,29 @@ class BrowseDatabase(Database):
     def close(self) -> None:
         self.sandbox.close()
         super().close()
+
+
+class _LoggedTraceback:
+    """Stands in for the `traceback` module in Datasette's error handler: an unexpected
+    error's traceback goes to the log (masked by monitor.logsafe), not straight to stderr."""
+
+    @staticmethod
+    def print_exc(*args: Any, **kwargs: Any) -> None:
+        logging.getLogger("monitor.browse").error("unexpected error", exc_info=True)
+
+
+def quiet_datasette_errors() -> None:
+    """Datasette prints every error's traceback with all its local variables to the console
+    when `rich` is importable (datasette/handle_exception.py): for a browse server that is a
+    leak (locals), and output the client controls (each refused query printed pages of it,
+    and a full pipe stalled the server). Errors still get their page; unexpected ones are
+    logged through logging instead."""
+    from datasette import handle_exception
+
+    if hasattr(handle_exception, "rich"):
+        handle_exception.rich = None
+    if hasattr(handle_exception, "traceback"):
+        handle_exception.traceback = _LoggedTraceback  # type: ignore[assignment]
 
 
 @hookimpl

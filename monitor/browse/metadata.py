@@ -10,7 +10,6 @@ the licence and attribution notes.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
@@ -48,7 +47,7 @@ class TableSchema:
     comments: dict[str, str] = field(default_factory=dict)
 
 
-def read_schema(conn: sqlite3.Connection) -> dict[str, TableSchema]:
+def read_schema(conn: Any) -> dict[str, TableSchema]:
     """Tables and views of the archive (FTS shadow tables left out), in schema order."""
     out: dict[str, TableSchema] = {}
     for name, kind, sql in storage_browse.schema_objects(conn):
@@ -64,7 +63,7 @@ def read_schema(conn: sqlite3.Connection) -> dict[str, TableSchema]:
     return out
 
 
-def open_read_only(path: str | Path) -> sqlite3.Connection:
+def open_read_only(path: str | Path) -> Any:
     """A hardened read-only connection that never blocks the daemon (storage.browse)."""
     return storage_browse.open_read_only(path)
 
@@ -262,7 +261,7 @@ def _merge(base: dict, extra: Mapping[str, Any]) -> None:
             base[key] = value
 
 
-def sources_for(config: Any, conn: sqlite3.Connection | None) -> list[dict[str, Any]]:
+def sources_for(config: Any, conn: Any | None) -> list[dict[str, Any]]:
     """Configured sources, then any the archive knows that the config no longer lists."""
     # the configured address is masked: credentials live only in the configuration
     out = [{"name": s.name, "url": mask(s.url), "enabled": s.enabled} for s in config.sources]

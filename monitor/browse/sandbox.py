@@ -25,7 +25,6 @@ import contextvars
 import json
 import os
 import queue
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -74,7 +73,7 @@ MIN_RUN_MS = 50  # a query left less than this after waiting for a worker is ref
 STARTUP_TIMEOUT_S = 60.0  # a worker that is not ready by then is replaced
 
 
-class SandboxBusy(sqlite3.OperationalError):
+class SandboxBusy(storage_browse.QueryRefused):
     """Every worker stayed busy until the query's time limit ran out."""
 
 
@@ -239,16 +238,12 @@ class Sandbox:
         self._threads.shutdown(wait=False, cancel_futures=True)
 
 
-def rows_as_sqlite_rows(columns: list[str], rows: list[tuple]) -> list[sqlite3.Row]:
+def rows_as_sqlite_rows(columns: list[str], rows: list[tuple]) -> list[Any]:
     """Rebuild sqlite3.Row objects (what Datasette's pages expect) for rows from a worker."""
     return storage_browse.as_rows(columns, rows)
 
 
 # -------------------------------------------------------------------------- worker side
-def _result_size(row: tuple) -> int:
-    return sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
-
-
 def _serve(path: str, inbox: Connection, outbox: Connection, settings: SandboxSettings) -> None:
     try:
         import resource
@@ -265,38 +260,16 @@ def _serve(path: str, inbox: Connection, outbox: Connection, settings: SandboxSe
             sql, params, time_limit_ms, max_rows = inbox.recv()
         except EOFError:
             return
-        deadline = time.perf_counter() + time_limit_ms / 1000
-        conn.set_progress_handler(lambda d=deadline: time.perf_counter() >= d, 1000)
-        try:
-            cur = conn.execute(sql, params if params is not None else {})
-            rows: list[tuple] = []
-            size = 0
-            for row in cur:
-                size += _result_size(row)
-                if size > settings.result_bytes:
-                    raise sqlite3.OperationalError(
-                        f"the result is over {settings.result_bytes // 1_000_000} MB: select "
-                        "fewer rows or shorter columns"
-                    )
-                rows.append(row)
-                if max_rows is not None and len(rows) > max_rows:
-                    break
-            columns = [d[0] for d in cur.description or ()]
-            cur.close()
-            reply: tuple = ("ok", rows, columns)
-        except sqlite3.Error as e:
-            reply = ("error", type(e).__name__, tuple(str(a) for a in e.args))
-        except MemoryError:
-            reply = ("error", "OperationalError", ("the query used more memory than allowed",))
-        finally:
-            conn.set_progress_handler(None, 1000)
+        reply = storage_browse.run_bounded(
+            conn, sql, params, time_limit_ms, max_rows, settings.result_bytes
+        )
         try:
             outbox.send(reply)
         except MemoryError:
             outbox.send(("error", "OperationalError", ("the result is too large",)))
 
 
-def _prepare_like_datasette(conn: sqlite3.Connection) -> None:
+def _prepare_like_datasette(conn: Any) -> None:
     """The SQL functions Datasette's plugins add to its connections (escape_fts, ...)."""
     from datasette.plugins import pm
 
