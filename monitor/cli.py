@@ -63,6 +63,13 @@ class Ctx:
             logsafe.register(self._config.secrets())
             for s in self._config.sources:
                 logsafe.register(logsafe.url_secrets(s.url))
+            if self._config.demo is not None:  # a kept demo: serve its sample site
+                from monitor.demo.services import DemoError, ensure_running
+
+                try:
+                    ensure_running(self._config.demo)
+                except DemoError as e:
+                    raise click.ClickException(str(e)) from None
         return self._config
 
     def archive(self, read_only: bool = False, sync_topics: bool = True):
@@ -398,23 +405,19 @@ def sources(obj: Ctx, enable: str | None) -> None:
 @click.option("--max-age", default="3m", show_default=True, help="Oldest acceptable heartbeat.")
 @pass_ctx
 def health(obj: Ctx, max_age: str) -> None:
-    """Exit 0 if the daemon's heartbeat is fresh (the container's HEALTHCHECK)."""
-    import time
+    """Exit 0 if the daemon is running: its heartbeat is fresh and its process alive.
 
+    The container's HEALTHCHECK. Fails once the daemon has stopped (a clean stop removes the
+    heartbeat; a killed one leaves a file that names a dead process or grows stale).
+    """
+    from monitor import heartbeat
     from monitor.scheduler import heartbeat_path
 
-    path = heartbeat_path(obj.config)
     try:
-        age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
-        raise click.ClickException(f"no heartbeat at {path}: is `monitor run` running?") from None
-    limit = config_mod.parse_duration(max_age)
-    if age > limit:
-        raise click.ClickException(
-            f"heartbeat {path} is {age:.0f}s old (limit {limit:.0f}s): "
-            "the daemon is stuck or stopped; see its log"
-        )
-    click.echo(f"ok: heartbeat {age:.0f}s old")
+        beat = heartbeat.check(heartbeat_path(obj.config), config_mod.parse_duration(max_age))
+    except heartbeat.Unhealthy as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"ok: heartbeat {beat.age:.0f}s old" + (f" (pid {beat.pid})" if beat.pid else ""))
 
 
 @cli.command()
@@ -463,31 +466,59 @@ def add(obj: Ctx, url: str, name: str | None, interval: str | None, tags: tuple[
 @cli.command("import-opml")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tag", "tags", multiple=True, help="Tag every imported source (repeatable).")
+@click.option(
+    "--includes/--no-includes",
+    default=True,
+    show_default=True,
+    help="Fetch the lists that the file includes (type=include/link/source outlines).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def import_opml(obj: Ctx, file: str, tags: tuple[str, ...]) -> None:
-    """Append the feeds of an OPML file (from another reader) to the config."""
+def import_opml(
+    obj: Ctx, file: str, tags: tuple[str, ...], includes: bool, dry_run: bool, as_json: bool
+) -> None:
+    """Append the feeds of an OPML (or RDF/FOAF) subscription list to the config.
+
+    Folders and categories become tags. Outlines that are not feeds are listed with the
+    reason; included lists are fetched (through the same address guard as feeds) or listed.
+    """
     from monitor import discover
 
     config = obj.config
     try:
-        records = discover.read_opml(Path(file).read_bytes())
-    except Exception as e:
-        raise click.ClickException(f"{file}: not a readable OPML file ({e})") from None
+        result = discover.read_opml(Path(file).read_bytes())
+    except discover.NotOpml as e:
+        raise click.ClickException(f"{file}: not imported: {e}") from None
+    if includes and result.lists:
+        from monitor.fetch import Fetcher
+        from monitor.pipeline import fetch_settings
+
+        async def follow() -> None:
+            async with Fetcher(fetch_settings(config)) as fetcher:
+
+                async def get(url: str) -> bytes:
+                    return (await fetcher.get_feed(url)).body
+
+                await discover.follow_lists(result, get)
+
+        asyncio.run(follow())
+    for item in result.lists:
+        item.status = item.status or "not followed (--no-includes)"
     known_urls = {s.url for s in config.sources}
     names = {s.name for s in config.sources}
-    new, skipped = [], 0
-    for r in records:
-        if r["url"] in known_urls:
-            skipped += 1
+    new, already = [], []
+    for f in result.feeds:
+        if f.url in known_urls:
+            already.append(f)
             continue
-        name = r.get("name") or r["url"]
-        if name in names:
-            name = f"{name} ({r['url']})"
+        name = f.name if f.name not in names else f"{f.name} ({f.url})"
         names.add(name)
-        known_urls.add(r["url"])
-        extra = [r["category"]] if r.get("category") else []
-        new.append({"name": name, "url": r["url"], "tags": [*tags, *extra]})
-    if new:
+        known_urls.add(f.url)
+        new.append(
+            {"name": name, "url": f.url, "tags": list(dict.fromkeys([*tags, *f.config_tags()]))}
+        )
+    if new and not dry_run:
         try:
             config_mod.append_sources(
                 config.path,
@@ -496,7 +527,37 @@ def import_opml(obj: Ctx, file: str, tags: tuple[str, ...]) -> None:
             )
         except ConfigError as e:
             raise click.ClickException(f"nothing imported: {e}") from None
-    click.echo(f"imported {len(new)} sources into {config.path}; {skipped} already there")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "version": result.version,
+                    "imported": [] if dry_run else new,
+                    "would_import": new if dry_run else [],
+                    "already_configured": [f.url for f in already],
+                    "feeds": [vars(f) for f in result.feeds],
+                    "lists": [vars(x) for x in result.lists],
+                    "skipped": [vars(x) for x in result.skipped],
+                    "warnings": result.warnings,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {len(new)} sources into {config.path}; {len(already)} already there")
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if result.lists:
+        click.echo(f"included lists ({len(result.lists)}):")
+        for item in result.lists:
+            click.echo(f"  - {logsafe.mask(item.url)}: {item.status}")
+    if result.skipped:
+        click.echo(f"skipped outlines ({len(result.skipped)}):")
+        for sk in result.skipped:
+            where = f" ({logsafe.mask(sk.url)})" if sk.url and sk.url != sk.outline else ""
+            click.echo(f"  - {sk.outline!r}{where}: {sk.reason}")
 
 
 @cli.command("export-opml")
@@ -704,14 +765,23 @@ def topics_backtest(obj: Ctx, name: str, since: str | None, limit: int) -> None:
 # --------------------------------------------------------------------- demo
 @cli.command()
 @click.option(
-    "--keep", type=click.Path(file_okay=False), help="Keep the demo archive in this folder."
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Keep a working demo in this folder: config, archive and the sample site's files.",
+)
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Keep the sample site and a webhook receiver running until Ctrl-C.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
-def demo(keep: str | None, fmt: str) -> None:
+def demo(keep: str | None, serve: bool, fmt: str) -> None:
     """Run the whole product offline on a bundled sample site and print the digest."""
     from monitor.demo import run_demo
 
-    click.echo(run_demo(keep, fmt))
+    if serve and fmt != "text":
+        raise click.UsageError("--serve prints text; use --format only without --serve")
+    run_demo(keep, fmt, serve=serve, echo=lambda line: click.echo(line))
 
 
 def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = None) -> None:

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts import deliver
-from monitor import health
+from monitor import health, heartbeat
 from monitor.config import ChannelConfig, Config, SourceConfig
 from monitor.fetch import Fetcher
 from monitor.pipeline import Pipeline, fetch_settings, next_due
@@ -149,7 +149,7 @@ class Daemon:
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file that `monitor health` (the container HEALTHCHECK) reads."""
         try:
-            heartbeat_path(self.config).write_text(utcnow().isoformat())
+            heartbeat.write(heartbeat_path(self.config))
         except OSError as e:
             log.error("cannot write heartbeat %s: %s", heartbeat_path(self.config), e)
 
@@ -227,4 +227,5 @@ class Daemon:
                 await asyncio.sleep(0.1)
             sched.shutdown(wait=False)
         self.archive.close()
+        heartbeat.remove(heartbeat_path(self.config))  # `monitor health` fails from now on
         log.info("daemon stopped")

@@ -3,7 +3,7 @@
 The archive is served as the database `archive` whatever its file is called, opened with
 `mode=ro` (never `immutable`: the daemon keeps writing it) and `query_only`, so browsing never
 takes a write lock; SQLite's WAL lets the daemon commit while pages are being read. Datasette is
-the optional `browse` extra: `pip install 'monitor[browse]'`.
+the optional `browse` extra (`monitor.install.hint` names the command for this installation).
 """
 
 from __future__ import annotations
@@ -18,10 +18,15 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
-INSTALL_HINT = (
-    "monitor browse needs Datasette, the optional 'browse' extra: "
-    "pip install 'monitor[browse]' (or pip install 'datasette>=0.64')"
-)
+
+def install_hint() -> str:
+    """What to run to get Datasette, for the way this monitor was installed."""
+    from monitor.install import hint
+
+    return "monitor browse needs Datasette, the optional 'browse' extra:\n  " + hint(
+        "browse", fallback="datasette>=0.64,<1"
+    )
+
 
 SETTINGS: dict[str, Any] = {
     "default_page_size": 50,
@@ -111,7 +116,7 @@ def build_metadata_for(archive_path: Path, config: Any, overrides: dict | None =
 def build_datasette(archive_path: Path, config: Any, overrides: dict | None = None) -> Any:
     """A Datasette instance serving `archive_path` read-only as database `archive`."""
     if not datasette_available():
-        raise BrowseError(INSTALL_HINT)
+        raise BrowseError(install_hint())
     from datasette.app import Datasette
     from datasette.plugins import pm
 
