@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from monitor import config as config_mod
+from monitor import logsafe
 from monitor.config import Config, ConfigError
-from monitor.urls import hide_credentials
 
 log = logging.getLogger("monitor")
 
@@ -27,6 +27,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     )
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+    logsafe.install()  # every record of every library, masked (monitor/logsafe.py)
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -58,7 +59,10 @@ class Ctx:
             try:
                 self._config = config_mod.load(self.config_path)
             except ConfigError as e:
-                raise click.ClickException(str(e)) from None
+                raise click.ClickException(logsafe.mask(str(e))) from None
+            logsafe.register(self._config.secrets())
+            for s in self._config.sources:
+                logsafe.register(logsafe.url_secrets(s.url))
             if self._config.demo is not None:  # a kept demo: serve its sample site
                 from monitor.demo.services import DemoError, ensure_running
 
@@ -172,7 +176,7 @@ def run(obj: Ctx, once: bool, only: tuple[str, ...], stop_after: float | None) -
             f"polled {len(results)} sources: {new} new articles, {len(errors)} failed", err=True
         )
         for r in errors:
-            click.echo(f"  {r.source} ({hide_credentials(r.url)}): {r.error}", err=True)
+            click.echo(logsafe.mask(f"  {r.source} ({r.url}): {r.error}"), err=True)
         return
     from monitor.scheduler import Daemon
 
@@ -394,7 +398,7 @@ def sources(obj: Ctx, enable: str | None) -> None:
     )
     disabled = [r for r in rows if r.get("disabled_reason")]
     for r in disabled:
-        click.echo(f"\nDISABLED {r['name']} ({hide_credentials(r['url'])}): {r['disabled_reason']}")
+        click.echo(logsafe.mask(f"\nDISABLED {r['name']} ({r['url']}): {r['disabled_reason']}"))
 
 
 @cli.command()
@@ -548,11 +552,11 @@ def import_opml(
     if result.lists:
         click.echo(f"included lists ({len(result.lists)}):")
         for item in result.lists:
-            click.echo(f"  - {hide_credentials(item.url)}: {item.status}")
+            click.echo(f"  - {logsafe.mask(item.url)}: {item.status}")
     if result.skipped:
         click.echo(f"skipped outlines ({len(result.skipped)}):")
         for sk in result.skipped:
-            where = f" ({hide_credentials(sk.url)})" if sk.url and sk.url != sk.outline else ""
+            where = f" ({logsafe.mask(sk.url)})" if sk.url and sk.url != sk.outline else ""
             click.echo(f"  - {sk.outline!r}{where}: {sk.reason}")
 
 
@@ -562,11 +566,14 @@ def import_opml(
 )
 @pass_ctx
 def export_opml(obj: Ctx, output: str | None) -> None:
-    """Write the configured sources as OPML, for other feed readers."""
+    """Write the configured sources as OPML, for other feed readers.
+
+    Addresses are written masked (``http://***@host/feed``, ``?token=***``): credentials live
+    only in the configuration, so add them again in the other reader."""
     from monitor import discover
 
     records = [
-        {"name": s.name, "url": s.url, "category": s.tags[0] if s.tags else ""}
+        {"name": s.name, "url": logsafe.mask(s.url), "category": s.tags[0] if s.tags else ""}
         for s in obj.config.sources
     ]
     text = discover.write_opml(records, created=datetime.now(UTC))
@@ -784,7 +791,10 @@ def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = N
     if not rows:
         click.echo("(none)")
         return
-    cells = [[("" if r.get(c) is None else str(r.get(c)))[:60] for c in cols] for r in rows]
+    # masked before it is cut to width: a cut secret would no longer be recognised
+    cells = [
+        [("" if r.get(c) is None else logsafe.mask(str(r.get(c))))[:60] for c in cols] for r in rows
+    ]
     titles = [headers.get(c, c) for c in cols]
     widths = [max(len(t), *(len(row[i]) for row in cells)) for i, t in enumerate(titles)]
     click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip())

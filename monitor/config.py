@@ -169,6 +169,7 @@ class Config:
     channels: list[ChannelConfig]
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     storage_max_bytes: int | None = None  # [storage] max_size: writes stop cleanly beyond it
+    env_values: list[str] = field(default_factory=list)  # what each ${VAR} expanded to
     demo: DemoConfig | None = None  # [demo]: a kept demo's sample site (monitor demo --keep)
 
     def source(self, name: str) -> SourceConfig:
@@ -184,10 +185,11 @@ class Config:
         raise KeyError(name)
 
     def secrets(self) -> list[str]:
-        out: list[str] = []
+        """Values never to be shown: channel credentials and every ${VAR} value."""
+        out: list[str] = list(self.env_values)
         for c in self.channels:
             out.extend(c.secrets())
-        return out
+        return list(dict.fromkeys(out))
 
 
 def parse_duration(value: Any) -> float:
@@ -234,6 +236,7 @@ class _Reader:
         self.path = path
         self.lines = text.splitlines()
         self.env = env
+        self.expanded: list[str] = []  # every value a ${VAR} became: never quoted in errors
 
     # -- locating things in the source text, for error messages
     def table_line(self, header: str, index: int | None = None) -> int | None:
@@ -267,6 +270,8 @@ class _Reader:
         return start
 
     def error(self, where: str, message: str, line: int | None) -> ConfigError:
+        for value in sorted(self.expanded, key=len, reverse=True):
+            message = message.replace(value, "***") if value else message
         return ConfigError(self.path, where, message, line)
 
     # -- typed access to one table
@@ -350,6 +355,7 @@ class _Table:
                     "before starting monitor (secrets live in the environment, "
                     "not in this file)",
                 )
+            self.r.expanded.append(self.r.env[name])
             return self.r.env[name]
 
         return _ENV.sub(sub, value)
@@ -494,6 +500,7 @@ def loads(
         topics=topics,
         channels=channels,
         synonyms=synonyms,
+        env_values=list(dict.fromkeys(r.expanded)),
     )
 
 

@@ -25,7 +25,12 @@ from monitor import extract, feeds, health, stories, topics
 from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, FetchSettings, Response, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
-from monitor.urls import hide_credentials, prefer_canonical
+from monitor.urls import (
+    hide_credentials,
+    prefer_canonical,
+    with_userinfo_of,
+    without_userinfo,
+)
 from storage.archive import Archive, parse_time
 
 log = logging.getLogger("monitor.pipeline")
@@ -152,7 +157,8 @@ class Pipeline:
     async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         t0 = time.monotonic()
         state = self.archive.source_state(source.name) or {}
-        url = state.get("url") or source.url
+        # the configured address (the only place its credentials exist) or a stored 301
+        url = self.archive.feed_url(source.name, source.url)
         result = PollResult(source.name, url, "ok")
         if state.get("disabled_reason"):
             result.status, result.error = "disabled", state["disabled_reason"]
@@ -172,7 +178,7 @@ class Pipeline:
                 parsed = await asyncio.to_thread(
                     feeds.parse,
                     resp.body,
-                    resp.url,
+                    without_userinfo(resp.url),  # entry links resolve without credentials
                     content_type=resp.headers.get("content-type"),
                     now=now,
                     max_entries=self.config.fetch.max_entries_per_feed,
@@ -264,9 +270,13 @@ class Pipeline:
         if self.config.fetch.fetch_pages:
             try:
                 async with self._semaphores()[0]:
-                    page = await fetcher.get_page(entry.url, allow_private=source.allow_private)
-                article = await self._extract(page)
-                canonical = prefer_canonical(page.url, article.canonical_url)
+                    page = await fetcher.get_page(
+                        with_userinfo_of(entry.url, source.url),  # the feed's site only
+                        allow_private=source.allow_private,
+                    )
+                page_url = without_userinfo(page.url)
+                article = await self._extract(page, page_url)
+                canonical = prefer_canonical(page_url, article.canonical_url)
                 if not article.text:
                     note = f"extraction: {article.reason or 'no text'}; feed summary kept"
             except FetchError as e:
@@ -293,11 +303,11 @@ class Pipeline:
             extract_note=note,
         )
 
-    async def _extract(self, page: Response) -> Article:
+    async def _extract(self, page: Response, page_url: str) -> Article:
         """Extract one fetched page with what the archive learnt of its site's template, then
         teach the archive this page. Pages of one site go one at a time (their fetches do not),
         so that each sees the pages before it; other sites are not held up."""
-        site = site_of(page.url)
+        site = site_of(page_url)
         loop = asyncio.get_running_loop()
         if self._site_locks[0] is not loop:
             self._site_locks = (loop, {})
@@ -307,12 +317,12 @@ class Pipeline:
             article = await asyncio.to_thread(
                 extract.extract,
                 page.body,
-                page.url,
+                page_url,
                 content_type=page.headers.get("content-type"),
                 template=template,
             )
             if article.template_keys:
-                self.archive.learn_site_template(site, page.url, article.template_keys)
+                self.archive.learn_site_template(site, page_url, article.template_keys)
         if not locks[site].locked() and len(locks) > 1000:
             locks.clear()
         return article

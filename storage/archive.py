@@ -20,6 +20,8 @@ import sqlite_utils
 from monitor.model import ArticleRecord, Match, SiteTemplate, StoryDecision
 from storage import ledger, migrations, story_index, templates
 from storage import matches as topic_matches
+from storage import secrets as scrub
+from storage import sources as sources_table
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -100,48 +102,24 @@ class Archive:
 
     # ------------------------------------------------------------------ sources
     def sync_sources(self, sources: Iterable[Any], now: datetime | None = None) -> None:
-        """Make the sources table reflect the config (adds new ones, updates flags)."""
-        now = now or _now()
+        """Make the sources table reflect the config (storage.sources: keyed by name, masked)."""
         with self.transaction():
-            for s in sources:
-                row = self.db.execute(
-                    "SELECT configured_url FROM sources WHERE name = ?", [s.name]
-                ).fetchone()
-                if row is None:
-                    self.db.execute(
-                        "INSERT INTO sources (name, url, configured_url, enabled, tags, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        [s.name, s.url, s.url, int(s.enabled), json.dumps(s.tags), _iso(now)],
-                    )
-                else:
-                    # a changed address in the config wins over an earlier 301
-                    url_sql = ", url = ?" if row[0] != s.url else ""
-                    params = [int(s.enabled), json.dumps(s.tags), s.url]
-                    if url_sql:
-                        params.append(s.url)
-                    self.db.execute(
-                        f"UPDATE sources SET enabled = ?, tags = ?, configured_url = ?{url_sql}"
-                        " WHERE name = ?",
-                        [*params, s.name],
-                    )
+            sources_table.sync(self.db.conn, sources, _iso(now or _now()))
 
     def source_state(self, name: str) -> dict | None:
-        rows = self._rows("SELECT * FROM sources WHERE name = ?", [name])
-        return rows[0] if rows else None
+        return sources_table.state(self.db.conn, name)
 
     def update_source(self, name: str, **fields: Any) -> None:
-        if not fields:
-            return
         values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
-        sets = ", ".join(f"{k} = ?" for k in values)
         with self.transaction():
-            self.db.execute(f"UPDATE sources SET {sets} WHERE name = ?", [*values.values(), name])
+            sources_table.update(self.db.conn, name, values)
 
     def sources_overview(self) -> list[dict]:
-        return self._rows(
-            "SELECT s.*, (SELECT count(*) FROM article_sources a WHERE a.source = s.name)"
-            " AS articles FROM sources s ORDER BY s.name"
-        )
+        return sources_table.overview(self.db.conn)
+
+    def feed_url(self, name: str, configured: str) -> str:
+        """The address to poll for a source: see storage.sources.feed_url."""
+        return sources_table.feed_url(self.db.conn, name, configured)
 
     # ----------------------------------------------------------------- articles
     def known_keys(self, keys: Iterable[str]) -> set[str]:
@@ -157,6 +135,7 @@ class Archive:
         return found
 
     def article_id_for(self, key: str, canonical_url: str | None = None) -> int | None:
+        key, canonical_url = scrub.url(key) or key, scrub.url(canonical_url)
         row = self.db.execute("SELECT id FROM articles WHERE key = ?", [key]).fetchone()
         if row is None and canonical_url:
             row = self.db.execute(
@@ -172,7 +151,7 @@ class Archive:
         with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
-                [article_id, source, url, _iso(now or _now())],
+                [article_id, source, scrub.url(url), _iso(now or _now())],
             )
 
     def site_template(self, site: str) -> SiteTemplate:
@@ -202,6 +181,7 @@ class Archive:
         Returns (article_id, story_id, created). An article already stored under the same key or
         canonical URL is not stored twice: the existing id is returned with created=False.
         """
+        record = scrub.record(record)  # no credential reaches the archive (storage.secrets)
         with self.transaction():
             existing = self.article_id_for(record.key, record.canonical_url)
             if existing is not None:
@@ -245,7 +225,7 @@ class Archive:
                     story_id,
                     decision.score,
                     decision.reason,
-                    json.dumps(list(canonical_rank)),
+                    scrub.url(json.dumps(list(canonical_rank))),
                 ],
             )
             article_id = cur.lastrowid
@@ -260,7 +240,7 @@ class Archive:
                 story_id,
                 record.published or record.fetched_at,
                 index_keys,
-                fingerprint_json,
+                scrub.url(fingerprint_json) or fingerprint_json,
             )
             merged = False
             for other in decision.merge_story_ids:
