@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from monitor import extract, feeds, health, stories, topics
 from monitor.config import Config, SourceConfig
-from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
+from monitor.fetch import Fetcher, FetchError, FetchSettings, Response, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
 from monitor.urls import (
     hide_credentials,
@@ -46,6 +47,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
 def clean_text(value: str | None) -> str | None:
     """Drop control characters and bidi overrides from text that came from the web."""
     return _CONTROL.sub("", value) if value else value
+
+
+def site_of(url: str) -> str:
+    """The site a page belongs to for template memory: its host, without "www."."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
 
 
 def utcnow() -> datetime:
@@ -118,6 +125,8 @@ class Pipeline:
         self._limits = (page_concurrency, config.fetch.concurrent_sources)
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, asyncio.Semaphore] | None
         self._slots = None
+        self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, asyncio.Lock]]
+        self._site_locks = (None, {})
         # one thread: the topic matcher keeps a word cache and is not thread-safe
         self._analysis_thread = ThreadPoolExecutor(1, thread_name_prefix="monitor-analysis")
         archive.sync_sources(config.sources, clock())
@@ -266,7 +275,7 @@ class Pipeline:
                         allow_private=source.allow_private,
                     )
                 page_url = without_userinfo(page.url)
-                article = await asyncio.to_thread(extract.extract, page.body, page_url)
+                article = await self._extract(page, page_url)
                 canonical = prefer_canonical(page_url, article.canonical_url)
                 if not article.text:
                     note = f"extraction: {article.reason or 'no text'}; feed summary kept"
@@ -293,6 +302,30 @@ class Pipeline:
             journal=clean_text(article.journal),
             extract_note=note,
         )
+
+    async def _extract(self, page: Response, page_url: str) -> Article:
+        """Extract one fetched page with what the archive learnt of its site's template, then
+        teach the archive this page. Pages of one site go one at a time (their fetches do not),
+        so that each sees the pages before it; other sites are not held up."""
+        site = site_of(page_url)
+        loop = asyncio.get_running_loop()
+        if self._site_locks[0] is not loop:
+            self._site_locks = (loop, {})
+        locks = self._site_locks[1]
+        async with locks.setdefault(site, asyncio.Lock()):
+            template = self.archive.site_template(site)
+            article = await asyncio.to_thread(
+                extract.extract,
+                page.body,
+                page_url,
+                content_type=page.headers.get("content-type"),
+                template=template,
+            )
+            if article.template_keys:
+                self.archive.learn_site_template(site, page_url, article.template_keys)
+        if not locks[site].locked() and len(locks) > 1000:
+            locks.clear()
+        return article
 
     def analyse(self, record: ArticleRecord) -> Analysis:
         """The pure, CPU-heavy part of storing: fingerprint and topic matches."""

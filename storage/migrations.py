@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from storage import secrets, story_index
+from storage import secrets, story_index, templates
 
 log = logging.getLogger("monitor.storage")
 
@@ -272,12 +272,18 @@ def _mask_secrets(db: sqlite_utils.Database) -> None:
         log.warning("masked credentials the archive held: %s", changed)
 
 
+def _site_templates(db: sqlite_utils.Database) -> None:
+    """Per-site template memory of the extractor (storage/templates.py)."""
+    templates.create_tables(db)
+
+
 STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_browse_views,
     _v3_delivery_parts,
     _topic_definitions,
     _mask_secrets,
+    _site_templates,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed
