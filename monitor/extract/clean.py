@@ -5,24 +5,12 @@ from __future__ import annotations
 import re
 
 from monitor.extract import lexicon
+from monitor.extract.appendix import is_sentence, rating_widget
 from monitor.extract.choose import is_headline_link
 from monitor.extract.text import MD_LINK, WORD, norm, weight
 from monitor.extract.thresholds import (
-    APPENDIX_MAX_CHARS,
-    APPENDIX_MAX_SHARE,
-    APPENDIX_MAX_WEAK,
-    APPENDIX_WEAK_SHARE,
     CAPTION_MAX_CHARS,
-    FOREIGN_LINES,
-    FOREIGN_MAX_CHARS,
-    FOREIGN_MAX_SHARED,
     FURNITURE_CHECKS,
-    HEADING_MAX_CHARS,
-    LEAD_SHARE,
-    NOTE_MAX_CHARS,
-    PROSE_MIN_CHARS,
-    SENTENCE_MIN_CHARS,
-    SHORT_LINE_CHARS,
 )
 from monitor.extract.walk import HEADINGS, Block
 
@@ -260,144 +248,6 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
     return out[start:end]
 
 
-# -- the appendix after the article ---------------------------------------------------------------
-_TERMINAL = re.compile(r"[.!?…。！？][\"”’»)\]]*$")
-_SENTENCE_TERMINAL = re.compile(r"[.!?…:。！？：][\"”’»)\]]*$")  # "... the campaign:" introduces
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_QUESTION_END = re.compile(r"[?？][\"”’»)\]]*$")
-
-
-def _is_prose(b: Block) -> bool:
-    """A paragraph of the article: long enough, ending like a sentence, few links."""
-    return (
-        max(len(b.text), weight(b.text)) >= PROSE_MIN_CHARS  # accents must not shorten a line
-        and b.links < 0.3 * len(b.text)
-        and bool(_TERMINAL.search(b.text))
-        and not b.emph
-    )
-
-
-def _strong_appendix(text: str) -> bool:
-    """Words that make a line boilerplate of a seed kind wherever it sits after the body."""
-    n = len(text)
-    if n > APPENDIX_MAX_CHARS:
-        return False
-    if lexicon.REFERENCE_LABEL.match(text):
-        return True
-    found = lexicon.appendix_line(text)
-    if found and (n <= CAPTION_MAX_CHARS or found.start() <= LEAD_SHARE * n):
-        return True  # a long paragraph counts when it opens with the words, not ends with them
-    if n < CAPTION_MAX_CHARS and lexicon.credit_line(text):
-        return True
-    return (
-        lexicon.author_bio(text)
-        or lexicon.citation_entry(text)
-        or lexicon.paired_words(text)
-        or lexicon.paywall_prompt(text)
-    )
-
-
-def _sentence(b: Block) -> bool:
-    """A line that reads as a sentence of running text (and so may belong to the article)."""
-    text = b.text
-    return (
-        max(len(text), weight(text)) >= SENTENCE_MIN_CHARS
-        and bool(_SENTENCE_TERMINAL.search(text))
-        and b.links < 0.5 * len(text)
-        and (text.count(" ") >= 3 or bool(_CJK.search(text)))
-    )
-
-
-def _weak_appendix(b: Block) -> bool:
-    """Cues of structure for a block after the last sentence of the article."""
-    text = b.text
-    n = len(text)
-    if (
-        _LABEL.match(text)
-        and n < NOTE_MAX_CHARS
-        and (_REFERENCE.search(text) or _YEAR.search(text))
-    ):
-        return True  # "Label: value" carrying a link, a DOI or a year
-    if _QUESTION_END.search(text) and n <= SHORT_LINE_CHARS and text.count("?") == 1:
-        return True  # "Was it useful?" with nothing after it
-    if b.tag in _LIST_OR_CELL or _sentence(b):
-        return False  # list items and table cells at the end are the article's own
-    return n <= SHORT_LINE_CHARS or (b.tag in HEADINGS and n <= 2 * SHORT_LINE_CHARS)
-
-
-_LIST_OR_CELL = frozenset(("li", "td", "th", "dd", "dt", "pre"))
-
-
-def cut_appendix(body: list[Block]) -> list[Block]:
-    """Drop what follows the article inside its container: an appendix opened by a heading
-    (References, Related, Comments, ... in eight languages) and, from the end, lines that are
-    sources, citations, copyright, feedback prompts, disclaimers, bios, reference entries or
-    short furniture, up to the article's last paragraph."""
-    if len(body) < 2:
-        return body
-    total = sum(len(b.text) for b in body) or 1
-    seen = 0
-    for i, b in enumerate(body):
-        if (
-            i
-            and len(b.text) <= HEADING_MAX_CHARS
-            and total - seen < APPENDIX_MAX_SHARE * total
-            and lexicon.APPENDIX_HEADING.match(b.text)
-            and (b.tag in HEADINGS or not any(_is_prose(x) for x in body[i + 1 :]))
-        ):
-            body = body[:i]  # a section heading, or a label followed by no paragraph
-            break
-        seen += len(b.text)
-    end = len(body)
-    dropped = weak = 0
-    vocabulary: set[str] | None = None
-    confirmed = False  # a line after this one was boilerplate by its words: an appendix is here
-    while end > 1:
-        b = body[end - 1]
-        if dropped + len(b.text) > APPENDIX_MAX_SHARE * total:
-            break  # never most of the body, whatever its lines say
-        if _strong_appendix(b.text):
-            confirmed = True
-        else:
-            if weak >= APPENDIX_MAX_WEAK or dropped + len(b.text) > APPENDIX_WEAK_SHARE * total:
-                break
-            if not _weak_appendix(b):
-                if not (confirmed and FOREIGN_LINES):
-                    break
-                if vocabulary is None:
-                    vocabulary = _article_words(body)
-                if not _foreign(b, vocabulary):
-                    break
-            weak += 1
-        dropped += len(b.text)
-        end -= 1
-    return body[:end]
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in WORD.findall(text.lower()) if len(w) >= 5 and not w.isdigit()]
-
-
-def _article_words(body: list[Block]) -> set[str]:
-    """The words (five letters or more) of the article proper: its blocks up to its last long paragraph."""
-    last = max((i for i, b in enumerate(body) if _is_prose(b)), default=len(body) - 1)
-    return {w for b in body[: last + 1] for w in _content_words(b.text)}
-
-
-def _foreign(b: Block, vocabulary: set[str]) -> bool:
-    """A short line after the article that shares few words with it: about the publication
-    (its source, author, site, a reader's doctor), not about the story. Sentences of the story
-    itself repeat its names and terms ("Colombia had lost to Belgium on Monday.")."""
-    text = b.text
-    if len(text) >= FOREIGN_MAX_CHARS or b.tag in _LIST_OR_CELL or _is_prose(b):
-        return False
-    words = _content_words(text)
-    if len(words) < 3:
-        return False
-    shared = sum(w in vocabulary for w in words)
-    return shared < FOREIGN_MAX_SHARED * len(words)
-
-
 def drop_furniture(body: list[Block]) -> list[Block]:
     """Short lines anywhere in the body that are boilerplate by their words: captions and
     credits, copyright notices, comment prompts, feedback prompts, source lines. Sentences of
@@ -406,9 +256,9 @@ def drop_furniture(body: list[Block]) -> list[Block]:
     budget = FURNITURE_CHECKS
     for b in body:
         text = b.text
-        if len(text) < CAPTION_MAX_CHARS and budget and not _sentence(b):
+        if len(text) < CAPTION_MAX_CHARS and budget and not is_sentence(b):
             budget -= 1
-            if lexicon.credit_line(text) or lexicon.appendix_line(text):
+            if lexicon.credit_line(text) or lexicon.appendix_line(text) or rating_widget(text):
                 continue
         if len(text) < CAPTION_MAX_CHARS * 1.5 and lexicon.paywall_prompt(text):
             continue

@@ -23,11 +23,11 @@ from selectolax.lexbor import SelectolaxError
 
 from monitor.extract import lexicon
 from monitor.extract import metadata as md
+from monitor.extract.appendix import cut_appendix
 from monitor.extract.choose import choose, teaser_blocks
 from monitor.extract.clean import (
     agree_with_ld,
     body_blocks,
-    cut_appendix,
     drop_furniture,
     format_blocks,
     trim,

@@ -368,20 +368,32 @@ _AUTHOR_BIO = re.compile(
 )
 
 # -- a list entry that cites research: authors, year, journal, volume, pages, DOI ----------------
-# (an entry shows two different kinds of these; a web address alone is one)
+# (an entry shows two different parts, one of them a part only citations have: a web address
+# and a capitalised word before an initial are also in shopping lists and captions)
 _CITATION_PARTS = re.compile(
     r"\bet al\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d\s*[;,]\s*\d+|\b\d+\s*\(\d+\)\s*:\s*\d+|\bdoi\b"
     r"|\b10\.\d{4,9}/|\bpmid\b|(?:https?://|\bwww\.)|\b[A-Z][a-z]+ [A-Z]{1,2}[,.]|\bvol\.|\bpp?\.\s*\d"
     r"|\b(?:journal|j\.|lancet|nature|science|jama|nejm|bmj|n engl j med|plos|cell|oncol"
     r"|cancer)\b"
 )
+_WEAK_PART = re.compile(r"^(?:https?://|www\.|[A-Z][a-z]+ [A-Z]{1,2}[,.])")
 
 
 def citation_entry(text: str) -> bool:
-    """An entry of a list of cited research: two different kinds of citation parts."""
+    """An entry of a list of cited research: two different citation parts, one of them more
+    than a web address or a name with an initial."""
     if not any(c.isdigit() for c in text[:400]) and "et al" not in text:
         return False
-    return len(set(_CITATION_PARTS.findall(text))) >= 2
+    parts = set(_CITATION_PARTS.findall(text))
+    return len(parts) >= 2 and any(not _WEAK_PART.match(p) for p in parts)
+
+
+#: a caption's words: a line that names a picture is a caption or its credit
+PICTURE = re.compile(
+    r"\b(?:photos?|images?|pictures?|illustrations?|fotos?|fotografie|bild(?:er)?|imagen|immagine"
+    r"|imagem|beeld|afbeelding|zdj[ęe]ci[ea])\b",
+    re.IGNORECASE,
+)
 
 
 # -- kinds told by two words together (stems, any of the eight languages) ------------------------
@@ -421,3 +433,37 @@ def paired_words(text: str) -> bool:
         any(w.startswith(first) for w in words) and any(w.startswith(second) for w in words)
         for first, second in _PAIRS
     )
+
+
+# -- provenance: where the text came from (only read in the lines after the article's last
+# paragraph, where a story's own sentences rarely say it was adapted or reprinted) ------------
+_PROVENANCE = re.compile(
+    r"\bpermission\b|\bcourtesy of\b|\badapted (?:from|with|by)\b|\breprint(?:ed)?\b"
+    r"|\brepublish|\bsyndicat|\bpress release|\bnews release|\bprovided by\b|\bon behalf of\b"
+    r"|genehmigung|freundliche[rn]? unterst[üu]tzung|[üu]bernommen (?:von|aus|mit)|pressemitteilung"
+    r"|bereitgestellt|nachdruck"
+    r"|autorisation|aimable|adapt[ée]e? (?:de|d'apr[èe]s|avec)|repris (?:de|avec|d')|communiqu[ée]"
+    r"|\bpermiso\b|cortes[íi]a|adaptad[oa] (?:de|con)|comunicado|reproducid[oa] (?:con|de)"
+    r"|autorizzazione|concessione|adattat[oa] (?:da|con)|comunicato|ripres[oa] (?:da|con)"
+    r"|autoriza[çc][ãa]o|cortesia|reproduzid[oa] (?:com|de)"
+    r"|toestemming|overgenomen|persbericht|bewerkt (?:naar|van)"
+    r"|zgod[ąa]|przedruk|komunikat|udost[ęe]pnion|na podstawie (?:informacji|materia[łl]|komunikatu)",
+    re.IGNORECASE,
+)
+
+
+def provenance(text: str) -> bool:
+    """A line saying the text was adapted, reprinted or provided by someone, or published with
+    their permission (eight languages)."""
+    return len(text) <= 300 and bool(_PROVENANCE.search(text))
+
+
+# -- a bio's shape: a person's name, then a copula or a verb of writing (any of the eight
+# languages; whether the name is a stranger to the article is for the caller to say) ----------
+_NAME = r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]+"
+BIO_SHAPE = re.compile(
+    rf"^((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME}"
+    rf"(?: {_NAME})?)(?:,| (?:is|was|ist|war|est|était|es|era|è|é|foi|jest|był|była|writes"
+    r"|covers|reports|schreibt|berichtet|écrit|couvre|escribe|cubre|scrive|escreve|cobre|schrijft"
+    r"|pisze|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|pracuje)\b)"
+)

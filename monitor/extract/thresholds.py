@@ -31,7 +31,7 @@ MAX_WALK_ELEMENTS = 30_000
 #: blocks at the end of a page looked at for a paywall prompt, to say why a text is too short
 PAYWALL_LOOKBACK = 60
 
-# -- the appendix after the article (clean.cut_appendix) ---------------------------------------
+# -- the appendix after the article (appendix.cut_appendix) ---------------------------------------
 #: a paragraph of the article is at least this long (Latin-letter equivalents, see text.weight)
 PROSE_MIN_CHARS = 120
 #: lines longer than this are never dropped for their words alone
@@ -60,10 +60,15 @@ APPENDIX_WEAK_SHARE = 0.5
 #: a short line after the article (shorter than this) that shares fewer than this share of its
 #: words (5 letters or more) with the article is about the publication, not the story
 FOREIGN_MAX_CHARS = 200
-#: whether that cue is used (off: it took short last paragraphs of articles, such as a
-#: sponsor's mention, in the seed pages)
-FOREIGN_LINES = False
+#: (used only after the article's last paragraph and with a second cue: in a box of its own or
+#: in italics; alone it took short last paragraphs of articles, such as a sponsor's mention)
 FOREIGN_MAX_SHARED = 0.34
+#: a question put to the reader ("Questions? Write to our desk.") is at most this long, its
+#: question at most PROMPT_QUESTION_MAX_CHARS; so is a line with a rating widget
+PROMPT_MAX_CHARS = 120
+PROMPT_QUESTION_MAX_CHARS = 60
+#: stars (or similar symbols) in a row that make a rating widget
+RATING_MIN_SYMBOLS = 3
 
 # -- site-template memory (templates) ----------------------------------------------------------
 #: a block whose text appeared on this many earlier pages of the site is the site's template
