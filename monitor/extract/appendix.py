@@ -38,6 +38,8 @@ from monitor.extract.thresholds import (
     HEADING_MAX_CHARS,
     LEAD_SHARE,
     NOTE_MAX_CHARS,
+    OTHER_STORY_MAX_CHARS,
+    OTHER_STORY_MAX_SHARED,
     PROMPT_MAX_CHARS,
     PROMPT_QUESTION_MAX_CHARS,
     PROSE_MIN_CHARS,
@@ -145,18 +147,19 @@ class _Article:
                 sizes[b.path[-2]] = sizes.get(b.path[-2], 0) + len(b.text)
         self.container = max(sizes, key=sizes.__getitem__) if sizes else -1
 
+    def shared(self, text: str) -> float:
+        """The share of the text's content words (five letters or more) that the article uses,
+        1.0 for a text with fewer than two."""
+        words = [w for w in WORD.findall(text.lower()) if len(w) >= 5 and not w.isdigit()]
+        if len(words) < 2:
+            return 1.0
+        return sum(w in self.content for w in words) / len(words)
+
     def foreign(self, b: Block) -> bool:
         """A short line that shares few content words with the article: about the publication
         (its source, author, site), not about the story. Sentences of the story repeat its
         names and terms."""
-        text = b.text
-        if len(text) >= FOREIGN_MAX_CHARS:
-            return False
-        words = [w for w in WORD.findall(text.lower()) if len(w) >= 5 and not w.isdigit()]
-        if len(words) < 2:
-            return False
-        shared = sum(w in self.content for w in words)
-        return shared < FOREIGN_MAX_SHARED * len(words)
+        return len(b.text) < FOREIGN_MAX_CHARS and self.shared(b.text) < FOREIGN_MAX_SHARED
 
     def boxed(self, b: Block) -> bool:
         """The line sits outside the element that holds the article's paragraphs, or in
@@ -199,19 +202,42 @@ def _zone_cue(b: Block, article: _Article) -> bool:
 
 def _cut_at_heading(body: list[Block], total: int) -> list[Block]:
     """The body up to a section opened by an appendix heading, or a label followed by no
-    paragraph, holding less than APPENDIX_MAX_SHARE of it."""
+    paragraph, or a heading over paragraphs about other things (teasers for other stories),
+    holding less than APPENDIX_MAX_SHARE of it."""
     seen = 0
     for i, b in enumerate(body):
-        if (
-            i
-            and len(b.text) <= HEADING_MAX_CHARS
-            and total - seen < APPENDIX_MAX_SHARE * total
-            and lexicon.APPENDIX_HEADING.match(b.text)
-            and (b.tag in HEADINGS or not any(is_prose(x) for x in body[i + 1 :]))
-        ):
-            return body[:i]
+        if i and len(b.text) <= HEADING_MAX_CHARS and total - seen < APPENDIX_MAX_SHARE * total:
+            if lexicon.APPENDIX_HEADING.match(b.text) and (
+                b.tag in HEADINGS or not any(is_prose(x) for x in body[i + 1 :])
+            ):
+                return body[:i]
+            if _heading_like(b) and _other_stories(body[:i], body[i + 1 :]):
+                return body[:i]
         seen += len(b.text)
     return body
+
+
+def _heading_like(b: Block) -> bool:
+    return b.tag in HEADINGS or (
+        b.tag not in _LIST_OR_CELL and not _SENTENCE_TERMINAL.search(b.text) and b.links == 0
+    )
+
+
+def _other_stories(before: list[Block], after: list[Block]) -> bool:
+    """The blocks after a heading are paragraphs about other things than the article before
+    it and than each other (teasers of unrelated stories): two or more, the first of them
+    prose, each sharing few content words with the article and with the other paragraphs."""
+    if len(after) < 2 or not is_prose(after[0]) or sum(map(is_prose, before)) < 2:
+        return False
+    if any(len(b.text) > OTHER_STORY_MAX_CHARS for b in after):
+        return False  # a teaser is a summary
+    article = _Article(before)
+    if any(article.shared(b.text) >= OTHER_STORY_MAX_SHARED for b in after):
+        return False
+    return all(
+        _Article(after[:j] + after[j + 1 :]).shared(b.text) < OTHER_STORY_MAX_SHARED
+        for j, b in enumerate(after)
+    )
 
 
 def _anchor(body: list[Block], total: int) -> tuple[int, _Article | None]:

@@ -63,6 +63,11 @@ FOREIGN_MAX_CHARS = 200
 #: (used only after the article's last paragraph and with a second cue: in a box of its own or
 #: in italics; alone it took short last paragraphs of articles, such as a sponsor's mention)
 FOREIGN_MAX_SHARED = 0.34
+#: paragraphs after a heading near the end that each share fewer than this share of their
+#: content words with the article before it are teasers for other stories ("Around the web")
+OTHER_STORY_MAX_SHARED = 0.2
+#: and each is a summary, at most this long
+OTHER_STORY_MAX_CHARS = 400
 #: a question put to the reader ("Questions? Write to our desk.") is at most this long, its
 #: question at most PROMPT_QUESTION_MAX_CHARS; so is a line with a rating widget
 PROMPT_MAX_CHARS = 120

@@ -1,0 +1,100 @@
+"""The appendix as a zone after the article's last paragraph, told by structure and by cues that
+do not depend on a word list: a citation's format, a run of rating stars, a question put to the
+reader, a bio whose person the article never names, paragraphs about other stories than the
+article under any heading. The boilerplate wordings here are in Finnish and Dutch words that no
+list of the extractor holds; the article's own last lines (a sponsor, a quoted question, a
+named source) stay.
+"""
+
+from __future__ import annotations
+
+import html
+
+from monitor.extract import extract
+
+BODY = [
+    "Patients whose colorectal cancer had spread to the liver responded less often to "
+    "checkpoint inhibitors than patients with metastases elsewhere, a cohort study of 718 "
+    "people found.",
+    "Radiation aimed at the liver lesions restored the response in mice, said Michael Green, "
+    "who led the study at the university hospital with four other centres.",
+    "The investigators now plan a trial of radiation before immunotherapy in people with "
+    "liver metastases, and expect to enrol the first patients next spring.",
+]
+
+
+def page(paragraphs: list[str], tail: str) -> str:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (
+        "<html><head><title>t</title></head><body><div class='q1'><h1>Liver metastases</h1>"
+        f"<div class='q2'>{body}{tail}</div></div></body></html>"
+    )
+
+
+def ps(*lines: str) -> str:
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def test_everything_after_a_citation_goes_even_sentences() -> None:
+    # a heading, a reference entry (language-independent format), then two sentences in a
+    # language without word lists: the zone after the article's last paragraph is appendix
+    tail = ps(
+        "Lähteet tässä jutussa",
+        "Virtanen A, Korhonen B. Maksametastaasit ja immunoterapia. Duodecim. 2021;137(4):321-9.",
+        "Toimitus tarkisti jutun lääketieteelliset tiedot ennen julkaisua.",
+        "Kaikki jutut ovat luettavissa verkkopalvelussamme maksutta.",
+    )
+    assert lines(extract(page(BODY, tail)).text) == BODY
+
+
+def test_rating_stars_and_a_question_to_the_reader_go() -> None:
+    for tail in (
+        ps("Mitä pidit tästä jutusta? ★★★★☆"),
+        ps("Kysyttävää? Kirjoita terveystoimitukselle."),
+        ps("Kysyttävää? Kirjoita terveystoimitukselle.", "Toimitus vastaa viikon kuluessa."),
+    ):
+        assert lines(extract(page(BODY, tail)).text) == BODY, tail
+
+
+def test_a_strangers_bio_goes_a_named_source_stays() -> None:
+    own = "Michael Green is planning the trial with colleagues in three countries."
+    text = extract(page([*BODY, own], ps("Lotte Jansen is wetenschapsjournalist in Utrecht."))).text
+    assert lines(text) == [*BODY, own]
+
+
+def test_teasers_for_other_stories_go_under_any_heading() -> None:
+    teasers = ps(
+        "A sedated intensive care patient was left alone in a scanner room for an hour, an "
+        "inspection report on a regional hospital says.",
+        "The shortage of a nuclear imaging isotope may be over now that a reactor abroad is "
+        "restarting, according to the cardiology society.",
+        "Payments for cardiac tomography more than doubled this year after a review of what "
+        "hospitals spend on each examination.",
+    )
+    text = extract(page(BODY, "<h3>Muualla verkossa</h3>" + teasers)).text
+    assert lines(text) == BODY
+
+
+def test_a_last_section_about_the_story_stays() -> None:
+    section = [
+        "What comes next",
+        "The trial will give radiation to the liver metastases before the checkpoint "
+        "inhibitors, and the investigators will measure how often the tumours respond.",
+        "Patients with liver metastases who join the trial will be followed for two years, "
+        "the study team said.",
+    ]
+    tail = f"<h3>{section[0]}</h3>" + ps(*section[1:])
+    assert lines(extract(page(BODY, tail)).text) == BODY + section
+
+
+def test_the_articles_own_short_last_lines_stay_before_an_appendix() -> None:
+    own = [
+        "Amgen, the company that makes the drug, was a sponsor of the trial.",
+        "“Can it help everyone?” one patient asked after the meeting.",
+    ]
+    text = extract(page([*BODY, *own], ps("© 2025 Example Health Media"))).text
+    assert lines(text) == [*BODY, *own]
