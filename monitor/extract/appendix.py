@@ -24,6 +24,7 @@ body, and nothing removes more than APPENDIX_MAX_SHARE of it.
 from __future__ import annotations
 
 import re
+from functools import cached_property, lru_cache
 
 from monitor.extract import lexicon
 from monitor.extract.text import WORD, weight
@@ -39,6 +40,7 @@ from monitor.extract.thresholds import (
     LEAD_SHARE,
     NOTE_MAX_CHARS,
     OTHER_STORY_MAX_CHARS,
+    OTHER_STORY_MAX_ITEMS,
     OTHER_STORY_MAX_SHARED,
     PROMPT_MAX_CHARS,
     PROMPT_QUESTION_MAX_CHARS,
@@ -92,6 +94,7 @@ def rating_widget(text: str) -> bool:
     return len(text) <= PROMPT_MAX_CHARS and bool(_RATING.search(text))
 
 
+@lru_cache(maxsize=1024)
 def strong_appendix(text: str) -> bool:
     """Words (or a citation's format) that make a line boilerplate of a seed kind wherever it
     sits after the body."""
@@ -133,19 +136,27 @@ def _weak_appendix(b: Block) -> bool:
 
 class _Article:
     """What the article proper (its blocks up to its last paragraph) says: its content words
-    and every word, lower-cased, and the element that holds most of its paragraphs."""
+    and every word, lower-cased, and the element that holds most of its paragraphs. Read
+    only when a cue asks (most pages never do)."""
 
     def __init__(self, blocks: list[Block]) -> None:
-        self.content: set[str] = set()
-        self.words: set[str] = set()
+        self.blocks = blocks
+
+    @cached_property
+    def words(self) -> set[str]:
+        return set(WORD.findall(" ".join(b.text for b in self.blocks).lower()))
+
+    @cached_property
+    def content(self) -> set[str]:
+        return {w for w in self.words if len(w) >= 5 and not w.isdigit()}
+
+    @cached_property
+    def container(self) -> int:
         sizes: dict[int, int] = {}
-        for b in blocks:
-            words = WORD.findall(b.text.lower())
-            self.words.update(words)
-            self.content.update(w for w in words if len(w) >= 5 and not w.isdigit())
+        for b in self.blocks:
             if len(b.path) > 1 and is_prose(b):
                 sizes[b.path[-2]] = sizes.get(b.path[-2], 0) + len(b.text)
-        self.container = max(sizes, key=sizes.__getitem__) if sizes else -1
+        return max(sizes, key=sizes.__getitem__) if sizes else -1
 
     def shared(self, text: str) -> float:
         """The share of the text's content words (five letters or more) that the article uses,
@@ -227,17 +238,19 @@ def _other_stories(before: list[Block], after: list[Block]) -> bool:
     """The blocks after a heading are paragraphs about other things than the article before
     it and than each other (teasers of unrelated stories): two or more, the first of them
     prose, each sharing few content words with the article and with the other paragraphs."""
-    if len(after) < 2 or not is_prose(after[0]) or sum(map(is_prose, before)) < 2:
+    if not 2 <= len(after) <= OTHER_STORY_MAX_ITEMS:
         return False
-    if any(len(b.text) > OTHER_STORY_MAX_CHARS for b in after):
+    if any(len(b.text) > OTHER_STORY_MAX_CHARS for b in after) or not is_prose(after[0]):
         return False  # a teaser is a summary
-    article = _Article(before)
-    if any(article.shared(b.text) >= OTHER_STORY_MAX_SHARED for b in after):
-        return False
-    return all(
+    if not all(
         _Article(after[:j] + after[j + 1 :]).shared(b.text) < OTHER_STORY_MAX_SHARED
         for j, b in enumerate(after)
-    )
+    ):
+        return False
+    if sum(1 for b in before if is_prose(b)) < 2:
+        return False
+    article = _Article(before)
+    return all(article.shared(b.text) < OTHER_STORY_MAX_SHARED for b in after)
 
 
 def _anchor(body: list[Block], total: int) -> tuple[int, _Article | None]:

@@ -12,6 +12,7 @@ language, never one site's wording. All patterns run on one line of text, case-i
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 def _any(*phrases: str) -> str:
@@ -243,7 +244,7 @@ _PAYWALL_WORDS = frozenset(
 
 def paywall_prompt(text: str) -> bool:
     """A line asking the reader to subscribe or log in to read on."""
-    if len(text) > 300 or _PAYWALL_WORDS.isdisjoint(_WORDS.findall(text.lower())):
+    if len(text) > 300 or _PAYWALL_WORDS.isdisjoint(words_of(text)):
         return False
     return bool(PAYWALL.search(text))
 
@@ -290,6 +291,13 @@ _ANYWHERE = (
     ),
 )
 _WORDS = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=2048)
+def words_of(text: str) -> frozenset[str]:
+    """The lower-case words of a line (cached: several kinds read the same line)."""
+    return frozenset(_WORDS.findall(text.lower()))
 
 
 def appendix_line(text: str) -> re.Match | None:
@@ -299,7 +307,7 @@ def appendix_line(text: str) -> re.Match | None:
     if lead:
         return lead
     low = text.lower()
-    words = _WORDS.findall(low)
+    words = words_of(text)
     for triggers, pattern in _ANYWHERE:
         if not triggers.isdisjoint(words) or ("©" in low and triggers is _ANYWHERE[0][0]):
             found = pattern.search(low)
@@ -343,7 +351,7 @@ _ROLES = frozenset(
 
 def author_bio(text: str) -> bool:
     """A sentence introducing the author: a name, then a journalist's role."""
-    if _ROLES.isdisjoint(_WORDS.findall(text.lower())):
+    if _ROLES.isdisjoint(words_of(text)):
         return False
     return bool(_AUTHOR_BIO.search(text))
 
@@ -382,7 +390,7 @@ _WEAK_PART = re.compile(r"^(?:https?://|www\.|[A-Z][a-z]+ [A-Z]{1,2}[,.])")
 def citation_entry(text: str) -> bool:
     """An entry of a list of cited research: two different citation parts, one of them more
     than a web address or a name with an initial."""
-    if not any(c.isdigit() for c in text[:400]) and "et al" not in text:
+    if not _DIGIT.search(text, 0, 400) and "et al" not in text:
         return False
     parts = set(_CITATION_PARTS.findall(text))
     return len(parts) >= 2 and any(not _WEAK_PART.match(p) for p in parts)
@@ -428,11 +436,13 @@ def paired_words(text: str) -> bool:
         return False
     if _BIO_VERB.match(text):
         return True
-    words = _WORDS.findall(text.lower())
-    return any(
-        any(w.startswith(first) for w in words) and any(w.startswith(second) for w in words)
-        for first, second in _PAIRS
-    )
+    low = text.lower()
+    return any(first.search(low) and second.search(low) for first, second in _PAIR_PATTERNS)
+
+
+_PAIR_PATTERNS = [
+    tuple(re.compile(r"(?<!\w)(?:" + "|".join(stems) + ")") for stems in pair) for pair in _PAIRS
+]
 
 
 # -- provenance: where the text came from (only read in the lines after the article's last

@@ -66,8 +66,9 @@ FOREIGN_MAX_SHARED = 0.34
 #: paragraphs after a heading near the end that each share fewer than this share of their
 #: content words with the article before it are teasers for other stories ("Around the web")
 OTHER_STORY_MAX_SHARED = 0.2
-#: and each is a summary, at most this long
+#: and each is a summary, at most this long, and there are at most this many of them
 OTHER_STORY_MAX_CHARS = 400
+OTHER_STORY_MAX_ITEMS = 12
 #: a question put to the reader ("Questions? Write to our desk.") is at most this long, its
 #: question at most PROMPT_QUESTION_MAX_CHARS; so is a line with a rating widget
 PROMPT_MAX_CHARS = 120
