@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from monitor.extract import extract
 
 BODY = [
@@ -98,3 +100,18 @@ def test_the_articles_own_short_last_lines_stay_before_an_appendix() -> None:
     ]
     text = extract(page([*BODY, *own], ps("© 2025 Example Health Media"))).text
     assert lines(text) == [*BODY, *own]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This story first ran in our print edition.",  # the text speaks of itself
+        "Content on this site is protected by law; reuse requires our written consent.",
+        "This answer was prepared from questions readers often ask. It is not medical advice.",
+        "Jane Roe has covered health policy for 15 years at several newspapers.",  # a stranger
+        "About the writer: Jane Roe has covered health policy for 15 years.",
+        "Did we get something wrong? Let us know.",  # a question put to the reader
+    ],
+)
+def test_one_sentence_about_the_publication_after_the_article_goes(line: str) -> None:
+    assert lines(extract(page(BODY, ps(line))).text) == BODY

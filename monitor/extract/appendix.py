@@ -208,7 +208,7 @@ def _zone_cue(b: Block, article: _Article) -> bool:
         return False
     if _PROMPT.match(text) and len(text) <= PROMPT_MAX_CHARS and not _QUOTES.search(text):
         return True  # a question put to the reader: "Questions? Write to our desk."
-    return lexicon.provenance(text) or article.stranger(text)
+    return lexicon.provenance(text) or lexicon.self_reference(text) or article.stranger(text)
 
 
 def _cut_at_heading(body: list[Block], total: int) -> list[Block]:
@@ -311,4 +311,4 @@ def _between(b: Block, article: _Article) -> bool:
     appendix: foreign to the article and boxed apart from it, or of a bio's shape."""
     if b.tag in _LIST_OR_CELL or is_prose(b):
         return False
-    return (article.foreign(b) and article.boxed(b)) or article.stranger(b.text)
+    return (article.foreign(b) and article.boxed(b)) or _zone_cue(b, article)

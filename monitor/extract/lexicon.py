@@ -449,7 +449,7 @@ _PAIR_PATTERNS = [
 # paragraph, where a story's own sentences rarely say it was adapted or reprinted) ------------
 _PROVENANCE = re.compile(
     r"\bpermission\b|\bcourtesy of\b|\badapted (?:from|with|by)\b|\breprint(?:ed)?\b"
-    r"|\brepublish|\bsyndicat|\bpress release|\bnews release|\bprovided by\b|\bon behalf of\b"
+    r"|\brepublish|\bsyndicat|\bpress release|\bnews release|\bprovided by\b|\bon behalf of\b|\bmaterials? (?:from|provided)"
     r"|genehmigung|freundliche[rn]? unterst[üu]tzung|[üu]bernommen (?:von|aus|mit)|pressemitteilung"
     r"|bereitgestellt|nachdruck"
     r"|autorisation|aimable|adapt[ée]e? (?:de|d'apr[èe]s|avec)|repris (?:de|avec|d')|communiqu[ée]"
@@ -471,9 +471,33 @@ def provenance(text: str) -> bool:
 # -- a bio's shape: a person's name, then a copula or a verb of writing (any of the eight
 # languages; whether the name is a stranger to the article is for the caller to say) ----------
 _NAME = r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]+"
-BIO_SHAPE = re.compile(
-    rf"^((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME}"
-    rf"(?: {_NAME})?)(?:,| (?:is|was|ist|war|est|était|es|era|è|é|foi|jest|był|była|writes"
+BIO_SHAPE = re.compile(  # after an optional label ("About the writer: ...")
+    rf"^(?:[^:]{{1,30}}: )?((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME}"
+    rf"(?: {_NAME})?)(?:,| (?:is|was|has|had|ist|war|hat|est|était|a|es|era|ha|è|é|foi|tem|jest|był|była|ma|heeft|writes"
     r"|covers|reports|schreibt|berichtet|écrit|couvre|escribe|cubre|scrive|escreve|cobre|schrijft"
     r"|pisze|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|pracuje)\b)"
 )
+
+
+# -- the text speaking of itself or of its publisher ("this article", "our newsroom"): in the
+# lines after the article's last paragraph, that is the publication talking, not the story ----
+_SELF_REFERENCE = re.compile(
+    r"\b(?:this|the present) (?:article|story|page|post|answer|text|piece|content|site|website"
+    r"|newsletter|feature|series)\b|\bour (?!own\b)\w+"
+    r"|\b(?:dieser|diese|dieses|unser(?:e[mnrs]?)?) (?:artikel|beitrag|text|seite|website"
+    r"|redaktion|newsletter|angebot)\b"
+    r"|\b(?:cet|cette|notre|nos) (?:article|texte|page|site|r[ée]daction|newsletter|journal)\b"
+    r"|\b(?:este|esta|nuestr[oa]s?) (?:art[íi]culo|texto|p[áa]gina|web|sitio|redacci[óo]n"
+    r"|bolet[íi]n)\b"
+    r"|\b(?:questo|questa|nostr[oaie]) (?:articolo|testo|pagina|sito|redazione|newsletter)\b"
+    r"|\b(?:este|esta|nosso|nossa) (?:artigo|texto|p[áa]gina|site|reda[çc][ãa]o)\b"
+    r"|\b(?:dit|deze|onze) (?:artikel|stuk|tekst|pagina|site|website|redactie|nieuwsbrief)\b"
+    r"|\b(?:ten|ta|to|nasz[aey]?) (?:artyku[łl]|tekst|strona|stron[eę]|serwis|redakcj[aię])",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile('["“”«»„]')
+
+
+def self_reference(text: str) -> bool:
+    """A line in which the text speaks of itself or of its publisher, outside quotations."""
+    return len(text) <= 300 and not _QUOTED.search(text) and bool(_SELF_REFERENCE.search(text))
