@@ -220,7 +220,7 @@ def test_the_pipeline_learns_while_it_polls(tmp_path: Path) -> None:
 
 
 # a short line after the article that no rule tells from it, with a name that changes per page
-NOTE = "Our newsroom follows {} and the {} group for updates on this research every week."
+NOTE = "Updates follow whenever {} and the {} group publish new results on this work."
 NAMES = [
     ("Anna Berg", "Oslo"),
     ("Peter Vogel", "Basel"),
