@@ -36,6 +36,7 @@ from monitor.extract.thresholds import (
     CAPTION_MAX_CHARS,
     FOREIGN_MAX_CHARS,
     FOREIGN_MAX_SHARED,
+    HEAD_LINES,
     HEADING_MAX_CHARS,
     LEAD_SHARE,
     NOTE_MAX_CHARS,
@@ -51,8 +52,10 @@ from monitor.extract.thresholds import (
 )
 from monitor.extract.walk import HEADINGS, Block
 
-_TERMINAL = re.compile(r"[.!?…。！？][\"”’»)\]]*$")
-_SENTENCE_TERMINAL = re.compile(r"[.!?…:。！？：][\"”’»)\]]*$")  # "... the campaign:" introduces
+_TERMINAL = re.compile(r"[.!?…。！？][\"“”’»«‹›)\]]*$")
+_SENTENCE_TERMINAL = re.compile(
+    r"[.!?…:。！？：][\"“”’»«‹›)\]]*$"
+)  # "... the campaign:" introduces
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _QUESTION_END = re.compile(r"[?？][\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
@@ -60,6 +63,7 @@ _LABEL = re.compile(r"^\W{0,3}\w+(?: \w+){0,4}\W{0,3}:\W")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _QUOTES = re.compile('["“”«»„]')
 _LIST_OR_CELL = frozenset(("li", "td", "th", "dd", "dt", "pre"))
+_LIST_ITEMS = frozenset(("li", "dd", "dt"))
 # rating widgets: a run of stars
 _RATING = re.compile(f"[★☆✩✪✫✬✭✮✯✰⭐✦✧]{{{RATING_MIN_SYMBOLS},}}")
 # a short question, then one short sentence: "Questions? Write to us."
@@ -144,11 +148,13 @@ class _Article:
 
     @cached_property
     def words(self) -> set[str]:
-        return set(WORD.findall(" ".join(b.text for b in self.blocks).lower()))
+        """Words of its paragraphs (not of its byline or labels)."""
+        return set(WORD.findall(" ".join(b.text for b in self.blocks if is_prose(b)).lower()))
 
     @cached_property
     def content(self) -> set[str]:
-        return {w for w in self.words if len(w) >= 5 and not w.isdigit()}
+        every = set(WORD.findall(" ".join(b.text for b in self.blocks).lower()))
+        return {w for w in every if len(w) >= 5 and not w.isdigit()}
 
     @cached_property
     def container(self) -> int:
@@ -183,9 +189,11 @@ class _Article:
         """The line opens with a person's name that the article never mentions, then a
         copula or a verb of writing: a bio ("Jane Roe is a health writer in Lyon.")."""
         found = lexicon.BIO_SHAPE.match(text)
-        if not found:
-            return False
-        names = WORD.findall(found.group(1).lower())
+        if not found or _QUOTES.search(text):
+            return False  # a quotation: a source speaking, not the author presented
+        if found.group(3) == "," and len(text) >= FOREIGN_MAX_CHARS:
+            return False  # "Jane Roe, who led the study, said ..." introduces a source
+        names = WORD.findall((found.group(1) or found.group(2)).lower())
         return bool(names) and not any(name in self.words for name in names)
 
 
@@ -201,13 +209,32 @@ def _anchors(text: str) -> bool:
 def _zone_cue(b: Block, article: _Article) -> bool:
     """A line after the article's last paragraph that anchors the appendix: boilerplate by its
     words, a question put to the reader, a provenance line, a stranger's bio."""
-    text = b.text
-    if _anchors(text):
+    if _anchors(b.text):
         return True
-    if b.tag in _LIST_OR_CELL or len(text) > FOREIGN_MAX_CHARS:
-        return False
-    if _PROMPT.match(text) and len(text) <= PROMPT_MAX_CHARS and not _QUOTES.search(text):
-        return True  # a question put to the reader: "Questions? Write to our desk."
+    for line in _head_lines(b):
+        if len(line) > FOREIGN_MAX_CHARS:
+            continue
+        if (
+            b.tag not in _LIST_ITEMS  # a list of questions to ask a doctor is the article's
+            and len(line) <= PROMPT_MAX_CHARS
+            and _PROMPT.match(line)
+            and not _QUOTES.search(line)
+        ):
+            return True  # a question put to the reader: "Questions? Write to our desk."
+        if _speaks_of_publication(line, article):
+            return True
+    return False
+
+
+def _head_lines(b: Block) -> list[str]:
+    """The first lines of a block (lines broken by <br>: "Author: Jane Roe<br>Jane Roe is
+    ..." is one block)."""
+    return b.text.split("\n", HEAD_LINES)[:HEAD_LINES]
+
+
+def _speaks_of_publication(text: str, article: _Article) -> bool:
+    """Where the text came from, the text or its publisher speaking of itself, a stranger's
+    bio."""
     return lexicon.provenance(text) or lexicon.self_reference(text) or article.stranger(text)
 
 
@@ -219,7 +246,8 @@ def _cut_at_heading(body: list[Block], total: int) -> list[Block]:
     for i, b in enumerate(body):
         if i and len(b.text) <= HEADING_MAX_CHARS and total - seen < APPENDIX_MAX_SHARE * total:
             if lexicon.APPENDIX_HEADING.match(b.text) and (
-                b.tag in HEADINGS or not any(is_prose(x) for x in body[i + 1 :])
+                b.tag in HEADINGS
+                or not any(is_prose(x) and not strong_appendix(x.text) for x in body[i + 1 :])
             ):
                 return body[:i]
             if _heading_like(b) and _other_stories(body[:i], body[i + 1 :]):
@@ -260,8 +288,12 @@ def _anchor(body: list[Block], total: int) -> tuple[int, _Article | None]:
     strong: dict[int, bool] = {}
     last = -1
     for i in range(n - 1, 0, -1):
-        if is_prose(body[i]):
-            strong[i] = _anchors(body[i].text)
+        b = body[i]
+        if is_prose(b):
+            # a long line of the appendix (a bio, a note on the source) is no paragraph of the
+            # article: the article's last paragraph is before it
+            article = _Article(body[:i])
+            strong[i] = _anchors(b.text) or any(map(article.stranger, _head_lines(b)))
             if not strong[i]:
                 last = i
                 break
@@ -309,6 +341,6 @@ def cut_appendix(body: list[Block]) -> list[Block]:
 def _between(b: Block, article: _Article) -> bool:
     """A line between the article's last paragraph and its appendix that belongs to the
     appendix: foreign to the article and boxed apart from it, or of a bio's shape."""
-    if b.tag in _LIST_OR_CELL or is_prose(b):
+    if b.tag in _LIST_ITEMS or is_prose(b):
         return False
     return (article.foreign(b) and article.boxed(b)) or _zone_cue(b, article)

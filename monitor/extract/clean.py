@@ -207,13 +207,14 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
         text = b.text
         if key and b.tag != "li" and len(text) < len(title) + 80:
             line = norm(text)
-            if line == key or (i < 3 and key in line):
+            if line == key or (len(out) < 3 and key in line):
                 continue  # the headline again, alone or in a breadcrumb trail
         if len(text) < 200 and _COPYRIGHT.search(text):
             continue
-        if (i < 3 or i > last - 3) and _is_dateline(text):
+        top = len(out) < 3  # among the first lines kept (the furniture above them is gone)
+        if (top or i > last - 3) and _is_dateline(text):
             continue
-        if i < 3 and "\n" in text:
+        if top and "\n" in text:
             first, rest = text.split("\n", 1)
             if _is_dateline(first):
                 b = Block(rest, b.tag, b.links, b.path, b.flag, b.lead, b.nlinks)

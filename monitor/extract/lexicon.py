@@ -381,10 +381,11 @@ _AUTHOR_BIO = re.compile(
 _CITATION_PARTS = re.compile(
     r"\bet al\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d\s*[;,]\s*\d+|\b\d+\s*\(\d+\)\s*:\s*\d+|\bdoi\b"
     r"|\b10\.\d{4,9}/|\bpmid\b|(?:https?://|\bwww\.)|\b[A-Z][a-z]+ [A-Z]{1,2}[,.]|\bvol\.|\bpp?\.\s*\d"
+    r"|\b[A-Z][\w'-]+, [A-Z]\.(?: ?[A-Z]\.)*"
     r"|\b(?:journal|j\.|lancet|nature|science|jama|nejm|bmj|n engl j med|plos|cell|oncol"
     r"|cancer)\b"
 )
-_WEAK_PART = re.compile(r"^(?:https?://|www\.|[A-Z][a-z]+ [A-Z]{1,2}[,.])")
+_WEAK_PART = re.compile(r"^(?:https?://|www\.|[A-Z][a-z]+ [A-Z]{1,2}[,.]|[A-Z][\w'-]+, [A-Z]\.)")
 
 
 def citation_entry(text: str) -> bool:
@@ -451,7 +452,7 @@ _PROVENANCE = re.compile(
     r"\bpermission\b|\bcourtesy of\b|\badapted (?:from|with|by)\b|\breprint(?:ed)?\b"
     r"|\brepublish|\bsyndicat|\bpress release|\bnews release|\bprovided by\b|\bon behalf of\b|\bmaterials? (?:from|provided)"
     r"|genehmigung|freundliche[rn]? unterst[üu]tzung|[üu]bernommen (?:von|aus|mit)|pressemitteilung"
-    r"|bereitgestellt|nachdruck"
+    r"|bereitgestellt|nachdruck|nach (?:informationen|angaben) (?:der|des|von)|basierend auf"
     r"|autorisation|aimable|adapt[ée]e? (?:de|d'apr[èe]s|avec)|repris (?:de|avec|d')|communiqu[ée]"
     r"|\bpermiso\b|cortes[íi]a|adaptad[oa] (?:de|con)|comunicado|reproducid[oa] (?:con|de)"
     r"|autorizzazione|concessione|adattat[oa] (?:da|con)|comunicato|ripres[oa] (?:da|con)"
@@ -471,9 +472,10 @@ def provenance(text: str) -> bool:
 # -- a bio's shape: a person's name, then a copula or a verb of writing (any of the eight
 # languages; whether the name is a stranger to the article is for the caller to say) ----------
 _NAME = r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]+"
-BIO_SHAPE = re.compile(  # after an optional label ("About the writer: ...")
-    rf"^(?:[^:]{{1,30}}: )?((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME}"
-    rf"(?: {_NAME})?)(?:,| (?:is|was|has|had|ist|war|hat|est|était|a|es|era|ha|è|é|foi|tem|jest|był|była|ma|heeft|writes"
+BIO_SHAPE = re.compile(  # after an optional label ("About the writer: ..."); or a label and a name
+    rf"^[^:,\d]{{1,30}}: ((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME})$"
+    rf"|^(?:[^:,\d]{{1,30}}: )?((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME}"
+    rf"(?: {_NAME})?)(,| (?:is|was|has|ist|war|hat|est|était|a|es|era|ha|è|é|foi|tem|jest|był|była|ma|heeft|writes"
     r"|covers|reports|schreibt|berichtet|écrit|couvre|escribe|cubre|scrive|escreve|cobre|schrijft"
     r"|pisze|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|pracuje)\b)"
 )
