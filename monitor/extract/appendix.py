@@ -27,7 +27,7 @@ import re
 from functools import cached_property, lru_cache
 
 from monitor.extract import lexicon
-from monitor.extract.text import WORD, weight
+from monitor.extract.text import WORD, is_dateline, weight
 from monitor.extract.thresholds import (
     APPENDIX_MAX_CHARS,
     APPENDIX_MAX_SHARE,
@@ -39,6 +39,7 @@ from monitor.extract.thresholds import (
     HEAD_LINES,
     HEADING_MAX_CHARS,
     LEAD_SHARE,
+    NAME_MAX_CHARS,
     NOTE_MAX_CHARS,
     OTHER_STORY_MAX_CHARS,
     OTHER_STORY_MAX_ITEMS,
@@ -143,8 +144,19 @@ class _Article:
     and every word, lower-cased, and the element that holds most of its paragraphs. Read
     only when a cue asks (most pages never do)."""
 
-    def __init__(self, blocks: list[Block]) -> None:
+    def __init__(self, blocks: list[Block], site: re.Pattern[str] | None = None) -> None:
         self.blocks = blocks
+        self.site = site  # the site's own names, if known
+
+    def names_site(self, text: str) -> bool:
+        """The publisher speaks: the line names the site that publishes the article and says
+        "we" or "our" ("Medbeat has no paywall. If you value our work, ...")."""
+        return (
+            self.site is not None
+            and bool(self.site.search(text))
+            and not _QUOTES.search(text)
+            and lexicon.first_person_plural(text)
+        )
 
     @cached_property
     def words(self) -> set[str]:
@@ -191,8 +203,8 @@ class _Article:
         found = lexicon.BIO_SHAPE.match(text)
         if not found or _QUOTES.search(text):
             return False  # a quotation: a source speaking, not the author presented
-        if found.group(3) == "," and len(text) >= FOREIGN_MAX_CHARS:
-            return False  # "Jane Roe, who led the study, said ..." introduces a source
+        if len(text) >= FOREIGN_MAX_CHARS and (found.group(3) == "," or ":" in text[:32]):
+            return False  # "Jane Roe, who led the study, said ...", "Note: Jane Roe ..."
         names = WORD.findall((found.group(1) or found.group(2)).lower())
         return bool(names) and not any(name in self.words for name in names)
 
@@ -235,7 +247,12 @@ def _head_lines(b: Block) -> list[str]:
 def _speaks_of_publication(text: str, article: _Article) -> bool:
     """Where the text came from, the text or its publisher speaking of itself, a stranger's
     bio."""
-    return lexicon.provenance(text) or lexicon.self_reference(text) or article.stranger(text)
+    return (
+        lexicon.provenance(text)
+        or lexicon.self_reference(text)
+        or article.stranger(text)
+        or article.names_site(text)
+    )
 
 
 def _cut_at_heading(body: list[Block], total: int) -> list[Block]:
@@ -281,7 +298,14 @@ def _other_stories(before: list[Block], after: list[Block]) -> bool:
     return all(article.shared(b.text) < OTHER_STORY_MAX_SHARED for b in after)
 
 
-def _anchor(body: list[Block], total: int) -> tuple[int, _Article | None]:
+def _comment(body: list[Block], i: int) -> bool:
+    """A reader's comment: a paragraph under a name and a date ("Jane R." / "3 May 2024")."""
+    return i >= 2 and is_dateline(body[i - 1].text) and len(body[i - 2].text) <= NAME_MAX_CHARS
+
+
+def _anchor(
+    body: list[Block], total: int, site: re.Pattern[str] | None
+) -> tuple[int, _Article | None]:
     """Where the trailing zone's appendix starts (``len(body)`` if it has none), and the
     article proper it was told from."""
     n = len(body)
@@ -292,14 +316,19 @@ def _anchor(body: list[Block], total: int) -> tuple[int, _Article | None]:
         if is_prose(b):
             # a long line of the appendix (a bio, a note on the source) is no paragraph of the
             # article: the article's last paragraph is before it
-            article = _Article(body[:i])
-            strong[i] = _anchors(b.text) or any(map(article.stranger, _head_lines(b)))
+            article = _Article(body[:i], site)
+            strong[i] = (
+                _anchors(b.text)
+                or any(map(article.stranger, _head_lines(b)))
+                or article.names_site(b.text)
+                or _comment(body, i)
+            )
             if not strong[i]:
                 last = i
                 break
     if last < 0 or last == n - 1:
         return n, None
-    article = _Article(body[: last + 1])
+    article = _Article(body[: last + 1], site)
     tail = sum(len(b.text) for b in body[last + 1 :])
     for i in range(last + 1, n):
         b = body[i]
@@ -310,13 +339,20 @@ def _anchor(body: list[Block], total: int) -> tuple[int, _Article | None]:
     return n, article
 
 
-def cut_appendix(body: list[Block]) -> list[Block]:
-    """Drop what follows the article inside its container (see the module's docstring)."""
+def cut_appendix(body: list[Block], site_names: list[str] | tuple[str, ...] = ()) -> list[Block]:
+    """Drop what follows the article inside its container (see the module's docstring).
+    ``site_names`` are what the site calls itself: a line after the article that names the
+    site is the publisher speaking."""
     if len(body) < 2:
         return body
     total = sum(len(b.text) for b in body) or 1
     body = _cut_at_heading(body, total)
-    end, article = _anchor(body, total)
+    site = None
+    if site_names:
+        site = re.compile(
+            r"(?<!\w)(?:" + "|".join(map(re.escape, site_names)) + r")(?!\w)", re.IGNORECASE
+        )
+    end, article = _anchor(body, total, site)
     confirmed = end < len(body)  # an appendix is here: lines before it may belong to it
     dropped = sum(len(b.text) for b in body[end:])
     weak = 0

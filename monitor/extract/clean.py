@@ -7,7 +7,7 @@ import re
 from monitor.extract import lexicon
 from monitor.extract.appendix import is_sentence, rating_widget
 from monitor.extract.choose import is_headline_link
-from monitor.extract.text import MD_LINK, WORD, norm, weight
+from monitor.extract.text import MD_LINK, WORD, is_dateline, norm, weight
 from monitor.extract.thresholds import (
     CAPTION_MAX_CHARS,
     FURNITURE_CHECKS,
@@ -165,20 +165,6 @@ def agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
     return kept if sum(len(b.text) for b in kept) >= 0.7 * found else body
 
 
-_MONTHS = (
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|mars|avr|mai|juin|juil|août|sept"
-    r"|déc|januar|februar|märz|juni|juli|oktober|dezember|janeiro|fevereiro|março|abril|maio|junho"
-    r"|julho|agosto|setembro|outubro|novembro|dezembro|gennaio|febbraio|marzo|aprile|maggio"
-    r"|giugno|luglio|settembre|ottobre|dicembre"
-)
-_DATE_IN_LINE = re.compile(
-    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:"
-    + _MONTHS
-    + r")[a-zé]*\.?\s+\d{1,2}\b|\b\d{1,2}\.?\s+(?:"
-    + _MONTHS
-    + r")|\b(?:19|20)\d{2}\b.*\b\d{1,2}:\d{2}\b|\d+\s+(?:hours?|minutes?|days?)\s+ago",
-    re.IGNORECASE,
-)
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:[.!?:;…。！？]|[^\W\d][\"”’»)\]])[\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
@@ -187,14 +173,6 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 _KEEP_SHORT = HEADINGS | {"li", "td", "th", "dd", "dt", "pre"}
-
-
-def _is_dateline(text: str) -> bool:
-    """A short line that is mostly a date or time: a dateline, "Published ...", "Updated ..."."""
-    if len(text) > 120 or text[0] in "—–" or not _DATE_IN_LINE.search(text):
-        return False
-    words = WORD.findall(text)
-    return len(words) <= 16 and not (len(words) >= 5 and text.endswith("."))
 
 
 def trim(blocks: list[Block], title: str) -> list[Block]:
@@ -212,11 +190,11 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
         if len(text) < 200 and _COPYRIGHT.search(text):
             continue
         top = len(out) < 3  # among the first lines kept (the furniture above them is gone)
-        if (top or i > last - 3) and _is_dateline(text):
+        if (top or i > last - 3) and is_dateline(text):
             continue
         if top and "\n" in text:
             first, rest = text.split("\n", 1)
-            if _is_dateline(first):
+            if is_dateline(first):
                 b = Block(rest, b.tag, b.links, b.path, b.flag, b.lead, b.nlinks)
         if len(text) < 30 and b.tag not in _KEEP_SHORT and len(WORD.findall(text)) <= 1:
             continue

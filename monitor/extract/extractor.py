@@ -130,7 +130,8 @@ def _extract(
                         title = article.title = b.text
                         break
             body = drop_template(body, walker, template)
-            body = drop_furniture(trim(cut_appendix(body), title))
+            names = md.site_names(meta, article.site_name, url)
+            body = drop_furniture(trim(cut_appendix(body, names), title))
             ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)

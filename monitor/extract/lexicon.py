@@ -333,9 +333,21 @@ _CREDIT_LABEL = re.compile(
 _AGENCY_END = re.compile(r"(?:getty images|shutterstock|istock|ap photo|afp|reuters|dpa)\W{0,3}$")
 
 
+_CREDIT_END = re.compile(
+    r"\((?:photo|image|picture|illustration|credit|foto|bild|imagen|immagine|imagem|beeld"
+    r"|cr[ée]dit|zdj[ęe]cie)s?\s*:[^()]{1,80}\)\W{0,2}$",
+    re.IGNORECASE,
+)
+
+
 def credit_line(text: str) -> bool:
-    """A caption's credit: "Photo: ...", "Credit: ...", "... / Getty Images"."""
-    return bool(_CREDIT_LABEL.match(text) or _AGENCY_END.search(text[-40:].lower()))
+    """A caption's credit: "Photo: ...", "Credit: ...", "... / Getty Images", a caption ending
+    in "(Image: ...)"."""
+    return bool(
+        _CREDIT_LABEL.match(text)
+        or _AGENCY_END.search(text[-40:].lower())
+        or _CREDIT_END.search(text[-100:])
+    )
 
 
 # -- author bios: a name, then a journalist's role -------------------------------------------
@@ -475,7 +487,7 @@ _NAME = r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]+"
 BIO_SHAPE = re.compile(  # after an optional label ("About the writer: ..."); or a label and a name
     rf"^[^:,\d]{{1,30}}: ((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME})$"
     rf"|^(?:[^:,\d]{{1,30}}: )?((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME}"
-    rf"(?: {_NAME})?)(,| (?:is|was|has|ist|war|hat|est|était|a|es|era|ha|è|é|foi|tem|jest|był|była|ma|heeft|writes"
+    rf"(?: {_NAME})?)(,| (?:is|has|ist|hat|est|a|es|ha|è|é|tem|jest|ma|heeft|writes"
     r"|covers|reports|schreibt|berichtet|écrit|couvre|escribe|cubre|scrive|escreve|cobre|schrijft"
     r"|pisze|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|pracuje)\b)"
 )
@@ -503,3 +515,15 @@ _QUOTED = re.compile('["“”«»„]')
 def self_reference(text: str) -> bool:
     """A line in which the text speaks of itself or of its publisher, outside quotations."""
     return len(text) <= 300 and not _QUOTED.search(text) and bool(_SELF_REFERENCE.search(text))
+
+
+_WE = frozenset(
+    """we us our ours wir uns unser unsere unseren unserem unserer nous notre nos nosotros
+    nosotras nuestro nuestra nuestros nuestras noi nostro nostra nostri nostre nós nosso nossa
+    nossos nossas wij ons onze my nas nasz nasza naszą naszej naszego nasze""".split()
+)
+
+
+def first_person_plural(text: str) -> bool:
+    """The line says "we" or "our" (eight languages)."""
+    return not _WE.isdisjoint(words_of(text))

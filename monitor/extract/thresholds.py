@@ -38,6 +38,8 @@ PROSE_MIN_CHARS = 120
 APPENDIX_MAX_CHARS = 900
 #: an appendix (opened by a heading, or read from the end) holds less than this share of the body
 APPENDIX_MAX_SHARE = 0.6
+#: a commenter's name above a date and a comment is at most this long
+NAME_MAX_CHARS = 40
 #: lines of a block (broken by <br>) read for the cues of an appendix line
 HEAD_LINES = 3
 #: a heading that opens an appendix ("References", "Lesen Sie auch") is at most this long
