@@ -153,9 +153,9 @@ class _Article:
         "we" or "our" ("Medbeat has no paywall. If you value our work, ...")."""
         return (
             self.site is not None
+            and lexicon.first_person_plural(text)
             and bool(self.site.search(text))
             and not _QUOTES.search(text)
-            and lexicon.first_person_plural(text)
         )
 
     @cached_property
