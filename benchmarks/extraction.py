@@ -216,7 +216,7 @@ def template_set(folder: Path, score, memory: bool = False) -> None:  # noqa: AN
         f" R {quality['recall']:.3f}), seed-kind boilerplate lines kept: {len(kept)} on "
         f"{pages_with} pages" + (f", {len(chrome)} non-article pages gave text" if chrome else "")
     )
-    for page_id, line in kept if not memory else []:
+    for page_id, line in kept:
         print(f"  kept  {page_id}: {line[:90]}")
 
 

@@ -259,3 +259,26 @@ def test_a_line_after_the_article_goes_from_the_second_page_names_masked(tmp_pat
 
 def lines_of(text: str) -> list[str]:
     return [line for line in text.split("\n") if line.strip()]
+
+
+TEMPLATE_LINE = "Stories like this one appear every Tuesday in the weekly edition."
+AFTER = [
+    "The reporting took three weeks of interviews with clinicians.",
+    "Two clinics declined to comment before publication.",
+    "A correction was appended to an earlier version of the item.",
+    "Readers in four countries wrote in after the first part appeared.",
+]
+
+
+def test_a_template_line_after_the_article_anchors_its_appendix(tmp_path: Path) -> None:
+    # the site's line (learnt) starts the appendix: the page's own line after it goes too,
+    # though no rule and no memory knows that line
+    db = fresh_db(tmp_path)
+    pages = [
+        (f"https://t.example/{i}", noted_page(title, paragraphs, f"{TEMPLATE_LINE}</p><p>{after}"))
+        for i, ((title, paragraphs), after) in enumerate(zip(STORIES, AFTER, strict=True))
+    ]
+    articles = learn_and_extract(db, "t.example", pages)
+    assert lines_of(articles[0].text) == [*STORIES[0][1], TEMPLATE_LINE, AFTER[0]]
+    for (_, paragraphs), article in zip(STORIES[1:], articles[1:], strict=True):
+        assert lines_of(article.text) == paragraphs

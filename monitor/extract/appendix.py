@@ -304,7 +304,10 @@ def _comment(body: list[Block], i: int) -> bool:
 
 
 def _anchor(
-    body: list[Block], total: int, site: re.Pattern[str] | None
+    body: list[Block],
+    total: int,
+    site: re.Pattern[str] | None,
+    repeated: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[int, _Article | None]:
     """Where the trailing zone's appendix starts (``len(body)`` if it has none), and the
     article proper it was told from."""
@@ -318,7 +321,8 @@ def _anchor(
             # article: the article's last paragraph is before it
             article = _Article(body[:i], site)
             strong[i] = (
-                _anchors(b.text)
+                id(b) in repeated
+                or _anchors(b.text)
                 or any(map(article.stranger, _head_lines(b)))
                 or article.names_site(b.text)
                 or _comment(body, i)
@@ -332,17 +336,23 @@ def _anchor(
     tail = sum(len(b.text) for b in body[last + 1 :])
     for i in range(last + 1, n):
         b = body[i]
-        found = strong[i] if i in strong else _zone_cue(b, article)
+        found = strong[i] if i in strong else (id(b) in repeated or _zone_cue(b, article))
         if found:
             return (i, article) if tail <= APPENDIX_MAX_SHARE * total else (n, article)
         tail -= len(b.text)
     return n, article
 
 
-def cut_appendix(body: list[Block], site_names: list[str] | tuple[str, ...] = ()) -> list[Block]:
+def cut_appendix(
+    body: list[Block],
+    site_names: list[str] | tuple[str, ...] = (),
+    repeated: set[int] | frozenset[int] = frozenset(),
+) -> list[Block]:
     """Drop what follows the article inside its container (see the module's docstring).
     ``site_names`` are what the site calls itself: a line after the article that names the
-    site is the publisher speaking."""
+    site is the publisher speaking. ``repeated`` holds the ``id()`` of the blocks the site
+    showed on earlier pages (its template): after the article, one of them anchors the
+    appendix like a line that is boilerplate by its words."""
     if len(body) < 2:
         return body
     total = sum(len(b.text) for b in body) or 1
@@ -352,7 +362,7 @@ def cut_appendix(body: list[Block], site_names: list[str] | tuple[str, ...] = ()
         site = re.compile(
             r"(?<!\w)(?:" + "|".join(map(re.escape, site_names)) + r")(?!\w)", re.IGNORECASE
         )
-    end, article = _anchor(body, total, site)
+    end, article = _anchor(body, total, site, repeated)
     confirmed = end < len(body)  # an appendix is here: lines before it may belong to it
     dropped = sum(len(b.text) for b in body[end:])
     weak = 0
@@ -360,7 +370,7 @@ def cut_appendix(body: list[Block], site_names: list[str] | tuple[str, ...] = ()
         b = body[end - 1]
         if dropped + len(b.text) > APPENDIX_MAX_SHARE * total:
             break  # never most of the body, whatever its lines say
-        if strong_appendix(b.text):
+        if id(b) in repeated or strong_appendix(b.text):
             confirmed = True
         else:
             if weak >= APPENDIX_MAX_WEAK or dropped + len(b.text) > APPENDIX_WEAK_SHARE * total:

@@ -34,7 +34,7 @@ from monitor.extract.clean import (
 )
 from monitor.extract.decode import bound, page_text, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
-from monitor.extract.templates import drop_template, page_keys
+from monitor.extract.templates import drop_template, page_keys, repeated_blocks
 from monitor.extract.text import looks_like_prose, norm
 from monitor.extract.thresholds import PAYWALL_LOOKBACK
 from monitor.extract.walk import walk
@@ -129,9 +129,12 @@ def _extract(
                     if 15 <= len(b.text) <= 200 and key and key in tag_key:
                         title = article.title = b.text
                         break
-            body = drop_template(body, walker, template)
+            # what the site repeats anchors the appendix (a template line after the article
+            # starts it) and goes wherever it is
+            repeated = repeated_blocks(body, walker, template)
             names = md.site_names(meta, article.site_name, url)
-            body = drop_furniture(trim(cut_appendix(body, names), title))
+            body = drop_template(cut_appendix(body, names, repeated), repeated)
+            body = drop_furniture(trim(body, title))
             ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)

@@ -125,19 +125,23 @@ def is_template(b: Block, walk: Walk, template: SiteTemplate, outside: bool = Fa
     return seen >= TEMPLATE_MIN_PAGES + 1 and seen >= 0.5 * template.pages
 
 
-def drop_template(body: list[Block], walk: Walk, template: SiteTemplate | None) -> list[Block]:
-    """The body without the blocks the site repeats, unless they are most of it."""
+def repeated_blocks(body: list[Block], walk: Walk, template: SiteTemplate | None) -> set[int]:
+    """The ``id()`` of every block of the body that the site showed on earlier pages, unless
+    together they are most of the body (then none: the page is an odd one)."""
     if template is None or not template.counts:
-        return body
+        return set()
     prose = [i for i, b in enumerate(body) if is_prose(b)]
     first, last = (prose[0], prose[-1]) if prose else (len(body), -1)
-    kept = [
-        b
+    found = {
+        id(b)
         for i, b in enumerate(body)
-        if not is_template(b, walk, template, outside=i < first or i > last)
-    ]
-    if len(kept) == len(body):
-        return body
+        if is_template(b, walk, template, outside=i < first or i > last)
+    }
     total = sum(len(b.text) for b in body)
-    removed = total - sum(len(b.text) for b in kept)
-    return kept if removed <= TEMPLATE_MAX_SHARE * total else body
+    removed = sum(len(b.text) for b in body if id(b) in found)
+    return found if removed <= TEMPLATE_MAX_SHARE * total else set()
+
+
+def drop_template(body: list[Block], repeated: set[int]) -> list[Block]:
+    """The body without the blocks the site repeats (``repeated_blocks``)."""
+    return [b for b in body if id(b) not in repeated] if repeated else body
