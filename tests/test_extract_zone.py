@@ -138,3 +138,16 @@ def test_reader_comments_and_the_publisher_speaking_go() -> None:
 def test_a_caption_ending_in_its_credit_goes() -> None:
     body = [*BODY[:2], "A scan of a liver with two metastases. (Image: Wikimedia Commons)", BODY[2]]
     assert lines(extract(page(body, "")).text) == BODY
+
+
+def test_plain_citation_markers_glued_to_the_text_go() -> None:
+    body = [
+        "Liver metastases blunt the response to checkpoint inhibitors in 718 patients.[1] The "
+        "effect held in every subgroup[2,3] and across four centres in 2018[4–6].",
+        BODY[1],
+    ]
+    text = extract(page(body, "")).text
+    assert lines(text)[0] == (
+        "Liver metastases blunt the response to checkpoint inhibitors in 718 patients. The "
+        "effect held in every subgroup and across four centres in 2018."
+    )

@@ -135,11 +135,17 @@ def _keep_in_body(
     return True
 
 
+# a plain-text citation marker glued to a word or a sentence's end: "erschienen.[1]", "cells[2,3]"
+_PLAIN_MARKER = re.compile(r"(?<=[\w.,;:!?)\"“”’»])\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
+
+
 def format_blocks(blocks: list[Block]) -> str:
     parts: list[str] = []
     prev_li = False
     for b in blocks:
         text = MD_LINK.sub(r"\1", b.text)
+        if "[" in text:
+            text = _PLAIN_MARKER.sub("", text)
         is_li = b.tag in ("li", "dd", "dt")
         if parts:
             parts.append("\n" if (is_li and prev_li) else "\n\n")
