@@ -475,10 +475,25 @@ _PROVENANCE = re.compile(
 )
 
 
+# a piece of every phrase above: substring tests are much cheaper than the regex, which runs
+# only on the few lines that hold one
+_PROVENANCE_PIECES = (
+    "permi", "courtes", "adapt", "reprint", "republi", "syndicat", "release", "provided",
+    "behalf", "material", "genehm", "freundlich", "bernommen", "mitteilung", "bereitgestellt",
+    "nachdruck", "nach inform", "nach angab", "basierend", "autoris", "aimable", "repris",
+    "communiq", "cortes", "comunica", "reproduc", "autorizza", "concessione", "ripres",
+    "autoriza", "reproduz", "toestemming", "overgenomen", "persbericht", "bewerkt", "zgod",
+    "przedruk", "komunikat", "udost", "na podstawie",
+)  # fmt: skip
+
+
 def provenance(text: str) -> bool:
     """A line saying the text was adapted, reprinted or provided by someone, or published with
     their permission (eight languages)."""
-    return len(text) <= 300 and bool(_PROVENANCE.search(text))
+    if len(text) > 300:
+        return False
+    low = text.lower()
+    return any(piece in low for piece in _PROVENANCE_PIECES) and bool(_PROVENANCE.search(low))
 
 
 # -- a bio's shape: a person's name, then a copula or a verb of writing (any of the eight
@@ -512,9 +527,18 @@ _SELF_REFERENCE = re.compile(
 _QUOTED = re.compile('["“”«»„]')
 
 
+_SELF_WORDS = frozenset(
+    """this our dieser diese dieses unser unsere unserem unseren unserer unseres cet cette notre
+    nos este esta nuestro nuestra nuestros nuestras questo questa nostro nostra nostri nostre
+    nosso nossa dit deze onze ten ta to nasz nasza nasze naszej""".split()
+)
+
+
 def self_reference(text: str) -> bool:
     """A line in which the text speaks of itself or of its publisher, outside quotations."""
-    return len(text) <= 300 and not _QUOTED.search(text) and bool(_SELF_REFERENCE.search(text))
+    if len(text) > 300 or _SELF_WORDS.isdisjoint(words_of(text)):
+        return False
+    return not _QUOTED.search(text) and bool(_SELF_REFERENCE.search(text))
 
 
 _WE = frozenset(
