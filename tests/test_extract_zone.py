@@ -151,3 +151,13 @@ def test_plain_citation_markers_glued_to_the_text_go() -> None:
         "Liver metastases blunt the response to checkpoint inhibitors in 718 patients. The "
         "effect held in every subgroup and across four centres in 2018."
     )
+
+
+def test_short_teasers_for_other_stories_go_too() -> None:
+    teasers = ps(
+        "A sedated patient was left alone in a scanner room for an hour, an inspection says.",
+        "The shortage of a nuclear imaging isotope may be over now that a reactor is restarting.",
+        "Payments for cardiac tomography more than doubled this year after a spending review.",
+    )
+    text = extract(page(BODY, "<h4>Elsewhere in health news</h4>" + teasers)).text
+    assert lines(text) == BODY

@@ -281,12 +281,12 @@ def _heading_like(b: Block) -> bool:
 
 def _other_stories(before: list[Block], after: list[Block]) -> bool:
     """The blocks after a heading are paragraphs about other things than the article before
-    it and than each other (teasers of unrelated stories): two or more, the first of them
-    prose, each sharing few content words with the article and with the other paragraphs."""
+    it and than each other (teasers of unrelated stories): two to twelve sentences, each
+    sharing few content words with the article and with the other paragraphs."""
     if not 2 <= len(after) <= OTHER_STORY_MAX_ITEMS:
         return False
-    if any(len(b.text) > OTHER_STORY_MAX_CHARS for b in after) or not is_prose(after[0]):
-        return False  # a teaser is a summary
+    if any(len(b.text) > OTHER_STORY_MAX_CHARS or not is_sentence(b) for b in after):
+        return False  # a teaser is a summary, in sentences
     if not all(
         _Article(after[:j] + after[j + 1 :]).shared(b.text) < OTHER_STORY_MAX_SHARED
         for j, b in enumerate(after)
