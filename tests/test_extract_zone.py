@@ -161,3 +161,38 @@ def test_short_teasers_for_other_stories_go_too() -> None:
     )
     text = extract(page(BODY, "<h4>Elsewhere in health news</h4>" + teasers)).text
     assert lines(text) == BODY
+
+
+def mid(box: str) -> str:
+    """A page with ``box`` between the article's second and third paragraphs."""
+    paragraphs = [f"<p>{html.escape(p)}</p>" for p in BODY]
+    paragraphs.insert(2, box)
+    return page([], "".join(paragraphs))
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        "<div><p><b>Get the weekly briefing</b></p><p>Sign up for our free newsletter and never "
+        "miss a story.</p><a href=/s>Sign up</a></div>",
+        "<div><h4>Support independent health journalism</h4><p>We have no paywall and rely on "
+        "readers. If you value our reporting, please give what you can.</p></div>",
+        "<div><p>Wesprzyj niezależne dziennikarstwo</p><p>Nie mamy paywalla. Jeśli cenisz naszą "
+        "pracę, wesprzyj nas.</p></div>",
+        "<div><p>We use cookies to improve your experience. By continuing you agree to our cookie "
+        "policy.</p><a href=#>Accept</a></div>",
+        "<p>Listen to this article · 4 min</p>",
+    ],
+)
+def test_a_box_of_the_publisher_inside_the_article_goes(box: str) -> None:
+    assert lines(extract(mid(box)).text) == BODY
+
+
+def test_a_box_about_the_story_stays() -> None:
+    facts = [
+        "Key facts",
+        "Our liver filters the blood; metastases there blunt the response to checkpoint "
+        "inhibitors, the study of 718 patients found.",
+    ]
+    box = f"<div><p><b>{facts[0]}</b></p><p>{html.escape(facts[1])}</p></div>"
+    assert lines(extract(mid(box)).text) == [*BODY[:2], *facts, BODY[2]]

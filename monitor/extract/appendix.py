@@ -139,7 +139,7 @@ def _weak_appendix(b: Block) -> bool:
     return n <= SHORT_LINE_CHARS or (b.tag in HEADINGS and n <= 2 * SHORT_LINE_CHARS)
 
 
-class _Article:
+class Article:
     """What the article proper (its blocks up to its last paragraph) says: its content words
     and every word, lower-cased, and the element that holds most of its paragraphs. Read
     only when a cue asks (most pages never do)."""
@@ -218,7 +218,7 @@ def _anchors(text: str) -> bool:
     )
 
 
-def _zone_cue(b: Block, article: _Article) -> bool:
+def _zone_cue(b: Block, article: Article) -> bool:
     """A line after the article's last paragraph that anchors the appendix: boilerplate by its
     words, a question put to the reader, a provenance line, a stranger's bio."""
     if _anchors(b.text):
@@ -244,7 +244,7 @@ def _head_lines(b: Block) -> list[str]:
     return b.text.split("\n", HEAD_LINES)[:HEAD_LINES]
 
 
-def _speaks_of_publication(text: str, article: _Article) -> bool:
+def _speaks_of_publication(text: str, article: Article) -> bool:
     """Where the text came from, the text or its publisher speaking of itself, a stranger's
     bio."""
     return (
@@ -288,13 +288,13 @@ def _other_stories(before: list[Block], after: list[Block]) -> bool:
     if any(len(b.text) > OTHER_STORY_MAX_CHARS or not is_sentence(b) for b in after):
         return False  # a teaser is a summary, in sentences
     if not all(
-        _Article(after[:j] + after[j + 1 :]).shared(b.text) < OTHER_STORY_MAX_SHARED
+        Article(after[:j] + after[j + 1 :]).shared(b.text) < OTHER_STORY_MAX_SHARED
         for j, b in enumerate(after)
     ):
         return False
     if sum(1 for b in before if is_prose(b)) < 2:
         return False
-    article = _Article(before)
+    article = Article(before)
     return all(article.shared(b.text) < OTHER_STORY_MAX_SHARED for b in after)
 
 
@@ -308,7 +308,7 @@ def _anchor(
     total: int,
     site: re.Pattern[str] | None,
     repeated: set[int] | frozenset[int] = frozenset(),
-) -> tuple[int, _Article | None]:
+) -> tuple[int, Article | None]:
     """Where the trailing zone's appendix starts (``len(body)`` if it has none), and the
     article proper it was told from."""
     n = len(body)
@@ -319,7 +319,7 @@ def _anchor(
         if is_prose(b):
             # a long line of the appendix (a bio, a note on the source) is no paragraph of the
             # article: the article's last paragraph is before it
-            article = _Article(body[:i], site)
+            article = Article(body[:i], site)
             strong[i] = (
                 id(b) in repeated
                 or _anchors(b.text)
@@ -332,7 +332,7 @@ def _anchor(
                 break
     if last < 0 or last == n - 1:
         return n, None
-    article = _Article(body[: last + 1], site)
+    article = Article(body[: last + 1], site)
     tail = sum(len(b.text) for b in body[last + 1 :])
     for i in range(last + 1, n):
         b = body[i]
@@ -384,7 +384,7 @@ def cut_appendix(
     return body[:end]
 
 
-def _between(b: Block, article: _Article) -> bool:
+def _between(b: Block, article: Article) -> bool:
     """A line between the article's last paragraph and its appendix that belongs to the
     appendix: foreign to the article and boxed apart from it, or of a bio's shape."""
     if b.tag in _LIST_ITEMS or is_prose(b):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 from monitor.extract import lexicon
-from monitor.extract.appendix import is_sentence, rating_widget
+from monitor.extract.appendix import Article, is_prose, is_sentence, rating_widget
 from monitor.extract.choose import is_headline_link
 from monitor.extract.text import MD_LINK, WORD, is_dateline, norm, weight
 from monitor.extract.thresholds import (
+    BOX_MAX_CHARS,
     CAPTION_MAX_CHARS,
+    FOREIGN_MAX_SHARED,
     FURNITURE_CHECKS,
 )
 from monitor.extract.walk import HEADINGS, Block
@@ -243,9 +245,59 @@ def drop_furniture(body: list[Block]) -> list[Block]:
         text = b.text
         if len(text) < CAPTION_MAX_CHARS and budget and not is_sentence(b):
             budget -= 1
-            if lexicon.credit_line(text) or lexicon.appendix_line(text) or rating_widget(text):
+            if (
+                lexicon.credit_line(text)
+                or lexicon.appendix_line(text)
+                or rating_widget(text)
+                or lexicon.self_reference(text)  # "Listen to this article", "Share this story"
+            ):
                 continue
         if len(text) < CAPTION_MAX_CHARS * 1.5 and lexicon.paywall_prompt(text):
             continue
         out.append(b)
     return out
+
+
+def drop_foreign_boxes(body: list[Block]) -> list[Block]:
+    """Boxes inside the article (a newsletter sign-up, a donation appeal, a cookie notice)
+    between or after its paragraphs: a box of its own (not a paragraph of the element that
+    holds the article's paragraphs), short, sharing few content words with the article, in
+    which the publisher speaks ("we", "our", "this article") or a provenance line stands."""
+    main = Article(body).container
+    if main < 0 or sum(1 for b in body if is_prose(b)) < 2:
+        return body
+    boxes: dict[int, list[int]] = {}
+    for i, b in enumerate(body):
+        box = _box_of(b, main)
+        if box >= 0:
+            boxes.setdefault(box, []).append(i)
+    if not boxes:
+        return body
+    boxed = {i for members in boxes.values() for i in members}
+    article = Article([b for i, b in enumerate(body) if i not in boxed])  # its own paragraphs
+    drop: set[int] = set()
+    for members in boxes.values():
+        texts = [body[i].text for i in members]
+        if sum(map(len, texts)) > BOX_MAX_CHARS or members[-1] - members[0] >= len(members):
+            continue  # a long box, or one split by the article's own paragraphs
+        if any(_QUOTED.search(t) for t in texts) or not any(map(_publisher_speaks, texts)):
+            continue
+        if article.shared(" ".join(texts)) < FOREIGN_MAX_SHARED:
+            drop.update(members)
+    return [b for i, b in enumerate(body) if i not in drop] if drop else body
+
+
+_QUOTED = re.compile('["“”«»„]')
+
+
+def _box_of(b: Block, main: int) -> int:
+    """The element under ``main`` that boxes the block in, -1 for a paragraph of ``main``."""
+    path = b.path
+    if main in path:
+        pos = path.index(main)
+        return path[pos + 1] if len(path) > pos + 2 else -1
+    return path[-2] if len(path) > 1 else -1
+
+
+def _publisher_speaks(text: str) -> bool:
+    return lexicon.self_reference(text) or lexicon.provenance(text) or lexicon.paywall_prompt(text)

@@ -28,6 +28,7 @@ from monitor.extract.choose import choose, teaser_blocks
 from monitor.extract.clean import (
     agree_with_ld,
     body_blocks,
+    drop_foreign_boxes,
     drop_furniture,
     format_blocks,
     trim,
@@ -134,7 +135,7 @@ def _extract(
             repeated = repeated_blocks(body, walker, template)
             names = md.site_names(meta, article.site_name, url)
             body = drop_template(cut_appendix(body, names, repeated), repeated)
-            body = drop_furniture(trim(body, title))
+            body = drop_furniture(trim(drop_foreign_boxes(body), title))
             ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)

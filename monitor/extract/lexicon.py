@@ -514,14 +514,19 @@ _SELF_REFERENCE = re.compile(
     r"\b(?:this|the present) (?:article|story|page|post|answer|text|piece|content|site|website"
     r"|newsletter|feature|series)\b|\bour (?!own\b)\w+"
     r"|\b(?:dieser|diese|dieses|unser(?:e[mnrs]?)?) (?:artikel|beitrag|text|seite|website"
-    r"|redaktion|newsletter|angebot)\b"
-    r"|\b(?:cet|cette|notre|nos) (?:article|texte|page|site|r[ée]daction|newsletter|journal)\b"
+    r"|redaktion|newsletter|angebot|arbeit|journalismus)\b"
+    r"|\b(?:cet|cette|notre|nos) (?:article|texte|page|site|r[ée]daction|newsletter|journal"
+    r"|travail|journalisme)\b"
     r"|\b(?:este|esta|nuestr[oa]s?) (?:art[íi]culo|texto|p[áa]gina|web|sitio|redacci[óo]n"
-    r"|bolet[íi]n)\b"
-    r"|\b(?:questo|questa|nostr[oaie]) (?:articolo|testo|pagina|sito|redazione|newsletter)\b"
-    r"|\b(?:este|esta|nosso|nossa) (?:artigo|texto|p[áa]gina|site|reda[çc][ãa]o)\b"
-    r"|\b(?:dit|deze|onze) (?:artikel|stuk|tekst|pagina|site|website|redactie|nieuwsbrief)\b"
-    r"|\b(?:ten|ta|to|nasz[aey]?) (?:artyku[łl]|tekst|strona|stron[eę]|serwis|redakcj[aię])",
+    r"|bolet[íi]n|trabajo|periodismo)\b"
+    r"|\b(?:questo|questa|nostr[oaie]) (?:articolo|testo|pagina|sito|redazione|newsletter"
+    r"|lavoro|giornalismo)\b"
+    r"|\b(?:este|esta|nosso|nossa) (?:artigo|texto|p[áa]gina|site|reda[çc][ãa]o|trabalho"
+    r"|jornalismo)\b"
+    r"|\b(?:dit|deze|onze|ons) (?:artikel|stuk|tekst|pagina|site|website|redactie|nieuwsbrief"
+    r"|werk|journalistiek)\b"
+    r"|\b(?:ten|ta|to|nasz(?:a|e|y|ą|ej|ego)?) (?:artyku[łl]|tekst|strona|stron[eę]|serwis"
+    r"|redakcj[aię]|prac[aęy]|dziennikarstw[oa])",
     re.IGNORECASE,
 )
 _QUOTED = re.compile('["“”«»„]')
@@ -530,7 +535,7 @@ _QUOTED = re.compile('["“”«»„]')
 _SELF_WORDS = frozenset(
     """this our dieser diese dieses unser unsere unserem unseren unserer unseres cet cette notre
     nos este esta nuestro nuestra nuestros nuestras questo questa nostro nostra nostri nostre
-    nosso nossa dit deze onze ten ta to nasz nasza nasze naszej""".split()
+    nosso nossa dit deze onze ons ten ta to nasz nasza nasze naszej naszą naszego""".split()
 )
 
 

@@ -73,6 +73,9 @@ OTHER_STORY_MAX_SHARED = 0.2
 #: and each is a summary, at most this long, and there are at most this many of them
 OTHER_STORY_MAX_CHARS = 400
 OTHER_STORY_MAX_ITEMS = 12
+#: a box inside the article (sign-up, donation, cookie notice) dropped for its words is at
+#: most this long
+BOX_MAX_CHARS = 600
 #: a question put to the reader ("Questions? Write to our desk.") is at most this long, its
 #: question at most PROMPT_QUESTION_MAX_CHARS; so is a line with a rating widget
 PROMPT_MAX_CHARS = 120
