@@ -196,3 +196,15 @@ def test_a_box_about_the_story_stays() -> None:
     ]
     box = f"<div><p><b>{facts[0]}</b></p><p>{html.escape(facts[1])}</p></div>"
     assert lines(extract(mid(box)).text) == [*BODY[:2], *facts, BODY[2]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This article is adapted from a press release by the University of Michigan.",
+        "John Doe is a health reporter at Health Today.",
+        "Published with the permission of the university's communications office.",
+    ],
+)
+def test_a_line_of_the_appendix_kinds_before_the_first_paragraph_goes(line: str) -> None:
+    assert lines(extract(page([], ps(line) + ps(*BODY))).text) == BODY

@@ -14,7 +14,9 @@ first and words second:
    go, because nothing but the appendix follows the article's last paragraph;
 3. from the anchor back towards the article, lines go while they are boilerplate by their words
    or their structure (short lines without a sentence, dangling headings, "Label: value" lines
-   with a year or link), up to the article's last sentence.
+   with a year or link), up to the article's last sentence;
+4. before the article's first paragraph, a line with the same cues ("This article is adapted
+   from a press release by ...", a bio) goes alone.
 
 Lines of the article itself stop the backward scan; list items and table cells go only by their
 words; structure alone removes at most APPENDIX_MAX_WEAK lines and APPENDIX_WEAK_SHARE of the
@@ -381,7 +383,22 @@ def cut_appendix(
             weak += 1
         dropped += len(b.text)
         end -= 1
-    return body[:end]
+    return _cut_lead(body[:end])
+
+
+def _cut_lead(body: list[Block]) -> list[Block]:
+    """Lines before the article's first paragraph that are boilerplate of a seed kind by the
+    appendix's cues ("This article is adapted from ...", a bio, a copyright line): each goes
+    alone (a headline, a standfirst or a dateline there are for ``clean.trim``)."""
+    first = next((i for i, b in enumerate(body) if is_prose(b)), 0)
+    if first == 0:
+        return body
+    lead = [
+        b
+        for b in body[:first]
+        if not (_anchors(b.text) or any(map(lexicon.provenance, _head_lines(b))))
+    ]
+    return body if len(lead) == first else lead + body[first:]
 
 
 def _between(b: Block, article: Article) -> bool:
