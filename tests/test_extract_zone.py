@@ -118,21 +118,20 @@ def test_one_sentence_about_the_publication_after_the_article_goes(line: str) ->
 
 
 def test_reader_comments_and_the_publisher_speaking_go() -> None:
-    # a source line, then reader comments (a name, a date, a paragraph as long as the
-    # article's), then the publisher asking for support under its own name
+    # a source line, then a reader's comment (a name, a date, a paragraph as long as the
+    # article's), then the publisher asking for support in a box of its own
     tail = ps(
         "Source : d'après un communiqué de l'université.",
         "Anna K.",
         "le 13/10/2016 à 12:47",
         "The trial of radiation before immunotherapy sounds promising: my father had liver "
         "metastases and the checkpoint inhibitors did not help him at all, sadly.",
-        "Example Health no tiene muros de pago ni depende de anunciantes. Si valoras nuestro "
-        "trabajo, apóyanos con una pequeña donación mensual para que siga siendo gratuito.",
+    ) + (
+        "<div><p>Example Health no tiene muros de pago ni depende de anunciantes. Si valoras "
+        "nuestro trabajo, apóyanos con una pequeña donación mensual para que siga siendo "
+        "gratuito.</p></div>"
     )
-    html_page = page(BODY, tail).replace(
-        "<title>t</title>", "<title>Liver - Example Health</title>"
-    )
-    assert lines(extract(html_page).text) == BODY
+    assert lines(extract(page(BODY, tail)).text) == BODY
 
 
 def test_a_caption_ending_in_its_credit_goes() -> None:

@@ -146,19 +146,8 @@ class Article:
     and every word, lower-cased, and the element that holds most of its paragraphs. Read
     only when a cue asks (most pages never do)."""
 
-    def __init__(self, blocks: list[Block], site: re.Pattern[str] | None = None) -> None:
+    def __init__(self, blocks: list[Block]) -> None:
         self.blocks = blocks
-        self.site = site  # the site's own names, if known
-
-    def names_site(self, text: str) -> bool:
-        """The publisher speaks: the line names the site that publishes the article and says
-        "we" or "our" ("Medbeat has no paywall. If you value our work, ...")."""
-        return (
-            self.site is not None
-            and lexicon.first_person_plural(text)
-            and bool(self.site.search(text))
-            and not _QUOTES.search(text)
-        )
 
     @cached_property
     def words(self) -> set[str]:
@@ -249,12 +238,7 @@ def _head_lines(b: Block) -> list[str]:
 def _speaks_of_publication(text: str, article: Article) -> bool:
     """Where the text came from, the text or its publisher speaking of itself, a stranger's
     bio."""
-    return (
-        lexicon.provenance(text)
-        or lexicon.self_reference(text)
-        or article.stranger(text)
-        or article.names_site(text)
-    )
+    return lexicon.provenance(text) or lexicon.self_reference(text) or article.stranger(text)
 
 
 def _cut_at_heading(body: list[Block], total: int) -> list[Block]:
@@ -306,10 +290,7 @@ def _comment(body: list[Block], i: int) -> bool:
 
 
 def _anchor(
-    body: list[Block],
-    total: int,
-    site: re.Pattern[str] | None,
-    repeated: set[int] | frozenset[int] = frozenset(),
+    body: list[Block], total: int, repeated: set[int] | frozenset[int] = frozenset()
 ) -> tuple[int, Article | None]:
     """Where the trailing zone's appendix starts (``len(body)`` if it has none), and the
     article proper it was told from."""
@@ -321,12 +302,11 @@ def _anchor(
         if is_prose(b):
             # a long line of the appendix (a bio, a note on the source) is no paragraph of the
             # article: the article's last paragraph is before it
-            article = Article(body[:i], site)
+            article = Article(body[:i])
             strong[i] = (
                 id(b) in repeated
                 or _anchors(b.text)
                 or any(map(article.stranger, _head_lines(b)))
-                or article.names_site(b.text)
                 or _comment(body, i)
             )
             if not strong[i]:
@@ -334,7 +314,7 @@ def _anchor(
                 break
     if last < 0 or last == n - 1:
         return n, None
-    article = Article(body[: last + 1], site)
+    article = Article(body[: last + 1])
     tail = sum(len(b.text) for b in body[last + 1 :])
     for i in range(last + 1, n):
         b = body[i]
@@ -346,25 +326,17 @@ def _anchor(
 
 
 def cut_appendix(
-    body: list[Block],
-    site_names: list[str] | tuple[str, ...] = (),
-    repeated: set[int] | frozenset[int] = frozenset(),
+    body: list[Block], repeated: set[int] | frozenset[int] = frozenset()
 ) -> list[Block]:
     """Drop what follows the article inside its container (see the module's docstring).
-    ``site_names`` are what the site calls itself: a line after the article that names the
-    site is the publisher speaking. ``repeated`` holds the ``id()`` of the blocks the site
-    showed on earlier pages (its template): after the article, one of them anchors the
-    appendix like a line that is boilerplate by its words."""
+    ``repeated`` holds the ``id()`` of the blocks the site showed on earlier pages (its
+    template): after the article, one of them anchors the appendix like a line that is
+    boilerplate by its words."""
     if len(body) < 2:
         return body
     total = sum(len(b.text) for b in body) or 1
     body = _cut_at_heading(body, total)
-    site = None
-    if site_names:
-        site = re.compile(
-            r"(?<!\w)(?:" + "|".join(map(re.escape, site_names)) + r")(?!\w)", re.IGNORECASE
-        )
-    end, article = _anchor(body, total, site, repeated)
+    end, article = _anchor(body, total, repeated)
     confirmed = end < len(body)  # an appendix is here: lines before it may belong to it
     dropped = sum(len(b.text) for b in body[end:])
     weak = 0

@@ -133,9 +133,8 @@ def _extract(
             # what the site repeats anchors the appendix (a template line after the article
             # starts it) and goes wherever it is
             repeated = repeated_blocks(body, walker, template)
-            names = md.site_names(meta, article.site_name, url)
-            body = drop_template(cut_appendix(body, names, repeated), repeated)
-            body = drop_furniture(trim(drop_foreign_boxes(body), title))
+            body = cut_appendix(drop_foreign_boxes(body), repeated)
+            body = drop_furniture(trim(drop_template(body, repeated), title))
             ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)

@@ -544,15 +544,3 @@ def self_reference(text: str) -> bool:
     if len(text) > 300 or _SELF_WORDS.isdisjoint(words_of(text)):
         return False
     return not _QUOTED.search(text) and bool(_SELF_REFERENCE.search(text))
-
-
-_WE = frozenset(
-    """we us our ours wir uns unser unsere unseren unserem unserer nous notre nos nosotros
-    nosotras nuestro nuestra nuestros nuestras noi nostro nostra nostri nostre nós nosso nossa
-    nossos nossas wij ons onze my nas nasz nasza naszą naszej naszego nasze""".split()
-)
-
-
-def first_person_plural(text: str) -> bool:
-    """The line says "we" or "our" (eight languages)."""
-    return not _WE.isdisjoint(words_of(text))

@@ -11,7 +11,7 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
@@ -275,21 +275,6 @@ def title_from_tag(tag: str) -> str:
         return ""
     pieces = re.split(r"\s+[|–—·•:-]\s+|:\s+", tag)
     return max(pieces, key=len).strip()
-
-
-def site_names(meta: Meta, site_name: str | None, url: str | None) -> list[str]:
-    """What the site calls itself: its declared name, the last piece of the ``<title>`` when
-    it is short ("Story - Site Name"), and the label of its host ("medbeat")."""
-    names: list[str] = []
-    if site_name and len(site_name) <= 60:
-        names.append(site_name.strip())
-    pieces = re.split(r"\s+[|–—·•-]\s+", meta.title_tag or "")
-    if len(pieces) > 1 and 3 <= len(pieces[-1].strip()) <= 40 and len(pieces[-1].split()) <= 5:
-        names.append(pieces[-1].strip())
-    host = (urlparse(url).hostname or "") if url else ""
-    labels = [x for x in host.removeprefix("www.").split(".")[:-1] if len(x) >= 4]
-    names.extend(labels[-1:])
-    return [n for n in dict.fromkeys(names) if n]
 
 
 def language(meta: Meta) -> str | None:
