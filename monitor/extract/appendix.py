@@ -77,12 +77,14 @@ _PROMPT = re.compile(
 
 def is_prose(b: Block) -> bool:
     """A paragraph of the article: long enough, ending like a sentence, few links."""
-    return (
-        max(len(b.text), weight(b.text)) >= PROSE_MIN_CHARS  # accents must not shorten a line
-        and b.links < 0.3 * len(b.text)
-        and bool(_TERMINAL.search(b.text))
-        and not b.emph
-    )
+    if b.prose is None:  # several steps ask; the answer is kept on the block
+        b.prose = (
+            max(len(b.text), weight(b.text)) >= PROSE_MIN_CHARS  # accents must not shorten it
+            and b.links < 0.3 * len(b.text)
+            and bool(_TERMINAL.search(b.text))
+            and not b.emph
+        )
+    return b.prose
 
 
 def is_sentence(b: Block) -> bool:
