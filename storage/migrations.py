@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from storage import story_index
+from storage import refetch, story_index
+from storage.errors import ArchiveError
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -213,7 +214,12 @@ _BROWSE_VIEWS_SQL = """
 """
 
 
-STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views]
+def _v3_page_retries(db: sqlite_utils.Database) -> None:
+    """Pages that failed are fetched again later (storage/refetch.py)."""
+    refetch.create_tables(db)
+
+
+STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views, _v3_page_retries]
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:
@@ -243,7 +249,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(STEPS):
-            raise RuntimeError(
+            raise ArchiveError(
                 f"archive schema version {version} is newer than this monitor ({len(STEPS)}); "
                 "upgrade monitor or use a copy of the archive"
             )

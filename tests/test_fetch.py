@@ -11,7 +11,7 @@ from email.utils import format_datetime
 
 import pytest
 
-import monitor.fetch as fetch_mod
+import monitor.fetch.guard as guard_mod
 from monitor.fetch import (
     Fetcher,
     FetchError,
@@ -263,7 +263,7 @@ def test_one_private_address_among_public_ones_is_refused(srv: TestServer) -> No
 def test_each_redirect_hop_is_checked(srv: TestServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Pretend the test server's own address is public so the first hop passes the guard;
     # every other address keeps the real rule.
-    monkeypatch.setattr(fetch_mod, "is_public_ip", lambda ip: ip == "127.0.0.1" or is_public_ip(ip))
+    monkeypatch.setattr(guard_mod, "is_public_ip", lambda ip: ip == "127.0.0.1" or is_public_ip(ip))
     resolver = {"metadata.example.com": ["169.254.169.254"]}
     srv.route("/to-literal", status=302, headers={"Location": "http://10.1.2.3/x"})
     srv.route("/to-name", status=301, headers={"Location": "http://metadata.example.com/x"})
