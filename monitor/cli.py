@@ -70,7 +70,7 @@ class Ctx:
         try:
             archive = Archive(path, read_only=read_only, max_bytes=self.config.storage_max_bytes)
         except MonitorError as e:
-            raise click.ClickException(f"cannot open archive {path}: {e}") from None
+            raise click.ClickException(str(e)) from None
         if not read_only:
             try:
                 archive.sync_sources(self.config.sources)
