@@ -664,3 +664,138 @@ def test_hostile_feeds_served_over_http_end_bounded(srv: TestServer) -> None:
     with pytest.raises(FeedError):
         parse(garbage.body, garbage.url, content_type=garbage.headers["content-type"], now=now)
     assert time.monotonic() - started < 15
+
+
+# ------------------------------------------------------------------ content codings (issue 16)
+
+
+def _gz(data: bytes) -> bytes:
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return comp.compress(data) + comp.flush()
+
+
+def _double_gzip_bomb(total: int) -> bytes:
+    """``Content-Encoding: gzip, gzip`` that inflates to ``total`` bytes: the inner stream is
+    gzip members of 64 MiB of zeros, the outer one compresses that again (a few kB)."""
+    member = _gzip_bomb(64 * 2**20)
+    inner = member * (total // (64 * 2**20))
+    return _gz(inner)
+
+
+_BOMB_CHILD = """
+import asyncio, resource, sys
+from monitor.fetch import Fetcher, FetchError, FetchSettings
+async def go():
+    async with Fetcher(FetchSettings(allow_private=True, per_host_delay=0)) as f:
+        try:
+            await f.get_feed(sys.argv[1])
+        except FetchError as e:
+            return f"{e.kind} {e.message}"
+        return "no error"
+out = asyncio.run(go())
+print(out)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+@pytest.mark.slow
+def test_stacked_gzip_bomb_of_2_gib_is_capped_with_bounded_rss(srv: TestServer) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bomb = _double_gzip_bomb(2 * 2**30)
+    assert len(bomb) < 64 * 1024, len(bomb)
+    srv.route(
+        "/bomb",
+        body=bomb,
+        headers={"Content-Type": "application/rss+xml", "Content-Encoding": "gzip, gzip"},
+    )
+    root = Path(__file__).resolve().parents[1]
+    started = time.monotonic()
+    res = subprocess.run(
+        [sys.executable, "-c", _BOMB_CHILD, srv.url("/bomb")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
+    took = time.monotonic() - started
+    assert res.returncode == 0, res.stderr
+    outcome, rss_mb = res.stdout.strip().splitlines()
+    assert outcome.startswith("too_large") and "after decoding" in outcome, outcome
+    # the default cap is 10 MiB of decoded feed: the process stays near its own size
+    assert int(rss_mb) < 120, f"peak RSS {rss_mb} MB"
+    assert took < 30
+
+
+def test_every_coding_is_decoded_under_the_cap(srv: TestServer) -> None:
+    import brotli
+
+    body = RSS + b"<!--" + b"x" * 50_000 + b"-->"
+    raw_deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    cases = {
+        "gzip": _gz(body),
+        "x-gzip": _gz(body),
+        "deflate": zlib.compress(body),
+        "br": brotli.compress(body),
+        "gzip, gzip": _gz(_gz(body)),
+        "deflate, br": brotli.compress(zlib.compress(body)),
+        "identity": body,
+        "GZIP": _gz(body),
+    }
+    cases["deflate "] = raw_deflate.compress(body) + raw_deflate.flush()  # raw deflate
+    for i, (coding, data) in enumerate(cases.items()):
+        srv.route(f"/c{i}", body=data, headers={"Content-Type": "text/xml", "Content-Encoding": coding})
+        assert run(feed(srv.url(f"/c{i}"))).body == body, coding
+        # the same body over a cap smaller than it is refused for every coding
+        with pytest.raises(FetchError) as err:
+            run(feed(srv.url(f"/c{i}"), settings(max_feed_bytes=20_000)))
+        assert err.value.kind == "too_large", coding
+    assert "br" in srv.requests[0].headers["accept-encoding"]
+
+
+def test_brotli_bomb_is_capped(srv: TestServer) -> None:
+    import brotli
+
+    bomb = brotli.compress(b"\0" * (512 * 2**20), quality=5)
+    srv.route("/br", body=bomb, headers={"Content-Type": "text/xml", "Content-Encoding": "br"})
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError) as err:
+            run(feed(srv.url("/br"), settings(max_feed_bytes=2 * 2**20)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert err.value.kind == "too_large"
+    assert peak < 20 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize(
+    ("coding", "words"),
+    [
+        ("gzip, gzip, gzip", "3 stacked Content-Encodings"),
+        ("compress", "'compress' is not supported"),
+        ("zstd", "'zstd' is not supported"),
+        ("gzip, snappy", "'snappy' is not supported"),
+    ],
+)
+def test_unknown_or_too_deeply_stacked_codings_are_refused(
+    srv: TestServer, coding: str, words: str
+) -> None:
+    srv.route("/x", body=_gz(RSS), headers={"Content-Type": "text/xml", "Content-Encoding": coding})
+    with pytest.raises(FetchError) as err:
+        run(feed(srv.url("/x")))
+    assert err.value.kind == "encoding" and words in str(err.value)
+    assert not err.value.retryable
+
+
+def test_intermediate_stage_is_capped_too() -> None:
+    """An inner stream of empty deflate blocks decodes to nothing: without a cap on each
+    stage's output the outer stage would spin through gigabytes without a single byte out."""
+    from monitor.fetch.body import BodyDecoder, BodyTooLarge
+
+    empty_blocks = b"\x00\x00\x00\xff\xff" * (4 * 2**20)  # 20 MB of empty stored blocks
+    decoder = BodyDecoder("deflate, gzip", max_bytes=2**20)
+    with pytest.raises(BodyTooLarge, match="intermediate"):
+        decoder.feed(_gz(empty_blocks))
