@@ -799,3 +799,131 @@ def test_intermediate_stage_is_capped_too() -> None:
     decoder = BodyDecoder("deflate, gzip", max_bytes=2**20)
     with pytest.raises(BodyTooLarge, match="intermediate"):
         decoder.feed(_gz(empty_blocks))
+
+
+# ------------------------------------------------------------------ robots.txt via Protego (issue 20)
+
+
+@pytest.mark.parametrize(
+    ("robots", "agent", "allowed", "refused"),
+    [
+        # wildcards and the end anchor
+        (
+            "User-agent: *\nDisallow: /*.pdf$\nDisallow: /private*/draft\n",
+            "monitor/0.1",
+            ["/a.pdf?x=1", "/a.pdfx", "/private/final", "/x"],
+            ["/a.pdf", "/files/b.pdf", "/private-2/draft", "/private/x/draft/1"],
+        ),
+        # conflicting rules: the longest match wins, Allow wins a tie
+        (
+            "User-agent: *\nDisallow: /news/\nAllow: /news/public/\nAllow: /page\n"
+            "Disallow: /page\nDisallow: /*.html\nAllow: /*/story.html\n",
+            "monitor/0.1",
+            ["/news/public/1", "/page", "/a/story.html", "/news"],
+            ["/news/1", "/x.html", "/news/public"],
+        ),
+        # user-agent groups: ours (case-insensitive product token) beats "*", others ignored
+        (
+            "User-agent: otherbot\nDisallow:\n\nUser-agent: MONITOR\nDisallow: /only-us\n\n"
+            "User-agent: *\nDisallow: /\n",
+            "monitor/0.1 (medical news monitor; +https://example.org)",
+            ["/", "/news/1"],
+            ["/only-us"],
+        ),
+        (
+            "User-agent: otherbot\nDisallow:\n\nUser-agent: *\nDisallow: /\n",
+            "monitor/0.1",
+            [],
+            ["/", "/news/1"],
+        ),
+        # a UTF-8 byte-order mark before the first group does not lose the group
+        (
+            "\ufeffUser-agent: monitor\nDisallow: /secret\n\nUser-agent: *\nDisallow: /\n",
+            "monitor/0.1",
+            ["/news"],
+            ["/secret/1"],
+        ),
+        # empty and comment-only files allow everything
+        ("# nothing here\n", "monitor/0.1", ["/", "/a"], []),
+    ],
+)
+def test_robots_tricky_cases(robots: str, agent: str, allowed: list, refused: list) -> None:
+    rules = parse_robots(robots.encode("utf-8"), agent)
+    for path in allowed:
+        assert rules.allows("https://s.example.org" + path), path
+    for path in refused:
+        assert not rules.allows("https://s.example.org" + path), path
+
+
+def test_robots_request_rate_and_crawl_delay() -> None:
+    rules = parse_robots(b"User-agent: *\nRequest-rate: 1/20s\nCrawl-delay: 4\n", "monitor")
+    assert rules.crawl_delay == 20  # one request per 20 s is the stricter wish
+    assert parse_robots(b"User-agent: *\nCrawl-delay: 2.5\n", "monitor").crawl_delay == 2.5
+    assert parse_robots(b"User-agent: *\nDisallow:\n", "monitor").crawl_delay is None
+
+
+def test_oversized_robots_is_read_up_to_the_cap(srv: TestServer) -> None:
+    # 600 kB of rules: what lies past the 512 KiB cap is not read, and the line cut by the
+    # cap is dropped instead of read as a shorter (broader) rule
+    filler = b"".join(b"Disallow: /filler/%06d\n" % i for i in range(30_000))
+    cap = 512 * 1024
+    cut_rule = b"Allow: /early"  # the cap cuts "Allow: /early-bird" here: read as it is,
+    # it would tie with "Disallow: /early" and allow it
+    head = (b"User-agent: *\nDisallow: /early\n" + filler)[: cap - len(cut_rule) - 1]
+    body = head + b"\n" + cut_rule + b"-bird\nDisallow: /late\n" + filler
+    assert body[:cap].endswith(b"\nAllow: /early")
+    srv.route("/robots.txt", body=body, headers={"Content-Type": "text/plain"})
+    for p in ("/late", "/early"):
+        srv.route(p, body=HTML, headers={"Content-Type": "text/html"})
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with Fetcher(settings()) as f:
+            late = await f.get_page(srv.url("/late"))
+            with pytest.raises(FetchError) as err:
+                await f.get_page(srv.url("/early"))
+            return late, err.value, await f.robots_for(srv.url("/"))
+
+    started = time.monotonic()
+    late, err, rules = run(go())
+    assert late.body == HTML and err.kind == "robots"
+    assert rules.truncated
+    assert time.monotonic() - started < 10
+
+
+def test_robots_failures_follow_rfc_9309(srv: TestServer) -> None:
+    """4xx: everything allowed; 5xx: everything refused for a while, then asked again;
+    redirects followed within the limit; too many redirects count as unavailable."""
+    srv.route("/a", body=HTML, headers={"Content-Type": "text/html"})
+    now = [1000.0]
+
+    async def go(advance: float = 0.0):  # type: ignore[no-untyped-def]
+        async with Fetcher(settings(), clock=lambda: now[0]) as f:
+            outcome = []
+            for _ in range(2):
+                try:
+                    await f.get_page(srv.url("/a"))
+                    outcome.append("ok")
+                except FetchError as e:
+                    outcome.append(f"{e.kind}{'+retry' if e.retryable else ''}")
+                now[0] += advance
+            return outcome
+
+    for status in (401, 403, 404, 410):
+        srv.route("/robots.txt", status=status)
+        assert run(go(status)) == ["ok", "ok"], status
+    srv.requests.clear()
+    srv.route("/robots.txt", status=503)
+    # refused, retryable; asked again only after ERROR_TTL_S (600 s)
+    assert run(go(advance=599)) == ["robots+retry", "robots+retry"]
+    assert len(srv.hits("/robots.txt")) == 1
+    srv.route("/robots.txt", status=500)
+    assert run(go(advance=601)) == ["robots+retry", "robots+retry"]
+    assert len(srv.hits("/robots.txt")) == 3
+    # a redirect chain within the limit is followed to the rules
+    srv.route("/robots.txt", status=301, headers={"Location": "/r1"})
+    srv.route("/r1", status=302, headers={"Location": "/real-robots.txt"})
+    srv.route("/real-robots.txt", body=b"User-agent: *\nDisallow: /a\n")
+    assert run(go()) == ["robots", "robots"]
+    # a loop of redirects: unavailable, so allowed
+    srv.route("/robots.txt", status=301, headers={"Location": "/robots.txt"})
+    assert run(go()) == ["ok", "ok"]
