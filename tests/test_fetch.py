@@ -938,14 +938,14 @@ def test_politeness_is_exact_even_when_the_global_limit_is_busy(srv: TestServer)
     connection slot was granted, not from when the host's turn came)."""
     srv.route("/f", body=RSS, headers={"Content-Type": "text/xml"})
     with TestServer(host="127.0.0.2") as slow:
-        slow.route("/s", body=RSS, delay=0.25, headers={"Content-Type": "text/xml"})
+        slow.route("/s", body=RSS, delay=1.0, headers={"Content-Type": "text/xml"})
 
         async def go():  # type: ignore[no-untyped-def]
             s = settings(per_host_delay=0.3, per_host_concurrency=2, max_connections=1)
             async with Fetcher(s) as f:
-                jobs = [f.get_feed(srv.url(f"/f?{i}")) for i in range(5)]
-                jobs += [f.get_feed(slow.url(f"/s?{i}")) for i in range(4)]
-                await asyncio.gather(*jobs)
+                busy = asyncio.ensure_future(f.get_feed(slow.url("/s")))  # takes the slot 1 s
+                await asyncio.sleep(0.1)
+                await asyncio.gather(busy, *(f.get_feed(srv.url(f"/f?{i}")) for i in range(5)))
 
         run(go())
     starts = sorted(r.at for r in srv.requests)
