@@ -135,3 +135,166 @@ def test_cold_start_runs_at_the_politeness_floor_of_each_host(tmp_path):
     finally:
         for h in hosts:
             h.__exit__(None, None, None)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_failed_page_is_retried_and_the_article_rejoins_its_story_without_a_second_alert(
+    tmp_path,
+):
+    """Outlet B's copy fails (503) and is stored with its feed summary, which matches the
+    topic: its story is delivered. Later outlet A publishes the same study (a new story, not
+    yet delivered). Then B's page arrives on a retry: its text replaces the summary, B joins
+    A's story, and that story counts as delivered: nobody gets the study twice."""
+    a, b = TestServer(host="127.0.0.40"), TestServer(host="127.0.0.41")
+    for s in (a, b):
+        s.__enter__()
+    try:
+        text = page(3, "wire")
+        a.route("/x", body=text, headers={"Content-Type": "text/html"})
+        b_state = {"fail": True}
+        a_state = {"listed": False}
+
+        def b_page(_req):  # type: ignore[no-untyped-def]
+            if b_state["fail"]:
+                return Route(status=503, body=b"busy")
+            return Route(body=text, headers={"Content-Type": "text/html"})
+
+        def a_feed(_req):  # type: ignore[no-untyped-def]
+            links = [("Copy at A", a.url("/x"))] if a_state["listed"] else []
+            return Route(body=rss(links), headers={"Content-Type": "text/xml"})
+
+        b.route("/y", handler=b_page)
+        a.route("/feed.xml", handler=a_feed)
+        b.route(
+            "/feed.xml",
+            body=rss([("Hepatic metastases respond to checkpoint inhibition", b.url("/y"))]),
+            headers={"Content-Type": "text/xml"},
+        )
+        for s in (a, b):
+            s.route("/robots.txt", body=b"")
+        cfg_text = (
+            '[storage]\npath = "archive.db"\n[fetch]\nallow_private = true\nper_host_delay = 0\n'
+            f'[[sources]]\nname = "A"\nurl = "{a.url("/feed.xml")}"\n'
+            f'[[sources]]\nname = "B"\nurl = "{b.url("/feed.xml")}"\n'
+            '[[topics]]\nname = "liver"\nquery = "hepatic AND metastases"\n'
+        )
+        (tmp_path / "sources.toml").write_text(cfg_text)
+        cfg = config_mod.load(tmp_path / "sources.toml", env={})
+        clock = Clock()
+        with Archive(cfg.storage_path) as archive:
+            pipeline = Pipeline(cfg, archive, clock=clock)
+            first = asyncio.run(pipeline.poll_all())
+            assert [r.page_errors for r in first] == [0, 1]
+            (story_b,) = archive.recent_stories(10)
+            b_article = story_b["articles"][0]
+            assert "retried later" in b_article["extract_note"]
+            # B's story (from its summary) is delivered to a channel
+            archive.ensure_channel("team", "email")
+            due = archive.stories_matching(["liver"], exclude_delivered_to="team")
+            assert [s["id"] for s in due] == [story_b["id"]]
+            assert not archive.create_digest("d1", "team", [story_b["id"]], "{}", clock.now)
+            archive.record_attempt("d1", ok=True, now=clock.now)
+
+            # five minutes later A publishes the same study: a new story, due for delivery
+            a_state["listed"] = True
+            clock.now += timedelta(minutes=5)
+            b.requests.clear()
+            asyncio.run(pipeline.poll_all())
+            assert b.hits("/y") == []  # B's retry is not due yet
+            due = archive.stories_matching(["liver"], exclude_delivered_to="team")
+            assert len(due) == 1 and due[0]["id"] != story_b["id"]
+
+            b_state["fail"] = False
+            clock.now += timedelta(seconds=PAGE_RETRY_DELAYS[0])
+            second = asyncio.run(pipeline.poll_all())
+            assert sum(r.pages_recovered for r in second) == 1
+            updated = archive.article(b_article["id"])
+            assert "hepatic" in updated["text"] and "page fetched on try 2" in updated["extract_note"]
+            live = archive.recent_stories(10)
+            assert len(live) == 1 and live[0]["copies"] == 2  # one story, two copies
+            # the study was delivered (through B's summary): it is not due again
+            assert archive.stories_matching(["liver"], exclude_delivered_to="team") == []
+            assert archive.pending_page_retries() == 0
+            # the archive is consistent: search finds the new text, matches follow the story
+            db = archive.db
+            hits = db.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'investigators'"
+            ).fetchall()
+            assert {h[0] for h in hits} == {x["id"] for x in live[0]["articles"]}
+            assert {r[0] for r in db.execute("SELECT story_id FROM matches")} == {live[0]["id"]}
+    finally:
+        for s in (a, b):
+            s.__exit__(None, None, None)
+
+
+def test_page_retries_back_off_and_give_up(tmp_path):
+    srv = TestServer(host="127.0.0.42")
+    with srv:
+        srv.route("/robots.txt", body=b"")
+        srv.route("/gone", status=503)
+        srv.route("/feed.xml", body=rss([("t", srv.url("/gone"))]), headers={"Content-Type": "text/xml"})
+        cfg = config(tmp_path, [srv.url("/feed.xml")], per_host_delay=0)
+        clock = Clock()
+        with Archive(cfg.storage_path) as archive:
+            pipeline = Pipeline(cfg, archive, clock=clock)
+            asyncio.run(pipeline.poll_all())
+            tries = [len(srv.hits("/gone"))]
+            for delay in (*PAGE_RETRY_DELAYS, 24 * 3600):
+                clock.now += timedelta(seconds=delay + 1)
+                asyncio.run(pipeline.poll_all())
+                tries.append(len(srv.hits("/gone")))
+            assert tries == [1, 2, 3, 4, 4]  # the first fetch and three retries, then no more
+            assert sum(PAGE_RETRY_DELAYS) < 24 * 3600  # all within a day
+            row = sqlite3.connect(cfg.storage_path).execute(
+                "SELECT attempts, next_attempt_at, last_error FROM page_retries"
+            ).fetchone()
+            assert row[0] == 4 and row[1] is None and "503" in row[2]
+
+
+def test_a_page_refused_for_good_is_not_retried(tmp_path):
+    srv = TestServer(host="127.0.0.43")
+    with srv:
+        srv.route("/robots.txt", body=b"User-agent: *\nDisallow: /private\n")
+        srv.route("/private/a", body=page(1, "x"), headers={"Content-Type": "text/html"})
+        srv.route("/pdf", body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"})
+        links = [("a", srv.url("/private/a")), ("b", srv.url("/pdf"))]
+        srv.route("/feed.xml", body=rss(links), headers={"Content-Type": "text/xml"})
+        cfg = config(tmp_path, [srv.url("/feed.xml")], per_host_delay=0)
+        with Archive(cfg.storage_path) as archive:
+            result = asyncio.run(Pipeline(cfg, archive).poll_all())[0]
+            assert result.page_errors == 2 and archive.pending_page_retries() == 0
+
+
+def test_page_retries_step_upgrades_an_archive_made_before_it(tmp_path, config_file):
+    """An archive at the schema main shipped (steps before _v3_page_retries) with articles
+    in it: opening it adds the page_retries table and keeps everything."""
+    import sqlite_utils
+
+    from storage import migrations
+
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    step = migrations.STEPS.index(migrations._v3_page_retries)
+    for number, fn in enumerate(migrations.STEPS[:step], start=1):
+        fn(db)
+        db.conn.execute(f"PRAGMA user_version = {number}")
+    db.conn.execute(
+        "INSERT INTO sources (name, url, created_at) VALUES ('s', 'https://s.example.org/f', 'x')"
+    )
+    db.conn.execute(
+        "INSERT INTO articles (key, url, canonical_url, source, fetched_at) VALUES"
+        " ('k', 'https://s.example.org/a', 'https://s.example.org/a', 's', 'x')"
+    )
+    db.conn.commit()
+    db.conn.close()
+    with Archive(path) as archive:
+        assert archive.version == len(migrations.STEPS)
+        assert archive.counts()["articles"] == 1
+        assert archive.pending_page_retries() == 0
