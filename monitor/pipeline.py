@@ -252,6 +252,10 @@ class Pipeline:
             )
             fresh = sorted(fresh, key=lambda e: e.published or self.clock(), reverse=True)[:cap]
 
+        if not self.config.fetch.fetch_pages:
+            await self._store_summaries(source, fresh, result)
+            return
+
         async def one(entry: Entry) -> None:
             record, failure = await self._article_record(source, entry, fetcher, result)
             article_id, created = await self.store_async(record)
@@ -263,6 +267,35 @@ class Pipeline:
             self.progress("article", {"source": source.name, "url": entry.url, "created": created})
 
         await asyncio.gather(*(one(e) for e in fresh))
+
+    async def _store_summaries(
+        self, source: SourceConfig, entries: list[Entry], result: PollResult
+    ) -> None:
+        """Without pages every record of a feed is ready at once: analysed in one hop to
+        the analysis thread and stored in one transaction (each article still all or
+        nothing, as a savepoint). If the batch cannot be written (a full archive), the
+        articles are stored one by one, so that as many as fit are kept."""
+        if not entries:
+            return
+        records = [self._record(source, e, Article(), e.url, None) for e in entries]
+        loop = asyncio.get_running_loop()
+        analyses = await loop.run_in_executor(
+            self._analysis_thread, lambda: [self.analyse(r) for r in records]
+        )
+        try:
+            with self.archive.transaction():
+                stored = [self.commit(r, a) for r, a in zip(records, analyses, strict=True)]
+        except ArchiveError:
+            stored = []
+            for r, a in zip(records, analyses, strict=True):
+                stored.append(self.commit(r, a))  # raises again when even one does not fit
+                result.new_articles += stored[-1][1]
+            result.new_articles -= sum(c for _, c in stored)
+        for entry, (article_id, created) in zip(entries, stored, strict=True):
+            if created:
+                result.new_articles += 1
+                result.article_ids.append(article_id)
+            self.progress("article", {"source": source.name, "url": entry.url, "created": created})
 
     async def _page(self, source: SourceConfig, url: str, fetcher: Fetcher) -> tuple[Article, str]:
         """Fetch and extract one page: the fetch waits in its host's queue holding nothing,

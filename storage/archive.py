@@ -99,9 +99,27 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception. Nested, it is a
+        savepoint of the outer transaction (so several articles can share one commit)."""
         conn = self.db.conn
+        depth = getattr(self, "_depth", 0)
+        if depth:
+            name = f"nested_{depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._depth = depth + 1
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth = depth
+            conn.execute(f"RELEASE {name}")
+            return
         conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield
         except BaseException:
@@ -109,6 +127,8 @@ class Archive:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         conn.execute("COMMIT")
 
     def _rows(self, sql: str, params: Sequence[Any] | dict = ()) -> list[dict]:

@@ -305,7 +305,7 @@ def test_loading_is_linear_in_sources(tmp_path):
         f'[[sources]]\nname = "s{i}"\nurl = "https://h{i}.example.org/feed"\n' for i in range(n)
     ]
     path = tmp_path / "sources.toml"
-    path.write_text("[fetch]\ninterval = \"30m\"\n\n" + "\n".join(blocks))
+    path.write_text('[fetch]\ninterval = "30m"\n\n' + "\n".join(blocks))
     started = time.process_time()
     cfg = config.load(path, env={})
     took = time.process_time() - started

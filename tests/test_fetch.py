@@ -746,7 +746,9 @@ def test_every_coding_is_decoded_under_the_cap(srv: TestServer) -> None:
     }
     cases["deflate "] = raw_deflate.compress(body) + raw_deflate.flush()  # raw deflate
     for i, (coding, data) in enumerate(cases.items()):
-        srv.route(f"/c{i}", body=data, headers={"Content-Type": "text/xml", "Content-Encoding": coding})
+        srv.route(
+            f"/c{i}", body=data, headers={"Content-Type": "text/xml", "Content-Encoding": coding}
+        )
         assert run(feed(srv.url(f"/c{i}"))).body == body, coding
         # the same body over a cap smaller than it is refused for every coding
         with pytest.raises(FetchError) as err:

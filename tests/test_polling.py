@@ -41,8 +41,7 @@ def rss(links: list[tuple[str, str]]) -> bytes:
         for t, u in links
     )
     return (
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>f</title>{items}'
-        "</channel></rss>"
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>f</title>{items}</channel></rss>'
     ).encode()
 
 
@@ -116,9 +115,7 @@ def test_cold_start_runs_at_the_politeness_floor_of_each_host(tmp_path):
                 links.append((f"{h.host} story {i}", h.url(f"/a/{i}")))
             h.route("/feed.xml", body=rss(links), headers={"Content-Type": "text/xml"})
             feeds.append(h.url("/feed.xml"))
-        cfg = config(
-            tmp_path, feeds, per_host_delay=0.4, concurrent_sources=1, concurrent_pages=1
-        )
+        cfg = config(tmp_path, feeds, per_host_delay=0.4, concurrent_sources=1, concurrent_pages=1)
         started = time.monotonic()
         with Archive(cfg.storage_path) as archive:
             results = asyncio.run(Pipeline(cfg, archive).poll_all())
@@ -216,7 +213,9 @@ def test_failed_page_is_retried_and_the_article_rejoins_its_story_without_a_seco
             second = asyncio.run(pipeline.poll_all())
             assert sum(r.pages_recovered for r in second) == 1
             updated = archive.article(b_article["id"])
-            assert "hepatic" in updated["text"] and "page fetched on try 2" in updated["extract_note"]
+            assert (
+                "hepatic" in updated["text"] and "page fetched on try 2" in updated["extract_note"]
+            )
             live = archive.recent_stories(10)
             assert len(live) == 1 and live[0]["copies"] == 2  # one story, two copies
             # the study was delivered (through B's summary): it is not due again
@@ -239,7 +238,9 @@ def test_page_retries_back_off_and_give_up(tmp_path):
     with srv:
         srv.route("/robots.txt", body=b"")
         srv.route("/gone", status=503)
-        srv.route("/feed.xml", body=rss([("t", srv.url("/gone"))]), headers={"Content-Type": "text/xml"})
+        srv.route(
+            "/feed.xml", body=rss([("t", srv.url("/gone"))]), headers={"Content-Type": "text/xml"}
+        )
         cfg = config(tmp_path, [srv.url("/feed.xml")], per_host_delay=0)
         clock = Clock()
         with Archive(cfg.storage_path) as archive:
@@ -252,9 +253,11 @@ def test_page_retries_back_off_and_give_up(tmp_path):
                 tries.append(len(srv.hits("/gone")))
             assert tries == [1, 2, 3, 4, 4]  # the first fetch and three retries, then no more
             assert sum(PAGE_RETRY_DELAYS) < 24 * 3600  # all within a day
-            row = sqlite3.connect(cfg.storage_path).execute(
-                "SELECT attempts, next_attempt_at, last_error FROM page_retries"
-            ).fetchone()
+            row = (
+                sqlite3.connect(cfg.storage_path)
+                .execute("SELECT attempts, next_attempt_at, last_error FROM page_retries")
+                .fetchone()
+            )
             assert row[0] == 4 and row[1] is None and "503" in row[2]
 
 
