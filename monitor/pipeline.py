@@ -282,20 +282,26 @@ class Pipeline:
         analyses = await loop.run_in_executor(
             self._analysis_thread, lambda: [self.analyse(r) for r in records]
         )
+        pairs = list(zip(entries, records, analyses, strict=True))
         try:
             with self.archive.transaction():
-                stored = [self.commit(r, a) for r, a in zip(records, analyses, strict=True)]
+                stored = [self.commit(r, a) for _e, r, a in pairs]
         except ArchiveError:
-            stored = []
-            for r, a in zip(records, analyses, strict=True):
-                stored.append(self.commit(r, a))  # raises again when even one does not fit
-                result.new_articles += stored[-1][1]
-            result.new_articles -= sum(c for _, c in stored)
-        for entry, (article_id, created) in zip(entries, stored, strict=True):
-            if created:
-                result.new_articles += 1
-                result.article_ids.append(article_id)
-            self.progress("article", {"source": source.name, "url": entry.url, "created": created})
+            # one by one: each article that fits is kept; the first that does not fails
+            # the poll (the validators are not saved, the rest comes again next time)
+            for entry, r, a in pairs:
+                self._stored(source, entry, *self.commit(r, a), result)
+            return
+        for (entry, _r, _a), (article_id, created) in zip(pairs, stored, strict=True):
+            self._stored(source, entry, article_id, created, result)
+
+    def _stored(
+        self, source: SourceConfig, entry: Entry, article_id: int, created: bool, result: PollResult
+    ) -> None:
+        if created:
+            result.new_articles += 1
+            result.article_ids.append(article_id)
+        self.progress("article", {"source": source.name, "url": entry.url, "created": created})
 
     async def _page(self, source: SourceConfig, url: str, fetcher: Fetcher) -> tuple[Article, str]:
         """Fetch and extract one page: the fetch waits in its host's queue holding nothing,
