@@ -293,12 +293,44 @@ def load_avg() -> str:
 # --------------------------------------------------------------------------- contenders
 
 
+_SPENT: dict[str, float] = {}
+
+
+def _timed(owner: object, name: str, label: str) -> None:
+    """Wrap owner.name to add its thread CPU time to _SPENT[label] (the breakdown)."""
+    inner = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        t = time.thread_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            _SPENT[label] = _SPENT.get(label, 0.0) + time.thread_time() - t
+
+    setattr(owner, name, wrapper)
+
+
+def _instrument() -> None:
+    from monitor import extract, feeds, pipeline, stories
+    from storage import archive
+
+    _timed(feeds, "parse", "feed parsing (feedparser + normalising)")
+    _timed(extract, "extract", "page extraction")
+    _timed(stories, "fingerprint", "story fingerprint")
+    _timed(archive.Archive, "story_candidates", "story candidates (index query)")
+    _timed(stories, "decide", "story decision (compare)")
+    _timed(archive.Archive, "add_article", "archive write (article, story, FTS, index, matches)")
+    _timed(pipeline.Pipeline, "analyse", "analysis (fingerprint + topic match)")
+
+
 def child_product(urls: list[str], pages: bool) -> dict:
     """The product's whole path, as `monitor run --once` runs it (Pipeline.poll_all into a
     real archive), twice: cold, then every feed answers 304."""
     from monitor import config as config_mod
     from monitor.pipeline import Pipeline
     from storage.archive import Archive
+
+    _instrument()
 
     with tempfile.TemporaryDirectory() as tmp:
         # the shipped defaults; only loopback must be allowed for a local farm
@@ -331,6 +363,7 @@ def child_product(urls: list[str], pages: bool) -> dict:
         "page_errors": sum(r.page_errors for r in cold_results),
         "not_modified": sum(r.status == "not-modified" for r in results),
         "rss": peak_rss_mb(),
+        "spent": _SPENT,
     }
 
 
@@ -498,6 +531,10 @@ def part_cold(a: argparse.Namespace) -> str:
         f"{r['matches']} topic matches, errors {r['errors']}, page errors {r['page_errors']}"
     )
     print(
+        "  CPU by stage (thread CPU s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["spent"].items(), key=lambda kv: -kv[1]))
+    )
+    print(
         f"  re-poll all 304: {r['warm']:.2f} s wall, {r['warm_cpu']:.2f} s CPU ({r['not_modified']}"
         f" feeds answered 304; target <= 2 s: {'ok' if r['warm'] <= 2 else 'MISSED'}); "
         f"peak RSS {r['rss']:.0f} MB"
@@ -549,6 +586,11 @@ def part_reader(a: argparse.Namespace) -> str:
     print(
         f"  monitor: {p['stories']} stories, {p['matches']} topic matches, "
         f"{p['not_modified']} feeds answered 304 on the re-poll"
+    )
+    spent = runs["product"][0]["spent"]
+    print(
+        "  monitor CPU by stage (first run, cold + re-poll, thread CPU s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]))
     )
     verdict = (
         f"cold {p['cold'] / r['cold']:.2f}x, all-304 {p['warm'] / r['warm']:.2f}x reader "
