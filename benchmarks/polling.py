@@ -468,6 +468,12 @@ def child_capacity(urls: list[str], interval: float, seconds: float, entries: in
             failing = a.db.execute(
                 "SELECT count(*) FROM sources WHERE consecutive_failures > 0"
             ).fetchone()[0]
+            errors = [
+                r[0][:120]
+                for r in a.db.execute(
+                    "SELECT last_error FROM sources WHERE consecutive_failures > 0 LIMIT 3"
+                )
+            ]
         window = end - marks["at"]
         lags = sorted(list(daemon.lags)[int(marks["lags_from"]) :])
         p = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] if lags else 0.0  # noqa: E731
@@ -479,6 +485,7 @@ def child_capacity(urls: list[str], interval: float, seconds: float, entries: in
         "articles_total": articles,
         "sources_polled": polled,
         "sources_failing": failing,
+        "errors": errors,
         "lag_p50": p(0.5),
         "lag_p95": p(0.95),
         "lag_max": lags[-1] if lags else 0.0,
@@ -632,6 +639,8 @@ def part_capacity(a: argparse.Namespace) -> str:
         f"({r['articles_total']} archived, {r['sources_polled']} sources polled, "
         f"{r['sources_failing']} failing at the end)"
     )
+    if r["errors"]:
+        print(f"  failing sources, for example: {r['errors']}")
     print(
         f"  scheduler lag p50 {r['lag_p50']:.3f} s, p95 {r['lag_p95']:.3f} s, max "
         f"{r['lag_max']:.2f} s (target p95 < {0.1 * interval:g} s: {'ok' if lag_ok else 'MISSED'}); "

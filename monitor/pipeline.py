@@ -175,7 +175,7 @@ class Pipeline:
                         now=now,
                         max_entries=self.config.fetch.max_entries_per_feed,
                     )
-                    del resp.body  # the entries are all that is needed from here
+                    resp.body = b""  # the entries are all that is needed from here
                 result.warning = parsed.warning
                 result.entries = len(parsed.entries)
                 await self._store_entries(source, parsed.entries, fetcher, result)

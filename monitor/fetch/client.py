@@ -268,7 +268,7 @@ class Fetcher:
             backend = GuardedBackend(self._guard, allow_private)
             transport = PerHostTransport(
                 lambda: GuardedTransport(backend, limits, self._ssl_context),
-                idle_s=s.total_timeout + 30.0,
+                idle_s=10.0,  # a feed's pages follow it within seconds; then the pool goes
                 clock=self._clock,
             )
             client = httpx.AsyncClient(

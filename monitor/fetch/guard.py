@@ -207,8 +207,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 class PerHostTransport(httpx.AsyncBaseTransport):
     """One small httpcore pool per (scheme, host, port).
 
-    Pools unused for ``idle_s`` are closed by a periodic sweep so that a long-running
-    process does not keep idle sockets to hosts it polls once an interval.
+    A pool with no request in flight and unused for ``idle_s`` is closed by a sweep (run at
+    most every ``idle_s``), so that a process polling 10,000 hosts once an interval does not
+    keep a socket and a pool per host between polls.
     """
 
     def __init__(
@@ -220,6 +221,7 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         self._make = make
         self._idle_s = idle_s
         self._clock = clock
+        # key -> [transport, last used, requests in flight]
         self._pools: dict[tuple[bytes, bytes, int | None], list[Any]] = {}
         self._next_sweep = clock() + idle_s
 
@@ -232,17 +234,44 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         key = (url.raw_scheme, url.raw_host, url.port)
         entry = self._pools.get(key)
         if entry is None:
-            entry = self._pools[key] = [self._make(), now]
+            entry = self._pools[key] = [self._make(), now, 0]
         entry[1] = now
-        return await entry[0].handle_async_request(request)
+        entry[2] += 1
+        try:
+            response = await entry[0].handle_async_request(request)
+        except BaseException:
+            entry[2] -= 1
+            entry[1] = self._clock()
+            raise
+        stream = response.stream
+
+        class _Done(httpx.AsyncByteStream):
+            async def __aiter__(self):  # type: ignore[no-untyped-def]
+                async for chunk in stream:  # type: ignore[union-attr]
+                    yield chunk
+
+            async def aclose(self) -> None:
+                try:
+                    await stream.aclose()  # type: ignore[union-attr]
+                finally:
+                    entry[2] -= 1
+                    entry[1] = self_clock()
+
+        self_clock = self._clock
+        response.stream = _Done()
+        return response
 
     async def _sweep(self, now: float) -> None:
-        stale = [k for k, (_t, used) in self._pools.items() if now - used > self._idle_s]
+        stale = [
+            k
+            for k, (_t, used, busy) in self._pools.items()
+            if not busy and now - used > self._idle_s
+        ]
         for key in stale:
             transport = self._pools.pop(key)[0]
             await transport.aclose()
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}
-        for transport, _used in pools:
+        for transport, _used, _busy in pools:
             await transport.aclose()

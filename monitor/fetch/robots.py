@@ -19,8 +19,10 @@ longest-match precedence with ``Allow`` winning ties, and understands ``*``, ``$
 from __future__ import annotations
 
 import asyncio
+import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -32,33 +34,62 @@ __all__ = ["ERROR_TTL_S", "RobotsCache", "RobotsRules", "parse_robots"]
 ERROR_TTL_S = 600.0  # a robots.txt that failed with 5xx/timeout is asked for again this soon
 
 
+# a parsed robots.txt costs ~9 kB even when it says nothing: the text is kept per origin and
+# parsed rules only for the origins used most recently
+_PARSED_KEEP = 1024
+_parsed: OrderedDict[str, Protego] = OrderedDict()
+# a file without a single non-empty Disallow and without a delay allows everything to everyone
+_RESTRICTS = re.compile(r"^\s*(?:disallow\s*:\s*[^\s#]|crawl-delay|request-rate)", re.I | re.M)
+
+
+def _parser(text: str) -> Protego:
+    parser = _parsed.get(text)
+    if parser is None:
+        parser = Protego.parse(text)
+        _parsed[text] = parser
+        if len(_parsed) > _PARSED_KEEP:
+            _parsed.popitem(last=False)
+    else:
+        _parsed.move_to_end(text)
+    return parser
+
+
 @dataclass
 class RobotsRules:
-    """The rules of one origin for one product token."""
+    """The rules of one origin for one product token (``text`` empty: allow all)."""
 
-    parser: Protego | None = None
+    text: str = ""
     token: str = "monitor"
     disallow_all: bool = False
     truncated: bool = False
+    _delay: float | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.text and not _RESTRICTS.search(self.text):
+            self.text = ""  # nothing restricts anyone: no parser needed
+        if self.text:
+            self._delay = self._site_delay()
 
     def allows(self, url: str) -> bool:
         if self.disallow_all:
             return False
-        if self.parser is None:
+        if not self.text:
             return True
-        return bool(self.parser.can_fetch(url, self.token))
+        return bool(_parser(self.text).can_fetch(url, self.token))
 
     @property
     def crawl_delay(self) -> float | None:
         """Seconds between two requests the site asks for: ``Crawl-delay`` or
         ``Request-rate`` (n requests per m seconds -> m/n), whichever is larger."""
-        if self.parser is None:
-            return None
+        return self._delay
+
+    def _site_delay(self) -> float | None:
+        parser = _parser(self.text)
         delays = []
-        delay = self.parser.crawl_delay(self.token)
+        delay = parser.crawl_delay(self.token)
         if delay is not None:
             delays.append(float(delay))
-        rate = self.parser.request_rate(self.token)
+        rate = parser.request_rate(self.token)
         if rate is not None and rate.requests:
             delays.append(float(rate.seconds) / float(rate.requests))
         positive = [d for d in delays if d > 0]
@@ -79,7 +110,7 @@ def parse_robots(body: bytes | str, user_agent: str, *, truncated: bool = False)
     text = text.lstrip("\ufeff")
     if truncated:
         text = text[: max(text.rfind("\n"), 0)]
-    return RobotsRules(Protego.parse(text), product_token(user_agent), truncated=truncated)
+    return RobotsRules(text, product_token(user_agent), truncated=truncated)
 
 
 @dataclass
@@ -128,16 +159,20 @@ class RobotsCache:
         rules = self.cached(origin)
         if rules is not None:
             return rules, False
-        lock = self._locks.setdefault(origin, asyncio.Lock())
-        async with lock:
-            rules = self.cached(origin)
-            if rules is not None:
-                return rules, False
-            rules, ttl = await self._fetch(origin)
-            self._entries[origin] = _Entry(rules, self._clock() + ttl)
-            if len(self._locks) > 50_000:
-                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
-            return rules, True
+        lock = self._locks.get(origin)
+        if lock is None:
+            lock = self._locks[origin] = asyncio.Lock()
+        try:
+            async with lock:
+                rules = self.cached(origin)
+                if rules is not None:
+                    return rules, False
+                rules, ttl = await self._fetch(origin)
+                self._entries[origin] = _Entry(rules, self._clock() + ttl)
+                return rules, True
+        finally:
+            if not lock.locked() and self._locks.get(origin) is lock:
+                del self._locks[origin]  # only origins being loaded keep a lock
 
     async def _fetch(self, origin: str) -> tuple[RobotsRules, float]:
         try:
