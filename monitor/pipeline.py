@@ -11,9 +11,10 @@ the same entries again (and the archive's uniqueness on the entry key keeps them
 
 Concurrency: every source and every page is its own task. Network waits (a host's
 politeness delay, a slow server) are queued per host inside the Fetcher and hold no limit
-of the pipeline; the pipeline's limits bound CPU and memory work only: feeds parsed and
-stored at once (``[fetch] concurrent_sources``) and pages extracted at once
-(``concurrent_pages``). So a slow or strict host delays its own source's articles only.
+of the pipeline; the pipeline's limits bound CPU and memory work only: feeds parsed at
+once (``[fetch] concurrent_sources``) and pages extracted at once (``concurrent_pages``);
+the analysis (fingerprint, topic match) runs in one thread, the archive writes on the loop.
+So a slow or strict host delays its own source's articles only.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ class FetchSettings:
     max_entries_per_feed: int = setting(500, kind="int", minimum=1, maximum=100_000)
     disable_after_days: float = setting(7.0, kind="float", minimum=0.01, maximum=3650)
     fetch_pages: bool = setting(True, kind="bool")
-    # feeds parsed and stored at the same time (CPU and memory work; never held while a
+    # feeds parsed at the same time (CPU and memory work; never held while a
     # request waits for its host's politeness delay)
     concurrent_sources: int = setting(16, kind="int", minimum=1, maximum=10_000)
     # article pages extracted at the same time (CPU work)
