@@ -20,6 +20,7 @@ So a slow or strict host delays its own source's articles only.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -121,6 +122,9 @@ class Pipeline:
         self._slots = None
         # one thread: the topic matcher keeps a word cache and is not thread-safe
         self._analysis_thread = ThreadPoolExecutor(1, thread_name_prefix="monitor-analysis")
+        # feed parsing and page extraction: CPU work under the GIL, so two threads are as
+        # fast as many, and fewer threads keep fewer malloc arenas (memory) around
+        self._cpu_threads = ThreadPoolExecutor(2, thread_name_prefix="monitor-cpu")
         archive.sync_sources(config.sources, clock())
 
     async def poll_all(
@@ -168,13 +172,16 @@ class Pipeline:
                 # in a worker thread, like extraction: a hostile feed (deep nesting, 10 MiB of
                 # entries) takes seconds to parse and must not stall every other poll
                 async with self._semaphores()[1]:
-                    parsed = await asyncio.to_thread(
-                        feeds.parse,
-                        resp.body,
-                        resp.url,
-                        content_type=resp.headers.get("content-type"),
-                        now=now,
-                        max_entries=self.config.fetch.max_entries_per_feed,
+                    parsed = await asyncio.get_running_loop().run_in_executor(
+                        self._cpu_threads,
+                        functools.partial(
+                            feeds.parse,
+                            resp.body,
+                            resp.url,
+                            content_type=resp.headers.get("content-type"),
+                            now=now,
+                            max_entries=self.config.fetch.max_entries_per_feed,
+                        ),
                     )
                     resp.body = b""  # the entries are all that is needed from here
                 result.warning = parsed.warning
@@ -309,7 +316,11 @@ class Pipeline:
         the extraction takes one of the page slots."""
         page = await fetcher.get_page(url, allow_private=source.allow_private)
         async with self._semaphores()[0]:
-            return await asyncio.to_thread(extract.extract, page.body, page.url), page.url
+            loop = asyncio.get_running_loop()
+            article = await loop.run_in_executor(
+                self._cpu_threads, extract.extract, page.body, page.url
+            )
+            return article, page.url
 
     async def _article_record(
         self, source: SourceConfig, entry: Entry, fetcher: Fetcher, result: PollResult
