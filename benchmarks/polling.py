@@ -256,6 +256,11 @@ class Farm:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM; ru_maxrss would start at the parent's at fork)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
