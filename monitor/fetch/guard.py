@@ -262,13 +262,14 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         return response
 
     async def _sweep(self, now: float) -> None:
+        # taken out of the map before the first await: a request arriving meanwhile makes a
+        # new pool instead of finding one being closed (and a second sweep finds nothing)
         stale = [
-            k
-            for k, (_t, used, busy) in self._pools.items()
+            self._pools.pop(k)[0]
+            for k, (_t, used, busy) in list(self._pools.items())
             if not busy and now - used > self._idle_s
         ]
-        for key in stale:
-            transport = self._pools.pop(key)[0]
+        for transport in stale:
             await transport.aclose()
 
     async def aclose(self) -> None:
