@@ -241,9 +241,16 @@ class Pipeline:
         self, source: SourceConfig, entries: list[Entry], fetcher: Fetcher, result: PollResult
     ) -> None:
         known = self.archive.known_keys(e.key for e in entries)
+        # with pages, an entry whose URL is archived under another key is only noted (its
+        # page is not fetched again); without pages add_article notes it itself
+        look_up_urls = self.config.fetch.fetch_pages
         fresh: list[Entry] = []
         for e in entries:
-            existing = None if e.key in known else self.archive.article_id_for(e.key, e.url)
+            existing = (
+                self.archive.article_id_for(e.key, e.url)
+                if e.key not in known and look_up_urls
+                else None
+            )
             if e.key in known or existing is not None:
                 aid = existing or self.archive.article_id_for(e.key)
                 if aid is not None:
