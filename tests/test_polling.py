@@ -302,3 +302,23 @@ def test_page_retries_step_upgrades_an_archive_made_before_it(tmp_path, config_f
         assert archive.version == len(migrations.STEPS)
         assert archive.counts()["articles"] == 1
         assert archive.pending_page_retries() == 0
+
+
+def test_sync_sources_writes_only_what_changed(tmp_path):
+    from monitor.config import SourceConfig
+
+    srcs = [SourceConfig(f"s{i}", f"https://h{i}.example.org/f", 1800.0) for i in range(3)]
+    with Archive(tmp_path / "a.db") as archive:
+        archive.sync_sources(srcs)
+        archive.update_source("s1", url="https://moved.example.org/f")  # after a 301
+        conn = archive.db.conn
+        before = conn.total_changes
+        archive.sync_sources(srcs)
+        assert conn.total_changes == before  # nothing changed, nothing written
+        srcs[0].enabled = False
+        srcs[2].url = "https://new.example.org/f"
+        archive.sync_sources(srcs)
+        rows = {r["name"]: r for r in archive.sources_overview()}
+        assert rows["s0"]["enabled"] == 0
+        assert rows["s1"]["url"] == "https://moved.example.org/f"  # the 301 is kept
+        assert rows["s2"]["url"] == rows["s2"]["configured_url"] == "https://new.example.org/f"
