@@ -130,6 +130,15 @@ class AlertsConfig:
 
 
 @dataclass
+class DemoConfig:
+    """[demo]: the sample site that `monitor demo --keep` wrote, served while monitor runs."""
+
+    site: Path  # folder of the sample site's files
+    port: int  # served on 127.0.0.1:port (the sources' addresses)
+    hook_port: int | None = None  # a local webhook receiver that prints what it gets
+
+
+@dataclass
 class Config:
     path: Path
     storage_path: Path
@@ -141,6 +150,8 @@ class Config:
     channels: list[ChannelConfig]
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     storage_max_bytes: int | None = None  # [storage] max_size: writes stop cleanly beyond it
+    env_values: list[str] = field(default_factory=list)  # what each ${VAR} expanded to
+    demo: DemoConfig | None = None  # [demo]: a kept demo's sample site (monitor demo --keep)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -155,10 +166,11 @@ class Config:
         raise KeyError(name)
 
     def secrets(self) -> list[str]:
-        out: list[str] = []
+        """Values never to be shown: channel credentials and every ${VAR} value."""
+        out: list[str] = list(self.env_values)
         for c in self.channels:
             out.extend(c.secrets())
-        return out
+        return list(dict.fromkeys(out))
 
 
 def parse_duration(value: Any) -> float:
@@ -206,6 +218,7 @@ class _Reader:
         self.lines = text.splitlines()
         self.env = env
         self._headers: dict[tuple[str, bool], list[int]] | None = None
+        self.expanded: list[str] = []  # every value a ${VAR} became: never quoted in errors
 
     # -- locating things in the source text, for error messages
     def table_line(self, header: str, index: int | None = None) -> int | None:
@@ -245,6 +258,8 @@ class _Reader:
         return start
 
     def error(self, where: str, message: str, line: int | None) -> ConfigError:
+        for value in sorted(self.expanded, key=len, reverse=True):
+            message = message.replace(value, "***") if value else message
         return ConfigError(self.path, where, message, line)
 
     # -- typed access to one table
@@ -328,6 +343,7 @@ class _Table:
                     "before starting monitor (secrets live in the environment, "
                     "not in this file)",
                 )
+            self.r.expanded.append(self.r.env[name])
             return self.r.env[name]
 
         return _ENV.sub(sub, value)
@@ -352,7 +368,17 @@ def _names(kinds: tuple) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-_TOP = {"storage", "fetch", "stories", "alerts", "synonyms", "sources", "topics", "channels"}
+_TOP = {
+    "storage",
+    "fetch",
+    "stories",
+    "alerts",
+    "synonyms",
+    "sources",
+    "topics",
+    "channels",
+    "demo",
+}
 _CHANNEL_TYPES = ("email", "slack", "webhook", "apprise")
 
 
@@ -423,6 +449,7 @@ def loads(
     sources = _array(r, data, "sources", lambda t: _source(t, fetch))
     topics = _array(r, data, "topics", _topic)
     channels = _array(r, data, "channels", _channel)
+    channels += _env_channels(r, env, [t.name for t in topics], {c.name for c in channels})
     _unique(r, "sources", [s.name for s in sources])
     _unique(r, "sources", [s.url for s in sources], what="url")
     _unique(r, "topics", [t.name for t in topics])
@@ -440,7 +467,17 @@ def loads(
                     "entry or fix the name)",
                     line,
                 )
+    demo = None
+    if "demo" in data:
+        dm = r.table(data["demo"], "[demo]", r.table_line("demo"))
+        demo = DemoConfig(
+            site=base / dm.get("site", str, required=True, hint='site = "site"'),
+            port=dm.get("port", int, required=True, hint="port = 8765"),
+            hook_port=dm.get("hook_port", int, None),
+        )
+        dm.finish()
     return Config(
+        demo=demo,
         path=path,
         storage_path=storage_path,
         storage_max_bytes=max_bytes,
@@ -451,6 +488,7 @@ def loads(
         topics=topics,
         channels=channels,
         synonyms=synonyms,
+        env_values=list(dict.fromkeys(r.expanded)),
     )
 
 
@@ -701,6 +739,25 @@ def _channel(t: _Table) -> ChannelConfig:
         headers = t.get("headers", dict, {})
         c.headers = {str(k): t.expand("headers", str(v)) for k, v in headers.items()}
     return c
+
+
+def _env_channels(
+    r: _Reader, env: Mapping[str, str], topics: list[str], taken: set[str]
+) -> list[ChannelConfig]:
+    """Channels from MONITOR_* variables (monitor/envchannels.py), checked like the file's."""
+    from monitor.envchannels import EnvChannelError, channel_tables
+
+    try:
+        tables = channel_tables(env, topics)
+    except EnvChannelError as e:
+        raise r.error("environment", str(e), None) from None
+    out = []
+    for table in tables:
+        where = f"[[channels]] {table['name']!r} from MONITOR_* environment variables"
+        if table["name"] in taken:
+            raise r.error(where, "the config file already has a channel of this name", None)
+        out.append(_channel(r.table(table, where, None)))
+    return out
 
 
 def _backfill(t: _Table) -> float:

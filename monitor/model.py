@@ -105,6 +105,25 @@ class StoryDecision:
     merge_story_ids: tuple[int, ...] = ()  # other existing stories this article proves are the same
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What kind of evidence a story reports, read from its text (see monitor.evidence).
+
+    `kind` is one of monitor.evidence.KINDS, or "" when the text does not say. `label` is the
+    line shown in digests ("Phase 2 trial · 64 patients"). Numbers are as the text gives them.
+    """
+
+    kind: str = ""
+    label: str = ""
+    phase: str | None = None  # "1", "1/2", "2", "3", "4"
+    patients: int | None = None  # people studied (or enrolled), when the text gives a number
+    population: str | None = None  # the word the number counts: "patients", "women", ...
+    studies: int | None = None  # for reviews: how many studies or trials were pooled
+    species: tuple[str, ...] = ()  # preclinical: "mice", "rats", "cells", "organoids", ...
+    also: tuple[str, ...] = ()  # other kinds the story also reports ("preclinical", ...)
+    caveats: tuple[str, ...] = ()  # "preliminary", "not peer reviewed"
+
+
 @dataclass
 class Copy:
     """One outlet's copy of a story, as shown under "also covered by"."""
@@ -132,6 +151,11 @@ class DigestItem:
     journal: str | None = None
     also_covered_by: list[Copy] = field(default_factory=list)
     first_seen: datetime | None = None
+    evidence: Evidence | None = None
+    summary_source: str = ""  # the outlet whose copy the summary quotes
+    summary_url: str = ""
+    snippet_source: str = ""  # the outlet whose copy the matched passage comes from
+    snippet_url: str = ""
 
 
 @dataclass

@@ -34,7 +34,12 @@ from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
 from monitor.settings import FetchSettings
-from monitor.urls import hide_credentials, prefer_canonical
+from monitor.urls import (
+    hide_credentials,
+    prefer_canonical,
+    with_userinfo_of,
+    without_userinfo,
+)
 from storage.archive import Archive, parse_time
 from storage.errors import ArchiveError
 
@@ -154,7 +159,8 @@ class Pipeline:
     async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         t0 = time.monotonic()
         state = self.archive.source_state(source.name) or {}
-        url = state.get("url") or source.url
+        # the configured address (the only place its credentials exist) or a stored 301
+        url = self.archive.feed_url(source.name, source.url)
         result = PollResult(source.name, url, "ok")
         if state.get("disabled_reason"):
             result.status, result.error = "disabled", state["disabled_reason"]
@@ -177,7 +183,7 @@ class Pipeline:
                         functools.partial(
                             feeds.parse,
                             resp.body,
-                            resp.url,
+                            without_userinfo(resp.url),  # entry links resolve without credentials
                             content_type=resp.headers.get("content-type"),
                             now=now,
                             max_entries=self.config.fetch.max_entries_per_feed,
@@ -321,13 +327,17 @@ class Pipeline:
     async def _page(self, source: SourceConfig, url: str, fetcher: Fetcher) -> tuple[Article, str]:
         """Fetch and extract one page: the fetch waits in its host's queue holding nothing,
         the extraction takes one of the page slots."""
-        page = await fetcher.get_page(url, allow_private=source.allow_private)
+        page = await fetcher.get_page(
+            with_userinfo_of(url, source.url),  # the feed's credentials, for its own site only
+            allow_private=source.allow_private,
+        )
+        page_url = without_userinfo(page.url)
         async with self._semaphores()[0]:
             loop = asyncio.get_running_loop()
             article = await loop.run_in_executor(
-                self._cpu_threads, extract.extract, page.body, page.url
+                self._cpu_threads, extract.extract, page.body, page_url
             )
-            return article, page.url
+            return article, page_url
 
     async def _article_record(
         self, source: SourceConfig, entry: Entry, fetcher: Fetcher, result: PollResult

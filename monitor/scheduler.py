@@ -29,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts import deliver
-from monitor import cron, health
+from monitor import cron, health, heartbeat
 from monitor.config import ChannelConfig, Config, SourceConfig
 from monitor.cron import cron_days
 from monitor.fetch import Fetcher
@@ -180,7 +180,7 @@ class Daemon:
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file that `monitor health` (the container HEALTHCHECK) reads."""
         try:
-            heartbeat_path(self.config).write_text(utcnow().isoformat())
+            heartbeat.write(heartbeat_path(self.config))
         except OSError as e:
             log.error("cannot write heartbeat %s: %s", heartbeat_path(self.config), e)
 
@@ -255,4 +255,5 @@ class Daemon:
                 task.cancel()
             sched.shutdown(wait=False)
         self.archive.close()
+        heartbeat.remove(heartbeat_path(self.config))  # `monitor health` fails from now on
         log.info("daemon stopped")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,9 @@ import sqlite_utils
 
 from monitor.model import ArticleRecord, Match, StoryDecision
 from storage import ledger, migrations, refetch, story_index
+from storage import matches as topic_matches
+from storage import secrets as scrub
+from storage import sources as sources_table
 from storage.errors import ArchiveError, Connection, translate
 
 BUSY_TIMEOUT_MS = 30_000
@@ -137,59 +140,24 @@ class Archive:
 
     # ------------------------------------------------------------------ sources
     def sync_sources(self, sources: Iterable[Any], now: datetime | None = None) -> None:
-        """Make the sources table reflect the config (adds new ones, updates flags).
-
-        One read of the table and a write only for what changed: every command runs this,
-        and 10,000 sources must not cost 20,000 statements each time."""
-        now = now or _now()
-        current = {
-            r[0]: (r[1], r[2], r[3])
-            for r in self.db.execute("SELECT name, configured_url, enabled, tags FROM sources")
-        }
-        inserts, updates = [], []
-        for s in sources:
-            tags = json.dumps(s.tags)
-            row = current.get(s.name)
-            if row is None:
-                inserts.append((s.name, s.url, s.url, int(s.enabled), tags, _iso(now)))
-            elif row != (s.url, int(s.enabled), tags):
-                updates.append((s, tags, row[0] != s.url))
-        if not inserts and not updates:
-            return
+        """Make the sources table reflect the config (storage.sources: keyed by name, masked)."""
         with self.transaction():
-            if inserts:
-                self.db.conn.executemany(
-                    "INSERT INTO sources (name, url, configured_url, enabled, tags, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    inserts,
-                )
-            for s, tags, moved in updates:
-                # a changed address in the config wins over an earlier 301
-                url_sql = ", url = ?" if moved else ""
-                params = [int(s.enabled), tags, s.url] + ([s.url] if moved else [])
-                self.db.execute(
-                    f"UPDATE sources SET enabled = ?, tags = ?, configured_url = ?{url_sql}"
-                    " WHERE name = ?",
-                    [*params, s.name],
-                )
+            sources_table.sync(self.db.conn, sources, _iso(now or _now()))
 
     def source_state(self, name: str) -> dict | None:
-        rows = self._rows("SELECT * FROM sources WHERE name = ?", [name])
-        return rows[0] if rows else None
+        return sources_table.state(self.db.conn, name)
 
     def update_source(self, name: str, **fields: Any) -> None:
-        if not fields:
-            return
         values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
-        sets = ", ".join(f"{k} = ?" for k in values)
         with self.transaction():
-            self.db.execute(f"UPDATE sources SET {sets} WHERE name = ?", [*values.values(), name])
+            sources_table.update(self.db.conn, name, values)
 
     def sources_overview(self) -> list[dict]:
-        return self._rows(
-            "SELECT s.*, (SELECT count(*) FROM article_sources a WHERE a.source = s.name)"
-            " AS articles FROM sources s ORDER BY s.name"
-        )
+        return sources_table.overview(self.db.conn)
+
+    def feed_url(self, name: str, configured: str) -> str:
+        """The address to poll for a source: see storage.sources.feed_url."""
+        return sources_table.feed_url(self.db.conn, name, configured)
 
     # ----------------------------------------------------------------- articles
     def known_keys(self, keys: Iterable[str]) -> set[str]:
@@ -205,6 +173,7 @@ class Archive:
         return found
 
     def article_id_for(self, key: str, canonical_url: str | None = None) -> int | None:
+        key, canonical_url = scrub.url(key) or key, scrub.url(canonical_url)
         row = self.db.execute("SELECT id FROM articles WHERE key = ?", [key]).fetchone()
         if row is None and canonical_url:
             row = self.db.execute(
@@ -220,7 +189,7 @@ class Archive:
         with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
-                [article_id, source, url, _iso(now or _now())],
+                [article_id, source, scrub.url(url), _iso(now or _now())],
             )
 
     def story_candidates(self, keys: list[str], since: datetime, until: datetime) -> list:
@@ -241,6 +210,7 @@ class Archive:
         Returns (article_id, story_id, created). An article already stored under the same key or
         canonical URL is not stored twice: the existing id is returned with created=False.
         """
+        record = scrub.record(record)  # no credential reaches the archive (storage.secrets)
         with self.transaction():
             existing = self.article_id_for(record.key, record.canonical_url)
             if existing is not None:
@@ -284,7 +254,7 @@ class Archive:
                     story_id,
                     decision.score,
                     decision.reason,
-                    json.dumps(list(canonical_rank)),
+                    scrub.url(json.dumps(list(canonical_rank))),
                 ],
             )
             article_id = cur.lastrowid
@@ -299,7 +269,7 @@ class Archive:
                 story_id,
                 record.published or record.fetched_at,
                 index_keys,
-                fingerprint_json,
+                scrub.url(fingerprint_json) or fingerprint_json,
             )
             merged = False
             for other in decision.merge_story_ids:
@@ -474,6 +444,48 @@ class Archive:
             t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("sources", "articles", "stories", "matches", "deliveries")
         }
+
+    # ------------------------------------------------------------------ topics
+    def sync_topics(
+        self,
+        matcher: topic_matches.TopicMatcher,
+        now: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[topic_matches.Rematch]:
+        """Bring the stored matches in line with the configured topics: re-match new and
+        changed topics over the archive, and every topic over articles stored since the
+        last sync (see storage/matches.py)."""
+        with self.transaction():
+            topic_matches.forget(self.db, matcher.topics)
+        todo = topic_matches.plan(self.db, matcher.definitions())
+        return topic_matches.rematch(
+            self.db, self.transaction, matcher, todo, _iso(now or _now()), progress
+        )
+
+    def rematch_topics(
+        self,
+        matcher: topic_matches.TopicMatcher,
+        topics: Sequence[str],
+        now: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[topic_matches.Rematch]:
+        """Re-match these topics over the whole archive, whatever was recorded."""
+        todo = {t: (0, "requested") for t in topics}
+        return topic_matches.rematch(
+            self.db, self.transaction, matcher, todo, _iso(now or _now()), progress
+        )
+
+    def stale_topics(self, definitions: dict[str, str]) -> dict[str, str]:
+        """topic -> why its stored matches are out of date (read-only)."""
+        return {t: why for t, (_, why) in topic_matches.plan(self.db, definitions).items()}
+
+    def matched_articles(self, topic: str, since: datetime | None = None) -> set[int]:
+        """Ids of the articles stored as matching `topic` (fetched since `since`)."""
+        return topic_matches.matched_articles(self.db, topic, _iso(since))
+
+    def topic_definitions(self) -> dict[str, tuple[str, int]]:
+        """topic -> (definition hash, last article id matched with it)."""
+        return topic_matches.recorded(self.db)
 
     # ------------------------------------------------------------------ stories
     def recent_stories(self, limit: int = 20) -> list[dict]:

@@ -277,7 +277,7 @@ def test_a_page_refused_for_good_is_not_retried(tmp_path):
 
 
 def test_page_retries_step_upgrades_an_archive_made_before_it(tmp_path, config_file):
-    """An archive at the schema main shipped (steps before _v4_page_retries) with articles
+    """An archive at the schema main shipped (steps before _page_retries) with articles
     in it: opening it adds the page_retries table and keeps everything."""
     import sqlite_utils
 
@@ -285,7 +285,7 @@ def test_page_retries_step_upgrades_an_archive_made_before_it(tmp_path, config_f
 
     path = tmp_path / "old.db"
     db = sqlite_utils.Database(path)
-    step = migrations.STEPS.index(migrations._v4_page_retries)
+    step = migrations.STEPS.index(migrations._page_retries)
     for number, fn in enumerate(migrations.STEPS[:step], start=1):
         fn(db)
         db.conn.execute(f"PRAGMA user_version = {number}")

@@ -143,7 +143,7 @@ def test_opml_round_trip(tmp_path):
     assert res.exit_code == 0
     from monitor.discover import read_opml
 
-    assert [(r["name"], r["url"]) for r in read_opml(out.read_bytes())] == [
+    assert [(r.name, r.url) for r in read_opml(out.read_bytes()).feeds] == [
         ("Feed A", "https://a.example.org/rss"),
         ("Feed B", "https://b.example.org/atom"),
     ]

@@ -22,6 +22,10 @@ TABLES: dict[str, str] = {
     ),
     "matches": "Which topic matched which article, with the score and the evidence.",
     "story_matches": "Topic matches rolled up per story: what the digests select from.",
+    "topic_definitions": (
+        "What each topic's stored matches were made with: a hash of its query, min_score, "
+        "synonym sets and matcher version; a topic that changes is re-matched over the archive."
+    ),
     "channels": "Where digests go (email, Slack, webhook, Apprise), as configured in [[channels]].",
     "digests": "Every digest built for a channel, with its delivery state and payload.",
     "deliveries": "The ledger: one row per channel and story, so nothing is sent twice.",
@@ -124,6 +128,12 @@ COLUMNS: dict[str, dict[str, str]] = {
     "matches": {
         "explanation": "How the topic query matched, clause by clause.",
         "matched_at": "When the match was recorded (UTC).",
+    },
+    "topic_definitions": {
+        "topic": "Topic name (from sources.toml).",
+        "definition": "Hash of the query, min_score, synonym sets and matcher version.",
+        "through_article_id": "The last article id matched with this definition.",
+        "applied_at": "When the archive was last re-matched for the topic (UTC).",
     },
     "story_matches": {
         "score": "Best score among the story's copies.",
