@@ -356,13 +356,13 @@ def extract(obj: Ctx, target: str, as_json: bool) -> None:
             page = asyncio.run(get())
         except FetchError as e:
             raise click.ClickException(str(e)) from None
-        html, url = page.body, page.url
+        html, url, ctype = page.body, page.url, page.headers.get("content-type")
     else:
         try:
-            html, url = Path(target).read_bytes(), None
+            html, url, ctype = Path(target).read_bytes(), None, None
         except OSError as e:
             raise click.ClickException(f"cannot read {target}: {e}") from None
-    article = extract_mod.extract(html, url)
+    article = extract_mod.extract(html, url, content_type=ctype)
     if as_json:
         click.echo(json.dumps(extract_mod.article_as_dict(article), indent=2, ensure_ascii=False))
         return
@@ -707,7 +707,9 @@ def topics_test(obj: Ctx, name: str, text: str | None, file: str | None, url: st
             page = asyncio.run(get())
         except FetchError as e:
             raise click.ClickException(str(e)) from None
-        art = extract_mod.extract(page.body, page.url)
+        art = extract_mod.extract(
+            page.body, page.url, content_type=page.headers.get("content-type")
+        )
         title, body = art.title, art.text
     else:
         raw = Path(file).read_bytes() if file else (text or "").encode()

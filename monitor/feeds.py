@@ -23,7 +23,6 @@ field of the wrong type) is skipped with a logged reason; the other items are ke
 from __future__ import annotations
 
 import calendar
-import codecs
 import hashlib
 import io
 import json
@@ -34,9 +33,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
-from charset_normalizer import from_bytes
 from selectolax.lexbor import LexborHTMLParser
 
+from monitor import charset
 from monitor.errors import MonitorError
 from monitor.model import Entry, ParsedFeed
 from monitor.urls import canonicalize, hide_credentials
@@ -69,119 +68,11 @@ class FeedError(MonitorError):
 
 # --------------------------------------------------------------------------- charset
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_XML_DECL_ENC = re.compile(
-    rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:\-]{1,40})["']"""
-)
-_SINGLE_BYTE_DEFAULTS = {"iso-8859-1", "latin-1", "ascii", "us-ascii", "cp1252", "windows-1252"}
-
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip().strip("'\"").lower()
-    try:
-        info = codecs.lookup(name)
-    except LookupError:
-        return None
-    # a document declaring "utf-16" without a BOM is read as big-endian; with one the BOM
-    # has already decided. UTF-7 and other oddities are not text encodings for XML.
-    if info.name in ("utf-7", "rot-13") or not info.name:
-        return None
-    return info.name
-
-
-def _header_charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    match = re.search(r"charset\s*=\s*[\"']?([^\"';,\s]+)", content_type, re.I)
-    return match.group(1) if match else None
-
-
-def _sniff_utf16(body: bytes) -> str | None:
-    if body[:4] == b"<\x00?\x00":
-        return "utf-16-le"
-    if body[:4] == b"\x00<\x00?":
-        return "utf-16-be"
-    if body[:4] == b"<\x00\x00\x00":
-        return "utf-32-le"
-    if body[:4] == b"\x00\x00\x00<":
-        return "utf-32-be"
-    return None
-
 
 def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, str, str | None]:
-    """Decode a feed/XML body: returns (text, encoding used, warning or None).
-
-    Order: a BOM (it cannot lie), then the HTTP header charset, then the XML declaration,
-    then UTF-8 if the bytes are valid UTF-8, then charset-normalizer's guess. A declared
-    charset that the bytes do not fit is skipped for the next declared one; if none fits,
-    the first is used with replacement characters and a warning. A body that is valid
-    UTF-8 with non-ASCII bytes is not read as Latin-1/ASCII only because a server's
-    default header says so.
-    """
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            text = body[len(bom) :].decode(name, errors="replace")
-            warn = "invalid bytes replaced" if "\ufffd" in text else None
-            return text, name, warn
-    header = _header_charset(content_type)
-    candidates: list[str] = []
-    header_codec = _codec(header)
-    sniffed = _sniff_utf16(body)
-    if sniffed:
-        candidates.append(sniffed)
-    decl_match = _XML_DECL_ENC.match(body[:512]) if not sniffed else None
-    decl_codec = _codec(decl_match.group(1).decode("ascii")) if decl_match else None
-    if header_codec:
-        if (
-            header_codec in {_codec(n) for n in _SINGLE_BYTE_DEFAULTS}
-            and decl_codec in (None, "utf-8")
-            and not body.isascii()
-            and _fits(body, "utf-8")
-        ):
-            candidates.append("utf-8")
-        candidates.append(header_codec)
-    if decl_codec:
-        candidates.append(decl_codec)
-    notes = []
-    if header and not header_codec:
-        notes.append(f"unknown charset {header!r} in Content-Type")
-    if decl_match and not decl_codec:
-        notes.append(f"unknown encoding {decl_match.group(1).decode('ascii')!r} in XML declaration")
-    for name in candidates:
-        if _fits(body, name):
-            return body.decode(name), name, "; ".join(notes) or None
-    if candidates:
-        name = candidates[0]
-        notes.append(f"bytes invalid in declared charset {name}, replaced")
-        return body.decode(name, errors="replace"), name, "; ".join(notes)
-    if _fits(body, "utf-8"):
-        return body.decode("utf-8"), "utf-8", "; ".join(notes) or None
-    best = None
-    try:
-        best = from_bytes(body[:200_000]).best()
-    except Exception:  # detection is best effort
-        best = None
-    name = _codec(best.encoding) if best is not None else None
-    name = name or "windows-1252"
-    text = body.decode(name, errors="replace")
-    notes.append(f"no charset declared and not UTF-8; decoded as {name}")
-    return text, name, "; ".join(notes)
-
-
-def _fits(body: bytes, name: str) -> bool:
-    try:
-        body.decode(name)
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+    """Decode a feed body: (text, encoding used, warning or None), by the product's one
+    decoder (``monitor.charset``: BOM, HTTP charset, XML declaration, UTF-8, detection)."""
+    return charset.decode(body, content_type)
 
 
 # --------------------------------------------------------------------------- DTD

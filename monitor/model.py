@@ -7,7 +7,7 @@ One article's trip, and the type each stage hands on:
 
     fetch.get(url)               -> Response      bytes and headers of one HTTP answer
     feeds.parse(body, ...)       -> ParsedFeed    the feed's entries (Entry)
-    extract.extract(html, url)   -> Article       the page's text and metadata
+    extract.extract(html, url)   -> Article       the page's text and metadata (SiteTemplate in)
     stories.fingerprint(...)     -> Fingerprint   (defined in monitor.stories)
     topics.Matcher.match(...)    -> list[Match]
     storage.Archive.add_article(ArticleRecord, ...)
@@ -60,6 +60,24 @@ class Article:
     journal: str | None = None
     # why text is empty, when it is ("not an article page", "page is empty", ...)
     reason: str | None = None
+    # what this page shows of its site's template, for the archive to learn (see SiteTemplate);
+    # filled only when extract() was given a template, empty otherwise
+    template_keys: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SiteTemplate:
+    """What the archive has learnt about one site's page template, handed to the extractor.
+
+    ``counts`` maps a block key (a 64-bit hash of a block's normalised text, or of its place in
+    the page and first words; never the text itself) to the number of earlier pages of the site
+    that showed it. Only keys seen on two pages or more are handed over. A site the archive
+    has not seen is ``SiteTemplate(site)``: the structural rules alone decide.
+    """
+
+    site: str
+    pages: int = 0
+    counts: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass

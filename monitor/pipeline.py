@@ -28,10 +28,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from monitor import extract, feeds, health, stories, topics
 from monitor.config import Config, SourceConfig
-from monitor.fetch import Fetcher, FetchError, Validators
+from monitor.fetch import Fetcher, FetchError, Response, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
 from monitor.settings import FetchSettings
 from monitor.urls import (
@@ -62,6 +63,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
 def clean_text(value: str | None) -> str | None:
     """Drop control characters and bidi overrides from text that came from the web."""
     return _CONTROL.sub("", value) if value else value
+
+
+def site_of(url: str) -> str:
+    """The site a page belongs to for template memory: its host, without "www."."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
 
 
 def utcnow() -> datetime:
@@ -125,6 +132,8 @@ class Pipeline:
         )
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, asyncio.Semaphore] | None
         self._slots = None
+        self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, asyncio.Lock]]
+        self._site_locks = (None, {})
         # one thread: the topic matcher keeps a word cache and is not thread-safe
         self._analysis_thread = ThreadPoolExecutor(1, thread_name_prefix="monitor-analysis")
         # feed parsing and page extraction: CPU work under the GIL, so two threads are as
@@ -326,18 +335,13 @@ class Pipeline:
 
     async def _page(self, source: SourceConfig, url: str, fetcher: Fetcher) -> tuple[Article, str]:
         """Fetch and extract one page: the fetch waits in its host's queue holding nothing,
-        the extraction takes one of the page slots."""
+        the extraction (``_extract``) takes one of the page slots."""
         page = await fetcher.get_page(
             with_userinfo_of(url, source.url),  # the feed's credentials, for its own site only
             allow_private=source.allow_private,
         )
         page_url = without_userinfo(page.url)
-        async with self._semaphores()[0]:
-            loop = asyncio.get_running_loop()
-            article = await loop.run_in_executor(
-                self._cpu_threads, extract.extract, page.body, page_url
-            )
-            return article, page_url
+        return await self._extract(page, page_url), page_url
 
     async def _article_record(
         self, source: SourceConfig, entry: Entry, fetcher: Fetcher, result: PollResult
@@ -387,6 +391,36 @@ class Pipeline:
             journal=clean_text(article.journal),
             extract_note=note,
         )
+
+    async def _extract(self, page: Response, page_url: str) -> Article:
+        """Extract one fetched page with what the archive learnt of its site's template, then
+        teach the archive this page. Pages of one site go one at a time (their fetches do not),
+        so that each sees the pages before it; other sites are not held up."""
+        site = site_of(page_url)
+        loop = asyncio.get_running_loop()
+        if self._site_locks[0] is not loop:
+            self._site_locks = (loop, {})
+        locks = self._site_locks[1]
+        async with locks.setdefault(site, asyncio.Lock()):
+            template = self.archive.site_template(site)
+            # the page slot (CPU work) is taken inside the site's turn, never while waiting
+            # for it: pages of one busy site must not hold every slot
+            async with self._semaphores()[0]:
+                article = await asyncio.get_running_loop().run_in_executor(
+                    self._cpu_threads,
+                    functools.partial(
+                        extract.extract,
+                        page.body,
+                        page_url,
+                        content_type=page.headers.get("content-type"),
+                        template=template,
+                    ),
+                )
+            if article.template_keys:
+                self.archive.learn_site_template(site, page_url, article.template_keys)
+        if not locks[site].locked() and len(locks) > 1000:
+            locks.clear()
+        return article
 
     def analyse(self, record: ArticleRecord) -> Analysis:
         """The pure, CPU-heavy part of storing: fingerprint and topic matches."""

@@ -17,8 +17,8 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.model import ArticleRecord, Match, StoryDecision
-from storage import ledger, migrations, refetch, story_index
+from monitor.model import ArticleRecord, Match, SiteTemplate, StoryDecision
+from storage import ledger, migrations, refetch, story_index, templates
 from storage import matches as topic_matches
 from storage import secrets as scrub
 from storage import sources as sources_table
@@ -191,6 +191,15 @@ class Archive:
                 "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
                 [article_id, source, scrub.url(url), _iso(now or _now())],
             )
+
+    def site_template(self, site: str) -> SiteTemplate:
+        """What the extractor has learnt of ``site``'s page template (storage/templates.py)."""
+        return templates.get(self.db, site)
+
+    def learn_site_template(self, site: str, page_url: str, keys: Sequence[int]) -> bool:
+        """Count one page of ``site`` showing these block keys (once per page address)."""
+        with self.transaction():
+            return templates.learn(self.db, site, templates.page_id(page_url), keys)
 
     def story_candidates(self, keys: list[str], since: datetime, until: datetime) -> list:
         return story_index.candidates(self.db, keys, since, until)

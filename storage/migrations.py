@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from storage import refetch, secrets, story_index
+from storage import refetch, secrets, story_index, templates
 from storage.errors import ArchiveError
 
 log = logging.getLogger("monitor.storage")
@@ -273,6 +273,11 @@ def _mask_secrets(db: sqlite_utils.Database) -> None:
         log.warning("masked credentials the archive held: %s", changed)
 
 
+def _site_templates(db: sqlite_utils.Database) -> None:
+    """Per-site template memory of the extractor (storage/templates.py)."""
+    templates.create_tables(db)
+
+
 def _page_retries(db: sqlite_utils.Database) -> None:
     """Pages that failed are fetched again later (storage/refetch.py)."""
     refetch.create_tables(db)
@@ -284,6 +289,7 @@ STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _v3_delivery_parts,
     _topic_definitions,
     _mask_secrets,
+    _site_templates,
     _page_retries,
 ]
 

@@ -302,7 +302,7 @@ def test_unknown_charset_falls_back() -> None:
 def test_charset_sources() -> None:
     text = "<?xml version='1.0' encoding='iso-8859-1'?><rss><channel><title>Caf\u00e9</title>"
     latin = text.encode("latin-1")
-    assert decode_document(latin)[1] == "iso8859-1"
+    assert decode_document(latin)[1] == "cp1252"  # WHATWG: the iso-8859-1 label means windows-1252
     assert decode_document(latin, "text/xml; charset=windows-1252")[1] == "cp1252"
     utf16 = ("\ufeff" + text.replace("iso-8859-1", "utf-16")).encode("utf-16-le")
     assert decode_document(utf16)[0].endswith("Caf\u00e9</title>")

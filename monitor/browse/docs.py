@@ -41,6 +41,8 @@ TABLES: dict[str, str] = {
     "articles_fts": "Full-text index (FTS5, porter stemming) over article titles and texts.",
     "story_keys": "Candidate index of the story stage: blocking keys per article.",
     "story_fingerprints": "The story stage's fingerprint of each article (JSON).",
+    "site_templates": "Per site: pages the extractor learnt its template from.",
+    "site_template_keys": "Per site: block keys (hashes, no text) and on how many pages each appeared.",
     "article_index": (
         "Articles for browsing: month, story and topics alongside each article, for search "
         "and facets (a view over articles, stories and story_matches)."
@@ -192,6 +194,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "fingerprint": "The article's fingerprint as JSON (identifiers, numbers, names, shingles).",
         "key_hashes": "The article's blocking-key hashes (JSON), to move or remove its index rows.",
     },
+    "site_templates": {
+        "site": "The site (host without www.).",
+        "pages": "Pages of the site learnt from.",
+        "recent": "Ids of the last pages learnt (JSON), so a page counts once.",
+    },
+    "site_template_keys": {
+        "site": "The site (site_templates.site).",
+        "key": "64-bit hash of a block's normalised text, or of its place and first words.",
+        "pages": "Pages of the site that showed the block.",
+        "last_page": "Number of the last such page (site_templates.pages at the time).",
+    },
     "article_index": {
         "id": "The article (articles.id).",
         "story": "The story's id and the start of its headline, for faceting.",
@@ -210,7 +223,7 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 
 # Internal tables hidden from the database page (still reachable by URL and SQL).
-HIDDEN = {"story_keys", "story_fingerprints"}
+HIDDEN = {"story_keys", "story_fingerprints", "site_templates", "site_template_keys"}
 
 
 def column_description(table: str, column: str, schema_comment: str | None = None) -> str | None:
