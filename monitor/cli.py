@@ -14,6 +14,7 @@ import click
 from monitor import config as config_mod
 from monitor import logsafe
 from monitor.config import Config, ConfigError
+from monitor.errors import MonitorError
 
 log = logging.getLogger("monitor")
 
@@ -80,14 +81,18 @@ class Ctx:
             raise click.ClickException(f"no archive at {path} yet; run `monitor run --once` first")
         try:
             archive = Archive(path, read_only=read_only, max_bytes=self.config.storage_max_bytes)
-        except Exception as e:
-            raise click.ClickException(f"cannot open archive {path}: {e}") from None
+        except MonitorError as e:
+            raise click.ClickException(str(e)) from None
         if not read_only:
-            archive.sync_sources(self.config.sources)
-            for c in self.config.channels:
-                archive.ensure_channel(c.name, c.type)
-            if sync_topics:
-                self.sync_topics(archive)
+            try:
+                archive.sync_sources(self.config.sources)
+                for c in self.config.channels:
+                    archive.ensure_channel(c.name, c.type)
+                if sync_topics:
+                    self.sync_topics(archive)
+            except BaseException:
+                archive.close()
+                raise
         return archive
 
     def matcher(self):
@@ -139,7 +144,18 @@ def _rematch_progress(topics: str, done: int, total: int) -> None:
         click.echo(f"\rre-matching {topics}: {done}/{total} articles", err=True, nl=done == total)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Prints the product's own errors (an archive that cannot be read or written, a bad
+    configuration...) as one line, for every command; a bug still shows its traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except MonitorError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -170,13 +186,20 @@ def run(obj: Ctx, once: bool, only: tuple[str, ...], stop_after: float | None) -
     config = obj.config
     if once:
         results = poll_once(obj, only)
-        errors = [r for r in results if r.status == "error"]
+        errors = [r for r in results if r.status in ("error", "disabled")]
         new = sum(r.new_articles for r in results)
+        recovered = sum(r.pages_recovered for r in results)
         click.echo(
-            f"polled {len(results)} sources: {new} new articles, {len(errors)} failed", err=True
+            f"polled {len(results)} sources: {new} new articles, {len(errors)} failed"
+            + (f", {recovered} pages fetched on a retry" if recovered else ""),
+            err=True,
         )
         for r in errors:
             click.echo(logsafe.mask(f"  {r.source} ({r.url}): {r.error}"), err=True)
+        if results and len(errors) == len(results):
+            # cron and container health checks must notice a run where nothing worked
+            click.echo(f"all {len(errors)} sources failed", err=True)
+            sys.exit(1)
         return
     from monitor.scheduler import Daemon
 
@@ -215,7 +238,7 @@ def poll_once(obj: Ctx, only: tuple[str, ...] = ()) -> list:
     with obj.archive() as archive:
         try:
             pipeline = Pipeline(config, archive, progress=progress)
-        except Exception as e:  # a query that does not compile, for instance
+        except ValueError as e:  # a query that does not compile, for instance
             raise click.ClickException(str(e)) from None
         if bar is not None:
             with bar:
@@ -322,9 +345,8 @@ def extract(obj: Ctx, target: str, as_json: bool) -> None:
 
     if target.startswith(("http://", "https://")):
         from monitor.fetch import Fetcher, FetchError
-        from monitor.pipeline import fetch_settings
 
-        settings = fetch_settings(obj.config) if _has_config(obj) else _default_fetch_settings()
+        settings = obj.config.fetch if _has_config(obj) else _default_fetch_settings()
 
         async def get():
             async with Fetcher(settings) as f:
@@ -355,7 +377,7 @@ def _has_config(obj: Ctx) -> bool:
 
 
 def _default_fetch_settings():
-    from monitor.fetch import FetchSettings
+    from monitor.settings import FetchSettings
 
     return FetchSettings()
 
@@ -429,13 +451,12 @@ def health(obj: Ctx, max_age: str) -> None:
 def add(obj: Ctx, url: str, name: str | None, interval: str | None, tags: tuple[str, ...]) -> None:
     """Find the feed of a site page (or take a feed URL) and append it to the config."""
     from monitor.fetch import Fetcher
-    from monitor.pipeline import fetch_settings
     from monitor.subscribe import NoFeedFound, find_feed
 
     config = obj.config
 
     async def go():
-        async with Fetcher(fetch_settings(config)) as f:
+        async with Fetcher(config.fetch) as f:
             return await find_feed(f, url)
 
     try:
@@ -677,10 +698,9 @@ def topics_test(obj: Ctx, name: str, text: str | None, file: str | None, url: st
         raise click.UsageError("give exactly one of --text, --file, --url")
     if url:
         from monitor.fetch import Fetcher, FetchError
-        from monitor.pipeline import fetch_settings
 
         async def get():
-            async with Fetcher(fetch_settings(obj.config)) as f:
+            async with Fetcher(obj.config.fetch) as f:
                 return await f.get_page(url)
 
         try:

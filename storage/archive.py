@@ -18,10 +18,11 @@ from typing import Any
 import sqlite_utils
 
 from monitor.model import ArticleRecord, Match, SiteTemplate, StoryDecision
-from storage import ledger, migrations, story_index, templates
+from storage import ledger, migrations, refetch, story_index, templates
 from storage import matches as topic_matches
 from storage import secrets as scrub
 from storage import sources as sources_table
+from storage.errors import ArchiveError, Connection, translate
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -52,11 +53,28 @@ class Archive:
 
     def __init__(self, path: str | Path, *, read_only: bool = False, max_bytes: int | None = None):
         self.path = Path(path)
-        if read_only:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), isolation_level=None)
+        try:
+            if read_only:
+                conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, isolation_level=None, factory=Connection
+                )
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(self.path), isolation_level=None, factory=Connection)
+        except sqlite3.Error as e:
+            raise translate(e, self.path) from e
+        except OSError as e:  # the folder cannot be created
+            raise ArchiveError(
+                f"archive {self.path}: {e}; point [storage] path at a writable place"
+            ) from e
+        conn.archive_path = str(self.path)
+        try:
+            self._open(conn, read_only, max_bytes)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _open(self, conn: Connection, read_only: bool, max_bytes: int | None) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db = sqlite_utils.Database(conn)
         if not read_only:
@@ -83,9 +101,27 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception. Nested, it is a
+        savepoint of the outer transaction (so several articles can share one commit)."""
         conn = self.db.conn
+        depth = getattr(self, "_depth", 0)
+        if depth:
+            name = f"nested_{depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._depth = depth + 1
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth = depth
+            conn.execute(f"RELEASE {name}")
+            return
         conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield
         except BaseException:
@@ -93,6 +129,8 @@ class Archive:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         conn.execute("COMMIT")
 
     def _rows(self, sql: str, params: Sequence[Any] | dict = ()) -> list[dict]:
@@ -255,6 +293,64 @@ class Archive:
                 )
             self._refresh_story(story_id, now, None if merged else article_id)
             return article_id, story_id, True
+
+    # ------------------------------------------------------------ page retries
+    # (storage/refetch.py: a page that failed is fetched again later and the article updated)
+    def schedule_page_retry(
+        self,
+        article_id: int,
+        url: str,
+        source: str,
+        attempts: int,
+        next_attempt_at: datetime | None,
+        error: str,
+        now: datetime | None = None,
+    ) -> None:
+        refetch.schedule(
+            self,
+            article_id,
+            url,
+            source,
+            attempts,
+            _iso(next_attempt_at),
+            error,
+            _iso(now or _now()),
+        )
+
+    def due_page_retries(
+        self, source: str, now: datetime, limit: int = 100
+    ) -> list[refetch.PageRetry]:
+        return refetch.due(self, source, _iso(now), limit)
+
+    def pending_page_retries(self) -> int:
+        return refetch.pending(self)
+
+    def finish_page_retry(self, article_id: int) -> None:
+        refetch.done(self, article_id)
+
+    def update_article(
+        self,
+        article_id: int,
+        record: ArticleRecord,
+        decision: StoryDecision,
+        matches: Sequence[Match],
+        *,
+        index_keys: list[str],
+        fingerprint_json: str,
+        canonical_rank: Sequence[Any],
+    ) -> int:
+        """An article's page arrived later: new text, story and matches (storage/refetch.py)."""
+        return refetch.update_article(
+            self,
+            article_id,
+            record,
+            decision,
+            matches,
+            index_keys=index_keys,
+            fingerprint_json=fingerprint_json,
+            canonical_rank=canonical_rank,
+            now=record.fetched_at,
+        )
 
     def _live_story(self, story_id: int) -> int | None:
         """Follow merged_into links to the story that absorbed this one."""

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from storage import secrets, story_index, templates
+from storage import refetch, secrets, story_index, templates
+from storage.errors import ArchiveError
 
 log = logging.getLogger("monitor.storage")
 
@@ -277,6 +278,11 @@ def _site_templates(db: sqlite_utils.Database) -> None:
     templates.create_tables(db)
 
 
+def _page_retries(db: sqlite_utils.Database) -> None:
+    """Pages that failed are fetched again later (storage/refetch.py)."""
+    refetch.create_tables(db)
+
+
 STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_browse_views,
@@ -284,6 +290,7 @@ STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _topic_definitions,
     _mask_secrets,
     _site_templates,
+    _page_retries,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed
@@ -317,7 +324,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(STEPS):
-            raise RuntimeError(
+            raise ArchiveError(
                 f"archive schema version {version} is newer than this monitor ({len(STEPS)}); "
                 "upgrade monitor or use a copy of the archive"
             )

@@ -11,6 +11,10 @@ from monitor.demo import demo_config_text
 from monitor.demo.server import SiteServer
 from monitor.demo.site import build_site
 
+# the daemon tests poll a local site every few seconds; a configuration otherwise refuses
+# intervals under one minute (tests/test_config.py checks that with its own environment)
+os.environ.setdefault("MONITOR_MIN_INTERVAL", "1")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import monitor.fetch as fetch_mod
+import monitor.fetch.guard as fetch_mod  # the address guard (monitor/fetch/guard.py)
 from monitor import config as config_mod
 from monitor.cli import cli
 from monitor.fetch import DNS_CACHE_S, Fetcher

@@ -34,6 +34,10 @@ TABLES: dict[str, str] = {
         "part, webhook or Apprise URL accepted, so a partial failure is retried for that "
         "part only."
     ),
+    "page_retries": (
+        "Article pages that could not be fetched yet: when each is tried again, how many "
+        "tries failed and why. A row goes when its page arrives."
+    ),
     "articles_fts": "Full-text index (FTS5, porter stemming) over article titles and texts.",
     "story_keys": "Candidate index of the story stage: blocking keys per article.",
     "story_fingerprints": "The story stage's fingerprint of each article (JSON).",
@@ -164,6 +168,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "story_ids": "JSON list of the stories this part carries (empty: all of the digest's).",
         "payload": "The message as first rendered (Slack), so a resend is the same message.",
         "next_attempt_at": "When a pending part is tried again (UTC).",
+    },
+    "page_retries": {
+        "article_id": "The article whose page is retried (articles.id).",
+        "url": "The page address, as the feed gave it.",
+        "source": "The feed that listed it (sources.name).",
+        "attempts": "Failed fetches so far, the first one included.",
+        "next_attempt_at": "When the page is tried again (UTC); empty: given up.",
+        "last_error": "Why the last try failed.",
+        "created_at": "When the first try failed (UTC).",
     },
     "articles_fts": {
         "title": "Indexed headline.",
