@@ -5,16 +5,19 @@ An appendix is a contiguous zone at the end of the body. Where it starts is foun
 first and words second:
 
 1. a section opened by an appendix heading (References, Quellen, Lire aussi, ...) that holds
-   less than most of the body;
+   less than most of the body, or a heading of any wording over a few short paragraphs that
+   share few words with the article and with each other (teasers of other stories);
 2. the *trailing zone*: the lines after the article's last paragraph (the last long line that
-   reads like prose and is not boilerplate by its words). The first line of that zone that is
-   boilerplate by a confident cue (its words, a citation's format, a run of rating symbols, a
-   question put to the reader, a bio's shape, a provenance word, a short line foreign to the
-   article in a box of its own or in italics) *anchors* the appendix: it and every line after it
-   go, because nothing but the appendix follows the article's last paragraph;
+   reads like prose and is not itself appendix: boilerplate by its words, a stranger's bio, a
+   reader's comment under a name and a date). The first line of that zone that is boilerplate
+   by a confident cue (its words, a citation's format, a run of rating symbols, a question put
+   to the reader, a bio's shape, a provenance word, the text speaking of itself, a block the
+   site repeats) *anchors* the appendix: it and every line after it go, because nothing but
+   the appendix follows the article's last paragraph;
 3. from the anchor back towards the article, lines go while they are boilerplate by their words
    or their structure (short lines without a sentence, dangling headings, "Label: value" lines
-   with a year or link), up to the article's last sentence;
+   with a year or link, short lines foreign to the article in a box of their own or in
+   italics), up to the article's last sentence;
 4. before the article's first paragraph, a line with the same cues ("This article is adapted
    from a press release by ...", a bio) goes alone.
 
@@ -56,9 +59,8 @@ from monitor.extract.thresholds import (
 from monitor.extract.walk import HEADINGS, Block
 
 _TERMINAL = re.compile(r"[.!?…。！？][\"“”’»«‹›)\]]*$")
-_SENTENCE_TERMINAL = re.compile(
-    r"[.!?…:。！？：][\"“”’»«‹›)\]]*$"
-)  # "... the campaign:" introduces
+# a line ending in a colon introduces what follows ("... the campaign:")
+_SENTENCE_TERMINAL = re.compile(r"[.!?…:。！？：][\"“”’»«‹›)\]]*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _QUESTION_END = re.compile(r"[?？][\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)

@@ -7,10 +7,12 @@
 2. one Lexbor parse; ``metadata`` reads meta tags and JSON-LD;
 3. ``walk``: one pass over the tree into text blocks that know their block-level ancestors;
 4. ``choose``: the element whose subtree holds the most prose and the least boilerplate;
-5. ``clean``: inside it, lists of other stories, captions, trailing boxes, the repeated
-   headline, datelines and the appendix after the article (sources, citations, copyright,
-   feedback prompts) are dropped;
-6. ``identifiers``: DOIs, trial numbers and PMIDs from the whole page.
+5. ``templates``: the blocks the site showed on earlier pages (with a ``SiteTemplate``);
+6. ``clean`` and ``appendix``: inside it, lists of other stories, captions, trailing boxes,
+   boxes of the publisher, the appendix after the article (sources, citations, copyright,
+   feedback prompts, bios, comments: a contiguous zone anchored by its first confident line),
+   the repeated headline and datelines are dropped;
+7. ``identifiers``: DOIs, trial numbers and PMIDs from the whole page.
 
 No rule names a site. A page without an article gives an empty text and a ``reason``.
 """
