@@ -71,7 +71,7 @@ class SiteTemplate:
 
     ``counts`` maps a block key (a 64-bit hash of a block's normalised text, or of its place in
     the page and first words; never the text itself) to the number of earlier pages of the site
-    that showed it. Only keys seen on two pages or more are handed over. A site the archive
+    that showed it (every key the archive keeps for the site). A site the archive
     has not seen is ``SiteTemplate(site)``: the structural rules alone decide.
     """
 

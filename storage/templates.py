@@ -9,7 +9,8 @@ Two tables, written only here:
 
 Bounded per site: at most MAX_KEYS_PER_SITE keys. Keys seen on one page only, and not in the
 last FORGET_AFTER_PAGES pages, go first (they are article text); then the least seen. ``get``
-returns only keys seen on two pages or more, which is all the extractor reads. One site's rows
+returns every key with its count: a key seen on one earlier page already marks a block outside
+the article's paragraphs as the site's (the template goes from a site's second page on). One site's rows
 never answer for another's. The caller (the archive) owns the connection and the transaction.
 """
 
@@ -64,9 +65,7 @@ def get(db: sqlite_utils.Database, site: str) -> SiteTemplate:
     if row is None:
         return SiteTemplate(site)
     counts = dict(
-        db.execute(
-            "SELECT key, pages FROM site_template_keys WHERE site = ? AND pages >= 2", [site]
-        ).fetchall()
+        db.execute("SELECT key, pages FROM site_template_keys WHERE site = ?", [site]).fetchall()
     )
     return SiteTemplate(site, row[0], counts)
 

@@ -5,7 +5,8 @@
 
 Modules, in the order a page meets them: ``decode`` (bytes to bounded text), ``metadata``,
 ``walk`` (tree to text blocks), ``choose`` (the body element), ``templates`` (what the site
-repeats), ``clean`` (what is not the article inside it, with ``lexicon``'s words),
+repeats), ``appendix`` (the zone after the article), ``clean`` (what else is not the article
+inside it), both with ``lexicon``'s words,
 ``identifiers``; ``thresholds`` holds every number they decide by.
 """
 

@@ -5,24 +5,14 @@ from __future__ import annotations
 import re
 
 from monitor.extract import lexicon
+from monitor.extract.appendix import Article, is_prose, is_sentence, rating_widget
 from monitor.extract.choose import is_headline_link
-from monitor.extract.text import MD_LINK, WORD, norm, weight
+from monitor.extract.text import MD_LINK, WORD, is_dateline, norm, weight
 from monitor.extract.thresholds import (
-    APPENDIX_MAX_CHARS,
-    APPENDIX_MAX_SHARE,
-    APPENDIX_MAX_WEAK,
-    APPENDIX_WEAK_SHARE,
+    BOX_MAX_CHARS,
     CAPTION_MAX_CHARS,
-    FOREIGN_LINES,
-    FOREIGN_MAX_CHARS,
     FOREIGN_MAX_SHARED,
     FURNITURE_CHECKS,
-    HEADING_MAX_CHARS,
-    LEAD_SHARE,
-    NOTE_MAX_CHARS,
-    PROSE_MIN_CHARS,
-    SENTENCE_MIN_CHARS,
-    SHORT_LINE_CHARS,
 )
 from monitor.extract.walk import HEADINGS, Block
 
@@ -147,11 +137,17 @@ def _keep_in_body(
     return True
 
 
+# a plain-text citation marker glued to a word or a sentence's end: "erschienen.[1]", "cells[2,3]"
+_PLAIN_MARKER = re.compile(r"(?<=[\w.,;:!?)\"“”’»])\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]")
+
+
 def format_blocks(blocks: list[Block]) -> str:
     parts: list[str] = []
     prev_li = False
     for b in blocks:
         text = MD_LINK.sub(r"\1", b.text)
+        if "[" in text:
+            text = _PLAIN_MARKER.sub("", text)
         is_li = b.tag in ("li", "dd", "dt")
         if parts:
             parts.append("\n" if (is_li and prev_li) else "\n\n")
@@ -177,20 +173,6 @@ def agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
     return kept if sum(len(b.text) for b in kept) >= 0.7 * found else body
 
 
-_MONTHS = (
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|mars|avr|mai|juin|juil|août|sept"
-    r"|déc|januar|februar|märz|juni|juli|oktober|dezember|janeiro|fevereiro|março|abril|maio|junho"
-    r"|julho|agosto|setembro|outubro|novembro|dezembro|gennaio|febbraio|marzo|aprile|maggio"
-    r"|giugno|luglio|settembre|ottobre|dicembre"
-)
-_DATE_IN_LINE = re.compile(
-    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:"
-    + _MONTHS
-    + r")[a-zé]*\.?\s+\d{1,2}\b|\b\d{1,2}\.?\s+(?:"
-    + _MONTHS
-    + r")|\b(?:19|20)\d{2}\b.*\b\d{1,2}:\d{2}\b|\d+\s+(?:hours?|minutes?|days?)\s+ago",
-    re.IGNORECASE,
-)
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?:[.!?:;…。！？]|[^\W\d][\"”’»)\]])[\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
@@ -199,14 +181,6 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 _KEEP_SHORT = HEADINGS | {"li", "td", "th", "dd", "dt", "pre"}
-
-
-def _is_dateline(text: str) -> bool:
-    """A short line that is mostly a date or time: a dateline, "Published ...", "Updated ..."."""
-    if len(text) > 120 or text[0] in "—–" or not _DATE_IN_LINE.search(text):
-        return False
-    words = WORD.findall(text)
-    return len(words) <= 16 and not (len(words) >= 5 and text.endswith("."))
 
 
 def trim(blocks: list[Block], title: str) -> list[Block]:
@@ -219,15 +193,16 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
         text = b.text
         if key and b.tag != "li" and len(text) < len(title) + 80:
             line = norm(text)
-            if line == key or (i < 3 and key in line):
+            if line == key or (len(out) < 3 and key in line):
                 continue  # the headline again, alone or in a breadcrumb trail
         if len(text) < 200 and _COPYRIGHT.search(text):
             continue
-        if (i < 3 or i > last - 3) and _is_dateline(text):
+        top = len(out) < 3  # among the first lines kept (the furniture above them is gone)
+        if (top or i > last - 3) and is_dateline(text):
             continue
-        if i < 3 and "\n" in text:
+        if top and "\n" in text:
             first, rest = text.split("\n", 1)
-            if _is_dateline(first):
+            if is_dateline(first):
                 b = Block(rest, b.tag, b.links, b.path, b.flag, b.lead, b.nlinks)
         if len(text) < 30 and b.tag not in _KEEP_SHORT and len(WORD.findall(text)) <= 1:
             continue
@@ -260,144 +235,6 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
     return out[start:end]
 
 
-# -- the appendix after the article ---------------------------------------------------------------
-_TERMINAL = re.compile(r"[.!?…。！？][\"”’»)\]]*$")
-_SENTENCE_TERMINAL = re.compile(r"[.!?…:。！？：][\"”’»)\]]*$")  # "... the campaign:" introduces
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_QUESTION_END = re.compile(r"[?？][\"”’»)\]]*$")
-
-
-def _is_prose(b: Block) -> bool:
-    """A paragraph of the article: long enough, ending like a sentence, few links."""
-    return (
-        max(len(b.text), weight(b.text)) >= PROSE_MIN_CHARS  # accents must not shorten a line
-        and b.links < 0.3 * len(b.text)
-        and bool(_TERMINAL.search(b.text))
-        and not b.emph
-    )
-
-
-def _strong_appendix(text: str) -> bool:
-    """Words that make a line boilerplate of a seed kind wherever it sits after the body."""
-    n = len(text)
-    if n > APPENDIX_MAX_CHARS:
-        return False
-    if lexicon.REFERENCE_LABEL.match(text):
-        return True
-    found = lexicon.appendix_line(text)
-    if found and (n <= CAPTION_MAX_CHARS or found.start() <= LEAD_SHARE * n):
-        return True  # a long paragraph counts when it opens with the words, not ends with them
-    if n < CAPTION_MAX_CHARS and lexicon.credit_line(text):
-        return True
-    return (
-        lexicon.author_bio(text)
-        or lexicon.citation_entry(text)
-        or lexicon.paired_words(text)
-        or lexicon.paywall_prompt(text)
-    )
-
-
-def _sentence(b: Block) -> bool:
-    """A line that reads as a sentence of running text (and so may belong to the article)."""
-    text = b.text
-    return (
-        max(len(text), weight(text)) >= SENTENCE_MIN_CHARS
-        and bool(_SENTENCE_TERMINAL.search(text))
-        and b.links < 0.5 * len(text)
-        and (text.count(" ") >= 3 or bool(_CJK.search(text)))
-    )
-
-
-def _weak_appendix(b: Block) -> bool:
-    """Cues of structure for a block after the last sentence of the article."""
-    text = b.text
-    n = len(text)
-    if (
-        _LABEL.match(text)
-        and n < NOTE_MAX_CHARS
-        and (_REFERENCE.search(text) or _YEAR.search(text))
-    ):
-        return True  # "Label: value" carrying a link, a DOI or a year
-    if _QUESTION_END.search(text) and n <= SHORT_LINE_CHARS and text.count("?") == 1:
-        return True  # "Was it useful?" with nothing after it
-    if b.tag in _LIST_OR_CELL or _sentence(b):
-        return False  # list items and table cells at the end are the article's own
-    return n <= SHORT_LINE_CHARS or (b.tag in HEADINGS and n <= 2 * SHORT_LINE_CHARS)
-
-
-_LIST_OR_CELL = frozenset(("li", "td", "th", "dd", "dt", "pre"))
-
-
-def cut_appendix(body: list[Block]) -> list[Block]:
-    """Drop what follows the article inside its container: an appendix opened by a heading
-    (References, Related, Comments, ... in eight languages) and, from the end, lines that are
-    sources, citations, copyright, feedback prompts, disclaimers, bios, reference entries or
-    short furniture, up to the article's last paragraph."""
-    if len(body) < 2:
-        return body
-    total = sum(len(b.text) for b in body) or 1
-    seen = 0
-    for i, b in enumerate(body):
-        if (
-            i
-            and len(b.text) <= HEADING_MAX_CHARS
-            and total - seen < APPENDIX_MAX_SHARE * total
-            and lexicon.APPENDIX_HEADING.match(b.text)
-            and (b.tag in HEADINGS or not any(_is_prose(x) for x in body[i + 1 :]))
-        ):
-            body = body[:i]  # a section heading, or a label followed by no paragraph
-            break
-        seen += len(b.text)
-    end = len(body)
-    dropped = weak = 0
-    vocabulary: set[str] | None = None
-    confirmed = False  # a line after this one was boilerplate by its words: an appendix is here
-    while end > 1:
-        b = body[end - 1]
-        if dropped + len(b.text) > APPENDIX_MAX_SHARE * total:
-            break  # never most of the body, whatever its lines say
-        if _strong_appendix(b.text):
-            confirmed = True
-        else:
-            if weak >= APPENDIX_MAX_WEAK or dropped + len(b.text) > APPENDIX_WEAK_SHARE * total:
-                break
-            if not _weak_appendix(b):
-                if not (confirmed and FOREIGN_LINES):
-                    break
-                if vocabulary is None:
-                    vocabulary = _article_words(body)
-                if not _foreign(b, vocabulary):
-                    break
-            weak += 1
-        dropped += len(b.text)
-        end -= 1
-    return body[:end]
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in WORD.findall(text.lower()) if len(w) >= 5 and not w.isdigit()]
-
-
-def _article_words(body: list[Block]) -> set[str]:
-    """The words (five letters or more) of the article proper: its blocks up to its last long paragraph."""
-    last = max((i for i, b in enumerate(body) if _is_prose(b)), default=len(body) - 1)
-    return {w for b in body[: last + 1] for w in _content_words(b.text)}
-
-
-def _foreign(b: Block, vocabulary: set[str]) -> bool:
-    """A short line after the article that shares few words with it: about the publication
-    (its source, author, site, a reader's doctor), not about the story. Sentences of the story
-    itself repeat its names and terms ("Colombia had lost to Belgium on Monday.")."""
-    text = b.text
-    if len(text) >= FOREIGN_MAX_CHARS or b.tag in _LIST_OR_CELL or _is_prose(b):
-        return False
-    words = _content_words(text)
-    if len(words) < 3:
-        return False
-    shared = sum(w in vocabulary for w in words)
-    return shared < FOREIGN_MAX_SHARED * len(words)
-
-
 def drop_furniture(body: list[Block]) -> list[Block]:
     """Short lines anywhere in the body that are boilerplate by their words: captions and
     credits, copyright notices, comment prompts, feedback prompts, source lines. Sentences of
@@ -406,11 +243,61 @@ def drop_furniture(body: list[Block]) -> list[Block]:
     budget = FURNITURE_CHECKS
     for b in body:
         text = b.text
-        if len(text) < CAPTION_MAX_CHARS and budget and not _sentence(b):
+        if len(text) < CAPTION_MAX_CHARS and budget and not is_sentence(b):
             budget -= 1
-            if lexicon.credit_line(text) or lexicon.appendix_line(text):
+            if (
+                lexicon.credit_line(text)
+                or lexicon.appendix_line(text)
+                or rating_widget(text)
+                or lexicon.self_reference(text)  # "Listen to this article", "Share this story"
+            ):
                 continue
         if len(text) < CAPTION_MAX_CHARS * 1.5 and lexicon.paywall_prompt(text):
             continue
         out.append(b)
     return out
+
+
+def drop_foreign_boxes(body: list[Block]) -> list[Block]:
+    """Boxes inside the article (a newsletter sign-up, a donation appeal, a cookie notice)
+    between or after its paragraphs: a box of its own (not a paragraph of the element that
+    holds the article's paragraphs), short, sharing few content words with the article, in
+    which the publisher speaks ("we", "our", "this article") or a provenance line stands."""
+    main = Article(body).container
+    if main < 0 or sum(1 for b in body if is_prose(b)) < 2:
+        return body
+    boxes: dict[int, list[int]] = {}
+    for i, b in enumerate(body):
+        box = _box_of(b, main)
+        if box >= 0:
+            boxes.setdefault(box, []).append(i)
+    if not boxes:
+        return body
+    boxed = {i for members in boxes.values() for i in members}
+    article = Article([b for i, b in enumerate(body) if i not in boxed])  # its own paragraphs
+    drop: set[int] = set()
+    for members in boxes.values():
+        texts = [body[i].text for i in members]
+        if sum(map(len, texts)) > BOX_MAX_CHARS or members[-1] - members[0] >= len(members):
+            continue  # a long box, or one split by the article's own paragraphs
+        if any(_QUOTED.search(t) for t in texts) or not any(map(_publisher_speaks, texts)):
+            continue
+        if article.shared(" ".join(texts)) < FOREIGN_MAX_SHARED:
+            drop.update(members)
+    return [b for i, b in enumerate(body) if i not in drop] if drop else body
+
+
+_QUOTED = re.compile('["“”«»„]')
+
+
+def _box_of(b: Block, main: int) -> int:
+    """The element under ``main`` that boxes the block in, -1 for a paragraph of ``main``."""
+    path = b.path
+    if main in path:
+        pos = path.index(main)
+        return path[pos + 1] if len(path) > pos + 2 else -1
+    return path[-2] if len(path) > 1 else -1
+
+
+def _publisher_speaks(text: str) -> bool:
+    return lexicon.self_reference(text) or lexicon.provenance(text) or lexicon.paywall_prompt(text)

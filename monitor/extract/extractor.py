@@ -7,10 +7,12 @@
 2. one Lexbor parse; ``metadata`` reads meta tags and JSON-LD;
 3. ``walk``: one pass over the tree into text blocks that know their block-level ancestors;
 4. ``choose``: the element whose subtree holds the most prose and the least boilerplate;
-5. ``clean``: inside it, lists of other stories, captions, trailing boxes, the repeated
-   headline, datelines and the appendix after the article (sources, citations, copyright,
-   feedback prompts) are dropped;
-6. ``identifiers``: DOIs, trial numbers and PMIDs from the whole page.
+5. ``templates``: the blocks the site showed on earlier pages (with a ``SiteTemplate``);
+6. ``clean`` and ``appendix``: inside it, lists of other stories, captions, trailing boxes,
+   boxes of the publisher, the appendix after the article (sources, citations, copyright,
+   feedback prompts, bios, comments: a contiguous zone anchored by its first confident line),
+   the repeated headline and datelines are dropped;
+7. ``identifiers``: DOIs, trial numbers and PMIDs from the whole page.
 
 No rule names a site. A page without an article gives an empty text and a ``reason``.
 """
@@ -23,18 +25,19 @@ from selectolax.lexbor import SelectolaxError
 
 from monitor.extract import lexicon
 from monitor.extract import metadata as md
+from monitor.extract.appendix import cut_appendix
 from monitor.extract.choose import choose, teaser_blocks
 from monitor.extract.clean import (
     agree_with_ld,
     body_blocks,
-    cut_appendix,
+    drop_foreign_boxes,
     drop_furniture,
     format_blocks,
     trim,
 )
 from monitor.extract.decode import bound, page_text, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
-from monitor.extract.templates import drop_template, page_keys
+from monitor.extract.templates import drop_template, page_keys, repeated_blocks
 from monitor.extract.text import looks_like_prose, norm
 from monitor.extract.thresholds import PAYWALL_LOOKBACK
 from monitor.extract.walk import walk
@@ -129,8 +132,11 @@ def _extract(
                     if 15 <= len(b.text) <= 200 and key and key in tag_key:
                         title = article.title = b.text
                         break
-            body = drop_template(body, walker, template)
-            body = drop_furniture(trim(cut_appendix(body), title))
+            # what the site repeats anchors the appendix (a template line after the article
+            # starts it) and goes wherever it is
+            repeated = repeated_blocks(body, walker, template)
+            body = cut_appendix(drop_foreign_boxes(body), repeated)
+            body = drop_furniture(trim(drop_template(body, repeated), title))
             ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)

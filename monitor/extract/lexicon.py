@@ -12,6 +12,7 @@ language, never one site's wording. All patterns run on one line of text, case-i
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 def _any(*phrases: str) -> str:
@@ -243,7 +244,7 @@ _PAYWALL_WORDS = frozenset(
 
 def paywall_prompt(text: str) -> bool:
     """A line asking the reader to subscribe or log in to read on."""
-    if len(text) > 300 or _PAYWALL_WORDS.isdisjoint(_WORDS.findall(text.lower())):
+    if len(text) > 300 or _PAYWALL_WORDS.isdisjoint(words_of(text)):
         return False
     return bool(PAYWALL.search(text))
 
@@ -290,6 +291,13 @@ _ANYWHERE = (
     ),
 )
 _WORDS = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=2048)
+def words_of(text: str) -> frozenset[str]:
+    """The lower-case words of a line (cached: several kinds read the same line)."""
+    return frozenset(_WORDS.findall(text.lower()))
 
 
 def appendix_line(text: str) -> re.Match | None:
@@ -299,7 +307,7 @@ def appendix_line(text: str) -> re.Match | None:
     if lead:
         return lead
     low = text.lower()
-    words = _WORDS.findall(low)
+    words = words_of(text)
     for triggers, pattern in _ANYWHERE:
         if not triggers.isdisjoint(words) or ("©" in low and triggers is _ANYWHERE[0][0]):
             found = pattern.search(low)
@@ -325,9 +333,21 @@ _CREDIT_LABEL = re.compile(
 _AGENCY_END = re.compile(r"(?:getty images|shutterstock|istock|ap photo|afp|reuters|dpa)\W{0,3}$")
 
 
+_CREDIT_END = re.compile(
+    r"\((?:photo|image|picture|illustration|credit|foto|bild|imagen|immagine|imagem|beeld"
+    r"|cr[ée]dit|zdj[ęe]cie)s?\s*:[^()]{1,80}\)\W{0,2}$",
+    re.IGNORECASE,
+)
+
+
 def credit_line(text: str) -> bool:
-    """A caption's credit: "Photo: ...", "Credit: ...", "... / Getty Images"."""
-    return bool(_CREDIT_LABEL.match(text) or _AGENCY_END.search(text[-40:].lower()))
+    """A caption's credit: "Photo: ...", "Credit: ...", "... / Getty Images", a caption ending
+    in "(Image: ...)"."""
+    return bool(
+        _CREDIT_LABEL.match(text)
+        or _AGENCY_END.search(text[-40:].lower())
+        or _CREDIT_END.search(text[-100:])
+    )
 
 
 # -- author bios: a name, then a journalist's role -------------------------------------------
@@ -343,7 +363,7 @@ _ROLES = frozenset(
 
 def author_bio(text: str) -> bool:
     """A sentence introducing the author: a name, then a journalist's role."""
-    if _ROLES.isdisjoint(_WORDS.findall(text.lower())):
+    if _ROLES.isdisjoint(words_of(text)):
         return False
     return bool(_AUTHOR_BIO.search(text))
 
@@ -368,20 +388,33 @@ _AUTHOR_BIO = re.compile(
 )
 
 # -- a list entry that cites research: authors, year, journal, volume, pages, DOI ----------------
-# (an entry shows two different kinds of these; a web address alone is one)
+# (an entry shows two different parts, one of them a part only citations have: a web address
+# and a capitalised word before an initial are also in shopping lists and captions)
 _CITATION_PARTS = re.compile(
     r"\bet al\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d\s*[;,]\s*\d+|\b\d+\s*\(\d+\)\s*:\s*\d+|\bdoi\b"
     r"|\b10\.\d{4,9}/|\bpmid\b|(?:https?://|\bwww\.)|\b[A-Z][a-z]+ [A-Z]{1,2}[,.]|\bvol\.|\bpp?\.\s*\d"
+    r"|\b[A-Z][\w'-]+, [A-Z]\.(?: ?[A-Z]\.)*"
     r"|\b(?:journal|j\.|lancet|nature|science|jama|nejm|bmj|n engl j med|plos|cell|oncol"
     r"|cancer)\b"
 )
+_WEAK_PART = re.compile(r"^(?:https?://|www\.|[A-Z][a-z]+ [A-Z]{1,2}[,.]|[A-Z][\w'-]+, [A-Z]\.)")
 
 
 def citation_entry(text: str) -> bool:
-    """An entry of a list of cited research: two different kinds of citation parts."""
-    if not any(c.isdigit() for c in text[:400]) and "et al" not in text:
+    """An entry of a list of cited research: two different citation parts, one of them more
+    than a web address or a name with an initial."""
+    if not _DIGIT.search(text, 0, 400) and "et al" not in text:
         return False
-    return len(set(_CITATION_PARTS.findall(text))) >= 2
+    parts = set(_CITATION_PARTS.findall(text))
+    return len(parts) >= 2 and any(not _WEAK_PART.match(p) for p in parts)
+
+
+#: a caption's words: a line that names a picture is a caption or its credit
+PICTURE = re.compile(
+    r"\b(?:photos?|images?|pictures?|illustrations?|fotos?|fotografie|bild(?:er)?|imagen|immagine"
+    r"|imagem|beeld|afbeelding|zdj[ęe]ci[ea])\b",
+    re.IGNORECASE,
+)
 
 
 # -- kinds told by two words together (stems, any of the eight languages) ------------------------
@@ -416,8 +449,98 @@ def paired_words(text: str) -> bool:
         return False
     if _BIO_VERB.match(text):
         return True
-    words = _WORDS.findall(text.lower())
-    return any(
-        any(w.startswith(first) for w in words) and any(w.startswith(second) for w in words)
-        for first, second in _PAIRS
-    )
+    low = text.lower()
+    return any(first.search(low) and second.search(low) for first, second in _PAIR_PATTERNS)
+
+
+_PAIR_PATTERNS = [
+    tuple(re.compile(r"(?<!\w)(?:" + "|".join(stems) + ")") for stems in pair) for pair in _PAIRS
+]
+
+
+# -- provenance: where the text came from (only read in the lines after the article's last
+# paragraph, where a story's own sentences rarely say it was adapted or reprinted) ------------
+_PROVENANCE = re.compile(
+    r"\bpermission\b|\bcourtesy of\b|\badapted (?:from|with|by)\b|\breprint(?:ed)?\b"
+    r"|\brepublish|\bsyndicat|\bpress release|\bnews release|\bprovided by\b|\bon behalf of\b|\bmaterials? (?:from|provided)"
+    r"|genehmigung|freundliche[rn]? unterst[üu]tzung|[üu]bernommen (?:von|aus|mit)|pressemitteilung"
+    r"|bereitgestellt|nachdruck|nach (?:informationen|angaben) (?:der|des|von)|basierend auf"
+    r"|autorisation|aimable|adapt[ée]e? (?:de|d'apr[èe]s|avec)|repris (?:de|avec|d')|communiqu[ée]"
+    r"|\bpermiso\b|cortes[íi]a|adaptad[oa] (?:de|con)|comunicado|reproducid[oa] (?:con|de)"
+    r"|autorizzazione|concessione|adattat[oa] (?:da|con)|comunicato|ripres[oa] (?:da|con)"
+    r"|autoriza[çc][ãa]o|cortesia|reproduzid[oa] (?:com|de)"
+    r"|toestemming|overgenomen|persbericht|bewerkt (?:naar|van)"
+    r"|zgod[ąa]|przedruk|komunikat|udost[ęe]pnion|na podstawie (?:informacji|materia[łl]|komunikatu)",
+    re.IGNORECASE,
+)
+
+
+# a piece of every phrase above: substring tests are much cheaper than the regex, which runs
+# only on the few lines that hold one
+_PROVENANCE_PIECES = (
+    "permi", "courtes", "adapt", "reprint", "republi", "syndicat", "release", "provided",
+    "behalf", "material", "genehm", "freundlich", "bernommen", "mitteilung", "bereitgestellt",
+    "nachdruck", "nach inform", "nach angab", "basierend", "autoris", "aimable", "repris",
+    "communiq", "cortes", "comunica", "reproduc", "autorizza", "concessione", "ripres",
+    "autoriza", "reproduz", "toestemming", "overgenomen", "persbericht", "bewerkt", "zgod",
+    "przedruk", "komunikat", "udost", "na podstawie",
+)  # fmt: skip
+
+
+def provenance(text: str) -> bool:
+    """A line saying the text was adapted, reprinted or provided by someone, or published with
+    their permission (eight languages)."""
+    if len(text) > 300:
+        return False
+    low = text.lower()
+    return any(piece in low for piece in _PROVENANCE_PIECES) and bool(_PROVENANCE.search(low))
+
+
+# -- a bio's shape: a person's name, then a copula or a verb of writing (any of the eight
+# languages; whether the name is a stranger to the article is for the caller to say) ----------
+_NAME = r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃ][\w'’.-]+"
+BIO_SHAPE = re.compile(  # after an optional label ("About the writer: ..."); or a label and a name
+    rf"^[^:,\d]{{1,30}}: ((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME})$"
+    rf"|^(?:[^:,\d]{{1,30}}: )?((?:Dr\.? |Prof\.? )?{_NAME} (?:(?:de|van|von|der|den|da|di|del|dos|du|le|la) )*{_NAME}"
+    rf"(?: {_NAME})?)(,| (?:is|has|ist|hat|est|a|es|ha|è|é|tem|jest|ma|heeft|writes"
+    r"|covers|reports|schreibt|berichtet|écrit|couvre|escribe|cubre|scrive|escreve|cobre|schrijft"
+    r"|pisze|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|pracuje)\b)"
+)
+
+
+# -- the text speaking of itself or of its publisher ("this article", "our newsroom"): in the
+# lines after the article's last paragraph, that is the publication talking, not the story ----
+_SELF_REFERENCE = re.compile(
+    r"\b(?:this|the present) (?:article|story|page|post|answer|text|piece|content|site|website"
+    r"|newsletter|feature|series)\b|\bour (?!own\b)\w+"
+    r"|\b(?:dieser|diese|dieses|unser(?:e[mnrs]?)?) (?:artikel|beitrag|text|seite|website"
+    r"|redaktion|newsletter|angebot|arbeit|journalismus)\b"
+    r"|\b(?:cet|cette|notre|nos) (?:article|texte|page|site|r[ée]daction|newsletter|journal"
+    r"|travail|journalisme)\b"
+    r"|\b(?:este|esta|nuestr[oa]s?) (?:art[íi]culo|texto|p[áa]gina|web|sitio|redacci[óo]n"
+    r"|bolet[íi]n|trabajo|periodismo)\b"
+    r"|\b(?:questo|questa|nostr[oaie]) (?:articolo|testo|pagina|sito|redazione|newsletter"
+    r"|lavoro|giornalismo)\b"
+    r"|\b(?:este|esta|nosso|nossa) (?:artigo|texto|p[áa]gina|site|reda[çc][ãa]o|trabalho"
+    r"|jornalismo)\b"
+    r"|\b(?:dit|deze|onze|ons) (?:artikel|stuk|tekst|pagina|site|website|redactie|nieuwsbrief"
+    r"|werk|journalistiek)\b"
+    r"|\b(?:ten|ta|to|nasz(?:a|e|y|ą|ej|ego)?) (?:artyku[łl]|tekst|strona|stron[eę]|serwis"
+    r"|redakcj[aię]|prac[aęy]|dziennikarstw[oa])",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile('["“”«»„]')
+
+
+_SELF_WORDS = frozenset(
+    """this our dieser diese dieses unser unsere unserem unseren unserer unseres cet cette notre
+    nos este esta nuestro nuestra nuestros nuestras questo questa nostro nostra nostri nostre
+    nosso nossa dit deze onze ons ten ta to nasz nasza nasze naszej naszą naszego""".split()
+)
+
+
+def self_reference(text: str) -> bool:
+    """A line in which the text speaks of itself or of its publisher, outside quotations."""
+    if len(text) > 300 or _SELF_WORDS.isdisjoint(words_of(text)):
+        return False
+    return not _QUOTED.search(text) and bool(_SELF_REFERENCE.search(text))

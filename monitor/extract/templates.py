@@ -6,17 +6,22 @@ the article. The archive counts, per site, on how many pages each block key appe
 (``storage.templates``); the pipeline hands the counts to ``extract()`` as a ``SiteTemplate``
 and stores the keys the page showed (``Article.template_keys``).
 
-Two keys per block, both 64-bit hashes (no text is kept):
+Three keys per block, all 64-bit hashes (no text is kept):
 
 * its text, lower-cased, words only, digits masked ("(12)" and "(7)" are one key);
+* its shape, for short lines: names masked too (a run of capitalised words is one "N"), short
+  lower-case words left out ("Jane Roe is a health writer in Lyon." and "John Doe is a health
+  writer in Oslo." are one key);
 * its place (tag and class of the block and of its parent) with its first two words, for short
   lines whose end changes from page to page ("Source: <institution>", "Citation: <title> ...").
 
-A block is the site's, not the article's, when its text key was seen on TEMPLATE_MIN_PAGES
-earlier pages, or its place key on TEMPLATE_MIN_PAGES + 1 pages and at least half of the site's
-pages. Template blocks are dropped from the body unless that would remove most of it (then the
-page is an odd one: the same article under a second address, say). What one site teaches never
-reaches another: the counts are the site's own.
+A block is the site's, not the article's, when its text or shape key was seen on
+TEMPLATE_MIN_PAGES earlier pages, or on one earlier page when the block lies outside the
+article's run of paragraphs (before its first or after its last); or when its place key was
+seen on TEMPLATE_MIN_PAGES + 1 pages and at least half of the site's pages. So a site's
+template goes from its second page on. Template blocks are dropped from the body unless that
+would remove most of it (then the page is an odd one: the same article under a second address,
+say). What one site teaches never reaches another: the counts are the site's own.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from monitor.extract.appendix import is_prose
 from monitor.extract.thresholds import (
     TEMPLATE_MAX_KEYS_PER_PAGE,
     TEMPLATE_MAX_SHARE,
@@ -36,6 +42,7 @@ from monitor.model import SiteTemplate
 
 _WORDS = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
+_SHAPE_MIN_WORDS = 3  # lower-case words a shape needs to say something
 
 
 def _hash(kind: str, value: str) -> int:
@@ -58,18 +65,37 @@ def _place(b: Block, walk: Walk) -> str:
     return "/".join(parts)
 
 
-def block_keys(b: Block, walk: Walk) -> tuple[int | None, int | None]:
-    """(text key, place key) of a block; None where a block has no such key."""
+def _shape(text: str) -> str | None:
+    """The line with names and numbers masked and short lower-case words left out."""
+    out: list[str] = []
+    lower = 0
+    for word in _WORDS.findall(text):
+        if word[0].isupper() or word[0].isdigit():
+            mark = "N" if word[0].isupper() else "#"
+            if not out or out[-1] != mark:
+                out.append(mark)
+        elif len(word) >= 4:
+            out.append(word.lower())
+            lower += 1
+    return " ".join(out) if lower >= _SHAPE_MIN_WORDS else None
+
+
+def block_keys(b: Block, walk: Walk) -> tuple[int | None, int | None, int | None]:
+    """(text key, shape key, place key) of a block; None where a block has no such key."""
     if len(b.text) > TEMPLATE_TEXT_MAX_CHARS:
-        return None, None
+        return None, None, None
     words = _words(b.text)
     if not words:
-        return None, None
+        return None, None, None
     text_key = _hash("t", " ".join(words))
-    place_key = None
-    if len(b.text) <= TEMPLATE_PLACE_MAX_CHARS and len(words) > 2:
-        place_key = _hash("p", f"{_place(b, walk)} {' '.join(words[:2])}")
-    return text_key, place_key
+    shape_key = place_key = None
+    if len(b.text) <= TEMPLATE_PLACE_MAX_CHARS:
+        shape = _shape(b.text)
+        if shape is not None:
+            shape_key = _hash("s", shape)
+        if len(words) > 2:
+            place_key = _hash("p", f"{_place(b, walk)} {' '.join(words[:2])}")
+    return text_key, shape_key, place_key
 
 
 def page_keys(walk: Walk) -> list[int]:
@@ -84,24 +110,38 @@ def page_keys(walk: Walk) -> list[int]:
     return list(keys)[:TEMPLATE_MAX_KEYS_PER_PAGE]
 
 
-def is_template(b: Block, walk: Walk, template: SiteTemplate) -> bool:
-    text_key, place_key = block_keys(b, walk)
+def is_template(b: Block, walk: Walk, template: SiteTemplate, outside: bool = False) -> bool:
+    """Whether the site showed the block on earlier pages (``outside``: the block lies before
+    the article's first paragraph or after its last, where one earlier page is enough)."""
+    text_key, shape_key, place_key = block_keys(b, walk)
     counts = template.counts
-    if text_key is not None and counts.get(text_key, 0) >= TEMPLATE_MIN_PAGES:
-        return True
+    need = 1 if outside else TEMPLATE_MIN_PAGES
+    for key in (text_key, shape_key):
+        if key is not None and counts.get(key, 0) >= need:
+            return True
     if place_key is None:
         return False
     seen = counts.get(place_key, 0)
     return seen >= TEMPLATE_MIN_PAGES + 1 and seen >= 0.5 * template.pages
 
 
-def drop_template(body: list[Block], walk: Walk, template: SiteTemplate | None) -> list[Block]:
-    """The body without the blocks the site repeats, unless they are most of it."""
+def repeated_blocks(body: list[Block], walk: Walk, template: SiteTemplate | None) -> set[int]:
+    """The ``id()`` of every block of the body that the site showed on earlier pages, unless
+    together they are most of the body (then none: the page is an odd one)."""
     if template is None or not template.counts:
-        return body
-    kept = [b for b in body if not is_template(b, walk, template)]
-    if len(kept) == len(body):
-        return body
+        return set()
+    prose = [i for i, b in enumerate(body) if is_prose(b)]
+    first, last = (prose[0], prose[-1]) if prose else (len(body), -1)
+    found = {
+        id(b)
+        for i, b in enumerate(body)
+        if is_template(b, walk, template, outside=i < first or i > last)
+    }
     total = sum(len(b.text) for b in body)
-    removed = total - sum(len(b.text) for b in kept)
-    return kept if removed <= TEMPLATE_MAX_SHARE * total else body
+    removed = sum(len(b.text) for b in body if id(b) in found)
+    return found if removed <= TEMPLATE_MAX_SHARE * total else set()
+
+
+def drop_template(body: list[Block], repeated: set[int]) -> list[Block]:
+    """The body without the blocks the site repeats (``repeated_blocks``)."""
+    return [b for b in body if id(b) not in repeated] if repeated else body

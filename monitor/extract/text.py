@@ -23,3 +23,27 @@ def looks_like_prose(text: str) -> bool:
     """At least two sentences of some length."""
     sentences = re.findall(r"[^.!?。]{30,}[.!?。]", text)
     return len(sentences) >= 2
+
+
+_MONTHS = (
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|mars|avr|mai|juin|juil|août|sept"
+    r"|déc|januar|februar|märz|juni|juli|oktober|dezember|janeiro|fevereiro|março|abril|maio|junho"
+    r"|julho|agosto|setembro|outubro|novembro|dezembro|gennaio|febbraio|marzo|aprile|maggio"
+    r"|giugno|luglio|settembre|ottobre|dicembre"
+)
+_DATE_IN_LINE = re.compile(
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:"
+    + _MONTHS
+    + r")[a-zé]*\.?\s+\d{1,2}\b|\b\d{1,2}\.?\s+(?:"
+    + _MONTHS
+    + r")|\b(?:19|20)\d{2}\b.*\b\d{1,2}:\d{2}\b|\d+\s+(?:hours?|minutes?|days?)\s+ago",
+    re.IGNORECASE,
+)
+
+
+def is_dateline(text: str) -> bool:
+    """A short line that is mostly a date or time: a dateline, "Published ...", "Updated ..."."""
+    if len(text) > 120 or text[0] in "—–" or not _DATE_IN_LINE.search(text):
+        return False
+    words = WORD.findall(text)
+    return len(words) <= 16 and not (len(words) >= 5 and text.endswith("."))

@@ -31,13 +31,17 @@ MAX_WALK_ELEMENTS = 30_000
 #: blocks at the end of a page looked at for a paywall prompt, to say why a text is too short
 PAYWALL_LOOKBACK = 60
 
-# -- the appendix after the article (clean.cut_appendix) ---------------------------------------
+# -- the appendix after the article (appendix.cut_appendix) ---------------------------------------
 #: a paragraph of the article is at least this long (Latin-letter equivalents, see text.weight)
 PROSE_MIN_CHARS = 120
 #: lines longer than this are never dropped for their words alone
 APPENDIX_MAX_CHARS = 900
 #: an appendix (opened by a heading, or read from the end) holds less than this share of the body
 APPENDIX_MAX_SHARE = 0.6
+#: a commenter's name above a date and a comment is at most this long
+NAME_MAX_CHARS = 40
+#: lines of a block (broken by <br>) read for the cues of an appendix line
+HEAD_LINES = 3
 #: a heading that opens an appendix ("References", "Lesen Sie auch") is at most this long
 HEADING_MAX_CHARS = 60
 #: in a paragraph longer than a caption, the words must start within this share of its length
@@ -60,10 +64,24 @@ APPENDIX_WEAK_SHARE = 0.5
 #: a short line after the article (shorter than this) that shares fewer than this share of its
 #: words (5 letters or more) with the article is about the publication, not the story
 FOREIGN_MAX_CHARS = 200
-#: whether that cue is used (off: it took short last paragraphs of articles, such as a
-#: sponsor's mention, in the seed pages)
-FOREIGN_LINES = False
+#: (used only after the article's last paragraph and with a second cue: in a box of its own or
+#: in italics; alone it took short last paragraphs of articles, such as a sponsor's mention)
 FOREIGN_MAX_SHARED = 0.34
+#: paragraphs after a heading near the end that each share fewer than this share of their
+#: content words with the article before it are teasers for other stories ("Around the web")
+OTHER_STORY_MAX_SHARED = 0.2
+#: and each is a summary, at most this long, and there are at most this many of them
+OTHER_STORY_MAX_CHARS = 400
+OTHER_STORY_MAX_ITEMS = 12
+#: a box inside the article (sign-up, donation, cookie notice) dropped for its words is at
+#: most this long
+BOX_MAX_CHARS = 600
+#: a question put to the reader ("Questions? Write to our desk.") is at most this long, its
+#: question at most PROMPT_QUESTION_MAX_CHARS; so is a line with a rating widget
+PROMPT_MAX_CHARS = 120
+PROMPT_QUESTION_MAX_CHARS = 60
+#: stars (or similar symbols) in a row that make a rating widget
+RATING_MIN_SYMBOLS = 3
 
 # -- site-template memory (templates) ----------------------------------------------------------
 #: a block whose text appeared on this many earlier pages of the site is the site's template

@@ -128,6 +128,7 @@ class Block:
     lead: bool = False  # the text opens with a link (a headline in a teaser)
     nlinks: int = 0  # number of links in the block
     emph: bool = False  # all of the text is in <em>, <i>, <small> or <cite> (a note, a credit)
+    prose: bool | None = None  # whether it reads as a paragraph (appendix.is_prose), once known
 
 
 _CHROME_ROLES = frozenset(
