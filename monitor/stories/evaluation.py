@@ -54,7 +54,12 @@ def load_insciout(path: Path) -> list[InSciOutItem]:
             r = json.loads(line)
             out.append(
                 InSciOutItem(
-                    r["id"], r["study"], r["kind"], r["outlet"], r["title"], r["published"],
+                    r["id"],
+                    r["study"],
+                    r["kind"],
+                    r["outlet"],
+                    r["title"],
+                    r["published"],
                     r["text"],
                 )
             )
