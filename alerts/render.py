@@ -169,32 +169,73 @@ def _slack_section(item: DigestItem) -> str:
 
 def slack_messages(digest: Digest) -> list[dict[str, Any]]:
     """Block Kit payloads, split so that no message exceeds Slack's 50-block limit."""
+    return [message for _, message in slack_parts(digest)]
+
+
+def slack_parts(digest: Digest) -> list[tuple[list[int], dict[str, Any]]]:
+    """The Slack messages of a digest, each with the ids of the stories it carries.
+
+    Each message ends with a context block naming the digest and "part i of n", so a person
+    can tell a resent part from a new digest.
+    """
     header_text = _truncate(subject(digest).replace("[monitor] ", ""), SLACK_MAX_HEADER)
-    story_blocks: list[dict] = []
-    for item in digest.items:
-        story_blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": _slack_section(item)}}
+    per_item = [
+        (
+            item.story_id,
+            [
+                {"type": "section", "text": {"type": "mrkdwn", "text": _slack_section(item)}},
+                {"type": "divider"},
+            ],
         )
-        story_blocks.append({"type": "divider"})
-    if not story_blocks:
-        story_blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "No new stories."}}]
-    per_message = SLACK_MAX_BLOCKS - 1  # one block for the header
-    chunks = [story_blocks[i : i + per_message] for i in range(0, len(story_blocks), per_message)]
+        for item in digest.items
+    ]
+    budget = SLACK_MAX_BLOCKS - 2  # the header and the context block
+    chunks: list[tuple[list[int], list[dict]]] = []
+    for story_id, blocks in per_item:
+        if not chunks or len(chunks[-1][1]) + len(blocks) > budget:
+            chunks.append(([], []))
+        chunks[-1][0].append(story_id)
+        chunks[-1][1].extend(blocks)
+    if not chunks:
+        chunks = [
+            ([], [{"type": "section", "text": {"type": "mrkdwn", "text": "No new stories."}}])
+        ]
     messages = []
-    for n, chunk in enumerate(chunks, 1):
+    for n, (story_ids, blocks) in enumerate(chunks, 1):
         title = (
             header_text
             if len(chunks) == 1
             else _truncate(f"{header_text} ({n}/{len(chunks)})", SLACK_MAX_HEADER)
         )
+        context = [f"digest {digest.digest_id}"] if digest.digest_id else []
+        if len(chunks) > 1:
+            context.append(f"part {n} of {len(chunks)}")
         messages.append(
-            {
-                "text": title,
-                "blocks": [
-                    {"type": "header", "text": {"type": "plain_text", "text": title}},
-                    *chunk,
-                ],
-            }
+            (
+                story_ids,
+                {
+                    "text": title,
+                    "blocks": [
+                        {"type": "header", "text": {"type": "plain_text", "text": title}},
+                        *blocks,
+                        *(
+                            [
+                                {
+                                    "type": "context",
+                                    "elements": [
+                                        {
+                                            "type": "mrkdwn",
+                                            "text": slack_escape(" · ".join(context)),
+                                        }
+                                    ],
+                                }
+                            ]
+                            if context
+                            else []
+                        ),
+                    ],
+                },
+            )
         )
     return messages
 

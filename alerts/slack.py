@@ -1,83 +1,54 @@
-"""Slack channel: Block Kit messages to an incoming webhook."""
+"""Slack channel: Block Kit messages to an incoming webhook, one ledger part per message.
+
+A digest too long for one message is split into parts ("part i of n" in each message's
+context block). Each part is recorded as soon as Slack accepts it, so when part 2 keeps
+failing only part 2 is sent again later, with the same digest id and the same content.
+"""
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-import httpx
-
-from alerts import render
-from alerts.channels import DeliveryError, redact
+from alerts import http, render
+from alerts.channels import Outcome
 from monitor.config import ChannelConfig
 from monitor.model import Digest
+from storage.ledger import Part
 
-# Slack's answers that no retry will fix
-PERMANENT = (
-    "invalid_payload",
-    "invalid_blocks",
-    "channel_not_found",
-    "channel_is_archived",
-    "no_service",
-    "no_text",
-    "action_prohibited",
-    "posting_to_general_channel_denied",
-    "invalid_token",
-    "team_disabled",
-)
-BACKOFF_BASE = 1.0  # seconds before the first retry of a 5xx or network error; doubles each time
+TARGET = "slack"
 
 
-def _retry_after(r: httpx.Response) -> float | None:
-    try:
-        return float(r.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-
-
-def post(
-    url: str,
-    payload: dict,
-    *,
-    secrets: list[str],
-    attempts: int = 4,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: float = 20.0,
-    headers: dict[str, str] | None = None,
-) -> None:
-    """POST JSON with retries: 429 waits Retry-After, 5xx and network errors back off; 4xx fail."""
-    delay = BACKOFF_BASE
-    last = ""
-    for attempt in range(1, attempts + 1):
-        try:
-            r = httpx.post(url, json=payload, timeout=timeout, headers=headers or {})
-        except httpx.HTTPError as e:
-            last = redact(f"{type(e).__name__}: {e}", secrets)
-        else:
-            body = r.text.strip()[:200]
-            if r.status_code < 300:
-                return
-            if r.status_code == 429:
-                wait = _retry_after(r) or delay
-                last = f"rate limited (429), Retry-After {wait:g}s"
-                if attempt < attempts and wait <= 300:
-                    sleep(wait)
-                    continue
-                raise DeliveryError(last, retry_after=wait)
-            if 400 <= r.status_code < 500:
-                reason = body or f"HTTP {r.status_code}"
-                raise DeliveryError(
-                    f"webhook refused the message: {r.status_code} {reason}", permanent=True
-                )
-            last = f"HTTP {r.status_code} {body}".strip()
-        if attempt < attempts:
-            sleep(delay)
-            delay *= 2
-    raise DeliveryError(f"webhook not reachable after {attempts} attempts: {last}")
+def plan(channel: ChannelConfig, digest: Digest) -> list[Part]:
+    messages = render.slack_parts(digest)
+    return [
+        Part(TARGET, i, len(messages), story_ids=ids, payload=json.dumps(message))
+        for i, (ids, message) in enumerate(messages, 1)
+    ]
 
 
 def send(
-    channel: ChannelConfig, digest: Digest, *, sleep: Callable[[float], None] = time.sleep
-) -> None:
-    for message in render.slack_messages(digest):
-        post(channel.webhook_url or "", message, secrets=channel.secrets(), sleep=sleep)
+    channel: ChannelConfig,
+    digest: Digest,
+    parts: list[Part],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[tuple[Part, Outcome]]:
+    fresh = None  # rendered now only for a part planned without its payload
+    for part in parts:
+        if part.payload:
+            message = json.loads(part.payload)
+        else:
+            fresh = fresh or render.slack_messages(digest)
+            message = fresh[min(part.index, len(fresh)) - 1]
+        outcome = http.post(
+            channel.webhook_url or "",
+            message,
+            secrets=channel.secrets(),
+            sleep=sleep,
+            retry_after_max=channel.retry_after_max,
+        )
+        yield part, outcome
+        if outcome.retry_after is not None and outcome.retry_after > http.IN_RUN_WAIT_MAX:
+            return  # rate limited: the other parts wait with this one

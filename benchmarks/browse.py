@@ -21,8 +21,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
-from monitor.browse import build_datasette
+from monitor.browse import build_datasette, charts
 from monitor.model import ArticleRecord, Match, StoryDecision
 from storage import queries
 from storage.archive import Archive
@@ -166,6 +167,12 @@ async def run(config: _Config, repeat: int) -> list[tuple[str, str, float, str]]
         ms, data = await _time(client, f"/archive/{name}.json?_shape=array&{qs}", repeat)
         label = f"{name} ({', '.join(q['params']) or 'no params'})"
         rows.append(("query", label, ms, f"{len(data)} rows"))
+    # the charts' data, fetched as the chart pages fetch it (Datasette's JSON API, their SQL)
+    dashboard = charts.dashboards()[charts.DASHBOARD]
+    for slug, chart in dashboard["charts"].items():
+        qs = urlencode({"sql": chart["query"], "_shape": "objects"})
+        ms, data = await _time(client, f"/archive.json?{qs}", repeat)
+        rows.append(("chart", slug, ms, f"{len(data['rows'])} rows"))
     return rows
 
 

@@ -205,7 +205,7 @@ def digest(obj: Ctx, channel: str | None, since: str | None, dry_run: bool, fmt:
     for did in result.sent:
         click.echo(f"{channel}: sent digest {did}", err=True)
     for did, reason in result.failed:
-        click.echo(f"{channel}: digest {did} failed: {reason}", err=True)
+        click.echo(f"{channel}: digest {did}: {reason}", err=True)
     if result.failed:
         sys.exit(1)
 
@@ -215,13 +215,14 @@ def digest(obj: Ctx, channel: str | None, since: str | None, dry_run: bool, fmt:
 @click.option("--limit", default=30, show_default=True)
 @pass_ctx
 def deliveries(obj: Ctx, channel: str | None, limit: int) -> None:
-    """The delivery log: digests per channel, their state, attempts and last error."""
+    """The delivery log: each digest, then each recipient and message part with its state,
+    attempts and last error (pending, sent, or failed for good)."""
+    from alerts import report
+
     with obj.archive() as archive:
         rows = archive.deliveries(channel, limit)
-    _table(
-        rows,
-        ["id", "channel", "state", "stories", "attempts", "created_at", "sent_at", "last_error"],
-    )
+    for line in report.lines(rows):
+        click.echo(line)
 
 
 @cli.command()

@@ -57,7 +57,7 @@ class TopicConfig:
 @dataclass
 class ChannelConfig:
     name: str
-    type: str  # email | slack | webhook
+    type: str  # email | slack | webhook | apprise
     schedule: str  # cron, five fields
     topics: list[str]
     timezone: str = "UTC"
@@ -75,10 +75,41 @@ class ChannelConfig:
     # webhook
     url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # apprise
+    urls: list[str] = field(default_factory=list)
+    # delivery
+    backfill: float = 86400.0  # a new channel's first digest reaches this far back (seconds)
+    retry_after_max: float = 3600.0  # a server's Retry-After is clamped to this (seconds)
 
     def secrets(self) -> list[str]:
         """Values that must never be printed or logged."""
-        return [s for s in (self.password, self.webhook_url, *self.headers.values()) if s]
+        found = [s for s in (self.password, self.webhook_url, *self.headers.values()) if s]
+        for url in self.urls:
+            found.extend(url_secrets(url))
+        return found
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every piece of a notification URL that may be a credential (Apprise URLs).
+
+    Tokens sit anywhere in these URLs (the host of tgram://TOKEN/CHAT, the path of
+    discord://ID/TOKEN, the query of json://host?token=...), so the URL, its user and password,
+    and every piece of six characters or more except a dotted host name are secret.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    out = {url}
+    try:
+        parts = urlsplit(url)
+        out.update(unquote(s) for s in (parts.username, parts.password) if s)
+        out.update(s for s in (parts.username, parts.password) if s)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        host = ""
+    for piece in re.split(r"[/:@?&=#,;+]", url.split("://", 1)[-1]):
+        if len(piece) >= 6 and not ("." in piece and piece.lower() == host):
+            out.update({piece, unquote(piece)})
+    return sorted(out, key=len, reverse=True)
 
 
 _FETCHER = FetchSettings()  # the fetcher's own defaults are the [fetch] defaults
@@ -334,7 +365,7 @@ def _names(kinds: tuple) -> str:
 
 
 _TOP = {"storage", "fetch", "stories", "alerts", "synonyms", "sources", "topics", "channels"}
-_CHANNEL_TYPES = ("email", "slack", "webhook")
+_CHANNEL_TYPES = ("email", "slack", "webhook", "apprise")
 
 
 def load(path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -544,7 +575,7 @@ def _topic(t: _Table) -> TopicConfig:
 
 def _channel(t: _Table) -> ChannelConfig:
     name = t.get("name", str, required=True)
-    kind = t.get("type", str, required=True, hint='type = "email", "slack" or "webhook"')
+    kind = t.get("type", str, required=True, hint='type = "email", "slack", "webhook" or "apprise"')
     if kind not in _CHANNEL_TYPES:
         raise t._err("type", f'must be one of {", ".join(_CHANNEL_TYPES)}, not "{kind}"')
     schedule = t.get("schedule", str, "0 7 * * *")
@@ -570,6 +601,8 @@ def _channel(t: _Table) -> ChannelConfig:
         timezone=tz,
         topics=t.str_list("topics", required=True),
         send_empty=t.get("send_empty", bool, False),
+        backfill=_backfill(t),
+        retry_after_max=t.duration("retry_after_max", 3600.0) or 3600.0,
     )
     try:
         from monitor.scheduler import channel_trigger
@@ -597,11 +630,27 @@ def _channel(t: _Table) -> ChannelConfig:
         c.webhook_url = t.get(
             "webhook_url", str, required=True, hint='webhook_url = "${SLACK_WEBHOOK_URL}"'
         )
+    elif kind == "apprise":
+        c.urls = t.str_list("urls", required=True)
+        for i, url in enumerate(c.urls, 1):
+            if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+                # the URL itself is not shown: it may hold a token
+                raise t._err("urls", f"url {i} is not an Apprise URL such as ntfys://topic")
+        if not c.urls:
+            raise t._err("urls", 'list at least one Apprise URL: urls = ["ntfys://topic"]')
     else:
         c.url = t.get("url", str, required=True, hint='url = "https://example.org/hook"')
         headers = t.get("headers", dict, {})
         c.headers = {str(k): t.expand("headers", str(v)) for k, v in headers.items()}
     return c
+
+
+def _backfill(t: _Table) -> float:
+    """`backfill`: how far before its creation a new channel's first digest reaches; "0": none."""
+    if t.data.get("backfill") in (0, "0"):
+        t.used.add("backfill")
+        return 0.0
+    return t.duration("backfill", 86400.0) or 0.0
 
 
 def _toml_str(value: str) -> str:

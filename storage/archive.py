@@ -6,13 +6,11 @@ entries and its topic matches in one transaction, so a crash leaves either all o
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.model import ArticleRecord, Match, StoryDecision
-from storage import migrations, story_index
+from storage import ledger, migrations, story_index
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -69,6 +67,7 @@ class Archive:
                 # beyond this size writes fail with "database or disk is full", as on a full disk
                 page = conn.execute("PRAGMA page_size").fetchone()[0]
                 conn.execute(f"PRAGMA max_page_count = {max(1, max_bytes // page)}")
+        self.ledger = ledger.Ledger(self.db, self.transaction, self.path)
 
     def close(self) -> None:
         self.db.conn.close()
@@ -291,13 +290,7 @@ class Archive:
             "UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", [keep, now, gone]
         )
         story_index.move_story(self.db, gone, keep)
-        # what a channel already received under the other id counts as received
-        self.db.execute(
-            "INSERT OR IGNORE INTO deliveries (channel, story_id, digest_id, state, attempts,"
-            " last_error, created_at, sent_at) SELECT channel, ?, digest_id, state, attempts,"
-            " 'merged from story ' || ?, created_at, sent_at FROM deliveries WHERE story_id = ?",
-            [keep, gone, gone],
-        )
+        ledger.carry_over_merged(self.db, keep, gone)
         first = self.db.execute(
             "SELECT min(first_seen) FROM stories WHERE id IN (?, ?)", [keep, gone]
         ).fetchone()[0]
@@ -435,39 +428,15 @@ class Archive:
         return stories
 
     # ------------------------------------------------------------ channels/deliveries
+    # the delivery ledger lives in storage/ledger.py; these delegate to it
     def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> dict:
-        with self.transaction():
-            self.db.execute(
-                "INSERT OR IGNORE INTO channels (name, type, created_at) VALUES (?, ?, ?)",
-                [name, kind, _iso(now or _now())],
-            )
-        return self._rows("SELECT * FROM channels WHERE name = ?", [name])[0]
+        return self.ledger.ensure_channel(name, kind, now)
 
-    @contextmanager
-    def channel_lock(self, name: str) -> Iterator[None]:
-        """Hold the channel's lock file (beside the archive) for one delivery run.
-
-        Two runs of one channel in different processes (the daemon and a manual
-        `digest --channel`) would otherwise both send a digest that is pending while the other
-        is sending it. flock is released by the kernel if the process dies.
-        """
-        safe = re.sub(r"[^A-Za-z0-9_-]", "_", name)
-        lock_path = self.path.with_name(f"{self.path.name}.channel-{safe}.lock")
-        try:
-            handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the whole run
-        except OSError as e:
-            log.warning("cannot open %s (%s); delivering without the channel lock", lock_path, e)
-            yield
-            return
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            yield
-        finally:
-            handle.close()  # closing releases the lock
+    def channel_lock(self, name: str) -> AbstractContextManager[None]:
+        return self.ledger.channel_lock(name)
 
     def mark_channel_run(self, name: str, now: datetime) -> None:
-        with self.transaction():
-            self.db.execute("UPDATE channels SET last_run_at = ? WHERE name = ?", [_iso(now), name])
+        self.ledger.mark_channel_run(name, now)
 
     def create_digest(
         self,
@@ -476,93 +445,17 @@ class Archive:
         story_ids: Sequence[int],
         payload: str,
         now: datetime | None = None,
+        parts: Sequence[ledger.Part] = (),
     ) -> set[int]:
-        """Write the digest and one pending delivery per story, in one transaction, before sending.
-
-        Another process (a manual `digest --channel`, the daemon) may have claimed some of the
-        stories since they were selected: then nothing is written and the claimed story ids
-        are returned, for the caller to drop them and try again. Returns an empty set when
-        the digest was written.
-        """
-        now_s = _iso(now or _now())
-        with self.transaction():
-            taken = set()
-            for i in range(0, len(story_ids), 500):
-                chunk = list(story_ids[i : i + 500])
-                taken.update(
-                    r[0]
-                    for r in self.db.execute(
-                        "SELECT story_id FROM deliveries WHERE channel = ? AND state IN"
-                        f" ('pending', 'sent') AND story_id IN ({','.join('?' * len(chunk))})",
-                        [channel, *chunk],
-                    )
-                )
-            if taken:
-                return taken
-            self.db.execute(
-                "INSERT INTO digests (id, channel, created_at, state, attempts, stories, payload)"
-                " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-                [digest_id, channel, now_s, len(story_ids), payload],
-            )
-            self.db.conn.executemany(
-                "INSERT INTO deliveries (channel, story_id, digest_id, state, attempts, created_at)"
-                " VALUES (?, ?, ?, 'pending', 0, ?) ON CONFLICT (channel, story_id) DO UPDATE SET"
-                " digest_id = excluded.digest_id, state = 'pending', attempts = 0, last_error = NULL,"
-                " created_at = excluded.created_at WHERE deliveries.state = 'failed'",
-                [(channel, sid, digest_id, now_s) for sid in story_ids],
-            )
-        return set()
+        return self.ledger.create_digest(digest_id, channel, story_ids, payload, now, parts)
 
     def pending_digests(
         self, channel: str | None = None, now: datetime | None = None
     ) -> list[dict]:
-        sql = "SELECT * FROM digests WHERE state = 'pending'"
-        params: list[Any] = []
-        if channel:
-            sql += " AND channel = ?"
-            params.append(channel)
-        if now is not None:
-            sql += " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-            params.append(_iso(now))
-        return self._rows(sql + " ORDER BY created_at, id", params)
-
-    def record_attempt(
-        self,
-        digest_id: str,
-        *,
-        ok: bool,
-        error: str | None = None,
-        permanent: bool = False,
-        next_attempt_at: datetime | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        now_s = _iso(now or _now())
-        state = "sent" if ok else ("failed" if permanent else "pending")
-        with self.transaction():
-            self.db.execute(
-                "UPDATE digests SET state = ?, attempts = attempts + 1, last_error = ?,"
-                " sent_at = CASE WHEN ? THEN ? ELSE sent_at END, next_attempt_at = ? WHERE id = ?",
-                [state, error, ok, now_s, _iso(next_attempt_at), digest_id],
-            )
-            self.db.execute(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?,"
-                " sent_at = CASE WHEN ? THEN ? ELSE sent_at END WHERE digest_id = ?",
-                [state, error, ok, now_s, digest_id],
-            )
-            if ok:
-                self.db.execute(
-                    "UPDATE channels SET last_success_at = ? WHERE name ="
-                    " (SELECT channel FROM digests WHERE id = ?)",
-                    [now_s, digest_id],
-                )
+        return self.ledger.pending_digests(channel, now)
 
     def deliveries(self, channel: str | None = None, limit: int = 50) -> list[dict]:
-        sql = "SELECT d.* FROM digests d"
-        params: list[Any] = []
-        if channel:
-            sql += " WHERE d.channel = ?"
-            params.append(channel)
-        return self._rows(sql + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?", [*params, limit])
+        return self.ledger.deliveries(channel, limit)
 
 
 def _decode_article(row: dict) -> dict:

@@ -213,7 +213,40 @@ _BROWSE_VIEWS_SQL = """
 """
 
 
-STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views]
+def _v3_delivery_parts(db: sqlite_utils.Database) -> None:
+    """The ledger per recipient and message part (see storage/ledger.py).
+
+    An existing archive keeps its history: each digest already sent or failed gets one part
+    row for all its recipients ("*"), with its state, attempts and error. A digest still
+    pending gets its parts planned by the next delivery run, from its stored payload.
+    """
+    run_script(
+        db,
+        """
+        CREATE TABLE delivery_parts (
+            digest_id TEXT NOT NULL REFERENCES digests(id),
+            target TEXT NOT NULL,          -- recipient: an address, "slack", "url 2 (ntfy)"...
+            part INTEGER NOT NULL,         -- 1-based message part (Slack splits long digests)
+            parts INTEGER NOT NULL,
+            story_ids TEXT,                -- JSON list of the stories this part carries; NULL: all
+            payload TEXT,                  -- the message as first rendered, resent unchanged
+            state TEXT NOT NULL,           -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            PRIMARY KEY (digest_id, target, part)
+        );
+        INSERT INTO delivery_parts (digest_id, target, part, parts, state, attempts, last_error,
+                                    created_at, sent_at)
+        SELECT id, '*', 1, 1, state, attempts, last_error, created_at, sent_at
+        FROM digests WHERE state IN ('sent', 'failed');
+        """,
+    )
+
+
+STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views, _v3_delivery_parts]
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:

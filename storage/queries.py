@@ -117,7 +117,14 @@ ORDER BY CASE
 DELIVERY_LOG = """
 SELECT d.created_at, d.channel, c.type AS channel_type, d.state, d.stories, d.attempts,
        d.sent_at, d.next_attempt_at, d.last_error, d.id AS digest_id,
-       (SELECT json_group_array(story_id) FROM deliveries WHERE digest_id = d.id) AS story_ids
+       (SELECT json_group_array(story_id) FROM deliveries WHERE digest_id = d.id) AS story_ids,
+       (SELECT json_group_array(p.target
+                                || CASE WHEN p.parts > 1 THEN ' part ' || p.part || '/' || p.parts
+                                        ELSE '' END
+                                || ': ' || p.state
+                                || CASE WHEN p.state != 'sent' AND p.last_error IS NOT NULL
+                                        THEN ' (' || p.last_error || ')' ELSE '' END)
+        FROM delivery_parts p WHERE p.digest_id = d.id) AS recipients
 FROM digests d LEFT JOIN channels c ON c.name = d.channel
 WHERE (:channel = '' OR d.channel = :channel) AND (:state = '' OR d.state = :state)
 ORDER BY d.created_at DESC, d.id DESC
@@ -194,8 +201,9 @@ CANNED: dict[str, CannedQuery] = {
         "title": "Delivery log",
         "description": (
             "Digests sent or attempted per channel, newest first: state (pending, sent, "
-            "failed), attempts, last error, the stories each carried. Filter by channel or "
-            "state, or leave blank."
+            "partial, failed), attempts, last error, the stories each carried, and each "
+            "recipient or message part with its own state. Filter by channel or state, or "
+            "leave blank."
         ),
         "params": ["channel", "state"],
     },
@@ -264,4 +272,124 @@ BROWSE_VIEWS_PRESENT = "SELECT name FROM sqlite_master WHERE type = 'view' AND n
 BIGGEST_STORY = """
 SELECT s.id, s.canonical_article_id FROM stories s
 WHERE s.merged_into IS NULL ORDER BY s.copies DESC, s.id LIMIT 1
+"""
+
+# ------------------------------------------------------------------------------ charts
+# The data behind the charts of `monitor browse` (monitor/browse/charts.py turns them into
+# datasette-dashboards charts; the browser fetches each through Datasette's read-only JSON API,
+# so they run under the same connection and time limit as any other query). Like the canned
+# queries, a blank parameter means its default. Every row count is bounded.
+
+# The topics offered in the charts' topic filter.
+CHART_TOPICS = "SELECT DISTINCT topic FROM story_matches ORDER BY topic LIMIT 500"
+
+# Matching stories per week for each topic, a row per topic and week with zeros filled in, over
+# the :weeks (26, at most 260) weeks ending with the current one. A story counts in the week
+# (Monday to Sunday, UTC) of its earliest copy's publication (fetch time when undated); merged
+# stories count once, through the story that absorbed them.
+TOPIC_WEEKLY_STORIES = """
+WITH RECURSIVE
+span(n) AS (
+    SELECT min(max(coalesce(CAST(nullif(:weeks, '') AS INTEGER), 26), 1), 260)
+),
+weeks(week, i) AS (
+    SELECT date('now', '-6 days', 'weekday 1'), 1
+    UNION ALL
+    SELECT date(week, '-7 days'), i + 1 FROM weeks, span WHERE i < span.n
+),
+topics AS (
+    SELECT DISTINCT topic FROM story_matches WHERE :topic = '' OR topic = :topic
+),
+story_week AS (
+    SELECT sm.topic,
+           date(coalesce(
+               (SELECT min(coalesce(a.published, a.fetched_at)) FROM articles a
+                WHERE a.story_id = sm.story_id),
+               s.first_seen
+           ), '-6 days', 'weekday 1') AS week
+    FROM story_matches sm JOIN stories s ON s.id = sm.story_id
+    WHERE s.merged_into IS NULL AND (:topic = '' OR sm.topic = :topic)
+      -- only stories first fetched in the period (or 4 weeks before: a copy dated later than
+      -- it was fetched): the cost follows the period, not the archive's age
+      AND s.first_seen >= (SELECT date(min(week), '-28 days') FROM weeks)
+),
+counted AS (
+    SELECT topic, week, count(*) AS stories FROM story_week GROUP BY topic, week
+)
+SELECT t.topic, w.week, coalesce(c.stories, 0) AS stories
+FROM topics t CROSS JOIN weeks w
+LEFT JOIN counted c ON c.topic = t.topic AND c.week = w.week
+ORDER BY w.week, t.topic
+LIMIT 5000
+"""
+
+# One story's copies on a time line by outlet: a row per (copy, feed that listed it). The
+# outlet that published a copy is placed at its publication time; another feed listing the
+# same copy (an aggregator) at the time it was seen there. :story_id blank means the live story
+# carried by the most outlets; a merged story is followed to the story that absorbed it.
+STORY_SPREAD = """
+WITH RECURSIVE
+wanted(id) AS (
+    SELECT coalesce(
+        CAST(nullif(trim(:story_id), '') AS INTEGER),
+        (SELECT a.story_id FROM articles a
+         JOIN stories s ON s.id = a.story_id AND s.merged_into IS NULL
+         JOIN article_sources x ON x.article_id = a.id
+         GROUP BY a.story_id ORDER BY count(DISTINCT x.source) DESC, a.story_id DESC LIMIT 1)
+    )
+),
+chain(id, merged_into, depth) AS (
+    SELECT s.id, s.merged_into, 0 FROM stories s, wanted WHERE s.id = wanted.id
+    UNION ALL
+    SELECT s.id, s.merged_into, c.depth + 1
+    FROM stories s JOIN chain c ON s.id = c.merged_into
+    WHERE c.depth < 50
+),
+live AS (SELECT id FROM chain WHERE merged_into IS NULL LIMIT 1)
+SELECT x.source AS outlet,
+       CASE WHEN x.source = a.source THEN 'published' ELSE 'listed by another feed' END
+           AS event,
+       CASE WHEN x.source = a.source THEN coalesce(a.published, x.seen_at) ELSE x.seen_at END
+           AS at,
+       a.id AS article_id,
+       a.source AS publisher,
+       a.title,
+       CASE WHEN a.id = s.canonical_article_id THEN 'canonical copy' ELSE 'copy' END AS role,
+       s.id AS story_id,
+       s.title AS story
+FROM articles a
+JOIN stories s ON s.id = a.story_id
+JOIN article_sources x ON x.article_id = a.id
+WHERE a.story_id = (SELECT id FROM live)
+ORDER BY at, outlet
+LIMIT 1000
+"""
+
+# Sources by articles and failures: articles listed in the :weeks (26) weeks up to now, the
+# current run of failed polls and the health that source_health shows. Failing sources come
+# first, then the busiest; at most :limit (40, at most 200) sources.
+SOURCE_ACTIVITY = """
+WITH listed AS (
+    SELECT source, count(*) AS articles FROM article_sources
+    WHERE seen_at >= datetime('now', '-' || (
+        min(max(coalesce(CAST(nullif(:weeks, '') AS INTEGER), 26), 1), 260) * 7) || ' days')
+    GROUP BY source
+),
+rows AS (
+    SELECT s.name AS source,
+           coalesce(l.articles, 0) AS articles,
+           s.consecutive_failures AS failures,
+           s.first_failure_at AS failing_since,
+           s.last_success_at,
+           CASE
+               WHEN s.enabled = 0 THEN 'disabled'
+               WHEN s.consecutive_failures > 0 OR s.last_status = 'error' THEN 'failing'
+               WHEN s.last_poll_at IS NULL THEN 'not polled yet'
+               ELSE 'ok'
+           END AS health
+    FROM sources s LEFT JOIN listed l ON l.source = s.name
+)
+SELECT * FROM rows
+ORDER BY health = 'failing' DESC, articles DESC, failures DESC, source
+LIMIT min(max(coalesce(CAST(nullif(:limit, '') AS INTEGER), 40), 1), 200)
 """

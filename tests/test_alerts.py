@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from alerts import render, slack
+from alerts import http, render
 from alerts.digest import summarize
 from monitor.cli import cli
 from monitor.demo import demo_config_text
@@ -22,7 +22,7 @@ TOPIC = "liver-metastases-immunotherapy"
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch):
-    monkeypatch.setattr(slack, "BACKOFF_BASE", 0.01)
+    monkeypatch.setattr(http, "BACKOFF_BASE", 0.01)
 
 
 def _config(tmp_path, site, channels: str):

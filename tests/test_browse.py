@@ -473,6 +473,7 @@ def test_canned_queries_return_rows(server, archive):
     assert digest_ids and [r["digest_id"] for r in log] == digest_ids
     assert log[0]["state"] == "sent" and log[0]["channel"] == "team-hook"
     assert len(json.loads(log[0]["story_ids"])) == log[0]["stories"]
+    assert json.loads(log[0]["recipients"]) == ["webhook: sent"]  # per recipient and part
     assert _get(server, "/archive/delivery_log.json?_shape=array&channel=nobody") == []
 
     cited = _get(server, "/archive/articles_with_identifier.json?_shape=array")

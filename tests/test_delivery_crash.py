@@ -30,12 +30,13 @@ CHILD = textwrap.dedent(
     config = config_mod.load(sys.argv[1])
     when = sys.argv[2]
 
-    def sender(channel, digest):
+    def sender(channel, digest, parts):
         if when == "before-send":
             os.kill(os.getpid(), signal.SIGKILL)
-        email.send(channel, digest)
+        outcomes = list(email.send(channel, digest, parts))
         if when == "after-send":
             os.kill(os.getpid(), signal.SIGKILL)
+        yield from outcomes
 
     with Archive(config.storage_path) as archive:
         deliver.run_channel(config, archive, config.channel("team"), now=datetime.now(UTC),
@@ -83,3 +84,64 @@ def test_killed_delivery_is_completed_once(tmp_path, site, when):
         delivered = db.execute("SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
         assert delivered == stories  # every matched story delivered, each once
         assert db.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+
+
+SLACK_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from datetime import datetime, UTC
+    from alerts import deliver, slack
+    from monitor import config as config_mod
+    from storage.archive import Archive
+
+    config = config_mod.load(sys.argv[1])
+
+    def sender(channel, digest, parts):
+        for n, result in enumerate(slack.send(channel, digest, parts)):
+            if n == 1:  # part 1 was accepted and recorded; part 2 was accepted, not recorded
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield result
+
+    with Archive(config.storage_path) as archive:
+        deliver.run_channel(config, archive, config.channel("slack"), now=datetime.now(UTC),
+                            sender=sender)
+    """
+)
+
+
+def test_killed_between_slack_parts_resends_only_the_unrecorded_part(tmp_path):
+    from collections import Counter
+    from datetime import UTC, datetime, timedelta
+
+    from tests.delivery_servers import ScriptedHTTP, story_numbers
+    from tests.test_delivery_partial import seed, slack_channel, write_config
+
+    with ScriptedHTTP() as hook:
+        cfg = write_config(tmp_path, slack_channel(hook.url))
+        n_stories = 50  # three messages (24, 24, 2); 50 is also a digest's max_items
+        seed(cfg, range(1, n_stories + 1), datetime.now(UTC) - timedelta(hours=1))
+        child = subprocess.run(
+            [sys.executable, "-c", SLACK_CHILD, str(cfg)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert child.returncode == -9, child.stderr
+        assert len(hook.requests) == 2  # parts 1 and 2 reached Slack, part 3 was not sent
+        res = CliRunner().invoke(cli, ["--config", str(cfg), "digest", "--channel", "slack"])
+        assert res.exit_code == 0, res.output
+    contexts = [r.json()["blocks"][-1]["elements"][0]["text"] for r in hook.requests]
+    assert [c.split("part ")[1] for c in contexts] == ["1 of 3", "2 of 3", "2 of 3", "3 of 3"]
+    assert len({c.split(" · ")[0] for c in contexts}) == 1  # one digest id throughout
+    received = Counter(
+        n
+        for r in hook.requests
+        for b in r.json()["blocks"]
+        if b["type"] == "section"
+        for n in story_numbers(b["text"]["text"])
+    )
+    # the documented repeat: part 2 was accepted but not recorded when the process died
+    twice = {n for n, c in received.items() if c == 2}
+    assert set(received) == set(range(1, n_stories + 1)) and len(twice) == 24
+    assert max(received.values()) == 2

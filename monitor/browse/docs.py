@@ -22,9 +22,14 @@ TABLES: dict[str, str] = {
     ),
     "matches": "Which topic matched which article, with the score and the evidence.",
     "story_matches": "Topic matches rolled up per story: what the digests select from.",
-    "channels": "Where digests go (email, Slack, webhook), as configured in [[channels]].",
+    "channels": "Where digests go (email, Slack, webhook, Apprise), as configured in [[channels]].",
     "digests": "Every digest built for a channel, with its delivery state and payload.",
     "deliveries": "The ledger: one row per channel and story, so nothing is sent twice.",
+    "delivery_parts": (
+        "The ledger per recipient and message part: what each email recipient, Slack message "
+        "part, webhook or Apprise URL accepted, so a partial failure is retried for that "
+        "part only."
+    ),
     "articles_fts": "Full-text index (FTS5, porter stemming) over article titles and texts.",
     "story_keys": "Candidate index of the story stage: blocking keys per article.",
     "story_fingerprints": "The story stage's fingerprint of each article (JSON).",
@@ -50,7 +55,10 @@ _COMMON: dict[str, str] = {
     "score": "Match score: higher means more and stronger evidence.",
     "snippet": "The words of the text that satisfied the topic query.",
     "channel": "Name of the channel, as configured in [[channels]].",
-    "state": "pending (written before sending), sent, or failed (permanent error).",
+    "state": (
+        "pending (written before sending, or to be retried), sent, failed (permanent error),"
+        " or for a digest partial (sent to some recipients, failed for good for others)."
+    ),
     "attempts": "How many times sending was tried.",
     "last_error": "The last error message, if any.",
     "created_at": "When the row was created (UTC).",
@@ -119,7 +127,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "channels": {
         "name": "Name of the channel (from sources.toml).",
-        "type": "email, slack or webhook.",
+        "type": "email, slack, webhook or apprise.",
         "last_run_at": "Last scheduled or manual run of the channel (UTC).",
         "last_success_at": "Last digest accepted by the channel (UTC).",
     },
@@ -131,6 +139,19 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "deliveries": {
         "digest_id": "The digest that carried the story (digests.id).",
+    },
+    "delivery_parts": {
+        "digest_id": "The digest this part belongs to (digests.id).",
+        "target": (
+            "The recipient: an email address, slack, webhook, or 'url N (scheme)' for an "
+            "Apprise URL (never the URL itself: it may hold a token); * for digests sent "
+            "before per-recipient records."
+        ),
+        "part": "Which message part (1-based); a long Slack digest is split into parts.",
+        "parts": "How many message parts the digest has for this recipient.",
+        "story_ids": "JSON list of the stories this part carries (empty: all of the digest's).",
+        "payload": "The message as first rendered (Slack), so a resend is the same message.",
+        "next_attempt_at": "When a pending part is tried again (UTC).",
     },
     "articles_fts": {
         "title": "Indexed headline.",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.browse import docs
+from monitor.browse import charts, docs
 from storage import queries
 
 DB_NAME = "archive"
@@ -192,7 +192,9 @@ def _front_html(sources_html: str, topics_html: str) -> str:
         f'<a href="/{DB_NAME}/stories_most_outlets">Most-carried stories</a> · '
         f'<a href="/{DB_NAME}/source_health">Source health</a> · '
         f'<a href="/{DB_NAME}/delivery_log">Delivery log</a> · '
-        f'<a href="/{DB_NAME}/articles_with_identifier">DOIs and NCT numbers</a>'
+        f'<a href="/{DB_NAME}/articles_with_identifier">DOIs and NCT numbers</a> · '
+        f'<a href="/-/dashboards/{charts.DASHBOARD}">Charts</a>: topics per week, how a story '
+        "spread, sources by articles and failures"
         "</p>"
     )
     parts = [search, links]
@@ -250,6 +252,7 @@ def build_metadata(
                 },
             }
         },
+        "plugins": charts.plugin_config(DB_NAME),
     }
     if overrides:
         _merge(meta, overrides)
