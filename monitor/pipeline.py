@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from monitor import extract, feeds, health, stories, topics
+from monitor import extract, feeds, grouping, health, topics
 from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
@@ -49,8 +49,7 @@ def utcnow() -> datetime:
 
 @dataclass
 class Analysis:
-    fingerprint: stories.Fingerprint
-    keys: list[str]
+    prepared: grouping.Prepared
     matches: list[Match]
 
 
@@ -107,6 +106,11 @@ class Pipeline:
     ):
         self.config = config
         self.archive = archive
+        self.story_step = grouping.StoryStep(
+            archive,
+            config.stories.window_days,
+            {s.name: s.kind for s in config.sources},
+        )
         self.matcher = matcher or compile_topics(config)
         self.clock = clock
         self.progress = progress or (lambda event, info: None)
@@ -286,29 +290,14 @@ class Pipeline:
 
     def analyse(self, record: ArticleRecord) -> Analysis:
         """The pure, CPU-heavy part of storing: fingerprint and topic matches."""
-        fp = stories.fingerprint(record)
-        return Analysis(
-            fp, stories.candidate_keys(fp), self.matcher.match(record.title, record.text)
-        )
+        return Analysis(grouping.prepare(record), self.matcher.match(record.title, record.text))
 
     def commit(self, record: ArticleRecord, a: Analysis) -> tuple[int, bool]:
         """Find the story and store the article with it and its matches, in one transaction.
 
         Synchronous, so no other task interleaves between reading the candidates and writing.
         """
-        pivot = record.published or record.fetched_at
-        window = timedelta(days=self.config.stories.window_days)
-        candidates = self.archive.story_candidates(a.keys, pivot - window, pivot + window)
-        decision = stories.decide(a.fingerprint, candidates)
-        article_id, _story, created = self.archive.add_article(
-            record,
-            decision,
-            a.matches,
-            index_keys=a.keys,
-            fingerprint_json=a.fingerprint.to_json(),
-            canonical_rank=stories.canonical_order(a.fingerprint),
-        )
-        return article_id, created
+        return self.story_step.store(record, a.prepared, a.matches)
 
     def store(self, record: ArticleRecord) -> tuple[int, bool]:
         """Group, match and store one article."""

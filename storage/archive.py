@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.model import ArticleRecord, Match, StoryDecision
-from storage import ledger, migrations, story_index
+from storage import ledger, migrations, story_groups, story_index
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -80,9 +80,27 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any exception. Nested, it is a
+        savepoint of the outer transaction (so several articles can share one commit)."""
         conn = self.db.conn
+        depth = getattr(self, "_depth", 0)
+        if depth:
+            name = f"nested_{depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._depth = depth + 1
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth = depth
+            conn.execute(f"RELEASE {name}")
+            return
         conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield
         except BaseException:
@@ -90,6 +108,8 @@ class Archive:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         conn.execute("COMMIT")
 
     def _rows(self, sql: str, params: Sequence[Any] | dict = ()) -> list[dict]:
@@ -174,18 +194,14 @@ class Archive:
                 [article_id, source, url, _iso(now or _now())],
             )
 
-    def story_candidates(self, keys: list[str], since: datetime, until: datetime) -> list:
-        return story_index.candidates(self.db, keys, since, until)
-
     def add_article(
         self,
         record: ArticleRecord,
         decision: StoryDecision,
         matches: Sequence[Match],
         *,
-        index_keys: list[str],
-        fingerprint_json: str,
-        canonical_rank: Sequence[Any],
+        index: story_index.Entry | None = None,
+        canonical_rank: Sequence[Any] = (),
     ) -> tuple[int, int, bool]:
         """Store an article with its story and matches in one transaction.
 
@@ -205,7 +221,8 @@ class Archive:
                 return existing, sid, False
             now = _iso(record.fetched_at)
             story_id = self._live_story(decision.story_id) if decision.story_id else None
-            if story_id is None:
+            fresh = story_id is None
+            if fresh:
                 story_id = self.db.execute(
                     "INSERT INTO stories (title, first_seen, updated_at, copies) VALUES (?, ?, ?, 0)",
                     [record.title, now, now],
@@ -243,21 +260,26 @@ class Archive:
                 "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
                 [article_id, record.source, record.url, now],
             )
-            # an undated article is placed in the story window by when it was fetched
-            story_index.add(
-                self.db,
-                article_id,
-                story_id,
-                record.published or record.fetched_at,
-                index_keys,
-                fingerprint_json,
-            )
+            if index is not None:
+                story_index.add(
+                    self.db,
+                    article_id,
+                    story_id,
+                    index.published,
+                    index.placed,
+                    index.fp,
+                    index.postings,
+                )
             merged = False
-            for other in decision.merge_story_ids:
-                other = self._live_story(other)
-                if other is not None and other != story_id:
-                    story_id = self._merge(story_id, other, now)
-                    merged = True
+            if decision.groups:
+                groups = [[article_id if a == 0 else a for a in g] for g in decision.groups]
+                mine = next(g for g in groups if article_id in g)
+                first = story_id
+                sids = story_groups.apply_groups(self.db, groups, now)
+                story_id = sids[groups.index(mine)]
+                merged = True
+                if fresh and story_id != first:  # the story made for it was not needed
+                    self.db.execute("DELETE FROM stories WHERE id = ?", [first])
             for m in matches:
                 self.db.execute(
                     "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -281,57 +303,8 @@ class Archive:
             story_id = row[0]
         return story_id
 
-    def _merge(self, a: int, b: int, now: str | None) -> int:
-        """Two stories are one: the younger joins the older id. Returns the surviving id."""
-        keep, gone = (a, b) if a < b else (b, a)
-        self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [keep, gone])
-        self.db.execute("UPDATE matches SET story_id = ? WHERE story_id = ?", [keep, gone])
-        self.db.execute(
-            "UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", [keep, now, gone]
-        )
-        story_index.move_story(self.db, gone, keep)
-        ledger.carry_over_merged(self.db, keep, gone)
-        first = self.db.execute(
-            "SELECT min(first_seen) FROM stories WHERE id IN (?, ?)", [keep, gone]
-        ).fetchone()[0]
-        self.db.execute("UPDATE stories SET first_seen = ? WHERE id = ?", [first, keep])
-        return keep
-
     def _refresh_story(self, story_id: int, now: str | None, added: int | None = None) -> None:
-        """Recompute a story's canonical copy, copy count and topic matches.
-
-        When one article was `added` to an unchanged story, only it and the current canonical
-        copy are compared; after a merge every copy is.
-        """
-        current = self.db.execute(
-            "SELECT canonical_article_id FROM stories WHERE id = ?", [story_id]
-        ).fetchone()[0]
-        if added is not None and current is not None:
-            rows = self.db.execute(
-                "SELECT id, title, canonical_rank FROM articles WHERE id IN (?, ?)",
-                [current, added],
-            ).fetchall()
-        else:
-            rows = self.db.execute(
-                "SELECT id, title, canonical_rank FROM articles WHERE story_id = ?", [story_id]
-            ).fetchall()
-        best = min(rows, key=lambda r: (json.loads(r[2] or "[]"), r[0]))
-        copies = self.db.execute(
-            "SELECT count(*) FROM articles WHERE story_id = ?", [story_id]
-        ).fetchone()[0]
-        self.db.execute(
-            "UPDATE stories SET canonical_article_id = ?, title = ?, copies = ?, updated_at = ?"
-            " WHERE id = ?",
-            [best[0], best[1], copies, now, story_id],
-        )
-        self.db.execute("DELETE FROM story_matches WHERE story_id = ?", [story_id])
-        self.db.execute(
-            "INSERT INTO story_matches (story_id, topic, score, snippet, explanation,"
-            " first_matched_at) SELECT story_id, topic, max(score), snippet, explanation,"
-            " min(matched_at) FROM matches"
-            " WHERE story_id = ? GROUP BY topic",
-            [story_id],
-        )
+        story_groups.refresh_story(self.db, story_id, now, added)
 
     def article(self, article_id: int) -> dict | None:
         rows = self._rows("SELECT * FROM articles WHERE id = ?", [article_id])
@@ -346,12 +319,6 @@ class Archive:
             [ref, ref],
         )
         return _decode_article(rows[0]) if rows else None
-
-    def fingerprint_json(self, article_id: int) -> str | None:
-        row = self.db.execute(
-            "SELECT fingerprint FROM story_fingerprints WHERE article_id = ?", [article_id]
-        ).fetchone()
-        return row[0] if row else None
 
     def iter_articles(self, since: datetime | None = None) -> Iterator[dict]:
         sql = "SELECT * FROM articles"

@@ -148,7 +148,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         END;
         """,
     )
-    story_index.create_tables(db)
+    story_index.create_legacy_tables(db)
 
 
 def _v2_browse_views(db: sqlite_utils.Database) -> None:
@@ -246,7 +246,20 @@ def _v3_delivery_parts(db: sqlite_utils.Database) -> None:
     )
 
 
-STEPS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2_browse_views, _v3_delivery_parts]
+def _v4_story_index_terms(db: sqlite_utils.Database) -> None:
+    """Story index II: compact binary fingerprints, an inverted index of distinctive terms and
+    the archive's document frequencies replace the JSON fingerprints and shingle keys. The old
+    tables are dropped; ``monitor stories regroup`` rebuilds the index from the stored texts."""
+    story_index.drop_legacy_tables(db)
+    story_index.create_tables(db)
+
+
+STEPS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _v2_browse_views,
+    _v3_delivery_parts,
+    _v4_story_index_terms,
+]
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:

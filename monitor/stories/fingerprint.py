@@ -184,6 +184,7 @@ class Stored:
     length: int = 0
     weak: bool = False
     page_kind: str = ""
+    postings: tuple[int, ...] = ()  # the ids it is filed under in the story index
 
     @property
     def short(self) -> bool:
@@ -245,6 +246,9 @@ def encode(s: Stored) -> bytes:
     for hashes in (s.ids, s.trials):
         out.append(len(hashes))
         out += b"".join(struct.pack("<I", h) for h in sorted(hashes))
+    _varint(len(s.postings), out)
+    for p in s.postings:
+        _varint(p, out)
     return bytes(out)
 
 
@@ -269,6 +273,12 @@ def decode(b: bytes) -> Stored:
         i += 1
         hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)))
         i += 4 * k
+    postings = []
+    if i < len(b):
+        n, i = _read_varint(b, i)
+        for _ in range(n):
+            p, i = _read_varint(b, i)
+            postings.append(p)
     return Stored(
         terms=dict(zip(ids, counts, strict=True)),
         ids=hashes[0],
@@ -276,6 +286,7 @@ def decode(b: bytes) -> Stored:
         length=length,
         weak=bool(flags & 1),
         page_kind=_KINDS[flags >> 1],
+        postings=tuple(postings),
     )
 
 

@@ -1,0 +1,415 @@
+"""The story step: where the stories stage meets the archive.
+
+    prepare(record)  -> Prepared        pure, in the analysis thread (fingerprint)
+    store(record, prepared, matches)    one transaction: vocabulary and document frequencies,
+                                        candidates from the inverted index, the decision
+                                        (monitor.stories.cluster.decide), the article with
+                                        its story, index entry and any regrouping
+    reassign(article_id, record)        the same for a stored article whose text changed
+    regroup(archive, since)             every article again with the current rules
+    explain(archive, a, b)              the evidence between two stored articles
+
+The document frequencies live in SQLite (``storage.story_index``) and are mirrored in memory
+(:class:`~monitor.stories.weights.TermStats`); the mirror is reloaded whenever the archive's count
+of indexed articles differs from it (another process wrote, or a transaction rolled back).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor import stories
+from monitor.model import ArticleRecord, Match, StoryDecision
+from monitor.stories import NEW, Item, Stored, TermStats
+from monitor.stories.fingerprint import Fingerprint, feature_kind
+from storage import story_groups, story_index
+from storage.archive import Archive, parse_time
+
+log = logging.getLogger("monitor.grouping")
+
+__all__ = [
+    "POSTINGS",
+    "QUERY",
+    "Prepared",
+    "RegroupReport",
+    "StoryStep",
+    "explain",
+    "regroup",
+]
+
+#: distinctive terms an article is filed under in the inverted index
+POSTINGS = 16
+#: distinctive terms of a new article looked up in the inverted index
+QUERY = 24
+
+
+@dataclass
+class Prepared:
+    """The pure part of the story step for one article (computed off the event loop)."""
+
+    fingerprint: Fingerprint
+    keys: list[str]  # feature keys, sorted
+    hashes: list[tuple[int, int]]  # (hash, kind) per key
+
+
+def prepare(record: ArticleRecord) -> Prepared:
+    fp = stories.fingerprint(record)
+    keys = sorted(fp.features)
+    return Prepared(fp, keys, [(story_index.feature_hash(k), feature_kind(k)) for k in keys])
+
+
+@dataclass
+class _Placement:
+    stored: Stored
+    decision: StoryDecision
+    entry: story_index.Entry
+    outcome: stories.Outcome | None
+
+
+class StoryStep:
+    """The story step of the pipeline, bound to one archive (one thread)."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        window_days: float = 21.0,
+        source_kinds: Mapping[str, str] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.window = timedelta(days=window_days)
+        self.source_kinds = dict(source_kinds or {})
+        self.stats: TermStats | None = None
+
+    # -- statistics ------------------------------------------------------------------------
+    def _sync_stats(self) -> TermStats:
+        documents = story_index.documents(self.archive.db)
+        if self.stats is None or self.stats.documents != documents:
+            n, df, kind = story_index.load_stats(self.archive.db)
+            self.stats = TermStats(n, df, kind)
+        return self.stats
+
+    prepare = staticmethod(prepare)
+
+    def canonical_rank(self, fp: Fingerprint) -> tuple:
+        return stories.canonical_order(
+            self.source_kinds.get(fp.source),
+            fp.page_kind,
+            fp.published,
+            fp.length,
+            fp.short,
+            fp.source,
+            fp.url,
+        )
+
+    # -- one article -----------------------------------------------------------------------
+    def _place(self, p: Prepared, exclude: int | None = None) -> _Placement:
+        """Count the article's terms, find its candidates and decide (inside a transaction)."""
+        fp = p.fingerprint
+        db = self.archive.db
+        stats = self._sync_stats()
+        placed = fp.placed or fp.published
+        assert placed is not None
+        if fp.short:
+            st = Stored(terms={}, length=fp.length, weak=True, page_kind=fp.page_kind)
+            decision = StoryDecision(None, 0.0, "new story: text too short to compare")
+            entry = story_index.Entry(stories.encode(st), (), fp.published, placed)
+            return _Placement(st, decision, entry, None)
+        ids = story_index.vocabulary(db, p.hashes)
+        st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
+        kinds = {ids[h]: k for h, k in p.hashes if k}
+        story_index.count_documents(db, st.terms, +1)
+        stats.add(st.terms, kinds)
+        unit = stories.unit_vector(st.terms, stats)
+        ranked = sorted(unit, key=lambda t: (-unit[t], t))
+        st.postings = tuple(ranked[:POSTINGS])
+        rows = story_index.candidates(
+            db, ranked[:QUERY], placed - self.window, placed + self.window, exclude=exclude
+        )
+        neighbours: dict[int, Item] = {}
+        if rows:
+            for r in story_index.members(db, {r.story_id for r in rows}):
+                if r.article_id != exclude:
+                    neighbours[r.article_id] = Item(
+                        r.article_id, r.story_id, stories.decode(r.fp), r.published
+                    )
+        new = Item(NEW, None, st, fp.published, unit)
+        outcome = stories.decide(new, list(neighbours.values()), stats)
+        groups = tuple(tuple(g) for g in outcome.groups) if outcome.regrouped else ()
+        decision = StoryDecision(
+            outcome.story_id, round(outcome.score, 4), outcome.reason, groups=groups
+        )
+        entry = story_index.Entry(stories.encode(st), st.postings, fp.published, placed)
+        return _Placement(st, decision, entry, outcome)
+
+    def store(
+        self, record: ArticleRecord, prepared: Prepared, matches: Sequence[Match] = ()
+    ) -> tuple[int, bool]:
+        """Group, index and store one new article in one transaction: (article_id, created)."""
+        with self.archive.transaction():
+            existing = self.archive.article_id_for(record.key, record.canonical_url)
+            if existing is not None:
+                aid, _, created = self.archive.add_article(
+                    record, StoryDecision(None, 0.0, ""), matches
+                )
+                return aid, created
+            placement = self._place(prepared)
+            aid, _, created = self.archive.add_article(
+                record,
+                placement.decision,
+                matches,
+                index=placement.entry,
+                canonical_rank=self.canonical_rank(prepared.fingerprint),
+            )
+            return aid, created
+
+    def reassign(
+        self, article_id: int, record: ArticleRecord, prepared: Prepared | None = None
+    ) -> int:
+        """The story of a stored article whose text changed (its page arrived on a retry):
+        its index entry and document frequencies are replaced, it is placed again like a new
+        article, and story ids and deliveries carry over as for any regrouping. The caller
+        updates the article's own row (text, matches). Returns its story id."""
+        prepared = prepared or prepare(record)
+        db = self.archive.db
+        with self.archive.transaction():
+            self._unindex(article_id)
+            placement = self._place(prepared, exclude=article_id)
+            old_story = story_groups.story_of_article(db, article_id)
+            groups = _groups_for(article_id, placement)
+            if old_story is not None:
+                rest = [
+                    a
+                    for a in story_groups.articles_of_story(db, old_story)
+                    if a != article_id and not any(a in g for g in groups)
+                ]
+                if rest:
+                    groups.append(rest)
+            story_index.add(
+                db,
+                article_id,
+                old_story or 0,
+                placement.entry.published,
+                placement.entry.placed,
+                placement.entry.fp,
+                placement.entry.postings,
+            )
+            now = datetime.now().astimezone().isoformat()
+            sids = story_groups.apply_groups(db, groups, now)
+            sid = sids[next(i for i, g in enumerate(groups) if article_id in g)]
+            story_index.set_story(db, [article_id], sid)
+            story_groups.note_decision(
+                db,
+                article_id,
+                placement.decision.score,
+                placement.decision.reason,
+                list(self.canonical_rank(prepared.fingerprint)),
+            )
+            story_groups.refresh_story(db, sid, now)
+            return sid
+
+    def _unindex(self, article_id: int) -> None:
+        db = self.archive.db
+        row = story_index.doc(db, article_id)
+        if row is None:
+            return
+        st = stories.decode(row.fp)
+        story_index.remove(db, article_id, st.postings)
+        if st.terms:
+            stats = self._sync_stats()
+            story_index.count_documents(db, st.terms, -1)
+            stats.remove(st.terms)
+
+
+def _groups_for(article_id: int, placement: _Placement) -> list[list[int]]:
+    o = placement.outcome
+    if o is None:
+        return [[article_id]]
+    if o.regrouped or o.story_id is not None:
+        return [[article_id if a == NEW else a for a in g] for g in o.groups]
+    return [[article_id]]
+
+
+# -- the whole archive -------------------------------------------------------------------------
+
+
+@dataclass
+class RegroupReport:
+    articles: int = 0
+    stories_before: int = 0
+    stories_after: int = 0
+    unchanged: int = 0  # stories whose articles are exactly the same before and after
+    moved: int = 0  # articles now in another story
+    seconds: float = 0.0
+    changes: list[str] = field(default_factory=list)
+
+
+def _record(row: dict) -> ArticleRecord:
+    return ArticleRecord(
+        key=row["key"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        source=row["source"],
+        title=row["title"] or "",
+        text=row["text"] or "",
+        published=parse_time(row["published"]),
+        fetched_at=parse_time(row["fetched_at"]),
+        doi=row.get("doi") or [],
+        nct=row.get("nct") or [],
+        pmid=row.get("pmid") or [],
+        journal=row.get("journal"),
+        extract_note=row.get("extract_note"),
+    )
+
+
+def regroup(
+    archive: Archive,
+    since: datetime | None = None,
+    window_days: float = 21.0,
+    source_kinds: Mapping[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RegroupReport:
+    """Group the archive's articles again with the current rules (``monitor stories regroup``).
+
+    Articles fetched at or after ``since`` (all when None) are fingerprinted again from their
+    stored text and placed one by one in publication order through the same decision as new
+    articles, on a shadow grouping in the index; at the end the new grouping is written in one
+    step: story ids stay where groups did not change, each group keeps the story that held most
+    of its articles, and deliveries carry over (:func:`storage.story_groups.apply_groups`), so
+    no story is delivered twice. All in one transaction.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    step = StoryStep(archive, window_days, source_kinds)
+    db = archive.db
+    report = RegroupReport()
+    with archive.transaction():
+        rows = list(archive.iter_articles(since))
+        records = sorted(
+            ((r["id"], _record(r), r["story_id"]) for r in rows),
+            key=lambda x: (x[1].published or x[1].fetched_at, x[0]),
+        )
+        old = {aid: sid for aid, _, sid in records}
+        report.articles = len(records)
+        report.stories_before = len(set(old.values()))
+        if since is None:
+            story_index.clear(db)
+        else:
+            for aid in old:
+                step._unindex(aid)
+        shadow = _Shadow(db)
+        for k, (aid, record, _) in enumerate(records):
+            p = prepare(record)
+            placement = step._place(p, exclude=aid)
+            groups = _groups_for(aid, placement)
+            shadow.file(aid, groups, placement)
+            if progress:
+                progress(k + 1, len(records))
+        # the new grouping of every article whose index label changed or was re-placed
+        final = shadow.partition(old)
+        now = datetime.now().astimezone().isoformat()
+        before = {}
+        for g in final:
+            for a in g:
+                before[a] = old.get(a)
+        sids = story_groups.apply_groups(db, final, now)
+        for g, sid in zip(final, sids, strict=True):
+            story_index.set_story(db, g, sid)
+            olds = {old.get(a) for a in g}
+            if olds == {sid} and len(story_groups.articles_of_story(db, sid)) == len(g):
+                report.unchanged += 1
+            report.moved += sum(1 for a in g if old.get(a) not in (None, sid))
+        report.stories_after = len(set(sids))
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+class _Shadow:
+    """Story labels in the index during a regroup: negative numbers for groups made by it."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self.next = -1
+        self.touched: set[int] = set()
+
+    def _label(self, members: list[int]) -> int:
+        votes: dict[int, int] = {}
+        for a in members:
+            s = story_index.story_of(self.db, a)
+            if s is not None:
+                votes[s] = votes.get(s, 0) + 1
+        if votes:
+            return sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        label, self.next = self.next, self.next - 1
+        return label
+
+    def file(self, article_id: int, groups: list[list[int]], placement: _Placement) -> None:
+        e = placement.entry
+        taken: set[int] = set()
+        labels = []
+        for g in sorted(groups, key=lambda g: (-len(g), min(g))):
+            others = [a for a in g if a != article_id]
+            label = self._label(others) if others else None
+            if label is None or label in taken:
+                label, self.next = self.next, self.next - 1
+            taken.add(label)
+            labels.append((g, label))
+        for g, label in labels:
+            if article_id in g:
+                story_index.add(self.db, article_id, label, e.published, e.placed, e.fp, e.postings)
+            story_index.set_story(self.db, [a for a in g if a != article_id], label)
+            self.touched.update(g)
+
+    def partition(self, old: Mapping[int, int]) -> list[list[int]]:
+        by_label: dict[int, set[int]] = {}
+        for a, s in story_index.labels(self.db, self.touched | set(old)).items():
+            by_label.setdefault(s, set()).add(a)
+        out = []
+        for label, members in sorted(by_label.items()):
+            if label > 0:  # complete it with the articles outside the range under this story
+                members |= set(story_index.articles_of(self.db, label))
+            out.append(sorted(members))
+        return out
+
+
+def explain(archive: Archive, ref_a: str, ref_b: str) -> str:
+    """``monitor stories explain A B``: fingerprint both stored articles again and compare them
+    with the archive's current document frequencies."""
+    recs = []
+    for ref in (ref_a, ref_b):
+        row = archive.find_article(ref)
+        if row is None:
+            raise LookupError(f"no article {ref!r} in the archive (give an id or a URL)")
+        recs.append(_record(row))
+    step = StoryStep(archive)
+    stats = step._sync_stats()
+    preps = [prepare(r) for r in recs]
+    ids = story_index.vocabulary(archive.db, [h for p in preps for h in p.hashes], create=False)
+    names: dict[int, str] = {}
+    kinds: dict[int, int] = {}
+    st = []
+    for p in preps:
+        known = [(k, h) for k, (h, kd) in zip(p.keys, p.hashes, strict=True) if h in ids]
+        for k, h in known:
+            names[ids[h]] = k.lstrip("@#^")
+            kinds[ids[h]] = feature_kind(k)
+        s = stories.stored(p.fingerprint, lambda keys: [])
+        s.terms = {ids[h]: p.fingerprint.features[k] for k, h in known}
+        st.append(s)
+    units = [stories.unit_vector(s.terms, stats) for s in st]
+    a, b = preps[0].fingerprint, preps[1].fingerprint
+    from monitor.stories.evidence import days_apart
+
+    ev = stories.compare(
+        st[0],
+        st[1],
+        units[0],
+        units[1],
+        days_apart(a.published, b.published),
+        name=lambda t: names.get(t, str(t)),
+        kind=lambda t: kinds.get(t, 0),
+    )
+    return stories.explain(a, b, ev)
