@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.stories.evidence import THRESHOLD, days_apart, pair_score
+from monitor.stories.evidence import FACT_KINDS, THRESHOLD, days_apart, pair_score
 from monitor.stories.fingerprint import Stored
 from monitor.stories.weights import TermStats, unit_vector
 
@@ -34,7 +34,8 @@ __all__ = ["Item", "Outcome", "average_link", "decide", "group_all"]
 #: candidate stories scoring at least this fraction of the threshold are grouped again
 NEAR = 0.5
 #: a single near story scoring this multiple of the threshold is joined without regrouping
-CLEAR = 1.5
+#: (1.0: regrouping a single story with the article never changed a decision on the tuning half)
+CLEAR = 1.0
 #: new articles use this id until the archive gives them one
 NEW = 0
 
@@ -48,16 +49,29 @@ class Item:
     stored: Stored
     published: datetime | None
     unit: dict[int, float] | None = None
+    facts: frozenset[int] | None = None
 
     def vector(self, stats: TermStats) -> dict[int, float]:
         if self.unit is None:
             self.unit = unit_vector(self.stored.terms, stats)
         return self.unit
 
+    def fact_ids(self, stats: TermStats) -> frozenset[int]:
+        if self.facts is None:
+            kind = stats.kind
+            self.facts = frozenset(t for t in self.stored.terms if kind.get(t, 0) in FACT_KINDS)
+        return self.facts
+
 
 def score(a: Item, b: Item, stats: TermStats) -> float:
     return pair_score(
-        a.stored, b.stored, a.vector(stats), b.vector(stats), days_apart(a.published, b.published)
+        a.stored,
+        b.stored,
+        a.vector(stats),
+        b.vector(stats),
+        days_apart(a.published, b.published),
+        a.fact_ids(stats),
+        b.fact_ids(stats),
     )
 
 

@@ -34,6 +34,10 @@ THRESHOLD = 0.15
 TIME_SCALE_DAYS = 60.0
 UNDATED_FACTOR = 0.8
 SAME_ID_BONUS = 0.5
+#: facts each side needs before their disagreement counts, and the factor's shape
+MIN_FACTS = 3
+OWN_FACTS_FREE = 0.5
+OWN_FACTS_FLOOR = 0.4
 OTHER_ID_FACTOR = 0.3
 OTHER_TRIAL_FACTOR = 0.5
 
@@ -65,17 +69,35 @@ def id_evidence(a: Stored, b: Stored) -> tuple[float, float, str]:
     return 0.0, factor, ", ".join(why)
 
 
+def own_facts(fa: frozenset[int], fb: frozenset[int]) -> float:
+    """The share of facts (people named, numbers with units) each side has of its own, the
+    smaller of the two; 0 when either side states fewer than :data:`MIN_FACTS`. A rewrite keeps
+    most facts of the shorter copy; a follow-up, a review or another trial brings its own."""
+    if len(fa) < MIN_FACTS or len(fb) < MIN_FACTS:
+        return 0.0
+    return min(len(fa - fb) / len(fa), len(fb - fa) / len(fb))
+
+
+def facts_factor(own: float) -> float:
+    """1.0 up to OWN_FACTS_FREE, then down to OWN_FACTS_FLOOR when nothing is shared."""
+    if own <= OWN_FACTS_FREE:
+        return 1.0
+    return 1.0 - (1.0 - OWN_FACTS_FLOOR) * (own - OWN_FACTS_FREE) / (1.0 - OWN_FACTS_FREE)
+
+
 def pair_score(
     a: Stored,
     b: Stored,
     ua: Mapping[int, float],
     ub: Mapping[int, float],
     days: float | None,
+    fa: frozenset[int] = frozenset(),
+    fb: frozenset[int] = frozenset(),
 ) -> float:
-    """The score of two stored fingerprints with their unit vectors (the fast path)."""
+    """The score of two stored fingerprints with their unit vectors and facts (the fast path)."""
     if a.short or b.short:
         return 0.0
-    s = cosine(ua, ub) * time_factor(days)
+    s = cosine(ua, ub) * time_factor(days) * facts_factor(own_facts(fa, fb))
     if a.ids or b.ids or a.trials or b.trials:
         bonus, factor, _ = id_evidence(a, b)
         s = s * factor + bonus
@@ -94,9 +116,13 @@ class Evidence:
     days: float | None = None
     parts: dict[str, float] = field(default_factory=dict)  # cosine share per feature kind
     shared: dict[str, list[str]] = field(default_factory=dict)  # top shared features per kind
+    facts_factor: float = 1.0
+    own_facts: float = 0.0
 
 
-KIND_NAMES = ("terms", "people/institutions/journals", "numbers", "title words")
+#: feature kinds that are facts: people named and numbers with units
+FACT_KINDS = (1, 2)
+KIND_NAMES = ("terms", "people", "numbers", "title words", "institutions/journals")
 
 
 def compare(
@@ -113,7 +139,11 @@ def compare(
     if a.short or b.short:
         which = "first" if a.short else "second"
         return Evidence(False, 0.0, f"not compared: the {which} text is too short (own story)")
-    score = pair_score(a, b, ua, ub, days)
+    fa = frozenset(t for t in a.terms if kind(t) in FACT_KINDS)
+    fb = frozenset(t for t in b.terms if kind(t) in FACT_KINDS)
+    score = pair_score(a, b, ua, ub, days, fa, fb)
+    own = own_facts(fa, fb)
+    ff = facts_factor(own)
     parts: dict[str, float] = {}
     shared: dict[str, list[str]] = {}
     for t, share in contributions(ua, ub):
@@ -133,8 +163,10 @@ def compare(
             bits.append(f"{k}: {', '.join(shared[k][:5])}")
     when = "dates unknown" if days is None else f"{days:.0f} days apart"
     bits.append(f"x{tf:.2f} time ({when})")
+    if ff < 1.0:
+        bits.append(f"x{ff:.2f} each states facts of its own ({own:.0%} of the closer one)")
     if id_why or bonus:
         bits.append((id_why or "") + (f" +{bonus:.2f}" if bonus else f" x{factor:.2f}"))
     verdict = "same story" if same else "different stories"
     reason = f"{verdict}, score {score:.2f} (threshold {threshold}): " + "; ".join(bits)
-    return Evidence(same, round(score, 4), reason, cos, tf, days, parts, shared)
+    return Evidence(same, round(score, 4), reason, cos, tf, days, parts, shared, ff, own)

@@ -2,7 +2,7 @@
 
 :func:`fingerprint` turns an :class:`~monitor.model.ArticleRecord` into a :class:`Fingerprint`:
 one bag of features with namespaced keys (plain stems for content words, ``@`` for people,
-institutions and journals, ``#`` for numbers with units, ``^`` for title words), the study
+``&`` for institutions and journals, ``#`` for numbers with units, ``^`` for title words), the study
 identifiers, and flags that keep weak texts from bridging stories:
 
 * ``short``: fewer than :data:`MIN_WORDS` words (failed extractions, teasers): own story, never
@@ -49,9 +49,10 @@ MIN_COHERENCE = 0.2
 MAX_FEATURES = 600
 
 # feature namespaces (first character of a key); plain stems have none
-PERSON_OR_ORG = "@"
+PERSON = "@"
 NUMBER = "#"
 TITLE = "^"
+INSTITUTION = "&"  # institutions and journals
 
 
 def _utc(dt: datetime | None) -> datetime | None:
@@ -158,8 +159,10 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
     persons, orgs = entities.names(prose)
     if record.journal:
         orgs.add(text.fold(record.journal))
-    for name in persons | orgs:
-        feats[PERSON_OR_ORG + name] = 1
+    for name in persons:
+        feats[PERSON + name] = 1
+    for name in orgs:
+        feats[INSTITUTION + name] = 1
     for number in entities.numbers(prose):
         feats[NUMBER + number] = 1
     for w in set(text.terms(record.title or "")):
@@ -291,8 +294,8 @@ def decode(b: bytes) -> Stored:
 
 
 def feature_kind(key: str) -> int:
-    """0 content word, 1 person/institution/journal, 2 number, 3 title word."""
-    return {PERSON_OR_ORG: 1, NUMBER: 2, TITLE: 3}.get(key[:1], 0)
+    """0 content word, 1 person, 2 number, 3 title word, 4 institution or journal."""
+    return {PERSON: 1, NUMBER: 2, TITLE: 3, INSTITUTION: 4}.get(key[:1], 0)
 
 
 def distinct(keys: Iterable[str]) -> list[str]:

@@ -22,8 +22,8 @@ __all__ = ["KIND_WEIGHT", "N0", "TermStats", "cosine", "unit_vector"]
 
 #: prior number of documents in which a term is absent (see module docstring)
 N0 = 200
-#: multiplier per feature kind: content word, person/institution/journal, number, title word
-KIND_WEIGHT = (1.0, 0.5, 0.5, 0.5)
+#: multiplier per feature kind: content word, person, number, title word, institution/journal
+KIND_WEIGHT = (1.0, 0.5, 0.5, 0.5, 0.5)
 
 
 @dataclass
