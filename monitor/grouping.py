@@ -265,6 +265,10 @@ class RegroupReport:
     changes: list[str] = field(default_factory=list)
 
 
+def _time(value) -> datetime | None:
+    return value if isinstance(value, datetime) or value is None else parse_time(value)
+
+
 def _record(row: dict) -> ArticleRecord:
     return ArticleRecord(
         key=row["key"],
@@ -273,8 +277,8 @@ def _record(row: dict) -> ArticleRecord:
         source=row["source"],
         title=row["title"] or "",
         text=row["text"] or "",
-        published=parse_time(row["published"]),
-        fetched_at=parse_time(row["fetched_at"]),
+        published=_time(row["published"]),
+        fetched_at=_time(row["fetched_at"]),
         doi=row.get("doi") or [],
         nct=row.get("nct") or [],
         pmid=row.get("pmid") or [],
@@ -415,9 +419,14 @@ def explain(archive: Archive, ref_a: str, ref_b: str) -> str:
         for k, h in known:
             names[ids[h]] = k.lstrip("@#^")
             kinds[ids[h]] = feature_kind(k)
-        s = stories.stored(p.fingerprint, lambda keys: [])
-        s.terms = {ids[h]: p.fingerprint.features[k] for k, h in known}
-        st.append(s)
+        lookup = dict(known)
+        st.append(
+            stories.stored(
+                p.fingerprint,
+                lambda keys, lookup=lookup: [ids.get(lookup.get(k, 0), -1) for k in keys],
+            )
+        )
+        st[-1].terms.pop(-1, None)
     units = [stories.unit_vector(s.terms, stats) for s in st]
     a, b = preps[0].fingerprint, preps[1].fingerprint
     from monitor.stories.evidence import days_apart

@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.stories.evidence import FACT_KINDS, THRESHOLD, days_apart, pair_score
+from monitor.stories import evidence
+from monitor.stories.evidence import days_apart, pair_score
 from monitor.stories.fingerprint import Stored
 from monitor.stories.weights import TermStats, unit_vector
 
@@ -49,18 +50,11 @@ class Item:
     stored: Stored
     published: datetime | None
     unit: dict[int, float] | None = None
-    facts: frozenset[int] | None = None
 
     def vector(self, stats: TermStats) -> dict[int, float]:
         if self.unit is None:
             self.unit = unit_vector(self.stored.terms, stats)
         return self.unit
-
-    def fact_ids(self, stats: TermStats) -> frozenset[int]:
-        if self.facts is None:
-            kind = stats.kind
-            self.facts = frozenset(t for t in self.stored.terms if kind.get(t, 0) in FACT_KINDS)
-        return self.facts
 
 
 def score(a: Item, b: Item, stats: TermStats) -> float:
@@ -70,18 +64,17 @@ def score(a: Item, b: Item, stats: TermStats) -> float:
         a.vector(stats),
         b.vector(stats),
         days_apart(a.published, b.published),
-        a.fact_ids(stats),
-        b.fact_ids(stats),
     )
 
 
 def average_link(
-    items: Sequence[Item], stats: TermStats, threshold: float = THRESHOLD
+    items: Sequence[Item], stats: TermStats, threshold: float | None = None
 ) -> list[list[Item]]:
     """Group items by average linkage at ``threshold``; weak items attach afterwards.
 
     Deterministic: items are taken in article-id order and ties go to the lower ids.
     """
+    threshold = evidence.THRESHOLD if threshold is None else threshold
     items = sorted(items, key=lambda i: i.article_id)
     strong = [i for i in items if not i.stored.weak and not i.stored.short]
     n = len(strong)
@@ -155,9 +148,10 @@ def story_scores(
 
 
 def decide(
-    new: Item, neighbours: Sequence[Item], stats: TermStats, threshold: float = THRESHOLD
+    new: Item, neighbours: Sequence[Item], stats: TermStats, threshold: float | None = None
 ) -> Outcome:
     """Place a new article among ``neighbours`` (every copy of each candidate story)."""
+    threshold = evidence.THRESHOLD if threshold is None else threshold
     if new.stored.short:
         return Outcome([[new.article_id]], None, 0.0, "new story: text too short to compare")
     ranked = story_scores(new, neighbours, stats)
@@ -204,12 +198,13 @@ def decide(
 def group_all(
     items: Sequence[Item],
     stats: TermStats,
-    threshold: float = THRESHOLD,
+    threshold: float | None = None,
     links: dict[int, set[int]] | None = None,
 ) -> list[list[Item]]:
     """Group a whole set (``monitor stories regroup``): average linkage inside each connected
     part of the graph whose edges are pairs scoring at least the threshold (``links``: article
     id -> ids of its candidates; every pair is compared when None)."""
+    threshold = evidence.THRESHOLD if threshold is None else threshold
     by_id = {i.article_id: i for i in items}
     parent = {i: i for i in by_id}
 

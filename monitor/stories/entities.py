@@ -150,6 +150,11 @@ _UNITS = frozenset(
     girl boy student user smoker drinker volunteer case death year month week day hour minute
     mile kilometr km metr cm mm kg g mg mcg ml litr unit calori time dose pound gram""".split()
 )
+#: units that make a number the size of a group of people (a cohort, a sample)
+COHORT_UNITS = frozenset(
+    """patient people participant adult child children women woman men man babi baby infant
+    girl boy student user smoker drinker volunteer case death""".split()
+)
 _UNIT_WORD = re.compile(r"\s?([A-Za-z]+)")
 
 

@@ -9,6 +9,8 @@
 * time factor: 1 for the same day, falling linearly to 0.5 at :data:`TIME_SCALE_DAYS` apart
   (coverage of one paper comes in a burst; a follow-up paper comes weeks later); 0.8 when either
   date is unknown;
+* both name the size of the group studied ("212 patients") and no figure of one is within 10 %
+  of one of the other: x0.5 (two studies; a rewrite rounds, it does not change the cohort);
 * a shared DOI or PMID adds 0.5 (one paper); different DOIs on both sides (each naming at most
   three) multiply by 0.3, different trial registrations by 0.5;
 * short texts are never compared (score 0).
@@ -33,11 +35,11 @@ THRESHOLD = 0.15
 #: days apart at which the time factor has fallen to 0.5
 TIME_SCALE_DAYS = 60.0
 UNDATED_FACTOR = 0.8
+#: days apart that count as the same burst of coverage (time factor 1)
+SAME_DAYS = 0.0
 SAME_ID_BONUS = 0.5
-#: facts each side needs before their disagreement counts, and the factor's shape
-MIN_FACTS = 3
-OWN_FACTS_FREE = 0.5
-OWN_FACTS_FLOOR = 0.4
+#: factor when both state the size of the group studied and the sizes disagree
+COHORT_FACTOR = 0.5
 OTHER_ID_FACTOR = 0.3
 OTHER_TRIAL_FACTOR = 0.5
 
@@ -52,7 +54,9 @@ def time_factor(days: float | None) -> float:
     """1.0 the same day, 0.5 at TIME_SCALE_DAYS or more apart, 0.8 when a date is unknown."""
     if days is None:
         return UNDATED_FACTOR
-    return 1.0 - 0.5 * min(days, TIME_SCALE_DAYS) / TIME_SCALE_DAYS
+    if days <= SAME_DAYS:
+        return 1.0
+    return 1.0 - 0.5 * min(days - SAME_DAYS, TIME_SCALE_DAYS) / TIME_SCALE_DAYS
 
 
 def id_evidence(a: Stored, b: Stored) -> tuple[float, float, str]:
@@ -69,20 +73,12 @@ def id_evidence(a: Stored, b: Stored) -> tuple[float, float, str]:
     return 0.0, factor, ", ".join(why)
 
 
-def own_facts(fa: frozenset[int], fb: frozenset[int]) -> float:
-    """The share of facts (people named, numbers with units) each side has of its own, the
-    smaller of the two; 0 when either side states fewer than :data:`MIN_FACTS`. A rewrite keeps
-    most facts of the shorter copy; a follow-up, a review or another trial brings its own."""
-    if len(fa) < MIN_FACTS or len(fb) < MIN_FACTS:
-        return 0.0
-    return min(len(fa - fb) / len(fa), len(fb - fa) / len(fb))
-
-
-def facts_factor(own: float) -> float:
-    """1.0 up to OWN_FACTS_FREE, then down to OWN_FACTS_FLOOR when nothing is shared."""
-    if own <= OWN_FACTS_FREE:
-        return 1.0
-    return 1.0 - (1.0 - OWN_FACTS_FLOOR) * (own - OWN_FACTS_FREE) / (1.0 - OWN_FACTS_FREE)
+def cohorts_disagree(a: Stored, b: Stored) -> bool:
+    """Both state how many people were studied and no figure of one is within 10 % of one of
+    the other: two studies (a rewrite may round "212 patients" to "more than 200")."""
+    if not a.cohorts or not b.cohorts:
+        return False
+    return not any(abs(x - y) <= 0.1 * max(x, y) for x in a.cohorts for y in b.cohorts)
 
 
 def pair_score(
@@ -91,13 +87,13 @@ def pair_score(
     ua: Mapping[int, float],
     ub: Mapping[int, float],
     days: float | None,
-    fa: frozenset[int] = frozenset(),
-    fb: frozenset[int] = frozenset(),
 ) -> float:
-    """The score of two stored fingerprints with their unit vectors and facts (the fast path)."""
+    """The score of two stored fingerprints with their unit vectors (the fast path)."""
     if a.short or b.short:
         return 0.0
-    s = cosine(ua, ub) * time_factor(days) * facts_factor(own_facts(fa, fb))
+    s = cosine(ua, ub) * time_factor(days)
+    if cohorts_disagree(a, b):
+        s *= COHORT_FACTOR
     if a.ids or b.ids or a.trials or b.trials:
         bonus, factor, _ = id_evidence(a, b)
         s = s * factor + bonus
@@ -116,12 +112,12 @@ class Evidence:
     days: float | None = None
     parts: dict[str, float] = field(default_factory=dict)  # cosine share per feature kind
     shared: dict[str, list[str]] = field(default_factory=dict)  # top shared features per kind
-    facts_factor: float = 1.0
-    own_facts: float = 0.0
 
 
-#: feature kinds that are facts: people named and numbers with units
-FACT_KINDS = (1, 2)
+def _nums(xs) -> str:
+    return ", ".join(f"{x:,}" for x in xs[:3]) + (" ..." if len(xs) > 3 else "")
+
+
 KIND_NAMES = ("terms", "people", "numbers", "title words", "institutions/journals")
 
 
@@ -139,11 +135,7 @@ def compare(
     if a.short or b.short:
         which = "first" if a.short else "second"
         return Evidence(False, 0.0, f"not compared: the {which} text is too short (own story)")
-    fa = frozenset(t for t in a.terms if kind(t) in FACT_KINDS)
-    fb = frozenset(t for t in b.terms if kind(t) in FACT_KINDS)
-    score = pair_score(a, b, ua, ub, days, fa, fb)
-    own = own_facts(fa, fb)
-    ff = facts_factor(own)
+    score = pair_score(a, b, ua, ub, days)
     parts: dict[str, float] = {}
     shared: dict[str, list[str]] = {}
     for t, share in contributions(ua, ub):
@@ -163,10 +155,12 @@ def compare(
             bits.append(f"{k}: {', '.join(shared[k][:5])}")
     when = "dates unknown" if days is None else f"{days:.0f} days apart"
     bits.append(f"x{tf:.2f} time ({when})")
-    if ff < 1.0:
-        bits.append(f"x{ff:.2f} each states facts of its own ({own:.0%} of the closer one)")
+    if cohorts_disagree(a, b):
+        bits.append(
+            f"x{COHORT_FACTOR:.2f} groups studied differ ({_nums(a.cohorts)} vs {_nums(b.cohorts)})"
+        )
     if id_why or bonus:
         bits.append((id_why or "") + (f" +{bonus:.2f}" if bonus else f" x{factor:.2f}"))
     verdict = "same story" if same else "different stories"
     reason = f"{verdict}, score {score:.2f} (threshold {threshold}): " + "; ".join(bits)
-    return Evidence(same, round(score, 4), reason, cos, tf, days, parts, shared, ff, own)
+    return Evidence(same, round(score, 4), reason, cos, tf, days, parts, shared)

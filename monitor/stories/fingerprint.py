@@ -45,6 +45,8 @@ __all__ = [
 MIN_WORDS = 40
 #: below this passage coherence a long text reads as several pieces (roundup, transcript)
 MIN_COHERENCE = 0.2
+#: cohort sizes kept per article
+MAX_COHORTS = 12
 #: features kept per article (the most frequent first); a bound on hostile input, not a cut
 MAX_FEATURES = 600
 
@@ -79,6 +81,7 @@ class Fingerprint:
     length: int = 0  # words in the body
     page_kind: str = ""  # what the page says it is: "press-release", "journal" or ""
     weak: bool = False  # may join a story, never joins two
+    cohorts: tuple[int, ...] = ()  # sizes of groups of people stated ("212 patients")
 
     @property
     def short(self) -> bool:
@@ -163,8 +166,13 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
         feats[PERSON + name] = 1
     for name in orgs:
         feats[INSTITUTION + name] = 1
+    cohorts = set()
     for number in entities.numbers(prose):
         feats[NUMBER + number] = 1
+        value, _, unit = number.partition(" ")
+        if unit in entities.COHORT_UNITS and "." not in value:
+            cohorts.add(int(value))
+    fp.cohorts = tuple(sorted(cohorts))[:MAX_COHORTS]
     for w in set(text.terms(record.title or "")):
         feats[TITLE + w] = 1
     if len(feats) > MAX_FEATURES:
@@ -188,6 +196,7 @@ class Stored:
     weak: bool = False
     page_kind: str = ""
     postings: tuple[int, ...] = ()  # the ids it is filed under in the story index
+    cohorts: tuple[int, ...] = ()
 
     @property
     def short(self) -> bool:
@@ -210,6 +219,7 @@ def stored(fp: Fingerprint, vocabulary_ids: Callable[[Sequence[str]], Sequence[i
         length=fp.length,
         weak=fp.weak,
         page_kind=fp.page_kind,
+        cohorts=fp.cohorts,
     )
 
 
@@ -249,9 +259,10 @@ def encode(s: Stored) -> bytes:
     for hashes in (s.ids, s.trials):
         out.append(len(hashes))
         out += b"".join(struct.pack("<I", h) for h in sorted(hashes))
-    _varint(len(s.postings), out)
-    for p in s.postings:
-        _varint(p, out)
+    for seq in (s.postings, s.cohorts):
+        _varint(len(seq), out)
+        for p in seq:
+            _varint(p, out)
     return bytes(out)
 
 
@@ -276,12 +287,15 @@ def decode(b: bytes) -> Stored:
         i += 1
         hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)))
         i += 4 * k
-    postings = []
-    if i < len(b):
+    seqs: list[list[int]] = [[], []]
+    for seq in seqs:
+        if i >= len(b):
+            break
         n, i = _read_varint(b, i)
         for _ in range(n):
             p, i = _read_varint(b, i)
-            postings.append(p)
+            seq.append(p)
+    postings, cohorts = seqs
     return Stored(
         terms=dict(zip(ids, counts, strict=True)),
         ids=hashes[0],
@@ -290,6 +304,7 @@ def decode(b: bytes) -> Stored:
         weak=bool(flags & 1),
         page_kind=_KINDS[flags >> 1],
         postings=tuple(postings),
+        cohorts=tuple(cohorts),
     )
 
 
