@@ -46,8 +46,14 @@ POSTINGS = 16
 #: distinctive terms of a new article looked up in the inverted index
 QUERY = 24
 #: unit vectors of indexed articles kept in memory, and the growth that refreshes one
-CACHE_SIZE = 50_000
-REFRESH = 1.02
+CACHE_SIZE = 10_000
+#: candidate articles (most shared postings first) whose stories are compared with a new one
+CANDIDATES = 30
+#: postings a candidate must share with the new article (one shared word is chance)
+MIN_SHARED = 2
+#: most recent copies of each candidate story read for a decision (bounds very large stories)
+MEMBERS = 40
+REFRESH = 1.05
 
 
 @dataclass
@@ -133,11 +139,17 @@ class StoryStep:
         ranked = sorted(unit, key=lambda t: (-unit[t], t))
         st.postings = tuple(ranked[:POSTINGS])
         rows = story_index.candidates(
-            db, ranked[:QUERY], placed - self.window, placed + self.window, exclude=exclude
+            db,
+            ranked[:QUERY],
+            placed - self.window,
+            placed + self.window,
+            exclude=exclude,
+            limit=CANDIDATES,
+            min_shared=MIN_SHARED,
         )
         neighbours: dict[int, Item] = {}
         if rows:
-            for r in story_index.members(db, {r.story_id for r in rows}):
+            for r in story_index.members(db, {r.story_id for r in rows}, MEMBERS):
                 if r.article_id != exclude:
                     s, u = self._vector(r, stats)
                     neighbours[r.article_id] = Item(r.article_id, r.story_id, s, r.published, u)
@@ -152,7 +164,7 @@ class StoryStep:
 
     def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, dict[int, float]]:
         hit = self._cache.get(row.article_id)
-        if hit is not None and stats.documents <= hit[2] * REFRESH + 10:
+        if hit is not None and stats.documents <= hit[2] * REFRESH + 50:
             self._cache.move_to_end(row.article_id)
             return hit[0], hit[1]
         s = stories.decode(row.fp)
@@ -417,7 +429,7 @@ def explain(archive: Archive, ref_a: str, ref_b: str) -> str:
     for p in preps:
         known = [(k, h) for k, (h, kd) in zip(p.keys, p.hashes, strict=True) if h in ids]
         for k, h in known:
-            names[ids[h]] = k.lstrip("@#^")
+            names[ids[h]] = k.lstrip("^")
             kinds[ids[h]] = feature_kind(k)
         lookup = dict(known)
         st.append(
@@ -439,6 +451,7 @@ def explain(archive: Archive, ref_a: str, ref_b: str) -> str:
         days_apart(a.published, b.published),
         name=lambda t: names.get(t, str(t)),
         kind=lambda t: kinds.get(t, 0),
+        named=(a, b),
     )
     return stories.explain(a, b, ev)
 

@@ -255,9 +255,11 @@ def candidates(
     until: datetime,
     exclude: int | None = None,
     limit: int = 200,
+    min_shared: int = 1,
 ) -> list[DocRow]:
     """Articles placed in ``[since, until]`` sharing at least one posting term, most shared
-    first. Each term contributes at most :data:`PER_KEY_LIMIT` of its most recent postings."""
+    first (at least ``min_shared``, at most ``limit`` articles). Each term contributes at most
+    :data:`PER_KEY_LIMIT` of its most recent postings."""
     conn = _conn(db)
     hits: dict[int, int] = {}
     for chunk in _chunks(list(dict.fromkeys(terms)), 60):
@@ -268,6 +270,8 @@ def candidates(
         for (a,) in conn.execute(sql, params):
             hits[a] = hits.get(a, 0) + 1
     hits.pop(exclude, None)
+    if min_shared > 1:
+        hits = {a: n for a, n in hits.items() if n >= min_shared}
     if not hits:
         return []
     lo, hi = _epoch(since), _epoch(until)
@@ -287,15 +291,18 @@ def candidates(
 
 
 def members(db, story_ids: Iterable[int], limit: int = MEMBERS_LIMIT) -> list[DocRow]:
-    """The indexed copies of each story (its ``limit`` most recently placed), by article id."""
+    """The indexed copies of each story (its ``limit`` most recently placed), in one query."""
     conn = _conn(db)
+    ids = sorted(set(story_ids))
     out: list[DocRow] = []
-    for s in sorted(set(story_ids)):
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
         out += _rows(
             conn.execute(
-                f"SELECT {_COLUMNS} FROM story_docs WHERE story_id = ?"
-                " ORDER BY placed DESC, article_id DESC LIMIT ?",
-                (s, limit),
+                f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS}, row_number() OVER (PARTITION BY"
+                " story_id ORDER BY placed DESC, article_id DESC) AS n FROM story_docs"
+                f" WHERE story_id IN ({marks})) WHERE n <= ? ORDER BY story_id, article_id",
+                [*chunk, limit],
             )
         )
     return out

@@ -1,9 +1,11 @@
 """The evidence that two articles report the same study, as one score with a readable reason.
 
-    score = cosine(TF-IDF vectors) x time factor (+ identifier evidence)
+    score = (cosine(TF-IDF vectors) + shared facts) x time factor (x cohort, + identifiers)
 
-* the cosine runs over content words, people/institutions/journals, numbers with units and title
-  words, each weighted by the archive's document frequencies (:mod:`monitor.stories.weights`);
+* the cosine runs over content words and title words, weighted by the archive's document
+  frequencies (:mod:`monitor.stories.weights`);
+* shared facts: 0.01 for each person and each number with its unit both name, 0.005 for each
+  institution or journal, at most 0.05;
   rewrites of one study share its rare words (the investigator, the cohort, the finding) even
   when they share no sentence;
 * time factor: 1 for the same day, falling linearly to 0.5 at :data:`TIME_SCALE_DAYS` apart
@@ -24,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from monitor.stories.fingerprint import Stored
 from monitor.stories.weights import contributions, cosine
@@ -38,6 +41,9 @@ UNDATED_FACTOR = 0.8
 #: days apart that count as the same burst of coverage (time factor 1)
 SAME_DAYS = 0.0
 SAME_ID_BONUS = 0.5
+#: score per person or number with unit both name (institutions: half), and its ceiling
+FACT_BONUS = 0.01
+FACTS_MAX = 0.05
 #: factor when both state the size of the group studied and the sizes disagree
 COHORT_FACTOR = 0.5
 OTHER_ID_FACTOR = 0.3
@@ -73,6 +79,16 @@ def id_evidence(a: Stored, b: Stored) -> tuple[float, float, str]:
     return 0.0, factor, ", ".join(why)
 
 
+def facts_bonus(a: Stored, b: Stored) -> float:
+    """People, institutions and numbers with units both name: FACT_BONUS each (institutions
+    half), at most FACTS_MAX."""
+    n = len(a.people & b.people) + len(a.numbers & b.numbers)
+    n2 = len(a.institutions & b.institutions)
+    if not n and not n2:
+        return 0.0
+    return min(FACTS_MAX, FACT_BONUS * (n + 0.5 * n2))
+
+
 def cohorts_disagree(a: Stored, b: Stored) -> bool:
     """Both state how many people were studied and no figure of one is within 10 % of one of
     the other: two studies (a rewrite may round "212 patients" to "more than 200")."""
@@ -91,7 +107,7 @@ def pair_score(
     """The score of two stored fingerprints with their unit vectors (the fast path)."""
     if a.short or b.short:
         return 0.0
-    s = cosine(ua, ub) * time_factor(days)
+    s = (cosine(ua, ub) + facts_bonus(a, b)) * time_factor(days)
     if cohorts_disagree(a, b):
         s *= COHORT_FACTOR
     if a.ids or b.ids or a.trials or b.trials:
@@ -112,13 +128,14 @@ class Evidence:
     days: float | None = None
     parts: dict[str, float] = field(default_factory=dict)  # cosine share per feature kind
     shared: dict[str, list[str]] = field(default_factory=dict)  # top shared features per kind
+    facts: float = 0.0  # the shared-facts part of the score
 
 
 def _nums(xs) -> str:
     return ", ".join(f"{x:,}" for x in xs[:3]) + (" ..." if len(xs) > 3 else "")
 
 
-KIND_NAMES = ("terms", "people", "numbers", "title words", "institutions/journals")
+KIND_NAMES = ("terms", "title words")
 
 
 def compare(
@@ -130,8 +147,11 @@ def compare(
     name: Callable[[int], str] = str,
     kind: Callable[[int], int] = lambda t: 0,
     threshold: float = THRESHOLD,
+    named: tuple[Any, Any] | None = None,
 ) -> Evidence:
-    """:func:`pair_score` with its breakdown; ``name`` and ``kind`` describe vocabulary ids."""
+    """:func:`pair_score` with its breakdown; ``name`` and ``kind`` describe vocabulary ids,
+    ``named`` the two :class:`~monitor.stories.fingerprint.Fingerprint` (for the names and
+    numbers they share)."""
     if a.short or b.short:
         which = "first" if a.short else "second"
         return Evidence(False, 0.0, f"not compared: the {which} text is too short (own story)")
@@ -144,6 +164,17 @@ def compare(
         if len(shared.setdefault(k, [])) < 8:
             shared[k].append(name(t))
     cos = sum(parts.values())
+    fb = facts_bonus(a, b)
+    if named is not None:
+        x, y = named
+        for label, attr in (
+            ("people", "people"),
+            ("institutions/journals", "institutions"),
+            ("numbers", "numbers"),
+        ):
+            both = sorted(set(getattr(x, attr)) & set(getattr(y, attr)))
+            if both:
+                shared[label] = both[:8]
     tf = time_factor(days)
     bonus, factor, id_why = (
         id_evidence(a, b) if (a.ids or b.ids or a.trials or b.trials) else (0, 1, "")
@@ -153,6 +184,10 @@ def compare(
     for k in KIND_NAMES:
         if shared.get(k):
             bits.append(f"{k}: {', '.join(shared[k][:5])}")
+    if fb:
+        facts = [k for k in ("people", "institutions/journals", "numbers") if shared.get(k)]
+        named_facts = "; ".join(f"{k}: {', '.join(shared[k][:4])}" for k in facts)
+        bits.append(f"+{fb:.2f} shared facts" + (f" ({named_facts})" if named_facts else ""))
     when = "dates unknown" if days is None else f"{days:.0f} days apart"
     bits.append(f"x{tf:.2f} time ({when})")
     if cohorts_disagree(a, b):
@@ -163,4 +198,4 @@ def compare(
         bits.append((id_why or "") + (f" +{bonus:.2f}" if bonus else f" x{factor:.2f}"))
     verdict = "same story" if same else "different stories"
     reason = f"{verdict}, score {score:.2f} (threshold {threshold}): " + "; ".join(bits)
-    return Evidence(same, round(score, 4), reason, cos, tf, days, parts, shared)
+    return Evidence(same, round(score, 4), reason, cos, tf, days, parts, shared, fb)

@@ -30,10 +30,14 @@ def explain(a: Fingerprint, b: Fingerprint, ev: Evidence, threshold: float = THR
             lines.append(f"    {ev.parts[k]:.3f} from {k}: {', '.join(ev.shared[k])}")
     if not ev.parts:
         lines.append("    nothing shared but common words")
+    facts = [k for k in ("people", "institutions/journals", "numbers") if ev.shared.get(k)]
+    lines.append(f"  shared facts: +{ev.facts:.3f}" + ("" if facts else " (none)"))
+    for k in facts:
+        lines.append(f"    {k}: {', '.join(ev.shared[k])}")
     when = "a date is unknown" if ev.days is None else f"published {ev.days:.1f} days apart"
     lines.append(f"  time factor x{ev.time_factor:.2f} ({when})")
-    extra = ev.reason.split("; ")[-1]
-    if "DOI" in extra or "trial" in extra:
-        lines.append(f"  identifiers: {extra}")
+    for bit in ev.reason.split("; ")[1:]:
+        if "groups studied" in bit or "DOI" in bit or "trial" in bit:
+            lines.append(f"  {bit}")
     lines.append(f"  = {ev.score:.3f}")
     return "\n".join(lines)

@@ -1,9 +1,10 @@
 """An article's fingerprint: what the story stage reads of it.
 
 :func:`fingerprint` turns an :class:`~monitor.model.ArticleRecord` into a :class:`Fingerprint`:
-one bag of features with namespaced keys (plain stems for content words, ``@`` for people,
-``&`` for institutions and journals, ``#`` for numbers with units, ``^`` for title words), the study
-identifiers, and flags that keep weak texts from bridging stories:
+one bag of word features (stems of the body's content words, and ``^`` + stem for title words),
+the people, institutions and journals it names, its numbers with units, the sizes of the groups
+of people it reports on, the study identifiers, and flags that keep weak texts from bridging
+stories:
 
 * ``short``: fewer than :data:`MIN_WORDS` words (failed extractions, teasers): own story, never
   compared;
@@ -13,8 +14,8 @@ identifiers, and flags that keep weak texts from bridging stories:
   story but never joins two stories together.
 
 :func:`encode` / :func:`decode` give the compact binary form the story index stores; features
-are stored as vocabulary ids (small integers handed out by the archive), so the stage works with
-integer keys after the first step.
+are stored as vocabulary ids (small integers handed out by the archive), names and numbers as
+32-bit hashes, so the stage works with integer keys after the first step.
 """
 
 from __future__ import annotations
@@ -47,14 +48,13 @@ MIN_WORDS = 40
 MIN_COHERENCE = 0.2
 #: cohort sizes kept per article
 MAX_COHORTS = 12
+#: people, institutions and numbers kept per article (each)
+MAX_FACTS = 40
 #: features kept per article (the most frequent first); a bound on hostile input, not a cut
 MAX_FEATURES = 600
 
-# feature namespaces (first character of a key); plain stems have none
-PERSON = "@"
-NUMBER = "#"
+# feature namespace of title words (first character of a key); body words have none
 TITLE = "^"
-INSTITUTION = "&"  # institutions and journals
 
 
 def _utc(dt: datetime | None) -> datetime | None:
@@ -82,6 +82,9 @@ class Fingerprint:
     page_kind: str = ""  # what the page says it is: "press-release", "journal" or ""
     weak: bool = False  # may join a story, never joins two
     cohorts: tuple[int, ...] = ()  # sizes of groups of people stated ("212 patients")
+    people: tuple[str, ...] = ()  # "henrik moller"
+    institutions: tuple[str, ...] = ()  # "king's college london", journals
+    numbers: tuple[str, ...] = ()  # "215284 patient", "27%"
 
     @property
     def short(self) -> bool:
@@ -162,13 +165,12 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
     persons, orgs = entities.names(prose)
     if record.journal:
         orgs.add(text.fold(record.journal))
-    for name in persons:
-        feats[PERSON + name] = 1
-    for name in orgs:
-        feats[INSTITUTION + name] = 1
+    numbers = entities.numbers(prose)
+    fp.people = tuple(sorted(persons))[:MAX_FACTS]
+    fp.institutions = tuple(sorted(orgs))[:MAX_FACTS]
+    fp.numbers = tuple(sorted(numbers))[:MAX_FACTS]
     cohorts = set()
-    for number in entities.numbers(prose):
-        feats[NUMBER + number] = 1
+    for number in numbers:
         value, _, unit = number.partition(" ")
         if unit in entities.COHORT_UNITS and "." not in value:
             cohorts.add(int(value))
@@ -197,6 +199,9 @@ class Stored:
     page_kind: str = ""
     postings: tuple[int, ...] = ()  # the ids it is filed under in the story index
     cohorts: tuple[int, ...] = ()
+    people: frozenset[int] = frozenset()  # 32-bit hashes
+    institutions: frozenset[int] = frozenset()
+    numbers: frozenset[int] = frozenset()
 
     @property
     def short(self) -> bool:
@@ -220,11 +225,14 @@ def stored(fp: Fingerprint, vocabulary_ids: Callable[[Sequence[str]], Sequence[i
         weak=fp.weak,
         page_kind=fp.page_kind,
         cohorts=fp.cohorts,
+        people=frozenset(map(_h32, fp.people)),
+        institutions=frozenset(map(_h32, fp.institutions)),
+        numbers=frozenset(map(_h32, fp.numbers)),
     )
 
 
 _KINDS = ("", "press-release", "journal")
-_VERSION = 1
+_VERSION = 2
 
 
 def _varint(n: int, out: bytearray) -> None:
@@ -255,10 +263,17 @@ def encode(s: Stored) -> bytes:
     for i in ids:
         _varint(i - prev, out)
         prev = i
-    out += bytes(min(255, s.terms[i]) for i in ids)
-    for hashes in (s.ids, s.trials):
-        out.append(len(hashes))
-        out += b"".join(struct.pack("<I", h) for h in sorted(hashes))
+    # counts: the positions of terms seen more than once, then those counts (most are 1)
+    many = [(k, min(255, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
+    _varint(len(many), out)
+    prev = 0
+    for k, _ in many:
+        _varint(k - prev, out)
+        prev = k
+    out += bytes(c for _, c in many)
+    for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
+        out.append(min(255, len(hashes)))
+        out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:255])
     for seq in (s.postings, s.cohorts):
         _varint(len(seq), out)
         for p in seq:
@@ -279,10 +294,19 @@ def decode(b: bytes) -> Stored:
         gap, i = _read_varint(b, i)
         prev += gap
         ids.append(prev)
-    counts = b[i : i + n]
-    i += n
+    counts = [1] * n
+    m, i = _read_varint(b, i)
+    pos = []
+    prev = 0
+    for _ in range(m):
+        gap, i = _read_varint(b, i)
+        prev += gap
+        pos.append(prev)
+    for k, c in zip(pos, b[i : i + m], strict=True):
+        counts[k] = c
+    i += m
     hashes: list[frozenset[int]] = []
-    for _ in range(2):
+    for _ in range(5):
         k = b[i]
         i += 1
         hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)))
@@ -305,12 +329,15 @@ def decode(b: bytes) -> Stored:
         page_kind=_KINDS[flags >> 1],
         postings=tuple(postings),
         cohorts=tuple(cohorts),
+        people=hashes[2],
+        institutions=hashes[3],
+        numbers=hashes[4],
     )
 
 
 def feature_kind(key: str) -> int:
-    """0 content word, 1 person, 2 number, 3 title word, 4 institution or journal."""
-    return {PERSON: 1, NUMBER: 2, TITLE: 3, INSTITUTION: 4}.get(key[:1], 0)
+    """0 for a body word, 1 for a title word."""
+    return 1 if key[:1] == TITLE else 0
 
 
 def distinct(keys: Iterable[str]) -> list[str]:

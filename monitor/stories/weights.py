@@ -7,9 +7,8 @@ weighs little and the name of one study's investigator weighs much.
     weight(t) = (1 + ln count) * ln((N + N0) / (df(t) + 1)) * kind multiplier
 
 ``N0`` is a prior: a young archive (a few hundred articles) has no reliable frequencies yet, and
-with it every unseen word starts as moderately rare instead of maximally rare. People,
-institutions, journals, numbers and title words are features of their own with half a word's
-weight: they are mostly also in the text as words, and should not count twice.
+with it every unseen word starts as moderately rare instead of maximally rare. Title words are
+features of their own with half a word's weight (they are mostly in the text as well).
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ __all__ = ["KIND_WEIGHT", "N0", "TermStats", "cosine", "unit_vector"]
 
 #: prior number of documents in which a term is absent (see module docstring)
 N0 = 200
-#: multiplier per feature kind: content word, person, number, title word, institution/journal
-KIND_WEIGHT = (1.0, 0.5, 0.5, 0.5, 0.5)
+#: multiplier per feature kind: body word, title word
+KIND_WEIGHT = (1.0, 0.5)
 
 
 @dataclass
