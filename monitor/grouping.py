@@ -49,6 +49,10 @@ QUERY = 24
 CACHE_SIZE = 10_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
 CANDIDATES = 30
+#: a settled region larger than this is not widened to every copy of its stories
+SETTLE_REGION = 400
+#: up to this many articles every pair is compared when settling; beyond, candidate links only
+SETTLE_ALL_PAIRS = 200
 #: postings a candidate must share with the new article (one shared word is chance)
 MIN_SHARED = 2
 #: most recent copies of each candidate story read for a decision (bounds very large stories)
@@ -239,6 +243,73 @@ class StoryStep:
             )
             story_groups.refresh_story(db, sid, now)
             return sid
+
+    def settle(self, article_ids: Sequence[int], now: datetime | None = None) -> int:
+        """Group the articles of one batch (a poll) again with everything near them, now that
+        the whole batch is in: the result depends on which articles arrived, not on the order
+        in which their fetches finished. Returns the number of articles that changed story.
+
+        The batch's postings are chosen again with the current frequencies; the region is the
+        batch, its candidates and the copies of their stories; it is grouped from scratch by
+        :func:`monitor.stories.group_all` (every pair compared when the region is small, the
+        candidate links otherwise) and written with stable story ids and carried deliveries.
+        """
+        ids = sorted(set(article_ids))
+        if not ids:
+            return 0
+        db = self.archive.db
+        with self.archive.transaction():
+            stats = self._sync_stats()
+            rows = {r.article_id: r for r in (story_index.doc(db, a) for a in ids) if r}
+            links: dict[int, set[int]] = {}
+            region: dict[int, story_index.DocRow] = dict(rows)
+            for a, r in rows.items():
+                st = stories.decode(r.fp)
+                if st.short:
+                    continue
+                unit = stories.unit_vector(st.terms, stats)
+                ranked = sorted(unit, key=lambda t: (-unit[t], t))
+                postings = tuple(ranked[:POSTINGS])
+                if postings != st.postings:
+                    story_index.remove(db, a, st.postings)
+                    st.postings = postings
+                    story_index.add(
+                        db, a, r.story_id, r.published, r.placed, stories.encode(st), postings
+                    )
+                    self._cache.pop(a, None)
+                found = story_index.candidates(
+                    db,
+                    ranked[:QUERY],
+                    r.placed - self.window,
+                    r.placed + self.window,
+                    exclude=a,
+                    limit=CANDIDATES,
+                    min_shared=MIN_SHARED,
+                )
+                links[a] = {c.article_id for c in found}
+                for c in found:
+                    region.setdefault(c.article_id, c)
+            if len(region) <= SETTLE_REGION:
+                for m in story_index.members(db, {r.story_id for r in region.values()}, MEMBERS):
+                    region.setdefault(m.article_id, m)
+            if len(region) < 2:
+                return 0
+            items = [
+                Item(r.article_id, r.story_id, stories.decode(r.fp), r.published)
+                for r in region.values()
+            ]
+            for it in items:
+                links.setdefault(it.article_id, set())
+            pairs = None if len(items) <= SETTLE_ALL_PAIRS else links
+            groups = stories.group_all(items, stats, links=pairs)
+            before = {it.article_id: it.story_id for it in items}
+            stamp = (now or datetime.now().astimezone()).isoformat()
+            sids = story_groups.apply_groups(db, [[i.article_id for i in g] for g in groups], stamp)
+            moved = 0
+            for g, sid in zip(groups, sids, strict=True):
+                story_index.set_story(db, [i.article_id for i in g], sid)
+                moved += sum(1 for i in g if before[i.article_id] != sid)
+            return moved
 
     def _unindex(self, article_id: int) -> None:
         db = self.archive.db
@@ -470,10 +541,13 @@ def ingest(
     window_days: float = 21.0,
     source_kinds: Mapping[str, str] | None = None,
     timings: list[float] | None = None,
+    batch: Callable[[ArticleRecord], object] | None = None,
 ) -> list[int]:
-    """Store records one by one through the story step, in the order given, as a poll would
-    (benchmarks and tests); sources missing from the archive are added. Returns each record's
-    story id at the end. ``timings`` receives the CPU seconds of each store."""
+    """Store records one by one through the story step, in the order given, as polls would
+    (benchmarks and tests); sources missing from the archive are added. Consecutive records
+    with the same ``batch(record)`` form one poll, settled when it ends (:meth:`StoryStep.settle`;
+    without ``batch`` all records are one poll). Returns each record's story id at the end.
+    ``timings`` receives the CPU seconds of each store."""
     import time
 
     names = sorted({r.source for r in records})
@@ -481,12 +555,21 @@ def ingest(
         [_Source(n, f"https://{i}.sources.invalid/feed") for i, n in enumerate(names)]
     )
     step = StoryStep(archive, window_days, source_kinds)
-    ids = []
+    ids: list[int] = []
+    pending: list[int] = []
+    key = object()
     for r in records:
+        k = batch(r) if batch else None
+        if pending and k != key:
+            step.settle(pending)
+            pending = []
+        key = k
         p = prepare(r)
         t = time.process_time()
         aid, _ = step.store(r, p)
         if timings is not None:
             timings.append(time.process_time() - t)
         ids.append(aid)
+        pending.append(aid)
+    step.settle(pending)
     return [story_groups.story_of_article(archive.db, a) or 0 for a in ids]

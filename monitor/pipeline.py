@@ -175,6 +175,9 @@ class Pipeline:
                 result.warning = parsed.warning
                 result.entries = len(parsed.entries)
                 await self._store_entries(source, parsed.entries, fetcher, result)
+                # the poll's articles are all in: group them again with what is near them, so
+                # that the order in which their fetches finished decides nothing
+                self.story_step.settle(result.article_ids)
                 fields = {
                     "etag": resp.validators.etag,
                     "last_modified": resp.validators.last_modified,
