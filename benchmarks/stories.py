@@ -138,7 +138,7 @@ def insciout(half: str, shuffled: bool = True) -> dict:
         range(len(part)), key=lambda k: (recs[k].published or recs[k].fetched_at, part[k].id)
     )
     t0, c0 = time.perf_counter(), time.process_time()
-    sids, timings = run_stream([recs[k] for k in order], kinds)
+    sids, timings = run_stream([recs[k] for k in order], kinds, by_day=True)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     pred = [0] * len(part)
     for k, s in zip(order, sids, strict=True):
@@ -158,7 +158,7 @@ def insciout(half: str, shuffled: bool = True) -> dict:
     if shuffled:
         order2 = list(range(len(part)))
         random.Random(1).shuffle(order2)
-        sids2, _ = run_stream([recs[k] for k in order2], kinds)
+        sids2, _ = run_stream([recs[k] for k in order2], kinds, by_day=True)
         pred2 = [0] * len(part)
         for k, s in zip(order2, sids2, strict=True):
             pred2[k] = s
@@ -375,6 +375,10 @@ class Synth:
         return story, rec
 
 
+#: articles per poll in the scale stream (each poll ends with a settle, as in the pipeline)
+POLL_BATCH = 25
+
+
 def scale(n: int, checkpoints: Sequence[int]) -> dict:
     synth = Synth(n)
     out: dict = {"n": n, "checkpoints": []}
@@ -387,6 +391,8 @@ def scale(n: int, checkpoints: Sequence[int]) -> dict:
         ids: list[int] = []
         window: list[float] = []
         prep: list[float] = []
+        settle: list[float] = []
+        batch: list[int] = []
         t0 = time.perf_counter()
         for i in range(n):
             story, rec = synth.record(i)
@@ -399,6 +405,12 @@ def scale(n: int, checkpoints: Sequence[int]) -> dict:
             window.append(c2 - c1)
             truth.append(story)
             ids.append(aid)
+            batch.append(aid)
+            if len(batch) == POLL_BATCH or i + 1 == n:  # a poll ends: settle its articles
+                c3 = time.process_time()
+                step.settle(batch)
+                settle.append((time.process_time() - c3) / len(batch))
+                batch = []
             if i + 1 in checkpoints:
                 size = archive.db.execute(
                     "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'story_%' OR name LIKE"

@@ -156,8 +156,10 @@ class StoryStep:
             for r in story_index.members(db, {r.story_id for r in rows}, MEMBERS):
                 if r.article_id != exclude:
                     s, u = self._vector(r, stats)
-                    neighbours[r.article_id] = Item(r.article_id, r.story_id, s, r.published, u)
-        new = Item(NEW, None, st, fp.published, unit)
+                    neighbours[r.article_id] = Item(
+                        r.article_id, r.story_id, s, r.published, u, r.placed
+                    )
+        new = Item(NEW, None, st, fp.published, unit, placed)
         outcome = stories.decide(new, list(neighbours.values()), stats)
         groups = tuple(tuple(g) for g in outcome.groups) if outcome.regrouped else ()
         decision = StoryDecision(
@@ -295,13 +297,13 @@ class StoryStep:
             if len(region) < 2:
                 return 0
             items = [
-                Item(r.article_id, r.story_id, stories.decode(r.fp), r.published)
+                Item(r.article_id, r.story_id, stories.decode(r.fp), r.published, None, r.placed)
                 for r in region.values()
             ]
             for it in items:
                 links.setdefault(it.article_id, set())
             pairs = None if len(items) <= SETTLE_ALL_PAIRS else links
-            groups = stories.group_all(items, stats, links=pairs)
+            groups = stories.group_all(items, stats, links=pairs, window=self.window)
             before = {it.article_id: it.story_id for it in items}
             stamp = (now or datetime.now().astimezone()).isoformat()
             sids = story_groups.apply_groups(db, [[i.article_id for i in g] for g in groups], stamp)

@@ -11,7 +11,8 @@ story's copies (:func:`story_scores`). Then:
   merge stories the article proves are one, or split a story whose copies no longer hold together.
 
 Average linkage does not chain: a roundup or a broadcast that mentions two studies adds one pair
-to each, and two stories merge only when their copies, on average, agree. Weak articles (failed
+to each, and two stories merge only when their copies, on average, agree, and three quarters of
+the pairs across them are close (so that bridging articles cannot carry the average). Weak articles (failed
 extraction, roundups, transcripts of several segments) are held out of the grouping and then
 attached to their best group: they never bring two groups together. Short texts are never
 compared. The result depends only on the set of articles and the weights, not on the order in
@@ -23,7 +24,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.stories import evidence
 from monitor.stories.evidence import days_apart, pair_score
@@ -37,6 +38,10 @@ NEAR = 0.5
 #: a single near story scoring this multiple of the threshold is joined without regrouping
 #: (1.0: regrouping a single story with the article never changed a decision on the tuning half)
 CLEAR = 1.0
+#: two groups merge only if at least this share of the pairs across them score at least
+#: SUPPORT_LEVEL x the threshold: an average carried by one bridging article is not enough
+SUPPORT = 0.75
+SUPPORT_LEVEL = 0.5
 #: new articles use this id until the archive gives them one
 NEW = 0
 
@@ -50,6 +55,7 @@ class Item:
     stored: Stored
     published: datetime | None
     unit: dict[int, float] | None = None
+    placed: datetime | None = None  # published or fetched: where it sits in the window
 
     def vector(self, stats: TermStats) -> dict[int, float]:
         if self.unit is None:
@@ -57,7 +63,10 @@ class Item:
         return self.unit
 
 
-def score(a: Item, b: Item, stats: TermStats) -> float:
+def score(a: Item, b: Item, stats: TermStats, window: timedelta | None = None) -> float:
+    """The pair's score; 0 when their places in time are further apart than ``window``."""
+    if window is not None and a.placed and b.placed and abs(a.placed - b.placed) > window:
+        return 0.0
     return pair_score(
         a.stored,
         b.stored,
@@ -68,7 +77,10 @@ def score(a: Item, b: Item, stats: TermStats) -> float:
 
 
 def average_link(
-    items: Sequence[Item], stats: TermStats, threshold: float | None = None
+    items: Sequence[Item],
+    stats: TermStats,
+    threshold: float | None = None,
+    window: timedelta | None = None,
 ) -> list[list[Item]]:
     """Group items by average linkage at ``threshold``; weak items attach afterwards.
 
@@ -80,12 +92,16 @@ def average_link(
     n = len(strong)
     members: dict[int, list[int]] = {k: [k] for k in range(n)}
     total: dict[int, dict[int, float]] = {k: {} for k in range(n)}
+    good: dict[int, dict[int, int]] = {k: {} for k in range(n)}  # pairs that support a merge
+    floor = threshold * SUPPORT_LEVEL
     for x in range(n):
         for y in range(x + 1, n):
-            s = score(strong[x], strong[y], stats)
+            s = score(strong[x], strong[y], stats, window)
             if s > 0:
                 total[x][y] = s
                 total[y][x] = s
+            if s >= floor:
+                good[x][y] = good[y][x] = 1
     heap = [(-s, x, y) for x in range(n) for y, s in total[x].items() if x < y]
     heapq.heapify(heap)
     while heap:
@@ -97,6 +113,9 @@ def average_link(
             continue  # stale entry
         if avg < threshold:
             break
+        pairs = len(members[x]) * len(members[y])
+        if good[x].get(y, 0) < SUPPORT * pairs:
+            continue  # one article close to both sides (a roundup, a bridge) is not enough
         members[x] += members.pop(y)  # x < y: the lower index survives
         for z, s in total.pop(y).items():
             if z == x:
@@ -104,6 +123,12 @@ def average_link(
             del total[z][y]
             total[x][z] = total[z][x] = total[x].get(z, 0.0) + s
         total[x].pop(y, None)
+        for z, c in good.pop(y).items():
+            if z == x:
+                continue
+            del good[z][y]
+            good[x][z] = good[z][x] = good[x].get(z, 0) + c
+        good[x].pop(y, None)
         for z, s in total[x].items():
             heapq.heappush(heap, (-s / (len(members[x]) * len(members[z])), min(x, z), max(x, z)))
     groups = [[strong[k] for k in sorted(m)] for _, m in sorted(members.items())]
@@ -113,7 +138,7 @@ def average_link(
         best, best_avg = None, threshold
         if not w.stored.short:
             for g in groups:
-                avg = sum(score(w, m, stats) for m in g) / len(g)
+                avg = sum(score(w, m, stats, window) for m in g) / len(g)
                 if avg >= best_avg:
                     best, best_avg = g, avg
         if best is None:
@@ -135,26 +160,30 @@ class Outcome:
 
 
 def story_scores(
-    new: Item, neighbours: Sequence[Item], stats: TermStats
+    new: Item, neighbours: Sequence[Item], stats: TermStats, window: timedelta | None = None
 ) -> list[tuple[float, int]]:
     """(average score of the new article with the story's copies, story id), best first."""
     sums: dict[int, list[float]] = {}
     for m in neighbours:
         if m.story_id is None:
             continue
-        sums.setdefault(m.story_id, []).append(score(new, m, stats))
+        sums.setdefault(m.story_id, []).append(score(new, m, stats, window))
     ranked = [(sum(v) / len(v), sid) for sid, v in sums.items()]
     return sorted(ranked, key=lambda p: (-p[0], p[1]))
 
 
 def decide(
-    new: Item, neighbours: Sequence[Item], stats: TermStats, threshold: float | None = None
+    new: Item,
+    neighbours: Sequence[Item],
+    stats: TermStats,
+    threshold: float | None = None,
+    window: timedelta | None = None,
 ) -> Outcome:
     """Place a new article among ``neighbours`` (every copy of each candidate story)."""
     threshold = evidence.THRESHOLD if threshold is None else threshold
     if new.stored.short:
         return Outcome([[new.article_id]], None, 0.0, "new story: text too short to compare")
-    ranked = story_scores(new, neighbours, stats)
+    ranked = story_scores(new, neighbours, stats, window)
     near = [sid for avg, sid in ranked if avg >= threshold * NEAR]
     if not near:
         if ranked:
@@ -181,7 +210,7 @@ def decide(
             f"new story: nearest is story {best} (average score {best_avg:.2f} < {threshold})",
         )
     region = [new] + [m for m in neighbours if m.story_id in near]
-    groups = average_link(region, stats, threshold)
+    groups = average_link(region, stats, threshold, window)
     ids = [[i.article_id for i in g] for g in groups]
     mine = next(g for g in groups if any(i is new for i in g))
     joined = sorted({i.story_id for i in mine if i is not new and i.story_id is not None})
@@ -200,10 +229,12 @@ def group_all(
     stats: TermStats,
     threshold: float | None = None,
     links: dict[int, set[int]] | None = None,
+    window: timedelta | None = None,
 ) -> list[list[Item]]:
-    """Group a whole set (``monitor stories regroup``): average linkage inside each connected
-    part of the graph whose edges are pairs scoring at least the threshold (``links``: article
-    id -> ids of its candidates; every pair is compared when None)."""
+    """Group a set from scratch (a settled poll): average linkage inside each connected part
+    of the graph whose edges are pairs scoring at least the threshold (``links``: article id ->
+    ids of its candidates; every pair is compared when None). Pairs placed further apart than
+    ``window`` are no edge (inside a part, the time factor weighs every pair)."""
     threshold = evidence.THRESHOLD if threshold is None else threshold
     by_id = {i.article_id: i for i in items}
     parent = {i: i for i in by_id}
@@ -220,7 +251,7 @@ def group_all(
         for b in others:
             if b <= a or b not in by_id:
                 continue
-            if find(a) != find(b) and score(by_id[a], by_id[b], stats) >= threshold:
+            if find(a) != find(b) and score(by_id[a], by_id[b], stats, window) >= threshold:
                 ra, rb = find(a), find(b)
                 parent[max(ra, rb)] = min(ra, rb)
     parts: dict[int, list[Item]] = {}
