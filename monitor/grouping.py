@@ -46,7 +46,7 @@ POSTINGS = 16
 #: distinctive terms of a new article looked up in the inverted index
 QUERY = 24
 #: unit vectors of indexed articles kept in memory, and the growth that refreshes one
-CACHE_SIZE = 10_000
+CACHE_SIZE = 8_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
 CANDIDATES = 30
 #: a settled region larger than this is not widened to every copy of its stories
@@ -57,7 +57,7 @@ SETTLE_ALL_PAIRS = 200
 MIN_SHARED = 2
 #: most recent copies of each candidate story read for a decision (bounds very large stories)
 MEMBERS = 40
-REFRESH = 1.05
+REFRESH = 1.25
 
 
 @dataclass
@@ -175,6 +175,7 @@ class StoryStep:
             return hit[0], hit[1]
         s = stories.decode(row.fp)
         u = stories.unit_vector(s.terms, stats)
+        s.terms = {}  # the decision reads the unit vector; the counts are in the index
         self._cache[row.article_id] = (s, u, stats.documents)
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
