@@ -184,8 +184,8 @@ def count_documents(db, terms: Iterable[int], delta: int) -> None:
     )
     conn.execute(
         "INSERT INTO story_meta (key, value) VALUES ('documents', max(0, ?))"
-        " ON CONFLICT (key) DO UPDATE SET value = max(0, value + excluded.value)",
-        (delta,),
+        " ON CONFLICT (key) DO UPDATE SET value = max(0, value + ?)",
+        (delta, delta),
     )
 
 
