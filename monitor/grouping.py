@@ -49,6 +49,8 @@ QUERY = 24
 CACHE_SIZE = 8_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
 CANDIDATES = 30
+#: articles settled at a time by ``monitor stories regroup`` (in publication order)
+REGROUP_CHUNK = 50
 #: a settled region larger than this is not widened to every copy of its stories
 SETTLE_REGION = 400
 #: up to this many articles every pair is compared when settling; beyond, candidate links only
@@ -247,6 +249,27 @@ class StoryStep:
             story_groups.refresh_story(db, sid, now)
             return sid
 
+    def _index_only(self, article_id: int, story_id: int, p: Prepared) -> None:
+        """File an article in the index under its current story, without a decision."""
+        fp = p.fingerprint
+        db = self.archive.db
+        placed = fp.placed or fp.published
+        assert placed is not None
+        if fp.short:
+            st = Stored(terms={}, length=fp.length, weak=True, page_kind=fp.page_kind)
+            story_index.add(db, article_id, story_id, fp.published, placed, stories.encode(st), ())
+            return
+        stats = self._sync_stats()
+        ids = story_index.vocabulary(db, p.hashes)
+        st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
+        story_index.count_documents(db, st.terms, +1)
+        stats.add(st.terms, {ids[h]: k for h, k in p.hashes if k})
+        unit = stories.unit_vector(st.terms, stats)
+        st.postings = tuple(sorted(unit, key=lambda t: (-unit[t], t))[:POSTINGS])
+        story_index.add(
+            db, article_id, story_id, fp.published, placed, stories.encode(st), st.postings
+        )
+
     def settle(self, article_ids: Sequence[int], now: datetime | None = None) -> int:
         """Group the articles of one batch (a poll) again with everything near them, now that
         the whole batch is in: the result depends on which articles arrived, not on the order
@@ -383,11 +406,11 @@ def regroup(
     """Group the archive's articles again with the current rules (``monitor stories regroup``).
 
     Articles fetched at or after ``since`` (all when None) are fingerprinted again from their
-    stored text and placed one by one in publication order through the same decision as new
-    articles, on a shadow grouping in the index; at the end the new grouping is written in one
-    step: story ids stay where groups did not change, each group keeps the story that held most
-    of its articles, and deliveries carry over (:func:`storage.story_groups.apply_groups`), so
-    no story is delivered twice. All in one transaction.
+    stored text and indexed (vocabulary, document frequencies, postings); then they are settled
+    in publication order, :data:`REGROUP_CHUNK` at a time, exactly as the pipeline settles a poll
+    (:meth:`StoryStep.settle`): story ids stay where groups do not change, a group keeps the
+    story that held most of its articles, and deliveries carry over
+    (:func:`storage.story_groups.apply_groups`), so no story is delivered twice. One transaction.
     """
     import time
 
@@ -402,86 +425,34 @@ def regroup(
             key=lambda x: (x[1].published or x[1].fetched_at, x[0]),
         )
         old = {aid: sid for aid, _, sid in records}
+        before = {sid: set() for sid in old.values()}
+        for aid, sid in old.items():
+            before[sid].add(aid)
         report.articles = len(records)
-        report.stories_before = len(set(old.values()))
+        report.stories_before = len(before)
         if since is None:
             story_index.clear(db)
+            step.stats = None
+            step._cache.clear()
         else:
             for aid in old:
                 step._unindex(aid)
-        shadow = _Shadow(db)
-        for k, (aid, record, _) in enumerate(records):
-            p = prepare(record)
-            placement = step._place(p, exclude=aid)
-            groups = _groups_for(aid, placement)
-            shadow.file(aid, groups, placement)
+        for aid, record, sid in records:
+            step._index_only(aid, sid, prepare(record))
+        ids = [aid for aid, _, _ in records]
+        for k in range(0, len(ids), REGROUP_CHUNK):
+            step.settle(ids[k : k + REGROUP_CHUNK])
             if progress:
-                progress(k + 1, len(records))
-        # the new grouping of every article whose index label changed or was re-placed
-        final = shadow.partition(old)
-        now = datetime.now().astimezone().isoformat()
-        before = {}
-        for g in final:
-            for a in g:
-                before[a] = old.get(a)
-        sids = story_groups.apply_groups(db, final, now)
-        for g, sid in zip(final, sids, strict=True):
-            story_index.set_story(db, g, sid)
-            olds = {old.get(a) for a in g}
-            if olds == {sid} and len(story_groups.articles_of_story(db, sid)) == len(g):
-                report.unchanged += 1
-            report.moved += sum(1 for a in g if old.get(a) not in (None, sid))
-        report.stories_after = len(set(sids))
+                progress(min(len(ids), k + REGROUP_CHUNK), len(ids))
+        after: dict[int, set[int]] = {}
+        for aid in ids:
+            sid = story_groups.story_of_article(db, aid)
+            report.moved += sid != old[aid]
+            after.setdefault(sid, set()).add(aid)
+        report.stories_after = len(after)
+        report.unchanged = sum(1 for sid, arts in after.items() if before.get(sid) == arts)
     report.seconds = time.perf_counter() - t0
     return report
-
-
-class _Shadow:
-    """Story labels in the index during a regroup: negative numbers for groups made by it."""
-
-    def __init__(self, db) -> None:
-        self.db = db
-        self.next = -1
-        self.touched: set[int] = set()
-
-    def _label(self, members: list[int]) -> int:
-        votes: dict[int, int] = {}
-        for a in members:
-            s = story_index.story_of(self.db, a)
-            if s is not None:
-                votes[s] = votes.get(s, 0) + 1
-        if votes:
-            return sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        label, self.next = self.next, self.next - 1
-        return label
-
-    def file(self, article_id: int, groups: list[list[int]], placement: _Placement) -> None:
-        e = placement.entry
-        taken: set[int] = set()
-        labels = []
-        for g in sorted(groups, key=lambda g: (-len(g), min(g))):
-            others = [a for a in g if a != article_id]
-            label = self._label(others) if others else None
-            if label is None or label in taken:
-                label, self.next = self.next, self.next - 1
-            taken.add(label)
-            labels.append((g, label))
-        for g, label in labels:
-            if article_id in g:
-                story_index.add(self.db, article_id, label, e.published, e.placed, e.fp, e.postings)
-            story_index.set_story(self.db, [a for a in g if a != article_id], label)
-            self.touched.update(g)
-
-    def partition(self, old: Mapping[int, int]) -> list[list[int]]:
-        by_label: dict[int, set[int]] = {}
-        for a, s in story_index.labels(self.db, self.touched | set(old)).items():
-            by_label.setdefault(s, set()).add(a)
-        out = []
-        for label, members in sorted(by_label.items()):
-            if label > 0:  # complete it with the articles outside the range under this story
-                members |= set(story_index.articles_of(self.db, label))
-            out.append(sorted(members))
-        return out
 
 
 def explain(archive: Archive, ref_a: str, ref_b: str) -> str:

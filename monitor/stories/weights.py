@@ -6,8 +6,10 @@ weighs little and the name of one study's investigator weighs much.
 
     weight(t) = (1 + ln count) * ln((N + N0) / (df(t) + 1)) * kind multiplier
 
-``N0`` is a prior: a young archive (a few hundred articles) has no reliable frequencies yet, and
-with it every unseen word starts as moderately rare instead of maximally rare. Title words are
+``N0`` smooths the ratio (3; 1 would be the usual smoothed IDF). A larger prior was tried and rejected: it
+flattens the weights of a young archive, so that the words of the one topic a monitor follows
+(all its articles say "liver" and "immunotherapy") weigh nearly as much as a study's own words,
+and a young archive put every article of its topic into one story. Title words are
 features of their own with half a word's weight (they are mostly in the text as well).
 """
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 __all__ = ["KIND_WEIGHT", "N0", "TermStats", "cosine", "unit_vector"]
 
 #: prior number of documents in which a term is absent (see module docstring)
-N0 = 200
+N0 = 3
 #: multiplier per feature kind: body word, title word
 KIND_WEIGHT = (1.0, 0.5)
 
