@@ -202,11 +202,15 @@ class Archive:
         *,
         index: story_index.Entry | None = None,
         canonical_rank: Sequence[Any] = (),
+        index_keys: Any = None,
+        fingerprint_json: Any = None,
     ) -> tuple[int, int, bool]:
         """Store an article with its story and matches in one transaction.
 
         Returns (article_id, story_id, created). An article already stored under the same key or
         canonical URL is not stored twice: the existing id is returned with created=False.
+        ``index`` is the story index entry (``monitor.grouping`` makes it); ``index_keys`` and
+        ``fingerprint_json`` were the first story index's and are ignored.
         """
         with self.transaction():
             existing = self.article_id_for(record.key, record.canonical_url)

@@ -165,6 +165,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "kind": "0 content word, 1 person/institution/journal, 2 number, 3 title word.",
         "df": "Number of indexed articles that hold the feature.",
     },
+    "story_meta": {
+        "key": "Name of the counter (documents).",
+        "value": "Its value.",
+    },
     "story_docs": {
         "article_id": "The article (articles.id).",
         "story_id": "The article's story (stories.id).",
