@@ -59,13 +59,21 @@ def _peak_rss_mb() -> float:
 
 
 def run_stream(
-    records: Sequence[ArticleRecord], source_kinds=None
+    records: Sequence[ArticleRecord], source_kinds=None, by_day: bool = False
 ) -> tuple[list[int], list[float]]:
-    """Store records in the given order through the story step; (story ids, CPU s per article)."""
+    """Store records in the given order through the story step, settling each poll (all
+    records as one poll, or each run of consecutive records of one day); (story ids, CPU s per
+    article)."""
     with tempfile.TemporaryDirectory() as d:
         archive = Archive(Path(d) / "bench.db")
         timings: list[float] = []
-        sids = grouping.ingest(archive, records, source_kinds=source_kinds, timings=timings)
+        sids = grouping.ingest(
+            archive,
+            records,
+            source_kinds=source_kinds,
+            timings=timings,
+            batch=(lambda r: (r.published or r.fetched_at).date()) if by_day else None,
+        )
         archive.close()
     return sids, timings
 
