@@ -176,7 +176,7 @@ def insciout(half: str, shuffled: bool = True) -> dict:
     # the baseline: TF-IDF cosine single link over the same items, every threshold
     sims = ev.tfidf_cosines([r.title + "\n" + r.text for r in recs], 0.1)
     base = []
-    for th in [x / 100 for x in range(10, 65, 5)]:
+    for th in [x / 100 for x in range(10, 95, 5)]:
         g = ev.single_link(len(part), [k for k, s in sims.items() if s >= th])
         base.append((th, _scores(labels, kind, part, g, cheap=True)))
     out["baseline"] = base

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from monitor import stories
 from monitor.model import ArticleRecord, Match, StoryDecision
-from monitor.stories import NEW, Item, Stored, TermStats
+from monitor.stories import NEW, Item, Stored, TermStats, cluster, evidence
 from monitor.stories.fingerprint import Fingerprint, feature_kind
 from storage import story_groups, story_index
 from storage.archive import Archive, parse_time
@@ -49,7 +49,7 @@ QUERY = 24
 #: unit vectors of indexed articles kept in memory, and the growth that refreshes one
 CACHE_SIZE = 8_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
-CANDIDATES = 30
+CANDIDATES = 20
 #: articles settled at a time by ``monitor stories regroup`` (in publication order)
 REGROUP_CHUNK = 50
 #: a settled region larger than this is not widened to every copy of its stories
@@ -58,8 +58,11 @@ SETTLE_REGION = 400
 SETTLE_ALL_PAIRS = 200
 #: postings a candidate must share with the new article (one shared word is chance)
 MIN_SHARED = 2
+#: a candidate story is read in full only if one of its candidates scores at least this
+#: fraction of the threshold with the new article (what makes a story "near")
+PRUNE = 0.5
 #: most recent copies of each candidate story read for a decision (bounds very large stories)
-MEMBERS = 40
+MEMBERS = 25
 REFRESH = 1.25
 
 
@@ -155,6 +158,16 @@ class StoryStep:
             min_shared=MIN_SHARED,
         )
         neighbours: dict[int, Item] = {}
+        new = Item(NEW, None, st, fp.published, unit, placed)
+        # a story is read in full only if one of its candidates comes within reach
+        floor = evidence.THRESHOLD * PRUNE
+        near_stories = set()
+        for r in rows:
+            s_, u_ = self._vector(r, stats)
+            it = Item(r.article_id, r.story_id, s_, r.published, u_, r.placed)
+            if cluster.score(new, it, stats) >= floor:
+                near_stories.add(r.story_id)
+        rows = [r for r in rows if r.story_id in near_stories]
         if rows:
             for r in story_index.members(db, {r.story_id for r in rows}, MEMBERS):
                 if r.article_id != exclude:
@@ -162,7 +175,6 @@ class StoryStep:
                     neighbours[r.article_id] = Item(
                         r.article_id, r.story_id, s, r.published, u, r.placed
                     )
-        new = Item(NEW, None, st, fp.published, unit, placed)
         outcome = stories.decide(new, list(neighbours.values()), stats)
         groups = tuple(tuple(g) for g in outcome.groups) if outcome.regrouped else ()
         decision = StoryDecision(
