@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint format run clean
+.PHONY: demo test lint format run clean chromium check-chromium
 
 $(BIN)/.installed-core: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,23 @@ $(BIN)/.installed-dev: pyproject.toml $(BIN)/.installed-core
 demo: $(BIN)/.installed-core
 	$(BIN)/monitor demo
 
-test: $(BIN)/.installed-dev
+# The browser tests (email rendering, browse pages, screenshots) drive Debian's chromium
+# package headless; without it they are skipped here (and fail in CI, which installs it).
+CHROMIUM ?= /usr/bin/chromium
+
+check-chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "note: $(CHROMIUM) is missing, so the browser tests will be SKIPPED."; \
+	  echo "      Install it with 'make chromium' (runs scripts/install-chromium.sh: apt-get, needs root or sudo)."; \
+	fi
+
+chromium:
+	bash scripts/install-chromium.sh
+
+test: $(BIN)/.installed-dev check-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 format: $(BIN)/.installed-dev

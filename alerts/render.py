@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from monitor import evidence as evidence_mod
 from monitor.model import Digest, DigestItem
 
 SLACK_MAX_BLOCKS = 50
@@ -47,8 +48,13 @@ def to_dict(digest: Digest) -> dict[str, Any]:
                 "source": it.source,
                 "published": _iso(it.published),
                 "topics": it.topics,
+                "evidence": evidence_mod.to_dict(it.evidence),
                 "summary": it.summary,
+                "summary_source": it.summary_source or None,
+                "summary_url": it.summary_url or None,
                 "snippet": it.snippet,
+                "snippet_source": it.snippet_source or None,
+                "snippet_url": it.snippet_url or None,
                 "score": it.score,
                 "journal": it.journal,
                 "doi": it.doi,
@@ -66,9 +72,23 @@ def to_json(digest: Digest) -> str:
     return json.dumps(to_dict(digest), indent=2, ensure_ascii=False)
 
 
+def outlet_count(digest: Digest) -> int:
+    """Distinct outlets in the digest (a wire service carried by three stories counts once)."""
+    names = {i.source for i in digest.items} | {
+        c.source for i in digest.items for c in i.also_covered_by
+    }
+    return len({n for n in names if n})
+
+
+def evidence_label(item: DigestItem) -> str:
+    if item.evidence is None:
+        return ""
+    return item.evidence.label or evidence_mod.describe(item.evidence)
+
+
 def subject(digest: Digest) -> str:
     n = len(digest.items)
-    outlets = sum(1 + len(i.also_covered_by) for i in digest.items)
+    outlets = outlet_count(digest)
     topics = sorted({t for i in digest.items for t in i.topics})
     what = ", ".join(topics) if topics else (digest.channel or "monitor")
     return (
@@ -88,7 +108,7 @@ def environment(templates_dir: Path | None = None) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["date"] = _date
-    env.globals.update(doi_url=doi_url, nct_url=nct_url)
+    env.globals.update(doi_url=doi_url, nct_url=nct_url, evidence_label=evidence_label)
     return env
 
 
@@ -98,7 +118,10 @@ def atom_feed(
     """An Atom document of a topic's stories, for people who read alerts in a feed reader."""
     env = environment(templates_dir)
     item_template = env.from_string(
-        "<p>{{ it.summary }}</p>{% if it.snippet %}<p><em>{{ it.snippet }}</em></p>{% endif %}"
+        "{% if evidence_label(it) %}<p><strong>{{ evidence_label(it) }}</strong></p>{% endif %}"
+        "<p>{% if it.summary_source %}{{ it.summary_source }}: {% endif %}{{ it.summary }}</p>"
+        "{% if it.snippet %}<p><em>{% if it.snippet_source %}Matched in {{ it.snippet_source }}: "
+        "{% endif %}{{ it.snippet }}</em></p>{% endif %}"
         '{% for doi in it.doi %}<p>DOI: <a href="{{ doi_url(doi) }}">{{ doi }}</a></p>{% endfor %}'
         '{% for nct in it.nct %}<p>Trial: <a href="{{ nct_url(nct) }}">{{ nct }}</a></p>{% endfor %}'
         "{% if it.also_covered_by %}<p>Also covered by: {% for c in it.also_covered_by %}"
@@ -122,7 +145,7 @@ def render(digest: Digest, fmt: str, templates_dir: Path | None = None) -> str:
         d=digest,
         subject=subject(digest),
         count=len(digest.items),
-        outlets=sum(1 + len(i.also_covered_by) for i in digest.items),
+        outlets=outlet_count(digest),
         with_ids=sum(1 for i in digest.items if i.doi or i.nct),
     )
 
@@ -148,8 +171,14 @@ def _slack_section(item: DigestItem) -> str:
     lines = [f"*{_slack_link(item.url, item.title)}*"]
     meta = " · ".join(x for x in (item.source, _date(item.published), item.journal or "") if x)
     lines.append(slack_escape(meta))
+    label = evidence_label(item)
+    if label:
+        lines.append(f"Evidence: *{slack_escape(label)}*")
+    summary_line = ""
     if item.summary:
-        lines.append(slack_escape(item.summary))
+        source = item.summary_source or item.source
+        summary_line = f"_{slack_escape(source)}:_ {slack_escape(item.summary)}"
+        lines.append(summary_line)
     ids = [_slack_link(doi_url(d), f"doi:{d}") for d in item.doi]
     ids += [_slack_link(nct_url(n), n) for n in item.nct]
     if ids:
@@ -162,7 +191,7 @@ def _slack_section(item: DigestItem) -> str:
     text = "\n".join(lines)
     if len(text) > SLACK_MAX_SECTION:
         # drop the summary first, then cut: a section must stay under Slack's limit
-        lines = [ln for ln in lines if ln != slack_escape(item.summary)]
+        lines = [ln for ln in lines if ln != summary_line]
         text = _truncate("\n".join(lines), SLACK_MAX_SECTION)
     return text
 
@@ -257,6 +286,11 @@ def from_dict(data: dict[str, Any]) -> Digest:
             topics=s.get("topics", []),
             summary=s.get("summary", ""),
             snippet=s.get("snippet", ""),
+            evidence=evidence_mod.from_dict(s.get("evidence")),
+            summary_source=s.get("summary_source") or "",
+            summary_url=s.get("summary_url") or "",
+            snippet_source=s.get("snippet_source") or "",
+            snippet_url=s.get("snippet_url") or "",
             score=s.get("score", 0.0),
             doi=s.get("doi", []),
             nct=s.get("nct", []),

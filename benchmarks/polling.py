@@ -1,25 +1,44 @@
-"""Polling benchmark: our Fetcher + feeds.parse against the `reader` library on a local farm.
+"""Polling benchmark: the product's whole path on a loopback farm, against `reader`.
 
-A separate process serves N feeds x M entries, each feed on its own loopback address
-(127.0.1.1, 127.0.1.2, ... : all of 127.0.0.0/8 is loopback on Linux) so per-host
-politeness does not serialise the run. Feeds carry an ETag and answer 304 to a
-conditional request; article pages are ~14 kB of HTML with boilerplate.
+A separate process serves the farm: N feeds, each on its own loopback address
+(127.0.1.1, 127.0.1.2, ...; all of 127.0.0.0/8 reaches loopback on Linux), with robots.txt,
+ETags (a conditional request gets a 304) and article pages of ~12 kB with boilerplate.
+Texts are drawn per host and entry from a 3,000-word vocabulary, so copies of different
+entries do not look alike to the story stage.
 
-Measured, each contender in its own fresh process (so peak RSS is its own):
-  1. cold poll of every feed (entries discovered), 2. re-poll where every feed answers 304,
-  3. ours only: the cold poll again with every article page fetched and extracted.
-The peer is lemon24/reader (SQLite-backed, feedparser + requests), the library a Python
-user would pick: ``update_feeds(workers=16, scheduled=False)`` twice.
+Parts (each contender in its own fresh process, so its peak RSS is its own):
 
-Usage:  PYTHONPATH=. python benchmarks/polling.py [--feeds 1000] [--entries 20] [--skip-reader]
+  config     load a configuration of 10,000 sources (CPU time), and `check-config` on it
+  cold       the SHIPPED defaults (1 s between requests to one host, 2 per host, robots.txt
+             obeyed, pages fetched and extracted): 200 hosts x 10 entries, the whole path
+             (fetch, parse, pages, extraction, stories, topics, archive); then a re-poll
+             where every feed answers 304. Targets: <= 30 s, every article archived once;
+             re-poll <= 2 s
+  reader     like for like with lemon24/reader (SQLite-backed, feedparser + requests):
+             the product's whole path with fetch_pages = false (entries into the archive
+             with stories and topics) against reader's update_feeds(workers=16), cold and
+             all-304, same farm, same run. Targets: <= 1/2 of reader's time, RSS < 150 MB
+  capacity   the daemon (monitor.scheduler.Daemon) on a 10,000-feed farm, intervals
+             scaled down, about 5 % of the feeds with a new entry (and page) per round:
+             feeds and articles per hour, scheduler lag p95 (< 10 % of the interval),
+             peak RSS (< 300 MB)
+
+The story stage measured here is main's at the time of the run (another branch rebuilds
+it); rerun after merging.
+
+Usage:  PYTHONPATH=. python benchmarks/polling.py [--parts config,cold,reader,capacity]
+            [--feeds 1000 --entries 20]            (the reader farm)
+            [--capacity-feeds 10000 --capacity-interval 120 --capacity-seconds 360]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
+import random
 import resource
 import socket
 import subprocess
@@ -31,41 +50,53 @@ from email.utils import format_datetime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+os.environ.setdefault("MONITOR_MIN_INTERVAL", "1")  # the capacity farm scales intervals down
 
 
 def farm_hosts(n: int) -> list[str]:
-    return [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(n)]
+    return [f"127.{1 + i // 62500}.{1 + (i // 250) % 250}.{1 + i % 250}" for i in range(n)]
 
 
 # --------------------------------------------------------------------------- the farm
 
-WORDS = (
+_SYLLABLES = "ka lo mi ne ru sa te vo pi da ge hu ji ko la ma no pe ri su ta vi we xo ya ze".split()
+_VOCAB = sorted(
+    {"".join(random.Random(i).choice(_SYLLABLES) for _ in range(2 + i % 3)) for i in range(6000)}
+)[:3000]
+_MEDICAL = (
     "liver metastases immunotherapy checkpoint inhibitor response trial patients cohort "
-    "survival hepatic tumour microenvironment pembrolizumab nivolumab outcome study analysis "
-    "oncology clinicians treatment resistance biomarker progression radiotherapy resection"
+    "survival hepatic tumour pembrolizumab nivolumab oncology biomarker progression"
 ).split()
 
 
-def _text(seed: int, n: int) -> str:
-    return " ".join(WORDS[(seed * 7 + i * 13) % len(WORDS)] for i in range(n))
+def _text(seed: str, n: int) -> str:
+    rng = random.Random(hashlib.blake2b(seed.encode(), digest_size=8).digest())
+    words = [rng.choice(_VOCAB) for _ in range(n)]
+    for k in range(0, n, 9):  # a few domain words, as in medical news
+        words[k] = rng.choice(_MEDICAL)
+    return " ".join(words)
 
 
-def make_feed(host: str, port: int, entries: int) -> bytes:
+def _changed(host_index: int, round_no: int, share: float) -> bool:
+    digest = hashlib.blake2b(f"{host_index}:{round_no}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") / 2**32 < share
+
+
+def make_feed(host: str, port: int, entries: int, extra: int) -> bytes:
     base = f"http://{host}:{port}"
     stamp = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
     items = []
-    for i in range(entries):
-        when = format_datetime(
-            datetime.fromtimestamp(stamp + i * 3600 + hash(host) % 997, UTC), usegmt=True
-        )
+    for i in range(entries + extra):
+        when = format_datetime(datetime.fromtimestamp(stamp + i * 3600, UTC), usegmt=True)
         items.append(
-            f"<item><title>{_text(i, 8).title()} ({host} #{i})</title>"
+            f"<item><title>{_text(f'{host}/{i}/t', 8).title()}</title>"
             f"<link>{base}/articles/{i}.html?utm_source=rss&amp;utm_medium=feed</link>"
             f'<guid isPermaLink="false">tag:{host},2026:{i}</guid>'
             f"<pubDate>{when}</pubDate><dc:creator>Reporter {i % 5}</dc:creator>"
-            f"<description>&lt;p&gt;{_text(i + 1, 60)}&lt;/p&gt;&lt;p&gt;{_text(i + 2, 30)}&lt;/p&gt;</description>"
+            f"<description>&lt;p&gt;{_text(f'{host}/{i}/p', 70)}&lt;/p&gt;</description>"
             "</item>"
         )
+    items.reverse()  # newest first
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
@@ -75,24 +106,43 @@ def make_feed(host: str, port: int, entries: int) -> bytes:
     ).encode()
 
 
-def make_page(i: int) -> bytes:
+def make_page(host: str, i: int) -> bytes:
     nav = "".join(f'<li><a href="/section/{k}">Section {k}</a></li>' for k in range(40))
-    paras = "".join(f"<p>{_text(i + k, 45)}.</p>" for k in range(12))
+    paras = "".join(f"<p>{_text(f'{host}/{i}/p{k}', 45)}.</p>" for k in range(12))
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Article {i}</title><link rel='canonical' href='/articles/{i}.html'></head>"
         f"<body><header><nav><ul>{nav}</ul></nav></header><main><article>"
-        f"<h1>{_text(i, 8).title()}</h1><p class='byline'>By Reporter {i % 5}</p>{paras}"
-        "</article></main><aside>Related: " + _text(i + 3, 40) + "</aside>"
+        f"<h1>{_text(f'{host}/{i}/t', 8).title()}</h1><p class='byline'>By Reporter {i % 5}</p>"
+        f"{paras}</article></main><aside>Related: {_text(f'{host}/{i}/a', 40)}</aside>"
         "<footer>Copyright 2026. Cookies. Privacy. Terms. Newsletter sign-up.</footer></body></html>"
     ).encode()
 
 
-async def serve(port: int, n: int, entries: int, ready_fd: int) -> None:
+async def serve(
+    port: int, n: int, entries: int, ready_fd: int, round_s: float, share: float
+) -> None:
+    """The farm. With ``round_s``, each feed gains one entry in a round with probability
+    ``share`` (rounds counted from the start)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     hosts = farm_hosts(n)
-    feeds: dict[str, bytes] = {}
-    etag = b'"farm-v1"'
-    pages = [make_page(i) for i in range(entries)]
+    index = {h: i for i, h in enumerate(hosts)}
+    state: dict[str, list[int]] = {}  # host -> [last round seen, extra entries]
+    feeds: dict[tuple[str, int], bytes] = {}
+    pages: dict[tuple[str, int], bytes] = {}
+    started = time.monotonic()
+
+    def extra_for(host: str) -> int:
+        if not round_s:
+            return 0
+        now_round = int((time.monotonic() - started) / round_s)
+        st = state.setdefault(host, [0, 0])
+        for r in range(st[0] + 1, now_round + 1):
+            if _changed(index[host], r, share):
+                st[1] += 1
+        st[0] = max(st[0], now_round)
+        return st[1]
 
     def response(status: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
         head = [b"HTTP/1.1 " + status]
@@ -104,8 +154,8 @@ async def serve(port: int, n: int, entries: int, ready_fd: int) -> None:
         try:
             while True:
                 try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
                     break
                 lines = head.split(b"\r\n")
                 parts = lines[0].split(b" ")
@@ -116,26 +166,40 @@ async def serve(port: int, n: int, entries: int, ready_fd: int) -> None:
                         k, v = line.split(b":", 1)
                         headers[k.strip().lower()] = v.strip()
                 host = headers.get(b"host", b"").split(b":")[0].decode()
-                if path == b"/feed.xml":
+                if host not in index:
+                    out = response(b"404 Not Found", [], b"")
+                elif path == b"/feed.xml":
+                    extra = extra_for(host)
+                    etag = f'"v{extra}"'.encode()
                     if headers.get(b"if-none-match") == etag:
                         out = response(b"304 Not Modified", [(b"ETag", etag)], b"")
                     else:
-                        body = feeds.get(host)
+                        body = feeds.get((host, extra))
                         if body is None:
-                            body = feeds[host] = make_feed(host, port, entries)
+                            body = make_feed(host, port, entries, extra)
+                            if len(feeds) < 30_000:
+                                feeds[(host, extra)] = body
                         out = response(
                             b"200 OK",
                             [
                                 (b"Content-Type", b"application/rss+xml; charset=utf-8"),
                                 (b"ETag", etag),
-                                (b"Last-Modified", b"Sun, 01 Nov 2026 00:00:00 GMT"),
                             ],
                             body,
                         )
-                elif path.startswith(b"/articles/"):
-                    i = int(path.split(b"/")[2].split(b".")[0]) % len(pages)
+                elif path == b"/robots.txt":
                     out = response(
-                        b"200 OK", [(b"Content-Type", b"text/html; charset=utf-8")], pages[i]
+                        b"200 OK", [(b"Content-Type", b"text/plain")], b"User-agent: *\nAllow: /\n"
+                    )
+                elif path.startswith(b"/articles/"):
+                    i = int(path.split(b"/")[2].split(b".")[0])
+                    body = pages.get((host, i))
+                    if body is None:
+                        body = make_page(host, i)
+                        if len(pages) < 5000:
+                            pages[(host, i)] = body
+                    out = response(
+                        b"200 OK", [(b"Content-Type", b"text/html; charset=utf-8")], body
                     )
                 else:
                     out = response(b"404 Not Found", [(b"Content-Type", b"text/plain")], b"no")
@@ -148,29 +212,167 @@ async def serve(port: int, n: int, entries: int, ready_fd: int) -> None:
         finally:
             writer.close()
 
-    server = await asyncio.start_server(
-        handle, host=hosts, port=port, backlog=1024, reuse_address=True
-    )
+    servers = []
+    for start in range(0, len(hosts), 500):
+        servers.append(
+            await asyncio.start_server(
+                handle, host=hosts[start : start + 500], port=port, backlog=256, reuse_address=True
+            )
+        )
     os.write(ready_fd, b"ready\n")
-    async with server:
-        await server.serve_forever()
+    await asyncio.Event().wait()
+
+
+class Farm:
+    def __init__(self, n: int, entries: int, round_s: float = 0.0, share: float = 0.0):
+        self.port = free_port()
+        self.n = n
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                f"--port={self.port}",
+                f"--feeds={n}",
+                f"--entries={entries}",
+                f"--round={round_s}",
+                f"--share={share}",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != b"ready":
+            raise SystemExit("farm did not start")
+
+    def urls(self) -> list[str]:
+        return [f"http://{h}:{self.port}/feed.xml" for h in farm_hosts(self.n)]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM; ru_maxrss would start at the parent's at fork)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_s() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(tmp: str, urls: list[str], fetch: dict[str, object], topics: bool = True) -> str:
+    lines = ["[storage]", 'path = "archive.db"', "[fetch]", "allow_private = true"]
+    for k, v in fetch.items():
+        lines.append(f"{k} = {json.dumps(v)}")
+    lines.append("")
+    for i, url in enumerate(urls):
+        lines += ["[[sources]]", f'name = "feed {i}"', f'url = "{url}"', ""]
+    text = "\n".join(lines) + "\n"
+    if topics:
+        text += open(os.path.join(ROOT, "monitor", "demo", "topics.toml")).read()
+    path = os.path.join(tmp, "sources.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def load_avg() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 # --------------------------------------------------------------------------- contenders
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+_SPENT: dict[str, float] = {}
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its reaped children (parse workers), user + system."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+def _timed(owner: object, name: str, label: str) -> None:
+    """Wrap owner.name to add its thread CPU time to _SPENT[label] (the breakdown)."""
+    inner = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        t = time.thread_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            _SPENT[label] = _SPENT.get(label, 0.0) + time.thread_time() - t
+
+    setattr(owner, name, wrapper)
 
 
-def run_reader(urls: list[str]) -> dict:
+def _instrument() -> None:
+    from monitor import extract, feeds, pipeline, stories
+    from storage import archive, story_index
+
+    _timed(feeds, "parse", "feed parsing (feedparser + normalising)")
+    _timed(extract, "extract", "page extraction")
+    _timed(stories, "fingerprint", "story fingerprint")
+    _timed(story_index, "candidates", "story candidates (index query)")
+    _timed(stories, "decide", "story decision (compare)")
+    _timed(archive.Archive, "add_article", "archive write (article, story, FTS, index, matches)")
+    _timed(pipeline.Pipeline, "analyse", "analysis (fingerprint + topic match)")
+
+
+def child_product(urls: list[str], pages: bool) -> dict:
+    """The product's whole path, as `monitor run --once` runs it (Pipeline.poll_all into a
+    real archive), twice: cold, then every feed answers 304."""
+    from monitor import config as config_mod
+    from monitor.pipeline import Pipeline
+    from storage.archive import Archive
+
+    _instrument()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # the shipped defaults; only loopback must be allowed for a local farm
+        fetch: dict[str, object] = {} if pages else {"fetch_pages": False}
+        config = config_mod.load(write_config(tmp, urls, fetch))
+        with Archive(config.storage_path) as archive:
+            pipeline = Pipeline(config, archive)
+            c0, t = cpu_s(), time.perf_counter()
+            cold_results = asyncio.run(pipeline.poll_all())
+            cold, cold_cpu = time.perf_counter() - t, cpu_s() - c0
+            counts = archive.counts()
+            keys = archive.db.execute("SELECT count(DISTINCT key) FROM articles").fetchone()[0]
+            with_text = archive.db.execute(
+                "SELECT count(*) FROM articles WHERE extract_note IS NULL"
+            ).fetchone()[0]
+            c0, t = cpu_s(), time.perf_counter()
+            results = asyncio.run(pipeline.poll_all())
+            warm, warm_cpu = time.perf_counter() - t, cpu_s() - c0
+    return {
+        "cold": cold,
+        "warm": warm,
+        "cold_cpu": cold_cpu,
+        "warm_cpu": warm_cpu,
+        "articles": counts["articles"],
+        "distinct_keys": keys,
+        "stories": counts["stories"],
+        "matches": counts["matches"],
+        "pages_extracted": with_text,
+        "errors": sum(r.status == "error" for r in cold_results),
+        "page_errors": sum(r.page_errors for r in cold_results),
+        "not_modified": sum(r.status == "not-modified" for r in results),
+        "rss": peak_rss_mb(),
+        "spent": _SPENT,
+    }
+
+
+def child_reader(urls: list[str]) -> dict:
     import logging
 
     from reader import make_reader
@@ -180,337 +382,341 @@ def run_reader(urls: list[str]) -> dict:
         r = make_reader(os.path.join(tmp, "reader.sqlite"))
         for url in urls:
             r.add_feed(url)
-        t = time.perf_counter()
+        c0, t = cpu_s(), time.perf_counter()
         r.update_feeds(workers=16, scheduled=False)
-        cold = time.perf_counter() - t
+        cold, cold_cpu = time.perf_counter() - t, cpu_s() - c0
         entries = r.get_entry_counts().total
-        t = time.perf_counter()
+        c0, t = cpu_s(), time.perf_counter()
         r.update_feeds(workers=16, scheduled=False)
-        warm = time.perf_counter() - t
+        warm, warm_cpu = time.perf_counter() - t, cpu_s() - c0
         r.close()
     return {
         "cold": cold,
         "warm": warm,
-        "entries": entries,
+        "cold_cpu": cold_cpu,
+        "warm_cpu": warm_cpu,
+        "articles": entries,
         "rss": peak_rss_mb(),
-        "cpu": cpu_seconds(),
     }
 
 
-def run_product(urls: list[str]) -> dict:
-    """The product's own path: Pipeline.poll_all into a real archive (entries stored with their
-    stories and topic matches; pages not fetched, as the peer fetches none), twice."""
+def child_config(n: int) -> dict:
     from monitor import config as config_mod
-    from monitor.pipeline import Pipeline
-    from storage.archive import Archive
 
     with tempfile.TemporaryDirectory() as tmp:
-        topics = open(os.path.join(ROOT, "monitor", "demo", "topics.toml")).read()
-        lines = [
-            "[storage]",
-            'path = "archive.db"',
-            "[fetch]",
-            "allow_private = true",
-            "per_host_delay = 0",
-            "fetch_pages = false",
-            "respect_robots = false",
-            "",
-        ]
-        for i, url in enumerate(urls):
-            lines += ["[[sources]]", f'name = "feed {i}"', f'url = "{url}"', ""]
-        cfg_path = os.path.join(tmp, "sources.toml")
-        with open(cfg_path, "w") as f:
-            f.write("\n".join(lines) + "\n" + topics)
-        config = config_mod.load(cfg_path)
-        with Archive(config.storage_path) as archive:
-            pipeline = Pipeline(config, archive, page_concurrency=64)
+        urls = [f"https://h{i}.example.org/feed.xml" for i in range(n)]
+        path = write_config(tmp, urls, {})
+        t = time.process_time()
+        config = config_mod.load(path)
+        load_cpu = time.process_time() - t
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor.cli", "--config", path, "check-config"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        check = time.perf_counter() - t
+        assert proc.returncode == 0, proc.stderr
+        walls = []
+        for _ in range(2):  # the first creates the archive and its 10,000 source rows
             t = time.perf_counter()
-            asyncio.run(pipeline.poll_all())
-            cold = time.perf_counter() - t
-            entries = archive.counts()["articles"]
-            # the next poll is due at once (the interval is what the daemon waits)
-            t = time.perf_counter()
-            results = asyncio.run(pipeline.poll_all())
-            warm = time.perf_counter() - t
-            not_modified = sum(r.status == "not-modified" for r in results)
+            proc = subprocess.run(
+                [sys.executable, "-m", "monitor.cli", "--config", path, "sources"],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            walls.append(time.perf_counter() - t)
+            assert proc.returncode == 0, proc.stderr
     return {
-        "cold": cold,
-        "warm": warm,
-        "entries": entries,
-        "rss": peak_rss_mb(),
-        "cpu": cpu_seconds(),
-        "not_modified": not_modified,
+        "sources": len(config.sources),
+        "load_cpu": load_cpu,
+        "check_config": check,
+        "sources_cmd": walls,
     }
 
 
-def _parse_job(body: bytes, url: str, ctype: str | None, now: datetime) -> list[str]:
-    from monitor.feeds import parse
+def child_capacity(urls: list[str], interval: float, seconds: float, entries: int) -> dict:
+    """The daemon on the farm for ``seconds``; figures over the steady part: from when
+    every feed was polled once and its first entries archived (the cold start) to the end."""
+    import logging
 
-    return [e.url for e in parse(body, url, content_type=ctype, now=now).entries]
+    from monitor import config as config_mod
+    from monitor.scheduler import Daemon
+    from storage.archive import Archive
 
+    logging.getLogger("monitor").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_config(tmp, urls, {"interval": f"{interval:g}s"})
+        config = config_mod.load(path)
+        daemon = Daemon(config, stop_after=seconds)
+        marks: dict[str, float] = {}
 
-def run_ours(urls: list[str], pages: bool, workers: int) -> dict:
-    from concurrent.futures import ProcessPoolExecutor
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
 
-    from monitor.feeds import parse
-    from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
+            async def watch() -> None:
+                while True:
+                    await asyncio.sleep(1.0)
+                    with Archive(config.storage_path, read_only=True) as a:
+                        articles = a.counts()["articles"]
+                    if daemon.polls >= len(urls) and articles >= len(urls) * entries:
+                        break
+                marks["polls"] = daemon.polls
+                marks["lags_from"] = len(daemon.lags)
+                marks["cpu"] = cpu_s()
+                marks["articles"] = articles
+                marks["at"] = time.perf_counter()
 
-    try:
-        from monitor.extract import extract
-    except ImportError:  # the extraction stage lives on another branch until merged
-        extract = None
-
-    def fallback_extract(html: bytes, url: str) -> str:
-        from selectolax.lexbor import LexborHTMLParser
-
-        tree = LexborHTMLParser(html.decode("utf-8", "replace"))
-        node = tree.css_first("article") or tree.body
-        return node.text(separator=" ") if node else ""
-
-    settings = FetchSettings(
-        allow_private=True,
-        per_host_delay=0.0 if pages else 1.0,
-        per_host_concurrency=2,
-        max_connections=128,
-        respect_robots=False,
-    )
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
-    stats = {"entries": 0, "errors": 0, "requests": 0, "pages": 0, "not_modified": 0}
-    kinds: dict[str, int] = {}
-
-    async def poll(validators: dict[str, Validators], with_pages: bool) -> float:
-        loop = asyncio.get_running_loop()
-        sem = asyncio.Semaphore(128)
-        now = datetime.now(UTC)
-        page_sem = asyncio.Semaphore(64)
-
-        async def page(f: Fetcher, url: str) -> None:
-            async with page_sem:
-                try:
-                    resp = await f.get_page(url)
-                except FetchError as exc:
-                    stats["errors"] += 1
-                    kinds[exc.kind] = kinds.get(exc.kind, 0) + 1
-                    return
-            if extract is not None:
-                extract(resp.body, resp.url)
-            else:
-                fallback_extract(resp.body, resp.url)
-            stats["pages"] += 1
-
-        async def one(f: Fetcher, url: str) -> None:
-            async with sem:
-                try:
-                    resp = await f.get_feed(url, validators.get(url))
-                except FetchError as exc:
-                    stats["errors"] += 1
-                    kinds[exc.kind] = kinds.get(exc.kind, 0) + 1
-                    return
-            if resp.not_modified:
-                stats["not_modified"] += 1
-                return
-            ctype = resp.headers.get("content-type")
-            if pool is not None:
-                links = await loop.run_in_executor(
-                    pool, _parse_job, resp.body, resp.url, ctype, now
-                )
-            else:
-                links = [
-                    e.url for e in parse(resp.body, resp.url, content_type=ctype, now=now).entries
-                ]
-            stats["entries"] += len(links)
-            validators[url] = resp.validators
-            if with_pages:
-                await asyncio.gather(*(page(f, link) for link in links))
+            watcher = loop.create_task(watch())
+            await daemon.run()
+            watcher.cancel()
 
         t = time.perf_counter()
-        async with Fetcher(settings) as f:
-            await asyncio.gather(*(one(f, u) for u in urls))
-            stats["requests"] += f.stats["requests"]
-        return time.perf_counter() - t
-
-    if pool is not None:  # start the workers before the clock runs
-        list(pool.map(abs, range(workers)))
-    validators: dict[str, Validators] = {}
-    if pages:
-        took = asyncio.run(poll(validators, True))
-        result = {"pages_time": took, "pages": stats["pages"], "entries": stats["entries"]}
-    else:
-        cold = asyncio.run(poll(validators, False))
-        entries = stats["entries"]
-        warm = asyncio.run(poll(validators, False))
-        result = {
-            "cold": cold,
-            "warm": warm,
-            "entries": entries,
-            "not_modified": stats["not_modified"],
-        }
-    result["errors"] = stats["errors"]
-    result["error_kinds"] = kinds
-    result["requests"] = stats["requests"]
-    result["rss"] = peak_rss_mb()
-    if pool is not None:
-        peaks = []
-        for pid in list(getattr(pool, "_processes", {}) or {}):
-            try:
-                with open(f"/proc/{pid}/status") as fh:
-                    for line in fh:
-                        if line.startswith("VmHWM:"):
-                            peaks.append(int(line.split()[1]) / 1024)
-            except OSError:
-                pass
-        result["rss_workers"] = max(peaks) if peaks else 0.0
-        pool.shutdown()
-    result["cpu"] = cpu_seconds()
-    return result
+        asyncio.run(main())
+        end = time.perf_counter()
+        if "at" not in marks:
+            raise SystemExit(
+                "the cold start did not finish within the run; raise --capacity-seconds"
+            )
+        marks["cold_s"] = marks["at"] - t
+        with Archive(config.storage_path, read_only=True) as a:
+            articles = a.counts()["articles"]
+            polled = a.db.execute(
+                "SELECT count(*) FROM sources WHERE last_poll_at IS NOT NULL"
+            ).fetchone()[0]
+            failing = a.db.execute(
+                "SELECT count(*) FROM sources WHERE consecutive_failures > 0"
+            ).fetchone()[0]
+            errors = [
+                r[0][:120]
+                for r in a.db.execute(
+                    "SELECT last_error FROM sources WHERE consecutive_failures > 0 LIMIT 3"
+                )
+            ]
+        window = end - marks["at"]
+        lags = sorted(list(daemon.lags)[int(marks["lags_from"]) :])
+        p = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))] if lags else 0.0  # noqa: E731
+    return {
+        "cold_s": marks["cold_s"],
+        "window_s": window,
+        "feeds_per_hour": (daemon.polls - marks["polls"]) / window * 3600,
+        "articles_per_hour": (articles - marks["articles"]) / window * 3600,
+        "articles_total": articles,
+        "sources_polled": polled,
+        "sources_failing": failing,
+        "errors": errors,
+        "lag_p50": p(0.5),
+        "lag_p95": p(0.95),
+        "lag_max": lags[-1] if lags else 0.0,
+        "cpu_share": (cpu_s() - marks["cpu"]) / window,
+        "rss": peak_rss_mb(),
+    }
 
 
 # --------------------------------------------------------------------------- driver
 
 
-def best(runs: list[dict]) -> dict:
-    """Fastest time of each measure over repeated runs; largest RSS; smallest CPU."""
-    out = dict(runs[0])
-    for key in ("cold", "warm", "cpu"):
-        out[key] = min(r[key] for r in runs)
-    for key in ("rss", "rss_workers"):
-        if key in out:
-            out[key] = max(r[key] for r in runs)
-    out["all_cold"] = [round(r["cold"], 2) for r in runs]
-    out["all_warm"] = [round(r["warm"], 2) for r in runs]
-    return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def child(args: argparse.Namespace) -> None:
-    urls = [f"http://{h}:{args.port}/feed.xml" for h in farm_hosts(args.feeds)]
-    if args.child == "reader":
-        out = run_reader(urls)
-    elif args.child == "product":
-        out = run_product(urls)
-    else:
-        out = run_ours(urls, pages=args.child == "ours-pages", workers=args.workers)
-    print(json.dumps(out))
-
-
-def spawn(kind: str, args: argparse.Namespace, port: int) -> dict:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--child",
-        kind,
-        "--port",
-        str(port),
-        "--feeds",
-        str(args.feeds),
-        "--entries",
-        str(args.entries),
-        "--workers",
-        str(args.workers),
-    ]
+def spawn(args: list[str]) -> dict:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, timeout=3600
+    )
     if proc.returncode != 0:
-        raise SystemExit(f"{kind} failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{args} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def part_config(a: argparse.Namespace) -> str:
+    r = spawn(["--child=config", "--feeds=10000"])
+    ok = r["load_cpu"] < 1.0
+    print(
+        f"config: {r['sources']} sources loaded in {r['load_cpu']:.2f} s CPU "
+        f"(target < 1 s: {'ok' if ok else 'MISSED'}); `monitor check-config` "
+        f"{r['check_config']:.2f} s wall incl. interpreter start; `monitor sources` "
+        f"{r['sources_cmd'][0]:.2f} s creating the archive, {r['sources_cmd'][1]:.2f} s after"
+    )
+    return f"config 10,000 sources {r['load_cpu']:.2f} s"
+
+
+def part_cold(a: argparse.Namespace) -> str:
+    farm = Farm(a.cold_hosts, a.cold_entries)
+    try:
+        r = spawn(["--child=cold", f"--port={farm.port}", f"--feeds={a.cold_hosts}"])
+    finally:
+        farm.close()
+    n = a.cold_hosts * a.cold_entries
+    once = r["articles"] == n and r["distinct_keys"] == n
+    print(
+        f"cold start, shipped defaults (per_host_delay 1 s, 2 per host, robots.txt, pages): "
+        f"{a.cold_hosts} hosts x {a.cold_entries} entries"
+    )
+    print(
+        f"  cold {r['cold']:.2f} s wall, {r['cold_cpu']:.2f} s CPU (target <= 30 s: "
+        f"{'ok' if r['cold'] <= 30 else 'MISSED'}); {r['articles']} articles "
+        f"({r['distinct_keys']} distinct; every article once: {'yes' if once else 'NO'}), "
+        f"{r['pages_extracted']} with their page's text, {r['stories']} stories, "
+        f"{r['matches']} topic matches, errors {r['errors']}, page errors {r['page_errors']}"
+    )
+    print(
+        "  CPU by stage (thread CPU s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["spent"].items(), key=lambda kv: -kv[1]))
+    )
+    print(
+        f"  re-poll all 304: {r['warm']:.2f} s wall, {r['warm_cpu']:.2f} s CPU ({r['not_modified']}"
+        f" feeds answered 304; target <= 2 s: {'ok' if r['warm'] <= 2 else 'MISSED'}); "
+        f"peak RSS {r['rss']:.0f} MB"
+    )
+    return f"cold {a.cold_hosts}x{a.cold_entries} {r['cold']:.1f} s, re-poll {r['warm']:.2f} s"
+
+
+def part_reader(a: argparse.Namespace) -> str:
+    farm = Farm(a.feeds, a.entries)
+    runs: dict[str, list[dict]] = {"product": [], "reader": []}
+    try:
+        for _ in range(a.repeat):  # interleaved; the machine is shared
+            runs["product"].append(
+                spawn(["--child=product", f"--port={farm.port}", f"--feeds={a.feeds}"])
+            )
+            runs["reader"].append(
+                spawn(["--child=reader", f"--port={farm.port}", f"--feeds={a.feeds}"])
+            )
+    finally:
+        farm.close()
+
+    def best(rs: list[dict]) -> dict:
+        out = dict(rs[0])
+        for k in ("cold", "warm", "cold_cpu", "warm_cpu"):
+            out[k] = min(r[k] for r in rs)
+        out["rss"] = max(r["rss"] for r in rs)
+        out["all"] = [(round(r["cold"], 2), round(r["warm"], 2)) for r in rs]
+        return out
+
+    p, r = best(runs["product"]), best(runs["reader"])
+    n, m = a.feeds, a.entries
+    print(
+        f"like for like, {n} feeds x {m} entries, best of {a.repeat} interleaved runs: "
+        "monitor's whole path with fetch_pages = false (parse, stories, topics, archive with "
+        "full-text index) vs reader.update_feeds(workers=16)"
+    )
+    print(f"  {'measure':30} {'monitor':>10} {'reader':>10} {'ratio':>7}")
+    rows = [
+        ("cold, s wall", p["cold"], r["cold"]),
+        ("re-poll all 304, s wall", p["warm"], r["warm"]),
+        ("cold, s CPU", p["cold_cpu"], r["cold_cpu"]),
+        ("re-poll, s CPU", p["warm_cpu"], r["warm_cpu"]),
+        ("entries stored (cold)", p["articles"], r["articles"]),
+        ("peak RSS, MB", p["rss"], r["rss"]),
+    ]
+    for name, x, y in rows:
+        print(f"  {name:30} {x:10.2f} {y:10.2f} {x / y:7.2f}")
+    print(f"  runs (cold, re-poll) monitor {p['all']}  reader {r['all']}")
+    print(
+        f"  monitor: {p['stories']} stories, {p['matches']} topic matches, "
+        f"{p['not_modified']} feeds answered 304 on the re-poll"
+    )
+    spent = runs["product"][0]["spent"]
+    print(
+        "  monitor CPU by stage (first run, cold + re-poll, thread CPU s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]))
+    )
+    verdict = (
+        f"cold {p['cold'] / r['cold']:.2f}x, all-304 {p['warm'] / r['warm']:.2f}x reader "
+        f"(target <= 0.5: {'ok' if max(p['cold'] / r['cold'], p['warm'] / r['warm']) <= 0.5 else 'MISSED'}), "
+        f"peak RSS {p['rss']:.0f} MB (target < 150: {'ok' if p['rss'] < 150 else 'MISSED'})"
+    )
+    print("  " + verdict)
+    return (
+        f"whole path {n}x{m} cold {p['cold']:.2f} s vs reader {r['cold']:.2f} s "
+        f"({p['cold'] / r['cold']:.2f}x), all-304 {p['warm']:.2f} s vs {r['warm']:.2f} s "
+        f"({p['warm'] / r['warm']:.2f}x), RSS {p['rss']:.0f} MB"
+    )
+
+
+def part_capacity(a: argparse.Namespace) -> str:
+    farm = Farm(a.capacity_feeds, 1, round_s=a.capacity_interval, share=0.05)
+    try:
+        r = spawn(
+            [
+                "--child=capacity",
+                f"--port={farm.port}",
+                f"--feeds={a.capacity_feeds}",
+                f"--capacity-interval={a.capacity_interval}",
+                f"--capacity-seconds={a.capacity_seconds}",
+            ]
+        )
+    finally:
+        farm.close()
+    interval = a.capacity_interval
+    lag_ok = r["lag_p95"] < 0.1 * interval
+    print(
+        f"capacity: the daemon on {a.capacity_feeds} feeds (each its own address), interval "
+        f"{interval:g} s, ~5 % of feeds with a new entry and page per round, shipped politeness; "
+        f"{a.capacity_seconds:g} s run: cold start (every feed and its first entry) "
+        f"{r['cold_s']:.0f} s, figures over the {r['window_s']:.0f} s after it"
+    )
+    print(
+        f"  {r['feeds_per_hour']:,.0f} feed polls/hour, {r['articles_per_hour']:,.0f} articles/hour "
+        f"({r['articles_total']} archived, {r['sources_polled']} sources polled, "
+        f"{r['sources_failing']} failing at the end)"
+    )
+    if r["errors"]:
+        print(f"  failing sources, for example: {r['errors']}")
+    print(
+        f"  scheduler lag p50 {r['lag_p50']:.3f} s, p95 {r['lag_p95']:.3f} s, max "
+        f"{r['lag_max']:.2f} s (target p95 < {0.1 * interval:g} s: {'ok' if lag_ok else 'MISSED'}); "
+        f"CPU {r['cpu_share'] * 100:.0f} % of one core; peak RSS {r['rss']:.0f} MB "
+        f"(target < 300: {'ok' if r['rss'] < 300 else 'MISSED'})"
+    )
+    return (
+        f"capacity {a.capacity_feeds} feeds: {r['feeds_per_hour']:,.0f} polls/h, "
+        f"{r['articles_per_hour']:,.0f} articles/h, lag p95 {r['lag_p95']:.2f} s, "
+        f"RSS {r['rss']:.0f} MB"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--parts", default="config,cold,reader,capacity")
     ap.add_argument("--feeds", type=int, default=1000)
     ap.add_argument("--entries", type=int, default=20)
-    ap.add_argument("--workers", type=int, default=2, help="feed-parsing processes (1: inline)")
-    ap.add_argument("--skip-reader", action="store_true")
-    ap.add_argument("--repeat", type=int, default=2, help="interleaved runs of each contender")
-    ap.add_argument("--child", choices=["reader", "ours", "ours-pages", "product"])
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--cold-hosts", type=int, default=200)
+    ap.add_argument("--cold-entries", type=int, default=10)
+    ap.add_argument("--capacity-feeds", type=int, default=10_000)
+    ap.add_argument("--capacity-interval", type=float, default=120.0)
+    ap.add_argument("--capacity-seconds", type=float, default=480.0)
+    ap.add_argument("--child")
     ap.add_argument("--serve", action="store_true")
     ap.add_argument("--port", type=int, default=0)
-    args = ap.parse_args()
-    if args.serve:
-        asyncio.run(serve(args.port, args.feeds, args.entries, 1))
+    ap.add_argument("--round", type=float, default=0.0)
+    ap.add_argument("--share", type=float, default=0.0)
+    a = ap.parse_args()
+    if a.serve:
+        asyncio.run(serve(a.port, a.feeds, a.entries, 1, a.round, a.share))
         return
-    if args.child:
-        child(args)
-        return
-
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--serve",
-            "--port",
-            str(port),
-            "--feeds",
-            str(args.feeds),
-            "--entries",
-            str(args.entries),
-        ],
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert server.stdout is not None
-        if server.stdout.readline().strip() != b"ready":
-            raise SystemExit("farm did not start")
-        n, m = args.feeds, args.entries
-        print(f"farm: {n} feeds x {m} entries on {n} loopback addresses, port {port}")
-        rows = []
-        ours_runs, reader_runs = [], []
-        for _ in range(args.repeat):  # interleaved, best of each: the machine is shared
-            ours_runs.append(spawn("ours", args, port))
-            if not args.skip_reader:
-                reader_runs.append(spawn("reader", args, port))
-        ours = best(ours_runs)
-        rd = best(reader_runs) if reader_runs else None
-        pages = spawn("ours-pages", args, port)
-        product = spawn("product", args, port)
-        print(f"{'measure':34} {'monitor':>10} {'reader':>10} {'ratio':>7}")
-        rows.append(("cold poll, s", ours["cold"], rd and rd["cold"]))
-        rows.append(("re-poll all 304, s", ours["warm"], rd and rd["warm"]))
-        rows.append(("entries found (cold)", ours["entries"], rd and rd["entries"]))
-        rows.append(("peak RSS main process, MB", ours["rss"], rd and rd["rss"]))
-        rows.append(("CPU s, cold + re-poll (all procs)", ours["cpu"], rd and rd["cpu"]))
-        rows.append(("cold feeds/s", n / ours["cold"], rd and n / rd["cold"]))
-        rows.append(("re-poll requests/s", n / ours["warm"], rd and n / rd["warm"]))
-        for name, a, b in rows:
-            ratio = f"{a / b:7.2f}" if b else "      -"
-            bs = f"{b:10.2f}" if b is not None else "         -"
-            print(f"{name:34} {a:10.2f} {bs} {ratio}")
-        print(f"{'runs: cold s / re-poll s':34} {ours['all_cold']} / {ours['all_warm']}", end="")
-        print(f"  reader {rd['all_cold']} / {rd['all_warm']}" if rd else "")
-        if "rss_workers" in ours:
-            print(f"{'peak RSS per parse worker, MB':34} {ours['rss_workers']:10.2f}")
-        print(
-            f"{'cold poll + pages fetched+extracted':34} {pages['pages_time']:10.2f} s  "
-            f"({pages['pages']} pages, {pages['pages'] / pages['pages_time']:.0f} pages/s, "
-            f"peak RSS {pages['rss']:.0f} MB, errors {pages['errors']} {pages['error_kinds'] or ''})"
-        )
-        print(
-            f"{'whole pipeline into the archive':34} cold {product['cold']:.2f} s, re-poll "
-            f"{product['warm']:.2f} s ({product['not_modified']} feeds answered 304), "
-            f"{product['entries']} articles stored with stories and topic matches, "
-            f"peak RSS {product['rss']:.0f} MB"
-        )
-        if rd:
-            print(
-                f"SUMMARY polling {n}x{m}: cold {ours['cold']:.2f}s vs reader {rd['cold']:.2f}s "
-                f"({ours['cold'] / rd['cold']:.2f}x), all-304 {ours['warm']:.2f}s vs "
-                f"{rd['warm']:.2f}s ({ours['warm'] / rd['warm']:.2f}x), peak RSS {ours['rss']:.0f} MB "
-                f"(reader {rd['rss']:.0f} MB), pages {pages['pages_time']:.1f}s"
-            )
+    if a.child:
+        urls = [f"http://{h}:{a.port}/feed.xml" for h in farm_hosts(a.feeds)]
+        if a.child == "config":
+            out = child_config(a.feeds)
+        elif a.child == "cold":
+            out = child_product(urls, pages=True)
+        elif a.child == "product":
+            out = child_product(urls, pages=False)
+        elif a.child == "reader":
+            out = child_reader(urls)
         else:
-            print(
-                f"SUMMARY polling {n}x{m}: cold {ours['cold']:.2f}s, all-304 {ours['warm']:.2f}s, "
-                f"peak RSS {ours['rss']:.0f} MB, pages {pages['pages_time']:.1f}s"
-            )
-    finally:
-        server.terminate()
-        server.wait(10)
+            out = child_capacity(urls, a.capacity_interval, a.capacity_seconds, 1)
+        print(json.dumps(out))
+        return
+    print(f"machine: {os.cpu_count()} cores, load average {load_avg()} at start")
+    summary = []
+    for part in a.parts.split(","):
+        summary.append({"config": part_config, "cold": part_cold, "reader": part_reader,
+                        "capacity": part_capacity}[part](a))  # fmt: skip
+    print(f"load average {load_avg()} at the end")
+    print("SUMMARY polling: " + "; ".join(summary))
 
 
 if __name__ == "__main__":

@@ -613,7 +613,8 @@ def soak() -> int:
 
     cfg = folder / "sources.toml"
     write_config(cfg, feed_urls, smtp_port, "${SOAK_SLACK_URL}", hook.url)
-    env = dict(os.environ, SOAK_SLACK_URL=slack.url, PYTHONPATH=str(ROOT))
+    # 5 s intervals on a local farm: below the one-minute floor a config otherwise enforces
+    env = dict(os.environ, SOAK_SLACK_URL=slack.url, PYTHONPATH=str(ROOT), MONITOR_MIN_INTERVAL="1")
     log_path = folder / "daemon.log"
     samples: list[tuple[float, float, float]] = []  # (t, rss MiB, cpu s)
     with open(log_path, "w") as log:

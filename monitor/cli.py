@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from monitor import config as config_mod
+from monitor import logsafe
 from monitor.config import Config, ConfigError
-from monitor.urls import hide_credentials
+from monitor.errors import MonitorError
 
 log = logging.getLogger("monitor")
 
@@ -27,6 +28,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     )
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+    logsafe.install()  # every record of every library, masked (monitor/logsafe.py)
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -50,6 +52,7 @@ class Ctx:
     def __init__(self, config_path: str | None):
         self.config_path = config_path
         self._config: Config | None = None
+        self._matcher = None
 
     @property
     def config(self) -> Config:
@@ -57,10 +60,20 @@ class Ctx:
             try:
                 self._config = config_mod.load(self.config_path)
             except ConfigError as e:
-                raise click.ClickException(str(e)) from None
+                raise click.ClickException(logsafe.mask(str(e))) from None
+            logsafe.register(self._config.secrets())
+            for s in self._config.sources:
+                logsafe.register(logsafe.url_secrets(s.url))
+            if self._config.demo is not None:  # a kept demo: serve its sample site
+                from monitor.demo.services import DemoError, ensure_running
+
+                try:
+                    ensure_running(self._config.demo)
+                except DemoError as e:
+                    raise click.ClickException(str(e)) from None
         return self._config
 
-    def archive(self, read_only: bool = False):
+    def archive(self, read_only: bool = False, sync_topics: bool = True):
         from storage.archive import Archive
 
         path = self.config.storage_path
@@ -68,19 +81,81 @@ class Ctx:
             raise click.ClickException(f"no archive at {path} yet; run `monitor run --once` first")
         try:
             archive = Archive(path, read_only=read_only, max_bytes=self.config.storage_max_bytes)
-        except Exception as e:
-            raise click.ClickException(f"cannot open archive {path}: {e}") from None
+        except MonitorError as e:
+            raise click.ClickException(str(e)) from None
         if not read_only:
-            archive.sync_sources(self.config.sources)
-            for c in self.config.channels:
-                archive.ensure_channel(c.name, c.type)
+            try:
+                archive.sync_sources(self.config.sources)
+                for c in self.config.channels:
+                    archive.ensure_channel(c.name, c.type)
+                if sync_topics:
+                    self.sync_topics(archive)
+            except BaseException:
+                archive.close()
+                raise
         return archive
+
+    def matcher(self):
+        from monitor.pipeline import compile_topics
+
+        if self._matcher is None:
+            try:
+                self._matcher = compile_topics(self.config)
+            except ValueError as e:
+                raise click.ClickException(f"{self.config.path}: [[topics]]: {e}") from None
+        return self._matcher
+
+    def sync_topics(self, archive, verbose: bool = False) -> list:
+        """Re-match the archive for new or changed topics (and for articles stored since the
+        last sync), so that feed, browse and digests agree with `topics backtest`."""
+        results = archive.sync_topics(self.matcher(), progress=_rematch_progress)
+        for r in results:
+            if verbose or r.added or r.removed or r.changed or not r.reason.startswith("articles"):
+                click.echo(r.line(), err=True)
+        return results
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _warn_stale_topics(obj: Ctx) -> None:
+    """Before a read-only command: name the topics whose stored matches are out of date."""
+    from storage.archive import Archive
+
+    path = obj.config.storage_path
+    if not path.exists():
+        return
+    try:
+        with Archive(path, read_only=True) as archive:
+            stale = archive.stale_topics(obj.matcher().definitions())
+    except Exception:  # an archive too old or unreadable: the command itself says so
+        return
+    changed = [t for t, why in stale.items() if not why.startswith("articles")]
+    if changed:
+        click.echo(
+            f"topics changed since the archive was matched: {', '.join(changed)}; "
+            "`monitor topics apply` (or the daemon's next start) re-matches it",
+            err=True,
+        )
+
+
+def _rematch_progress(topics: str, done: int, total: int) -> None:
+    if sys.stderr.isatty() and total >= 1000:
+        click.echo(f"\rre-matching {topics}: {done}/{total} articles", err=True, nl=done == total)
+
+
+class _Group(click.Group):
+    """Prints the product's own errors (an archive that cannot be read or written, a bad
+    configuration...) as one line, for every command; a bug still shows its traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except MonitorError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -111,13 +186,20 @@ def run(obj: Ctx, once: bool, only: tuple[str, ...], stop_after: float | None) -
     config = obj.config
     if once:
         results = poll_once(obj, only)
-        errors = [r for r in results if r.status == "error"]
+        errors = [r for r in results if r.status in ("error", "disabled")]
         new = sum(r.new_articles for r in results)
+        recovered = sum(r.pages_recovered for r in results)
         click.echo(
-            f"polled {len(results)} sources: {new} new articles, {len(errors)} failed", err=True
+            f"polled {len(results)} sources: {new} new articles, {len(errors)} failed"
+            + (f", {recovered} pages fetched on a retry" if recovered else ""),
+            err=True,
         )
         for r in errors:
-            click.echo(f"  {r.source} ({hide_credentials(r.url)}): {r.error}", err=True)
+            click.echo(logsafe.mask(f"  {r.source} ({r.url}): {r.error}"), err=True)
+        if results and len(errors) == len(results):
+            # cron and container health checks must notice a run where nothing worked
+            click.echo(f"all {len(errors)} sources failed", err=True)
+            sys.exit(1)
         return
     from monitor.scheduler import Daemon
 
@@ -156,7 +238,7 @@ def poll_once(obj: Ctx, only: tuple[str, ...] = ()) -> list:
     with obj.archive() as archive:
         try:
             pipeline = Pipeline(config, archive, progress=progress)
-        except Exception as e:  # a query that does not compile, for instance
+        except ValueError as e:  # a query that does not compile, for instance
             raise click.ClickException(str(e)) from None
         if bar is not None:
             with bar:
@@ -263,9 +345,8 @@ def extract(obj: Ctx, target: str, as_json: bool) -> None:
 
     if target.startswith(("http://", "https://")):
         from monitor.fetch import Fetcher, FetchError
-        from monitor.pipeline import fetch_settings
 
-        settings = fetch_settings(obj.config) if _has_config(obj) else _default_fetch_settings()
+        settings = obj.config.fetch if _has_config(obj) else _default_fetch_settings()
 
         async def get():
             async with Fetcher(settings) as f:
@@ -275,13 +356,13 @@ def extract(obj: Ctx, target: str, as_json: bool) -> None:
             page = asyncio.run(get())
         except FetchError as e:
             raise click.ClickException(str(e)) from None
-        html, url = page.body, page.url
+        html, url, ctype = page.body, page.url, page.headers.get("content-type")
     else:
         try:
-            html, url = Path(target).read_bytes(), None
+            html, url, ctype = Path(target).read_bytes(), None, None
         except OSError as e:
             raise click.ClickException(f"cannot read {target}: {e}") from None
-    article = extract_mod.extract(html, url)
+    article = extract_mod.extract(html, url, content_type=ctype)
     if as_json:
         click.echo(json.dumps(extract_mod.article_as_dict(article), indent=2, ensure_ascii=False))
         return
@@ -296,7 +377,7 @@ def _has_config(obj: Ctx) -> bool:
 
 
 def _default_fetch_settings():
-    from monitor.fetch import FetchSettings
+    from monitor.settings import FetchSettings
 
     return FetchSettings()
 
@@ -339,30 +420,26 @@ def sources(obj: Ctx, enable: str | None) -> None:
     )
     disabled = [r for r in rows if r.get("disabled_reason")]
     for r in disabled:
-        click.echo(f"\nDISABLED {r['name']} ({hide_credentials(r['url'])}): {r['disabled_reason']}")
+        click.echo(logsafe.mask(f"\nDISABLED {r['name']} ({r['url']}): {r['disabled_reason']}"))
 
 
 @cli.command()
 @click.option("--max-age", default="3m", show_default=True, help="Oldest acceptable heartbeat.")
 @pass_ctx
 def health(obj: Ctx, max_age: str) -> None:
-    """Exit 0 if the daemon's heartbeat is fresh (the container's HEALTHCHECK)."""
-    import time
+    """Exit 0 if the daemon is running: its heartbeat is fresh and its process alive.
 
+    The container's HEALTHCHECK. Fails once the daemon has stopped (a clean stop removes the
+    heartbeat; a killed one leaves a file that names a dead process or grows stale).
+    """
+    from monitor import heartbeat
     from monitor.scheduler import heartbeat_path
 
-    path = heartbeat_path(obj.config)
     try:
-        age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
-        raise click.ClickException(f"no heartbeat at {path}: is `monitor run` running?") from None
-    limit = config_mod.parse_duration(max_age)
-    if age > limit:
-        raise click.ClickException(
-            f"heartbeat {path} is {age:.0f}s old (limit {limit:.0f}s): "
-            "the daemon is stuck or stopped; see its log"
-        )
-    click.echo(f"ok: heartbeat {age:.0f}s old")
+        beat = heartbeat.check(heartbeat_path(obj.config), config_mod.parse_duration(max_age))
+    except heartbeat.Unhealthy as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"ok: heartbeat {beat.age:.0f}s old" + (f" (pid {beat.pid})" if beat.pid else ""))
 
 
 @cli.command()
@@ -374,13 +451,12 @@ def health(obj: Ctx, max_age: str) -> None:
 def add(obj: Ctx, url: str, name: str | None, interval: str | None, tags: tuple[str, ...]) -> None:
     """Find the feed of a site page (or take a feed URL) and append it to the config."""
     from monitor.fetch import Fetcher
-    from monitor.pipeline import fetch_settings
     from monitor.subscribe import NoFeedFound, find_feed
 
     config = obj.config
 
     async def go():
-        async with Fetcher(fetch_settings(config)) as f:
+        async with Fetcher(config.fetch) as f:
             return await find_feed(f, url)
 
     try:
@@ -411,31 +487,59 @@ def add(obj: Ctx, url: str, name: str | None, interval: str | None, tags: tuple[
 @cli.command("import-opml")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tag", "tags", multiple=True, help="Tag every imported source (repeatable).")
+@click.option(
+    "--includes/--no-includes",
+    default=True,
+    show_default=True,
+    help="Fetch the lists that the file includes (type=include/link/source outlines).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def import_opml(obj: Ctx, file: str, tags: tuple[str, ...]) -> None:
-    """Append the feeds of an OPML file (from another reader) to the config."""
+def import_opml(
+    obj: Ctx, file: str, tags: tuple[str, ...], includes: bool, dry_run: bool, as_json: bool
+) -> None:
+    """Append the feeds of an OPML (or RDF/FOAF) subscription list to the config.
+
+    Folders and categories become tags. Outlines that are not feeds are listed with the
+    reason; included lists are fetched (through the same address guard as feeds) or listed.
+    """
     from monitor import discover
 
     config = obj.config
     try:
-        records = discover.read_opml(Path(file).read_bytes())
-    except Exception as e:
-        raise click.ClickException(f"{file}: not a readable OPML file ({e})") from None
+        result = discover.read_opml(Path(file).read_bytes())
+    except discover.NotOpml as e:
+        raise click.ClickException(f"{file}: not imported: {e}") from None
+    if includes and result.lists:
+        from monitor.fetch import Fetcher
+        from monitor.pipeline import fetch_settings
+
+        async def follow() -> None:
+            async with Fetcher(fetch_settings(config)) as fetcher:
+
+                async def get(url: str) -> bytes:
+                    return (await fetcher.get_feed(url)).body
+
+                await discover.follow_lists(result, get)
+
+        asyncio.run(follow())
+    for item in result.lists:
+        item.status = item.status or "not followed (--no-includes)"
     known_urls = {s.url for s in config.sources}
     names = {s.name for s in config.sources}
-    new, skipped = [], 0
-    for r in records:
-        if r["url"] in known_urls:
-            skipped += 1
+    new, already = [], []
+    for f in result.feeds:
+        if f.url in known_urls:
+            already.append(f)
             continue
-        name = r.get("name") or r["url"]
-        if name in names:
-            name = f"{name} ({r['url']})"
+        name = f.name if f.name not in names else f"{f.name} ({f.url})"
         names.add(name)
-        known_urls.add(r["url"])
-        extra = [r["category"]] if r.get("category") else []
-        new.append({"name": name, "url": r["url"], "tags": [*tags, *extra]})
-    if new:
+        known_urls.add(f.url)
+        new.append(
+            {"name": name, "url": f.url, "tags": list(dict.fromkeys([*tags, *f.config_tags()]))}
+        )
+    if new and not dry_run:
         try:
             config_mod.append_sources(
                 config.path,
@@ -444,7 +548,37 @@ def import_opml(obj: Ctx, file: str, tags: tuple[str, ...]) -> None:
             )
         except ConfigError as e:
             raise click.ClickException(f"nothing imported: {e}") from None
-    click.echo(f"imported {len(new)} sources into {config.path}; {skipped} already there")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "version": result.version,
+                    "imported": [] if dry_run else new,
+                    "would_import": new if dry_run else [],
+                    "already_configured": [f.url for f in already],
+                    "feeds": [vars(f) for f in result.feeds],
+                    "lists": [vars(x) for x in result.lists],
+                    "skipped": [vars(x) for x in result.skipped],
+                    "warnings": result.warnings,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {len(new)} sources into {config.path}; {len(already)} already there")
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if result.lists:
+        click.echo(f"included lists ({len(result.lists)}):")
+        for item in result.lists:
+            click.echo(f"  - {logsafe.mask(item.url)}: {item.status}")
+    if result.skipped:
+        click.echo(f"skipped outlines ({len(result.skipped)}):")
+        for sk in result.skipped:
+            where = f" ({logsafe.mask(sk.url)})" if sk.url and sk.url != sk.outline else ""
+            click.echo(f"  - {sk.outline!r}{where}: {sk.reason}")
 
 
 @cli.command("export-opml")
@@ -453,11 +587,14 @@ def import_opml(obj: Ctx, file: str, tags: tuple[str, ...]) -> None:
 )
 @pass_ctx
 def export_opml(obj: Ctx, output: str | None) -> None:
-    """Write the configured sources as OPML, for other feed readers."""
+    """Write the configured sources as OPML, for other feed readers.
+
+    Addresses are written masked (``http://***@host/feed``, ``?token=***``): credentials live
+    only in the configuration, so add them again in the other reader."""
     from monitor import discover
 
     records = [
-        {"name": s.name, "url": s.url, "category": s.tags[0] if s.tags else ""}
+        {"name": s.name, "url": logsafe.mask(s.url), "category": s.tags[0] if s.tags else ""}
         for s in obj.config.sources
     ]
     text = discover.write_opml(records, created=datetime.now(UTC))
@@ -587,17 +724,18 @@ def topics_test(obj: Ctx, name: str, text: str | None, file: str | None, url: st
         raise click.UsageError("give exactly one of --text, --file, --url")
     if url:
         from monitor.fetch import Fetcher, FetchError
-        from monitor.pipeline import fetch_settings
 
         async def get():
-            async with Fetcher(fetch_settings(obj.config)) as f:
+            async with Fetcher(obj.config.fetch) as f:
                 return await f.get_page(url)
 
         try:
             page = asyncio.run(get())
         except FetchError as e:
             raise click.ClickException(str(e)) from None
-        art = extract_mod.extract(page.body, page.url)
+        art = extract_mod.extract(
+            page.body, page.url, content_type=page.headers.get("content-type")
+        )
         title, body = art.title, art.text
     else:
         raw = Path(file).read_bytes() if file else (text or "").encode()
@@ -610,44 +748,88 @@ def topics_test(obj: Ctx, name: str, text: str | None, file: str | None, url: st
     click.echo(matcher.explain(name, title, body))
 
 
+@topics.command("apply")
+@click.argument("names", nargs=-1)
+@pass_ctx
+def topics_apply(obj: Ctx, names: tuple[str, ...]) -> None:
+    """Re-match the archive for topics NAMES (default: the new and changed ones).
+
+    Every command that opens the archive does this for new and changed topics; `apply`
+    shows what changed, and with NAMES re-matches those topics even if unchanged. Feed,
+    browse and digests then show what `topics backtest` finds. A story newly matched is
+    owed to a channel once; a story already sent there is not sent again.
+    """
+    matcher = obj.matcher()
+    unknown = [n for n in names if n not in matcher.topics]
+    if unknown:
+        raise click.ClickException(
+            f"no topic {', '.join(map(repr, unknown))}; topics: {', '.join(matcher.topics)}"
+        )
+    with obj.archive(sync_topics=False) as archive:
+        results = archive.rematch_topics(matcher, names, progress=_rematch_progress)
+        for r in results:
+            click.echo(r.line())
+        results += obj.sync_topics(archive, verbose=True)
+    if not results:
+        click.echo("all topics up to date", err=True)
+
+
 @topics.command("backtest")
 @click.argument("name")
 @click.option("--since", help="Only articles fetched since (date or '30d').")
 @click.option("--limit", default=50, show_default=True)
 @pass_ctx
 def topics_backtest(obj: Ctx, name: str, since: str | None, limit: int) -> None:
-    """Run topic NAME over the archive and print what it would have matched."""
-    from monitor.pipeline import compile_topics
-
-    matcher = compile_topics(obj.config)
+    """Run topic NAME over the archive and print what it would have matched (a dry run:
+    nothing is stored; `topics apply NAME` stores it)."""
+    matcher = obj.matcher()
     if name not in matcher.topics:
         raise click.ClickException(f"no topic {name!r}; topics: {', '.join(matcher.topics)}")
     total = hits = 0
-    with obj.archive() as archive:
-        for a in archive.iter_articles(parse_when(since)):
+    found: set[int] = set()
+    when = parse_when(since)
+    with obj.archive(sync_topics=False) as archive:
+        for a in archive.iter_articles(when):
             total += 1
             for m in matcher.match(a["title"] or "", a["text"] or ""):
                 if m.topic != name:
                     continue
                 hits += 1
+                found.add(a["id"])
                 if hits <= limit:
                     click.echo(f"[{a['id']}] {m.score:5.1f}  {a['source']}: {a['title']}")
                     if m.snippet:
                         click.echo(f"         {m.snippet}")
+        stored = archive.matched_articles(name, when)
     click.echo(f"\n{name}: {hits} of {total} articles matched", err=True)
+    if stored != found:
+        click.echo(
+            f"the archive stores other matches for {name} (+{len(found - stored)} "
+            f"-{len(stored - found)}): `monitor topics apply {name}` stores these",
+            err=True,
+        )
 
 
 # --------------------------------------------------------------------- demo
 @cli.command()
 @click.option(
-    "--keep", type=click.Path(file_okay=False), help="Keep the demo archive in this folder."
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Keep a working demo in this folder: config, archive and the sample site's files.",
+)
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Keep the sample site and a webhook receiver running until Ctrl-C.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
-def demo(keep: str | None, fmt: str) -> None:
+def demo(keep: str | None, serve: bool, fmt: str) -> None:
     """Run the whole product offline on a bundled sample site and print the digest."""
     from monitor.demo import run_demo
 
-    click.echo(run_demo(keep, fmt))
+    if serve and fmt != "text":
+        raise click.UsageError("--serve prints text; use --format only without --serve")
+    run_demo(keep, fmt, serve=serve, echo=lambda line: click.echo(line))
 
 
 def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = None) -> None:
@@ -655,7 +837,10 @@ def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = N
     if not rows:
         click.echo("(none)")
         return
-    cells = [[("" if r.get(c) is None else str(r.get(c)))[:60] for c in cols] for r in rows]
+    # masked before it is cut to width: a cut secret would no longer be recognised
+    cells = [
+        [("" if r.get(c) is None else logsafe.mask(str(r.get(c))))[:60] for c in cols] for r in rows
+    ]
     titles = [headers.get(c, c) for c in cols]
     widths = [max(len(t), *(len(row[i]) for row in cells)) for i, t in enumerate(titles)]
     click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip())
@@ -678,6 +863,7 @@ def browse(obj: Ctx, port: int, host: str, metadata_file: str | None) -> None:
     """Browse the archive in Datasette, read-only: search, facets, stories, canned queries."""
     from monitor import browse as browse_mod
 
+    _warn_stale_topics(obj)  # browse never writes: say so when topics changed since
     try:
         overrides = browse_mod.load_overrides(metadata_file)
         browse_mod.serve(obj.config, host=host, port=port, overrides=overrides)

@@ -8,6 +8,7 @@ useful on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -16,15 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.fetch import FetchSettings
+from monitor import cron
+from monitor.errors import MonitorError
+from monitor.settings import FetchSettings
 
 DEFAULT_CONFIG = "sources.toml"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_HEADER = re.compile(r"^\s*(?:\[\[\s*([^\]]+?)\s*\]\]|\[\s*([^\]]+?)\s*\])")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+MIN_INTERVAL_S = 60.0
+MAX_INTERVAL_S = 365 * 86400.0
 
 
-class ConfigError(Exception):
+class ConfigError(MonitorError):
     """A configuration problem, with the place it was found and what to do about it."""
 
     def __init__(self, path: Path | str, where: str, message: str, line: int | None = None):
@@ -113,31 +119,6 @@ def url_secrets(url: str) -> list[str]:
     return sorted(out, key=len, reverse=True)
 
 
-_FETCHER = FetchSettings()  # the fetcher's own defaults are the [fetch] defaults
-
-
-@dataclass
-class FetchConfig:
-    interval: float = 1800.0
-    user_agent: str = "monitor/0.1 (medical news monitor; +https://github.com/monitor-news/monitor)"
-    contact_url: str | None = None
-    connect_timeout: float = _FETCHER.connect_timeout
-    read_timeout: float = _FETCHER.read_timeout
-    total_timeout: float = _FETCHER.total_timeout
-    max_feed_bytes: int = _FETCHER.max_feed_bytes
-    max_page_bytes: int = _FETCHER.max_page_bytes
-    max_redirects: int = _FETCHER.max_redirects
-    max_entries_per_feed: int = 500
-    allow_private: bool = _FETCHER.allow_private
-    per_host_concurrency: int = _FETCHER.per_host_concurrency
-    per_host_delay: float = _FETCHER.per_host_delay
-    respect_robots: bool = _FETCHER.respect_robots
-    disable_after_days: float = 7.0
-    fetch_pages: bool = True
-    concurrent_sources: int = 16  # feeds polled at the same time
-    ca_file: Path | None = None  # an extra CA bundle (PEM) to trust, e.g. a corporate proxy's
-
-
 @dataclass
 class StoriesConfig:
     window_days: float = 21.0
@@ -150,10 +131,19 @@ class AlertsConfig:
 
 
 @dataclass
+class DemoConfig:
+    """[demo]: the sample site that `monitor demo --keep` wrote, served while monitor runs."""
+
+    site: Path  # folder of the sample site's files
+    port: int  # served on 127.0.0.1:port (the sources' addresses)
+    hook_port: int | None = None  # a local webhook receiver that prints what it gets
+
+
+@dataclass
 class Config:
     path: Path
     storage_path: Path
-    fetch: FetchConfig
+    fetch: FetchSettings
     stories: StoriesConfig
     alerts: AlertsConfig
     sources: list[SourceConfig]
@@ -161,6 +151,8 @@ class Config:
     channels: list[ChannelConfig]
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     storage_max_bytes: int | None = None  # [storage] max_size: writes stop cleanly beyond it
+    env_values: list[str] = field(default_factory=list)  # what each ${VAR} expanded to
+    demo: DemoConfig | None = None  # [demo]: a kept demo's sample site (monitor demo --keep)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -175,10 +167,11 @@ class Config:
         raise KeyError(name)
 
     def secrets(self) -> list[str]:
-        out: list[str] = []
+        """Values never to be shown: channel credentials and every ${VAR} value."""
+        out: list[str] = list(self.env_values)
         for c in self.channels:
             out.extend(c.secrets())
-        return out
+        return list(dict.fromkeys(out))
 
 
 def parse_duration(value: Any) -> float:
@@ -225,21 +218,29 @@ class _Reader:
         self.path = path
         self.lines = text.splitlines()
         self.env = env
+        self._headers: dict[tuple[str, bool], list[int]] | None = None
+        self.expanded: list[str] = []  # every value a ${VAR} became: never quoted in errors
 
     # -- locating things in the source text, for error messages
     def table_line(self, header: str, index: int | None = None) -> int | None:
-        pat = re.compile(
-            r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]"
-            if index is not None
-            else r"^\s*\[\s*" + re.escape(header) + r"\s*\]"
-        )
-        seen = -1
+        """Line of ``[header]`` (index None) or of the index-th ``[[header]]``."""
+        if self._headers is None:
+            self._headers = self._index_headers()
+        lines = self._headers.get((header, index is not None), [])
+        if index is None:
+            return lines[0] if lines else None
+        return lines[index] if 0 <= index < len(lines) else None
+
+    def _index_headers(self) -> dict[tuple[str, bool], list[int]]:
+        # one pass over the text: a table line is looked up per source, and a scan per
+        # lookup made loading 8,000 sources take 14 s
+        found: dict[tuple[str, bool], list[int]] = {}
         for i, line in enumerate(self.lines, 1):
-            if pat.match(line):
-                seen += 1
-                if index is None or seen == index:
-                    return i
-        return None
+            m = _HEADER.match(line)
+            if m:
+                name = (m.group(1) or m.group(2)).strip()
+                found.setdefault((name, m.group(1) is not None), []).append(i)
+        return found
 
     def key_line(self, start: int | None, key: str) -> int | None:
         if start is None:
@@ -258,6 +259,8 @@ class _Reader:
         return start
 
     def error(self, where: str, message: str, line: int | None) -> ConfigError:
+        for value in sorted(self.expanded, key=len, reverse=True):
+            message = message.replace(value, "***") if value else message
         return ConfigError(self.path, where, message, line)
 
     # -- typed access to one table
@@ -341,6 +344,7 @@ class _Table:
                     "before starting monitor (secrets live in the environment, "
                     "not in this file)",
                 )
+            self.r.expanded.append(self.r.env[name])
             return self.r.env[name]
 
         return _ENV.sub(sub, value)
@@ -365,7 +369,17 @@ def _names(kinds: tuple) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-_TOP = {"storage", "fetch", "stories", "alerts", "synonyms", "sources", "topics", "channels"}
+_TOP = {
+    "storage",
+    "fetch",
+    "stories",
+    "alerts",
+    "synonyms",
+    "sources",
+    "topics",
+    "channels",
+    "demo",
+}
 _CHANNEL_TYPES = ("email", "slack", "webhook", "apprise")
 
 
@@ -436,6 +450,7 @@ def loads(
     sources = _array(r, data, "sources", lambda t: _source(t, fetch))
     topics = _array(r, data, "topics", _topic)
     channels = _array(r, data, "channels", _channel)
+    channels += _env_channels(r, env, [t.name for t in topics], {c.name for c in channels})
     _unique(r, "sources", [s.name for s in sources])
     _unique(r, "sources", [s.url for s in sources], what="url")
     _unique(r, "topics", [t.name for t in topics])
@@ -453,7 +468,17 @@ def loads(
                     "entry or fix the name)",
                     line,
                 )
+    demo = None
+    if "demo" in data:
+        dm = r.table(data["demo"], "[demo]", r.table_line("demo"))
+        demo = DemoConfig(
+            site=base / dm.get("site", str, required=True, hint='site = "site"'),
+            port=dm.get("port", int, required=True, hint="port = 8765"),
+            hook_port=dm.get("hook_port", int, None),
+        )
+        dm.finish()
     return Config(
+        demo=demo,
         path=path,
         storage_path=storage_path,
         storage_max_bytes=max_bytes,
@@ -464,6 +489,7 @@ def loads(
         topics=topics,
         channels=channels,
         synonyms=synonyms,
+        env_values=list(dict.fromkeys(r.expanded)),
     )
 
 
@@ -488,33 +514,110 @@ def st_float(t: _Table, key: str, default: float) -> float:
     return value
 
 
-def _fetch(r: _Reader, data: Any) -> FetchConfig:
+def _fetch(r: _Reader, data: Any) -> FetchSettings:
+    """[fetch], read by the fields of FetchSettings (type, default and bounds from each
+    field's metadata)."""
     t = r.table(data, "[fetch]", r.table_line("fetch"))
-    d = FetchConfig()
-    cfg = FetchConfig(
-        interval=t.duration("interval", d.interval),
-        user_agent=t.get("user_agent", str, d.user_agent),
-        contact_url=t.get("contact_url", str, d.contact_url),
-        connect_timeout=t.duration("connect_timeout", d.connect_timeout),
-        read_timeout=t.duration("read_timeout", d.read_timeout),
-        total_timeout=t.duration("total_timeout", d.total_timeout),
-        max_feed_bytes=t.get("max_feed_bytes", int, d.max_feed_bytes),
-        max_page_bytes=t.get("max_page_bytes", int, d.max_page_bytes),
-        max_redirects=t.get("max_redirects", int, d.max_redirects),
-        max_entries_per_feed=t.get("max_entries_per_feed", int, d.max_entries_per_feed),
-        allow_private=t.get("allow_private", bool, d.allow_private),
-        per_host_concurrency=t.get("per_host_concurrency", int, d.per_host_concurrency),
-        per_host_delay=t.get("per_host_delay", float, d.per_host_delay),
-        respect_robots=t.get("respect_robots", bool, d.respect_robots),
-        disable_after_days=t.get("disable_after_days", float, d.disable_after_days),
-        fetch_pages=t.get("fetch_pages", bool, d.fetch_pages),
-        concurrent_sources=t.get("concurrent_sources", int, d.concurrent_sources),
-    )
-    ca_file = t.get("ca_file", str)
-    if ca_file:
-        cfg.ca_file = r.path.parent / ca_file
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(FetchSettings):
+        if f.name not in t.data:
+            t.used.add(f.name)
+            continue
+        meta = f.metadata
+        kind = meta.get("kind", "str")
+        if f.name == "interval":
+            values[f.name] = _interval(t, f.name, f.default)  # bounds and unit checked there
+            continue
+        if kind == "duration":
+            value: Any = t.duration(f.name, f.default)
+        elif kind == "bytes":
+            raw = t.get(f.name, (int, str))
+            try:
+                value = parse_size(raw)
+            except ValueError as e:
+                raise t._err(f.name, str(e)) from None
+        elif kind == "int":
+            value = t.get(f.name, int)
+        elif kind == "float":
+            value = t.get(f.name, float)
+        elif kind == "bool":
+            value = t.get(f.name, bool)
+        elif kind == "path":
+            path = r.path.parent / t.get(f.name, str)
+            if not path.is_file():
+                raise t._err(
+                    f.name,
+                    f"{path} does not exist or is not a file; give the path of a PEM CA "
+                    "bundle, relative to this file, or remove the key to use the system's",
+                )
+            value = str(path)
+        else:
+            value = t.get(f.name, str)
+        _bounds(t, f.name, value, meta.get("minimum"), meta.get("maximum"))
+        values[f.name] = value
     t.finish()
-    return cfg
+    return FetchSettings(**values)
+
+
+def _bounds(t: _Table, key: str, value: Any, lo: float | None, hi: float | None) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return
+    if lo is not None and value < lo:
+        raise t._err(key, f"{value!r} is too small; write at least {_num(lo)} ({_why(key)})")
+    if hi is not None and value > hi:
+        raise t._err(key, f"{value!r} is too large; write at most {_num(hi)} ({_why(key)})")
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+_WHY = {
+    "concurrent_sources": "0 would poll nothing and wait forever",
+    "concurrent_pages": "0 would extract nothing and wait forever",
+    "max_entries_per_feed": "below 1 nothing would be archived",
+    "per_host_concurrency": "at least one request per host",
+}
+
+
+def _why(key: str) -> str:
+    return _WHY.get(key, "the allowed range")
+
+
+def _min_interval(env: Mapping[str, str]) -> float:
+    """One minute; a local test farm may lower it with $MONITOR_MIN_INTERVAL (seconds,
+    at least 1), as the test suite and the benchmarks do."""
+    try:
+        return max(1.0, float(env.get("MONITOR_MIN_INTERVAL", MIN_INTERVAL_S)))
+    except ValueError:
+        return MIN_INTERVAL_S
+
+
+def _interval(t: _Table, key: str, default: float) -> float:
+    """A polling interval: a duration with its unit, between one minute and a year."""
+    t.used.add(key)
+    if key not in t.data:
+        return default
+    raw = t.data[key]
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        raise t._err(
+            key,
+            f"{raw!r} has no unit; write {_toml_str(f'{_num(raw)}m')} for minutes or "
+            f"{_toml_str(f'{_num(raw)}s')} for seconds (at least one minute)",
+        )
+    try:
+        seconds = parse_duration(raw)
+    except ValueError as e:
+        raise t._err(key, f"{e}, not {raw!r}") from None
+    if seconds < _min_interval(t.r.env):
+        raise t._err(
+            key,
+            f'{raw!r} is under one minute; write at least "1m" (sites block pollers '
+            "that ask more often, and feeds rarely change faster)",
+        )
+    if seconds > MAX_INTERVAL_S:
+        raise t._err(key, f'{raw!r} is too long to schedule; write at most "365d"')
+    return seconds
 
 
 def _array(r: _Reader, data: dict, name: str, build) -> list:
@@ -546,7 +649,7 @@ def _unique(r: _Reader, name: str, values: list[str], what: str = "name") -> Non
         seen[v] = i
 
 
-def _source(t: _Table, fetch: FetchConfig) -> SourceConfig:
+def _source(t: _Table, fetch: FetchSettings) -> SourceConfig:
     url = t.get(
         "url",
         str,
@@ -558,7 +661,7 @@ def _source(t: _Table, fetch: FetchConfig) -> SourceConfig:
     return SourceConfig(
         name=t.get("name", str, required=True, hint='give the source a name = "..."'),
         url=url,
-        interval=t.duration("interval", fetch.interval),
+        interval=_interval(t, "interval", fetch.interval),
         tags=t.str_list("tags"),
         enabled=t.get("enabled", bool, True),
         allow_private=t.get("allow_private", bool, None),
@@ -591,11 +694,6 @@ def _channel(t: _Table) -> ChannelConfig:
     if kind not in _CHANNEL_TYPES:
         raise t._err("type", f'must be one of {", ".join(_CHANNEL_TYPES)}, not "{kind}"')
     schedule = t.get("schedule", str, "0 7 * * *")
-    if len(schedule.split()) != 5:
-        raise t._err(
-            "schedule",
-            f'expected a five-field cron expression such as "0 7 * * 1-5", not {schedule!r}',
-        )
     tz = t.get("timezone", str, "UTC")
     try:
         from zoneinfo import ZoneInfo
@@ -617,9 +715,7 @@ def _channel(t: _Table) -> ChannelConfig:
         retry_after_max=t.duration("retry_after_max", 3600.0) or 3600.0,
     )
     try:
-        from monitor.scheduler import channel_trigger
-
-        channel_trigger(c)
+        cron.cron_trigger(schedule, tz)
     except (ValueError, IndexError) as e:
         raise t._err(
             "schedule",
@@ -655,6 +751,25 @@ def _channel(t: _Table) -> ChannelConfig:
         headers = t.get("headers", dict, {})
         c.headers = {str(k): t.expand("headers", str(v)) for k, v in headers.items()}
     return c
+
+
+def _env_channels(
+    r: _Reader, env: Mapping[str, str], topics: list[str], taken: set[str]
+) -> list[ChannelConfig]:
+    """Channels from MONITOR_* variables (monitor/envchannels.py), checked like the file's."""
+    from monitor.envchannels import EnvChannelError, channel_tables
+
+    try:
+        tables = channel_tables(env, topics)
+    except EnvChannelError as e:
+        raise r.error("environment", str(e), None) from None
+    out = []
+    for table in tables:
+        where = f"[[channels]] {table['name']!r} from MONITOR_* environment variables"
+        if table["name"] in taken:
+            raise r.error(where, "the config file already has a channel of this name", None)
+        out.append(_channel(r.table(table, where, None)))
+    return out
 
 
 def _backfill(t: _Table) -> float:

@@ -3,16 +3,18 @@
 ``find_feeds`` reads an HTML page (already fetched) and lists the feed URLs it announces:
 ``<link rel="alternate">`` with a feed type first, then links in the page that look like
 feeds. ``COMMON_FEED_PATHS`` are the addresses ``monitor add`` tries on the site when the
-page announces none. ``read_opml``/``write_opml`` convert between OPML outlines and
-``{"name", "url"}`` records. All pure: no fetching here.
+page announces none. ``read_opml`` reads a subscription list with listparser (OPML 1/2 and
+RDF/FOAF; its own test suite runs here too) and says what it skipped and why;
+``follow_lists`` reads included lists through a fetch function the caller gives (the
+product's fetcher, with its address guard). ``write_opml`` writes OPML 2.0.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -24,7 +26,16 @@ from selectolax.lexbor import LexborHTMLParser
 from monitor.feeds import decode_document, strip_dtd
 from monitor.urls import canonicalize
 
-__all__ = ["COMMON_FEED_PATHS", "FEED_TYPES", "find_feeds", "read_opml", "write_opml"]
+__all__ = [
+    "COMMON_FEED_PATHS",
+    "FEED_TYPES",
+    "NotOpml",
+    "OpmlResult",
+    "find_feeds",
+    "follow_lists",
+    "read_opml",
+    "write_opml",
+]
 
 FEED_TYPES = (
     "application/rss+xml",
@@ -118,63 +129,257 @@ def find_feeds(html_text: str, page_url: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def read_opml(data: bytes) -> list[dict[str, str]]:
-    """Feeds of an OPML file as ``{"name", "url"}`` (plus ``"category"`` when outlines
-    are nested in a folder), in document order, without repeated URLs.
+# ------------------------------------------------------------------ OPML reading
+MAX_OPML_BYTES = 5 * 1024 * 1024
 
-    Only http(s) ``xmlUrl`` values are kept. A DTD is stripped first (no entity
-    expansion); a file that is not well-formed is read leniently, outline by outline.
+
+class NotOpml(ValueError):
+    """The file is not a subscription list; the message says what it is instead."""
+
+
+@dataclass
+class OpmlFeed:
+    url: str  # canonical http(s) address
+    name: str  # the outline's text/title, or the host when it has none
+    title: str = ""  # the outline's text/title as written ("" when missing)
+    tags: list[str] = field(default_factory=list)  # one-level categories (listparser's tags)
+    categories: list[list[str]] = field(default_factory=list)  # folder and category paths
+    via: str = ""  # the included list it came from, if any
+
+    def config_tags(self) -> list[str]:
+        """Tags for the config: one-level categories as they are, deeper paths "/"-joined."""
+        return list(dict.fromkeys([*self.tags, *("/".join(c) for c in self.categories)]))
+
+
+@dataclass
+class OpmlList:
+    """An outline that points at another subscription list (type include/link/source)."""
+
+    url: str
+    title: str = ""
+    status: str = ""  # "followed: 4 feeds", "not followed: ...", "failed: ..."
+
+
+@dataclass
+class Skipped:
+    outline: str  # the outline's title, or its address
+    url: str
+    reason: str
+    kind: str = ""  # "not-http", "duplicate", "web-page", "empty-xmlurl"
+    title: str = ""  # the outline's title as written
+
+
+@dataclass
+class OpmlResult:
+    version: str = ""  # listparser's: "opml1", "opml2", "opml", "rdf"
+    feeds: list[OpmlFeed] = field(default_factory=list)
+    lists: list[OpmlList] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+_FIRST_ELEMENT = re.compile(r"<([A-Za-z][\w:.-]*)")
+
+
+def _sniff_junk(text: str) -> str | None:
+    """Why `text` is not a subscription list, judged by its first element; None if it may be."""
+    head = text.lstrip("\ufeff \t\r\n")[:65536]
+    if not head:
+        return "the file is empty"
+    body = re.sub(r"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[.*?\]\]>", "", head, flags=re.S)
+    body = re.sub(r"<!DOCTYPE\s+html\b[^>]*>", "<html>", body, flags=re.I)
+    body = re.sub(r"<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", "", body, flags=re.S | re.I)
+    first = _FIRST_ELEMENT.search(body)
+    if first is None:
+        return "this is plain text, not an OPML subscription list (no <opml> element)"
+    root = first.group(1).lower()
+    if root in ("html", "head", "body", "div", "p", "!doctype"):
+        return (
+            "this is an HTML page, not an OPML subscription list; to subscribe to a site, "
+            "run `monitor add URL` with the site's address"
+        )
+    if root in ("rss", "feed") or (root.endswith("rdf") and re.search(r"<(?:\w+:)?item\b", body)):
+        return "this is a feed, not a list of feeds; add it with `monitor add URL`"
+    return None
+
+
+def read_opml(data: bytes) -> OpmlResult:
+    """The feeds of an OPML (1.0, 1.1, 2.0) or RDF/FOAF subscription list, read by listparser.
+
+    Feeds keep their folders and ``category`` attributes as tags. Outlines that are not
+    usable feeds are listed in ``skipped`` with the reason (no http(s) address, only a web
+    page, an empty ``xmlUrl``); outlines that point at other lists are in ``lists`` for the
+    caller to follow (``follow_lists``) or report. Raises NotOpml for what is not a
+    subscription list at all (empty, plain text, an HTML page, a feed), with a message that
+    says so. Nothing here fetches: listparser is given bytes, never a string (a string that
+    starts with http:// would make it fetch the address itself).
     """
-    text, _enc, _warn = decode_document(data)
-    text, _removed = strip_dtd(text)
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-    records: list[dict[str, str]] = []
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError:
-        root = None
-    if root is not None:
-        body = root.find("body")
-        _walk(body if body is not None else root, "", records)
-    else:
-        for match in re.finditer(r"<outline\b([^>]*)>", text, re.I):
-            attrs = {
-                k.lower(): html.unescape(v1 or v2)
-                for k, v1, v2 in re.findall(
-                    r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""", match.group(1)
+    import listparser
+
+    if len(data) > MAX_OPML_BYTES:
+        raise NotOpml(f"the file is larger than {MAX_OPML_BYTES // (1024 * 1024)} MB")
+    text, _enc, warning = decode_document(data)
+    junk = _sniff_junk(text)
+    if junk:
+        raise NotOpml(junk)
+    text, _removed = strip_dtd(text)  # no entity tricks; html.parser would not expand them
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # the bytes below are UTF-8 whatever it said
+    parsed = listparser.parse("\ufeff".encode() + text.encode("utf-8"))
+    version = parsed.get("version") or ""
+    if not version:
+        raise NotOpml(
+            "no <opml> (or RDF/FOAF) subscription list found in the file"
+            + (f" ({parsed.get('bozo_exception')})" if parsed.get("bozo_exception") else "")
+        )
+    result = OpmlResult(version=version)
+    if warning:
+        result.warnings.append(warning)
+    if parsed.get("bozo") and parsed.get("bozo_exception"):
+        result.warnings.append(f"the file is not well-formed: {parsed['bozo_exception']}")
+    seen: dict[str, OpmlFeed] = {}
+    for f in parsed.get("feeds", []):
+        raw = (f.get("url") or "").strip()
+        title = " ".join((f.get("title") or "").split())
+        url = _http(raw, raw) if raw else None
+        if url is None:
+            result.skipped.append(
+                Skipped(
+                    title or raw,
+                    raw,
+                    f"not an http(s) feed address: {raw[:120]!r}",
+                    "not-http",
+                    title,
                 )
-            }
-            _add(attrs, "", records)
-    seen: set[str] = set()
-    unique = []
-    for rec in records:
-        if rec["url"] not in seen:
-            seen.add(rec["url"])
-            unique.append(rec)
-    return unique
-
-
-def _walk(node: ET.Element, category: str, records: list[dict[str, str]]) -> None:
-    for child in node:
-        if not isinstance(child.tag, str) or child.tag.split("}")[-1].lower() != "outline":
+            )
             continue
-        attrs = {k.lower(): v for k, v in child.attrib.items()}
-        if not _add(attrs, category, records):
-            label = (attrs.get("title") or attrs.get("text") or "").strip()
-            _walk(child, label or category, records)
+        categories = [list(c) for c in f.get("categories") or [] if c]
+        tags = list(dict.fromkeys(f.get("tags") or []))
+        if url in seen:  # two spellings of one address
+            seen[url].tags = list(dict.fromkeys(seen[url].tags + tags))
+            seen[url].categories += [c for c in categories if c not in seen[url].categories]
+            result.skipped.append(
+                Skipped(title or raw, raw, f"same feed as {seen[url].name!r}", "duplicate", title)
+            )
+            continue
+        feed = OpmlFeed(
+            url=url,
+            name=title or urlsplit(url).hostname or url,
+            title=title,
+            tags=tags,
+            categories=categories,
+        )
+        seen[url] = feed
+        result.feeds.append(feed)
+    for item in parsed.get("lists", []):
+        result.lists.append(
+            OpmlList(url=(item.get("url") or "").strip(), title=item.get("title") or "")
+        )
+    for item in parsed.get("opportunities", []):
+        page = (item.get("url") or "").strip()
+        result.skipped.append(
+            Skipped(
+                item.get("title") or page,
+                page,
+                "no feed address, only a web page (htmlUrl); "
+                f"`monitor add {page}` finds the site's feed",
+                "web-page",
+                item.get("title") or "",
+            )
+        )
+    pages = {sk.url for sk in result.skipped if sk.kind == "web-page"}
+    for m in re.finditer(r"<outline\b([^>]*?)(/?)>", text, re.I):
+        attrs = m.group(1)
+        page = _HTMLURL.search(attrs)
+        if m.group(2) and page and not _XMLURL.search(attrs) and not _LIST_TYPE.search(attrs):
+            # a leaf with only a web page: listparser takes it for an empty folder
+            named = _TEXT_ATTR.search(attrs)
+            label = html.unescape(named.group(2)).strip() if named else ""
+            url = html.unescape(page.group(2)).strip()
+            if url not in pages:
+                pages.add(url)
+                result.skipped.append(
+                    Skipped(
+                        label or url,
+                        url,
+                        "no feed address, only a web page (htmlUrl); "
+                        f"`monitor add {url}` finds the site's feed",
+                        "web-page",
+                        label,
+                    )
+                )
+            continue
+        if _EMPTY_XMLURL.search(attrs) and not page:
+            named = _TEXT_ATTR.search(attrs)
+            label = html.unescape(named.group(2)).strip() if named else ""
+            result.skipped.append(
+                Skipped(
+                    label or "(untitled outline)", "", "its xmlUrl is empty", "empty-xmlurl", label
+                )
+            )
+    return result
 
 
-def _add(attrs: dict[str, str], category: str, records: list[dict[str, str]]) -> bool:
-    raw = attrs.get("xmlurl") or attrs.get("url") if attrs.get("type", "rss") != "link" else None
-    url = _http(raw, raw or "") if raw else None
-    if url is None:
-        return bool(attrs.get("xmlurl"))
-    name = (attrs.get("title") or attrs.get("text") or "").strip() or urlsplit(url).hostname or url
-    record = {"name": re.sub(r"\s+", " ", name), "url": url}
-    if category:
-        record["category"] = category
-    records.append(record)
-    return True
+_EMPTY_XMLURL = re.compile(r"\bxmlurl\s*=\s*([\"'])\s*\1", re.I)
+_HTMLURL = re.compile(r"\bhtmlurl\s*=\s*([\"'])\s*([^\s\"'][^\"']*)\1", re.I)
+_XMLURL = re.compile(r"\bxmlurl\s*=", re.I)
+_LIST_TYPE = re.compile(r"\btype\s*=\s*([\"'])\s*(?:include|link|source)\s*\1", re.I)
+_TEXT_ATTR = re.compile(r"\b(?:text|title)\s*=\s*([\"'])(.*?)\1", re.I | re.S)
+
+MAX_INCLUDE_DEPTH = 2
+MAX_INCLUDED_LISTS = 10
+
+
+async def follow_lists(
+    result: OpmlResult, fetch, *, depth: int = 0, budget: list[int] | None = None
+) -> None:
+    """Read the lists that `result` includes, through `fetch(url) -> bytes` (the product's
+    fetcher, with its address guard and size cap), and add their feeds to `result`.
+
+    Bounded: lists included by included lists are followed to MAX_INCLUDE_DEPTH, and at most
+    MAX_INCLUDED_LISTS lists are fetched in all. Each list's outcome is kept in its status.
+    """
+    budget = budget if budget is not None else [MAX_INCLUDED_LISTS]
+    known = {f.url for f in result.feeds}
+    for item in list(result.lists):
+        if item.status:
+            continue
+        url = _http(item.url, item.url) if item.url else None
+        if url is None:
+            item.status = f"not followed: not an http(s) address ({item.url[:120]!r})"
+            continue
+        if depth >= MAX_INCLUDE_DEPTH:
+            item.status = f"not followed: lists nested deeper than {MAX_INCLUDE_DEPTH} levels"
+            continue
+        if budget[0] <= 0:
+            item.status = f"not followed: more than {MAX_INCLUDED_LISTS} included lists"
+            continue
+        budget[0] -= 1
+        try:
+            body = await fetch(url)
+            sub = read_opml(body)
+        except NotOpml as e:
+            item.status = f"failed: {e}"
+            continue
+        except Exception as e:  # the fetcher's errors carry their own wording
+            item.status = f"failed: {e}"
+            continue
+        await follow_lists(sub, fetch, depth=depth + 1, budget=budget)
+        added = 0
+        for f in sub.feeds:
+            if f.url in known:
+                continue
+            known.add(f.url)
+            f.via = f.via or url
+            if item.title and [item.title] not in f.categories:
+                f.categories.append([item.title])  # the include outline names a folder
+            result.feeds.append(f)
+            added += 1
+        result.skipped += [
+            Skipped(s.outline, s.url, f"{s.reason} (in {url})", s.kind, s.title)
+            for s in sub.skipped
+        ]
+        result.lists += [lst for lst in sub.lists]
+        item.status = f"followed: {added} feeds"
 
 
 def _field(source: Any, key: str) -> str:

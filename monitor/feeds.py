@@ -14,28 +14,33 @@ URL and ``xml:base``, tracking parameters removed), title and summary as plain t
 dates in aware UTC with the feed date and the fetch time as fallbacks and never in the
 future, a stable identity key (``entry_key``), duplicates within the feed dropped, and
 at most ``max_entries`` kept. Problems that still leave a usable feed are recorded in
-``ParsedFeed.warning``; a document that is no feed raises ``FeedError``. No other
-exception leaves ``parse``.
+``ParsedFeed.warning``; a document that is no feed raises ``FeedError``, and so do the
+two failures any input may cause (nesting too deep, memory). Anything else that escapes
+``parse`` is a bug and is not disguised as a bad feed. One malformed JSON Feed item (a
+field of the wrong type) is skipped with a logged reason; the other items are kept.
 """
 
 from __future__ import annotations
 
 import calendar
-import codecs
 import hashlib
 import io
 import json
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
-from charset_normalizer import from_bytes
 from selectolax.lexbor import LexborHTMLParser
 
+from monitor import charset
+from monitor.errors import MonitorError
 from monitor.model import Entry, ParsedFeed
 from monitor.urls import canonicalize, hide_credentials
+
+log = logging.getLogger("monitor.feeds")
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
@@ -52,7 +57,7 @@ DEFAULT_MAX_ENTRIES = 500
 MAX_SUMMARY_CHARS = 20_000
 
 
-class FeedError(Exception):
+class FeedError(MonitorError):
     """The document is not a feed we can read; the message says why and names the URL."""
 
     def __init__(self, url: str, message: str) -> None:
@@ -63,119 +68,11 @@ class FeedError(Exception):
 
 # --------------------------------------------------------------------------- charset
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_XML_DECL_ENC = re.compile(
-    rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:\-]{1,40})["']"""
-)
-_SINGLE_BYTE_DEFAULTS = {"iso-8859-1", "latin-1", "ascii", "us-ascii", "cp1252", "windows-1252"}
-
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip().strip("'\"").lower()
-    try:
-        info = codecs.lookup(name)
-    except LookupError:
-        return None
-    # a document declaring "utf-16" without a BOM is read as big-endian; with one the BOM
-    # has already decided. UTF-7 and other oddities are not text encodings for XML.
-    if info.name in ("utf-7", "rot-13") or not info.name:
-        return None
-    return info.name
-
-
-def _header_charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    match = re.search(r"charset\s*=\s*[\"']?([^\"';,\s]+)", content_type, re.I)
-    return match.group(1) if match else None
-
-
-def _sniff_utf16(body: bytes) -> str | None:
-    if body[:4] == b"<\x00?\x00":
-        return "utf-16-le"
-    if body[:4] == b"\x00<\x00?":
-        return "utf-16-be"
-    if body[:4] == b"<\x00\x00\x00":
-        return "utf-32-le"
-    if body[:4] == b"\x00\x00\x00<":
-        return "utf-32-be"
-    return None
-
 
 def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, str, str | None]:
-    """Decode a feed/XML body: returns (text, encoding used, warning or None).
-
-    Order: a BOM (it cannot lie), then the HTTP header charset, then the XML declaration,
-    then UTF-8 if the bytes are valid UTF-8, then charset-normalizer's guess. A declared
-    charset that the bytes do not fit is skipped for the next declared one; if none fits,
-    the first is used with replacement characters and a warning. A body that is valid
-    UTF-8 with non-ASCII bytes is not read as Latin-1/ASCII only because a server's
-    default header says so.
-    """
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            text = body[len(bom) :].decode(name, errors="replace")
-            warn = "invalid bytes replaced" if "\ufffd" in text else None
-            return text, name, warn
-    header = _header_charset(content_type)
-    candidates: list[str] = []
-    header_codec = _codec(header)
-    sniffed = _sniff_utf16(body)
-    if sniffed:
-        candidates.append(sniffed)
-    decl_match = _XML_DECL_ENC.match(body[:512]) if not sniffed else None
-    decl_codec = _codec(decl_match.group(1).decode("ascii")) if decl_match else None
-    if header_codec:
-        if (
-            header_codec in {_codec(n) for n in _SINGLE_BYTE_DEFAULTS}
-            and decl_codec in (None, "utf-8")
-            and not body.isascii()
-            and _fits(body, "utf-8")
-        ):
-            candidates.append("utf-8")
-        candidates.append(header_codec)
-    if decl_codec:
-        candidates.append(decl_codec)
-    notes = []
-    if header and not header_codec:
-        notes.append(f"unknown charset {header!r} in Content-Type")
-    if decl_match and not decl_codec:
-        notes.append(f"unknown encoding {decl_match.group(1).decode('ascii')!r} in XML declaration")
-    for name in candidates:
-        if _fits(body, name):
-            return body.decode(name), name, "; ".join(notes) or None
-    if candidates:
-        name = candidates[0]
-        notes.append(f"bytes invalid in declared charset {name}, replaced")
-        return body.decode(name, errors="replace"), name, "; ".join(notes)
-    if _fits(body, "utf-8"):
-        return body.decode("utf-8"), "utf-8", "; ".join(notes) or None
-    best = None
-    try:
-        best = from_bytes(body[:200_000]).best()
-    except Exception:  # detection is best effort
-        best = None
-    name = _codec(best.encoding) if best is not None else None
-    name = name or "windows-1252"
-    text = body.decode(name, errors="replace")
-    notes.append(f"no charset declared and not UTF-8; decoded as {name}")
-    return text, name, "; ".join(notes)
-
-
-def _fits(body: bytes, name: str) -> bool:
-    try:
-        body.decode(name)
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+    """Decode a feed body: (text, encoding used, warning or None), by the product's one
+    decoder (``monitor.charset``: BOM, HTTP charset, XML declaration, UTF-8, detection)."""
+    return charset.decode(body, content_type)
 
 
 # --------------------------------------------------------------------------- DTD
@@ -384,14 +281,10 @@ def parse(
     """Parse a feed body fetched from ``url`` (see the module docstring)."""
     try:
         return _parse(body, url, content_type, _aware(now), max_entries)
-    except FeedError:
-        raise
     except RecursionError:
         raise FeedError(url, "the document is nested too deeply to parse") from None
     except MemoryError:
         raise FeedError(url, "the document is too large to parse") from None
-    except Exception as exc:  # feedparser and friends: never let one escape
-        raise FeedError(url, f"could not parse the feed ({type(exc).__name__}: {exc})") from exc
 
 
 def _parse(
@@ -491,25 +384,20 @@ def _parse_json(
         raise FeedError(url, "JSON document is not a JSON Feed (no 'items' list)")
     base = doc.get("feed_url") if isinstance(doc.get("feed_url"), str) else url
     raw_entries = []
-    for item in doc["items"]:
-        if not isinstance(item, dict):
-            continue
-        html = isinstance(item.get("summary"), str) is False and isinstance(
-            item.get("content_html"), str
+    skipped: list[str] = []
+    for index, item in enumerate(doc["items"], 1):
+        try:
+            raw_entries.append(_json_item(item))
+        except _BadItem as bad:
+            skipped.append(f"item {index}: {bad}")
+    if skipped:
+        log.warning(
+            "%s: %d JSON Feed items skipped: %s",
+            hide_credentials(url),
+            len(skipped),
+            "; ".join(skipped[:5]),
         )
-        summary = item.get("summary") or item.get("content_text") or item.get("content_html")
-        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        raw_entries.append(
-            {
-                "guid": str(item["id"]) if item.get("id") is not None else None,
-                "link": item.get("url") or item.get("external_url"),
-                "title": plain_text(str(item.get("title") or "")),
-                "summary_raw": summary if isinstance(summary, str) else "",
-                "summary_html": html or summary == item.get("content_html"),
-                "published": _parse_iso(item.get("date_published") or item.get("date_modified")),
-                "authors": [a.get("name", "") for a in authors if isinstance(a, dict)],
-            }
-        )
+        warnings.append(f"{len(skipped)} malformed items skipped ({'; '.join(skipped[:3])})")
     entries = _finish_entries(raw_entries, base or url, None, now, max_entries, warnings)
     return ParsedFeed(
         title=plain_text(str(doc.get("title") or "")),
@@ -519,6 +407,67 @@ def _parse_json(
         entries=entries,
         warning="; ".join(warnings) or None,
     )
+
+
+class _BadItem(Exception):
+    """A JSON Feed item with a field of the wrong type: the item is skipped."""
+
+
+def _opt_str(item: dict, key: str, where: str = "") -> str | None:
+    value = item.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _BadItem(f"{where}{key} is {_json_type(value)}, not a string")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _json_item(item: Any) -> dict[str, Any]:
+    """One JSON Feed item as a raw entry; raises _BadItem for a field of the wrong type
+    (JSON Feed 1.1: strings, authors a list of objects with a string name)."""
+    if not isinstance(item, dict):
+        raise _BadItem(f"is {_json_type(item)}, not an object")
+    raw_id = item.get("id")
+    if raw_id is not None and not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
+        raise _BadItem(f"id is {_json_type(raw_id)}, not a string")
+    link = _opt_str(item, "url") or _opt_str(item, "external_url")
+    title = _opt_str(item, "title") or ""
+    summary = _opt_str(item, "summary")
+    text = _opt_str(item, "content_text")
+    html = _opt_str(item, "content_html")
+    date = _opt_str(item, "date_published") or _opt_str(item, "date_modified")
+    authors_raw = item.get("authors")
+    if authors_raw is None:
+        authors_raw = [item["author"]] if item.get("author") is not None else []
+    if not isinstance(authors_raw, list):
+        raise _BadItem(f"authors is {_json_type(authors_raw)}, not a list")
+    authors = []
+    for i, a in enumerate(authors_raw):
+        if not isinstance(a, dict):
+            raise _BadItem(f"authors[{i}] is {_json_type(a)}, not an object")
+        name = _opt_str(a, "name", f"authors[{i}].")
+        if name:
+            authors.append(name)
+    body = summary or text or html
+    return {
+        "guid": str(raw_id) if raw_id is not None else None,
+        "link": link,
+        "title": plain_text(title),
+        "summary_raw": body or "",
+        "summary_html": body is not None and body == html and body not in (summary, text),
+        "published": _parse_iso(date),
+        "authors": authors,
+    }
 
 
 def _parse_iso(value: Any) -> datetime | None:

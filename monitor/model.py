@@ -7,7 +7,7 @@ One article's trip, and the type each stage hands on:
 
     fetch.get(url)               -> Response      bytes and headers of one HTTP answer
     feeds.parse(body, ...)       -> ParsedFeed    the feed's entries (Entry)
-    extract.extract(html, url)   -> Article       the page's text and metadata
+    extract.extract(html, url)   -> Article       the page's text and metadata (SiteTemplate in)
     stories.fingerprint(...)     -> Fingerprint   (defined in monitor.stories)
     topics.Matcher.match(...)    -> list[Match]
     storage.Archive.add_article(ArticleRecord, ...)
@@ -60,6 +60,24 @@ class Article:
     journal: str | None = None
     # why text is empty, when it is ("not an article page", "page is empty", ...)
     reason: str | None = None
+    # what this page shows of its site's template, for the archive to learn (see SiteTemplate);
+    # filled only when extract() was given a template, empty otherwise
+    template_keys: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SiteTemplate:
+    """What the archive has learnt about one site's page template, handed to the extractor.
+
+    ``counts`` maps a block key (a 64-bit hash of a block's normalised text, or of its place in
+    the page and first words; never the text itself) to the number of earlier pages of the site
+    that showed it. Only keys seen on two pages or more are handed over. A site the archive
+    has not seen is ``SiteTemplate(site)``: the structural rules alone decide.
+    """
+
+    site: str
+    pages: int = 0
+    counts: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,6 +126,25 @@ class StoryDecision:
     groups: tuple[tuple[int, ...], ...] = ()
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What kind of evidence a story reports, read from its text (see monitor.evidence).
+
+    `kind` is one of monitor.evidence.KINDS, or "" when the text does not say. `label` is the
+    line shown in digests ("Phase 2 trial · 64 patients"). Numbers are as the text gives them.
+    """
+
+    kind: str = ""
+    label: str = ""
+    phase: str | None = None  # "1", "1/2", "2", "3", "4"
+    patients: int | None = None  # people studied (or enrolled), when the text gives a number
+    population: str | None = None  # the word the number counts: "patients", "women", ...
+    studies: int | None = None  # for reviews: how many studies or trials were pooled
+    species: tuple[str, ...] = ()  # preclinical: "mice", "rats", "cells", "organoids", ...
+    also: tuple[str, ...] = ()  # other kinds the story also reports ("preclinical", ...)
+    caveats: tuple[str, ...] = ()  # "preliminary", "not peer reviewed"
+
+
 @dataclass
 class Copy:
     """One outlet's copy of a story, as shown under "also covered by"."""
@@ -135,6 +172,11 @@ class DigestItem:
     journal: str | None = None
     also_covered_by: list[Copy] = field(default_factory=list)
     first_seen: datetime | None = None
+    evidence: Evidence | None = None
+    summary_source: str = ""  # the outlet whose copy the summary quotes
+    summary_url: str = ""
+    snippet_source: str = ""  # the outlet whose copy the matched passage comes from
+    snippet_url: str = ""
 
 
 @dataclass

@@ -2,35 +2,57 @@
 
     poll(source): fetch feed -> parse feed -> for each new entry: fetch page -> extract
                   -> group into a story -> match topics -> store (one transaction per article)
+                  -> pages that failed earlier and are due: fetch again -> update the article
+                  -> story and topics again
 
 Every other module knows only its own stage. The source's validators and health are saved
 only after all of its new articles are stored, so a crash mid-poll means the next poll sees
 the same entries again (and the archive's uniqueness on the entry key keeps them single).
+
+Concurrency: every source and every page is its own task. Network waits (a host's
+politeness delay, a slow server) are queued per host inside the Fetcher and hold no limit
+of the pipeline; the pipeline's limits bound CPU and memory work only: feeds parsed at
+once (``[fetch] concurrent_sources``) and pages extracted at once (``concurrent_pages``);
+the analysis (fingerprint, topic match) runs in one thread, the archive writes on the loop.
+So a slow or strict host delays its own source's articles only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from monitor import extract, feeds, grouping, health, topics
 from monitor.config import Config, SourceConfig
-from monitor.fetch import Fetcher, FetchError, FetchSettings, Validators
+from monitor.fetch import Fetcher, FetchError, Response, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
-from monitor.urls import hide_credentials, prefer_canonical
+from monitor.settings import FetchSettings
+from monitor.urls import (
+    hide_credentials,
+    prefer_canonical,
+    with_userinfo_of,
+    without_userinfo,
+)
 from storage.archive import Archive, parse_time
+from storage.errors import ArchiveError
 
 log = logging.getLogger("monitor.pipeline")
 
 Clock = Callable[[], datetime]
 Progress = Callable[[str, dict], None]
+
+#: a page that failed is fetched again after these delays (seconds after the previous try):
+#: with the first fetch, 4 tries within about 10 hours
+PAGE_RETRY_DELAYS = (15 * 60.0, 2 * 3600.0, 8 * 3600.0)
+PAGE_RETRIES_PER_POLL = 50  # due retries taken per poll of a source
 
 
 # C0/C1 control characters (not tab or newline) and bidi overrides: a page or feed can carry
@@ -41,6 +63,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
 def clean_text(value: str | None) -> str | None:
     """Drop control characters and bidi overrides from text that came from the web."""
     return _CONTROL.sub("", value) if value else value
+
+
+def site_of(url: str) -> str:
+    """The site a page belongs to for template memory: its host, without "www."."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
 
 
 def utcnow() -> datetime:
@@ -61,6 +89,8 @@ class PollResult:
     entries: int = 0
     new_articles: int = 0
     page_errors: int = 0
+    pages_retried: int = 0  # earlier failed pages fetched again in this poll
+    pages_recovered: int = 0  # of which arrived (article text updated)
     error: str | None = None
     warning: str | None = None
     duration: float = 0.0
@@ -68,22 +98,8 @@ class PollResult:
 
 
 def fetch_settings(config: Config) -> FetchSettings:
-    f = config.fetch
-    ua = f.user_agent + (f" (+{f.contact_url})" if f.contact_url else "")
-    return FetchSettings(
-        user_agent=ua,
-        connect_timeout=f.connect_timeout,
-        read_timeout=f.read_timeout,
-        total_timeout=f.total_timeout,
-        max_feed_bytes=f.max_feed_bytes,
-        max_page_bytes=f.max_page_bytes,
-        max_redirects=f.max_redirects,
-        allow_private=f.allow_private,
-        per_host_concurrency=f.per_host_concurrency,
-        per_host_delay=f.per_host_delay,
-        respect_robots=f.respect_robots,
-        ca_file=str(f.ca_file) if f.ca_file else None,
-    )
+    """The fetcher's settings: the configuration's ``[fetch]`` itself (one type)."""
+    return config.fetch
 
 
 def compile_topics(config: Config) -> topics.Matcher:
@@ -102,7 +118,7 @@ class Pipeline:
         matcher: topics.Matcher | None = None,
         clock: Clock = utcnow,
         progress: Progress | None = None,
-        page_concurrency: int = 8,
+        page_concurrency: int | None = None,
     ):
         self.config = config
         self.archive = archive
@@ -114,11 +130,19 @@ class Pipeline:
         self.matcher = matcher or compile_topics(config)
         self.clock = clock
         self.progress = progress or (lambda event, info: None)
-        self._limits = (page_concurrency, config.fetch.concurrent_sources)
+        self._limits = (
+            page_concurrency or config.fetch.concurrent_pages,
+            config.fetch.concurrent_sources,
+        )
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, asyncio.Semaphore] | None
         self._slots = None
+        self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, asyncio.Lock]]
+        self._site_locks = (None, {})
         # one thread: the topic matcher keeps a word cache and is not thread-safe
         self._analysis_thread = ThreadPoolExecutor(1, thread_name_prefix="monitor-analysis")
+        # feed parsing and page extraction: CPU work under the GIL, so two threads are as
+        # fast as many, and fewer threads keep fewer malloc arenas (memory) around
+        self._cpu_threads = ThreadPoolExecutor(2, thread_name_prefix="monitor-cpu")
         archive.sync_sources(config.sources, clock())
 
     async def poll_all(
@@ -131,8 +155,9 @@ class Pipeline:
         return list(await asyncio.gather(*(self.poll(s, fetcher) for s in sources)))
 
     def _semaphores(self) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
-        """(pages, sources) limits of the running event loop: a semaphore belongs to one loop,
-        and a Pipeline may serve several (each `asyncio.run` of a library user makes one)."""
+        """(page extraction, feed processing) limits of the running event loop: a semaphore
+        belongs to one loop, and a Pipeline may serve several (each `asyncio.run` of a library
+        user makes one). Neither is ever held while a request waits for the network."""
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots[0] is not loop:
             pages, sources = self._limits
@@ -140,14 +165,15 @@ class Pipeline:
         return self._slots[1], self._slots[2]
 
     async def poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
-        """Poll one source (at most [fetch] concurrent_sources at a time) into the archive."""
-        async with self._semaphores()[1]:
-            return await self._poll(source, fetcher)
+        """Poll one source into the archive (its feed's processing takes one of the
+        [fetch] concurrent_sources slots, its network waits take none)."""
+        return await self._poll(source, fetcher)
 
     async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         t0 = time.monotonic()
         state = self.archive.source_state(source.name) or {}
-        url = state.get("url") or source.url
+        # the configured address (the only place its credentials exist) or a stored 301
+        url = self.archive.feed_url(source.name, source.url)
         result = PollResult(source.name, url, "ok")
         if state.get("disabled_reason"):
             result.status, result.error = "disabled", state["disabled_reason"]
@@ -164,14 +190,19 @@ class Pipeline:
             else:
                 # in a worker thread, like extraction: a hostile feed (deep nesting, 10 MiB of
                 # entries) takes seconds to parse and must not stall every other poll
-                parsed = await asyncio.to_thread(
-                    feeds.parse,
-                    resp.body,
-                    resp.url,
-                    content_type=resp.headers.get("content-type"),
-                    now=now,
-                    max_entries=self.config.fetch.max_entries_per_feed,
-                )
+                async with self._semaphores()[1]:
+                    parsed = await asyncio.get_running_loop().run_in_executor(
+                        self._cpu_threads,
+                        functools.partial(
+                            feeds.parse,
+                            resp.body,
+                            without_userinfo(resp.url),  # entry links resolve without credentials
+                            content_type=resp.headers.get("content-type"),
+                            now=now,
+                            max_entries=self.config.fetch.max_entries_per_feed,
+                        ),
+                    )
+                    resp.body = b""  # the entries are all that is needed from here
                 result.warning = parsed.warning
                 result.entries = len(parsed.entries)
                 await self._store_entries(source, parsed.entries, fetcher, result)
@@ -194,7 +225,7 @@ class Pipeline:
         except (FetchError, feeds.FeedError) as e:
             result.status, result.error = "error", str(e)
             self._record_failure(source, state, e)
-        except sqlite3.Error as e:
+        except ArchiveError as e:
             # the archive refused a write (disk or [storage] max_size full, a locked file...):
             # the source's validators were not saved, so the next poll fetches these entries again
             result.status = "error"
@@ -204,15 +235,23 @@ class Pipeline:
                 f"raise [storage] max_size in {self.config.path}"
             )
             log.error("source=%r url=%s: %s", source.name, hide_credentials(url), result.error)
+        if result.status in ("ok", "not-modified") and self.config.fetch.fetch_pages:
+            try:
+                await self._retry_pages(source, fetcher, result)
+            except ArchiveError as e:
+                log.error("source=%r: page retries not stored: %s", source.name, e)
         result.duration = time.monotonic() - t0
         log.info(
-            "poll source=%r url=%s status=%s entries=%d new=%d page_errors=%d duration=%.2fs%s",
+            "poll source=%r url=%s status=%s entries=%d new=%d page_errors=%d"
+            " pages_retried=%d recovered=%d duration=%.2fs%s",
             source.name,
             hide_credentials(url),
             result.status,
             result.entries,
             result.new_articles,
             result.page_errors,
+            result.pages_retried,
+            result.pages_recovered,
             result.duration,
             f" error={result.error!r}" if result.error else "",
         )
@@ -224,9 +263,16 @@ class Pipeline:
         self, source: SourceConfig, entries: list[Entry], fetcher: Fetcher, result: PollResult
     ) -> None:
         known = self.archive.known_keys(e.key for e in entries)
+        # with pages, an entry whose URL is archived under another key is only noted (its
+        # page is not fetched again); without pages add_article notes it itself
+        look_up_urls = self.config.fetch.fetch_pages
         fresh: list[Entry] = []
         for e in entries:
-            existing = None if e.key in known else self.archive.article_id_for(e.key, e.url)
+            existing = (
+                self.archive.article_id_for(e.key, e.url)
+                if e.key not in known and look_up_urls
+                else None
+            )
             if e.key in known or existing is not None:
                 aid = existing or self.archive.article_id_for(e.key)
                 if aid is not None:
@@ -243,34 +289,96 @@ class Pipeline:
             )
             fresh = sorted(fresh, key=lambda e: e.published or self.clock(), reverse=True)[:cap]
 
+        if not self.config.fetch.fetch_pages:
+            await self._store_summaries(source, fresh, result)
+            return
+
         async def one(entry: Entry) -> None:
-            record = await self._article_record(source, entry, fetcher, result)
+            record, failure = await self._article_record(source, entry, fetcher, result)
             article_id, created = await self.store_async(record)
             if created:
                 result.new_articles += 1
                 result.article_ids.append(article_id)
+                if failure is not None and failure.retryable:
+                    self._schedule_retry(article_id, entry.url, source.name, 1, failure)
             self.progress("article", {"source": source.name, "url": entry.url, "created": created})
 
         await asyncio.gather(*(one(e) for e in fresh))
 
+    async def _store_summaries(
+        self, source: SourceConfig, entries: list[Entry], result: PollResult
+    ) -> None:
+        """Without pages every record of a feed is ready at once: analysed in one hop to
+        the analysis thread and stored in one transaction (each article still all or
+        nothing, as a savepoint). If the batch cannot be written (a full archive), the
+        articles are stored one by one, so that as many as fit are kept."""
+        if not entries:
+            return
+        records = [self._record(source, e, Article(), e.url, None) for e in entries]
+        loop = asyncio.get_running_loop()
+        analyses = await loop.run_in_executor(
+            self._analysis_thread, lambda: [self.analyse(r) for r in records]
+        )
+        pairs = list(zip(entries, records, analyses, strict=True))
+        try:
+            with self.archive.transaction():
+                stored = [self.commit(r, a) for _e, r, a in pairs]
+        except ArchiveError:
+            # one by one: each article that fits is kept; the first that does not fails
+            # the poll (the validators are not saved, the rest comes again next time)
+            for entry, r, a in pairs:
+                self._stored(source, entry, *self.commit(r, a), result)
+            return
+        for (entry, _r, _a), (article_id, created) in zip(pairs, stored, strict=True):
+            self._stored(source, entry, article_id, created, result)
+
+    def _stored(
+        self, source: SourceConfig, entry: Entry, article_id: int, created: bool, result: PollResult
+    ) -> None:
+        if created:
+            result.new_articles += 1
+            result.article_ids.append(article_id)
+        self.progress("article", {"source": source.name, "url": entry.url, "created": created})
+
+    async def _page(self, source: SourceConfig, url: str, fetcher: Fetcher) -> tuple[Article, str]:
+        """Fetch and extract one page: the fetch waits in its host's queue holding nothing,
+        the extraction (``_extract``) takes one of the page slots."""
+        page = await fetcher.get_page(
+            with_userinfo_of(url, source.url),  # the feed's credentials, for its own site only
+            allow_private=source.allow_private,
+        )
+        page_url = without_userinfo(page.url)
+        return await self._extract(page, page_url), page_url
+
     async def _article_record(
         self, source: SourceConfig, entry: Entry, fetcher: Fetcher, result: PollResult
-    ) -> ArticleRecord:
+    ) -> tuple[ArticleRecord, FetchError | None]:
         article = Article()
         note = None
+        failure = None
         canonical = entry.url
         if self.config.fetch.fetch_pages:
             try:
-                async with self._semaphores()[0]:
-                    page = await fetcher.get_page(entry.url, allow_private=source.allow_private)
-                article = await asyncio.to_thread(extract.extract, page.body, page.url)
-                canonical = prefer_canonical(page.url, article.canonical_url)
+                article, page_url = await self._page(source, entry.url, fetcher)
+                canonical = prefer_canonical(page_url, article.canonical_url)
                 if not article.text:
                     note = f"extraction: {article.reason or 'no text'}; feed summary kept"
             except FetchError as e:
                 result.page_errors += 1
-                note = f"page not fetched ({e}); feed summary kept, will not be refetched"
+                failure = e
+                later = "retried later" if e.retryable else "not retried"
+                note = f"page not fetched ({e}); feed summary kept, {later}"
                 log.warning("source=%r page %s: %s", source.name, hide_credentials(entry.url), e)
+        return self._record(source, entry, article, canonical, note), failure
+
+    def _record(
+        self,
+        source: SourceConfig,
+        entry: Entry,
+        article: Article,
+        canonical: str,
+        note: str | None,
+    ) -> ArticleRecord:
         text = article.text or entry.summary
         return ArticleRecord(
             key=entry.key,
@@ -290,6 +398,36 @@ class Pipeline:
             journal=clean_text(article.journal),
             extract_note=note,
         )
+
+    async def _extract(self, page: Response, page_url: str) -> Article:
+        """Extract one fetched page with what the archive learnt of its site's template, then
+        teach the archive this page. Pages of one site go one at a time (their fetches do not),
+        so that each sees the pages before it; other sites are not held up."""
+        site = site_of(page_url)
+        loop = asyncio.get_running_loop()
+        if self._site_locks[0] is not loop:
+            self._site_locks = (loop, {})
+        locks = self._site_locks[1]
+        async with locks.setdefault(site, asyncio.Lock()):
+            template = self.archive.site_template(site)
+            # the page slot (CPU work) is taken inside the site's turn, never while waiting
+            # for it: pages of one busy site must not hold every slot
+            async with self._semaphores()[0]:
+                article = await asyncio.get_running_loop().run_in_executor(
+                    self._cpu_threads,
+                    functools.partial(
+                        extract.extract,
+                        page.body,
+                        page_url,
+                        content_type=page.headers.get("content-type"),
+                        template=template,
+                    ),
+                )
+            if article.template_keys:
+                self.archive.learn_site_template(site, page_url, article.template_keys)
+        if not locks[site].locked() and len(locks) > 1000:
+            locks.clear()
+        return article
 
     def analyse(self, record: ArticleRecord) -> Analysis:
         """The pure, CPU-heavy part of storing: fingerprint and topic matches."""
@@ -314,6 +452,96 @@ class Pipeline:
         result = self.commit(record, a)
         await asyncio.sleep(0)
         return result
+
+    # ------------------------------------------------------------- page retries
+    def _schedule_retry(
+        self, article_id: int, url: str, source: str, attempts: int, error: FetchError
+    ) -> None:
+        """Record a failed page: tried again after PAGE_RETRY_DELAYS[attempts - 1] (or
+        the server's Retry-After, if longer), given up after the last delay."""
+        now = self.clock()
+        if error.retryable and attempts <= len(PAGE_RETRY_DELAYS):
+            delay = max(PAGE_RETRY_DELAYS[attempts - 1], error.retry_after or 0.0)
+            next_at: datetime | None = now + timedelta(seconds=delay)
+        else:
+            next_at = None
+        self.archive.schedule_page_retry(
+            article_id, url, source, attempts, next_at, str(error), now
+        )
+
+    async def _retry_pages(
+        self, source: SourceConfig, fetcher: Fetcher, result: PollResult
+    ) -> None:
+        due = self.archive.due_page_retries(source.name, self.clock(), PAGE_RETRIES_PER_POLL)
+        if not due:
+            return
+
+        async def one(retry) -> None:  # type: ignore[no-untyped-def]
+            result.pages_retried += 1
+            try:
+                article, page_url = await self._page(source, retry.url, fetcher)
+            except FetchError as e:
+                log.info(
+                    "source=%r page %s still failing (try %d): %s",
+                    source.name,
+                    hide_credentials(retry.url),
+                    retry.attempts + 1,
+                    e,
+                )
+                self._schedule_retry(
+                    retry.article_id, retry.url, source.name, retry.attempts + 1, e
+                )
+                return
+            stored = self.archive.article(retry.article_id)
+            if stored is None:
+                self.archive.finish_page_retry(retry.article_id)
+                return
+            if not article.text:
+                note = f"extraction: {article.reason or 'no text'}; feed summary kept"
+                article = Article()
+            else:
+                note = f"page fetched on try {retry.attempts + 1}"
+            entry = Entry(
+                key=stored["key"],
+                url=stored["url"],
+                title=stored["title"] or "",
+                summary=stored["text"] or "",
+                published=stored["published"],
+                authors=tuple(stored["authors"] or ()),
+            )
+            canonical = prefer_canonical(page_url, article.canonical_url)
+            record = self._record(source, entry, article, canonical, note)
+            if not article.text:
+                self.archive.finish_page_retry(retry.article_id)
+                return
+            await self.restory(retry.article_id, record)
+            result.pages_recovered += 1
+
+        await asyncio.gather(*(one(r) for r in due))
+
+    async def restory(self, article_id: int, record: ArticleRecord) -> int:
+        """The story and topic stages again, for an article whose text changed (its page
+        arrived on a retry). Returns its story id.
+
+        The article's row and topic matches are replaced (``Archive.update_article``) and the
+        story step places it again (``StoryStep.reassign``), in one transaction. A story
+        already delivered is not delivered again (deliveries carry over).
+        """
+        loop = asyncio.get_running_loop()
+        a = await loop.run_in_executor(self._analysis_thread, self.analyse, record)
+        return self._reassign(article_id, record, a)
+
+    def _reassign(self, article_id: int, record: ArticleRecord, a: Analysis) -> int:
+        with self.archive.transaction():
+            story = self.archive.update_article(
+                article_id,
+                record,
+                a.matches,
+                canonical_rank=self.story_step.canonical_rank(a.prepared.fingerprint),
+            )
+            if story is None:
+                return 0
+            return self.story_step.reassign(article_id, record, a.prepared)
 
     # ------------------------------------------------------------------- health
     def _health(self, state: dict) -> health.Health:
@@ -381,8 +609,19 @@ class Pipeline:
         self.archive.update_source(source.name, **fields)
 
 
+def due_at(state: dict, source: SourceConfig) -> datetime | None:
+    """When the source should be polled next (None: now), by the *current* configuration:
+    a healthy source is due one interval after its last poll at the latest, so shortening
+    its interval takes effect at once instead of after the stored next-poll time; a failing
+    source keeps its backoff."""
+    at = parse_time(state.get("next_poll_at"))
+    last = parse_time(state.get("last_poll_at"))
+    if at is not None and last is not None and not state.get("consecutive_failures"):
+        at = min(at, last + timedelta(seconds=source.interval))
+    return at
+
+
 def next_due(archive: Archive, source: SourceConfig, now: datetime) -> float:
     """Seconds until the source should be polled again (0 if overdue)."""
-    state = archive.source_state(source.name) or {}
-    at = parse_time(state.get("next_poll_at"))
+    at = due_at(archive.source_state(source.name) or {}, source)
     return 0.0 if at is None else max(0.0, (at - now).total_seconds())

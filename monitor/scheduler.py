@@ -1,28 +1,42 @@
-"""The daemon: APScheduler 3 jobs — each source on its interval, each channel on its cron.
+"""The daemon: each source polled when it is due, each channel on its cron.
 
-Sources are polled on the asyncio loop (one shared Fetcher, politeness per host inside it);
-channels are delivered in a worker thread with their own archive connection. A channel whose
-cron slot passed while the daemon was down runs once at start (not once per missed slot).
-SIGTERM/SIGINT stop the scheduler after the jobs in flight finish.
+Sources are dispatched by one loop over a heap of due times (not one timer per source):
+a source is due when the archive says so (after a success one interval later, after a
+failure its backoff, see ``health``), computed with the *current* configuration, so a
+shortened interval takes effect at the next start. A source never polled is first polled
+within min(interval, 5 min) of the start (spread by ``health.first_poll_delay``). Every poll
+is its own task on the asyncio loop (one shared Fetcher, per-host politeness inside it), so
+a slow source never delays another's turn; ``Daemon.lags`` records how late each poll
+started (the scheduler lag).
+
+Channels are delivered in a worker thread with their own archive connection (APScheduler
+cron jobs). A channel whose cron slot passed while the daemon was down runs once at start
+(not once per missed slot). SIGTERM/SIGINT stop the scheduler after the jobs in flight
+finish.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import signal
+from collections import deque
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts import deliver
-from monitor import health
+from monitor import cron, health, heartbeat
 from monitor.config import ChannelConfig, Config, SourceConfig
+from monitor.cron import cron_days
 from monitor.fetch import Fetcher
-from monitor.pipeline import Pipeline, fetch_settings, next_due
+from monitor.pipeline import Pipeline, due_at
 from storage.archive import Archive, parse_time
+
+__all__ = ["Daemon", "channel_trigger", "cron_days", "heartbeat_path", "missed_schedule"]
 
 log = logging.getLogger("monitor.scheduler")
 
@@ -39,60 +53,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-
-
-def cron_days(field: str) -> str:
-    """Crontab day-of-week (0 or 7 = Sunday) as APScheduler day names (where 0 = Monday).
-
-    APScheduler 3's `from_crontab` passes the numbers through unchanged, so "1-5" would mean
-    Tuesday to Saturday; expanding to names keeps the crontab meaning users expect.
-    """
-    if not any(ch.isdigit() for ch in field):
-        return field
-    days: set[int] = set()
-    for part in field.split(","):
-        rng, _, step = part.partition("/")
-        if rng == "*":
-            lo, hi = 0, 6
-        elif "-" in rng:
-            a, b = rng.split("-", 1)
-            lo, hi = _day(a), _day(b)
-        else:
-            lo = hi = _day(rng)
-            if step:
-                hi = 6
-        if hi < lo:  # "5-0": Friday to Sunday
-            hi += 7
-        days.update(d % 7 for d in range(lo, hi + 1, int(step or 1)))
-    return ",".join(_DAYS[d] for d in sorted(days))
-
-
-def _day(token: str) -> int:
-    token = token.strip().lower()
-    if token.isdigit():
-        return int(token) % 7
-    return _DAYS.index(token[:3])
-
-
-def channel_trigger(channel: ChannelConfig) -> CronTrigger:
-    minute, hour, day, month, dow = channel.schedule.split()
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=cron_days(dow),
-        timezone=channel.timezone,
-    )
+def channel_trigger(channel: ChannelConfig):
+    return cron.cron_trigger(channel.schedule, channel.timezone)
 
 
 def missed_schedule(channel: ChannelConfig, last_run: datetime | None, now: datetime) -> bool:
     """True if a cron slot fell between the channel's last run and now."""
-    if last_run is None:
-        return False
-    nxt = channel_trigger(channel).get_next_fire_time(None, last_run + timedelta(seconds=1))
-    return nxt is not None and nxt <= now
+    return cron.missed_slot(channel_trigger(channel), last_run, now)
 
 
 def deliver_channel(config: Config, name: str, only_pending: bool = False) -> deliver.ChannelRun:
@@ -113,14 +80,65 @@ class Daemon:
         self.busy: set[str] = set()
         self.delivering = 0  # channel runs in flight
         self.channel_locks: dict[str, asyncio.Lock] = {}
+        self.lags: deque[float] = deque(maxlen=100_000)  # seconds each poll started late
+        self.polls = 0
+        self._heap: list[tuple[float, int, SourceConfig]] = []
+        self._seq = itertools.count()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
 
-    async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> None:
-        if source.name in self.busy or self.stopping.is_set():
+    # ---------------------------------------------------------------- sources
+    def _first_due(self, source: SourceConfig, now: datetime) -> datetime:
+        state = self.archive.source_state(source.name) or {}
+        if state.get("last_poll_at") is None:  # never polled: within minutes of the start
+            return now + timedelta(seconds=health.first_poll_delay(source.url, source.interval))
+        return self._due(state, source, now)
+
+    def _due(self, state: dict, source: SourceConfig, now: datetime) -> datetime:
+        if state.get("disabled_reason"):
+            # disabled after failing for days: looked at again each interval, in case
+            # `monitor sources --enable` was run meanwhile
+            return now + timedelta(seconds=source.interval)
+        at = due_at(state, source)
+        return now if at is None or at < now else at
+
+    def _push(self, when: datetime, source: SourceConfig) -> None:
+        heapq.heappush(self._heap, (when.timestamp(), next(self._seq), source))
+        self._wake.set()
+
+    async def _dispatch(self, fetcher: Fetcher) -> None:
+        """Start each source's poll when it is due; never waits for a poll to finish."""
+        loop = asyncio.get_running_loop()
+        while not self.stopping.is_set():
+            if not self._heap:
+                self._wake.clear()
+                await self._wait(None)
+                continue
+            due, _seq, source = self._heap[0]
+            wait = due - utcnow().timestamp()
+            if wait > 0:
+                self._wake.clear()
+                await self._wait(wait)
+                continue
+            heapq.heappop(self._heap)
+            task = loop.create_task(self._poll(source, fetcher, due))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _wait(self, timeout: float | None) -> None:
+        stop = asyncio.ensure_future(self.stopping.wait())
+        wake = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({stop, wake}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            wake.cancel()
+
+    async def _poll(self, source: SourceConfig, fetcher: Fetcher, due: float) -> None:
+        if self.stopping.is_set():
             return
-        # the interval trigger's jitter may fire a little early; anything beyond that means
-        # the source is backing off after errors, or its server asked us to wait
-        if next_due(self.archive, source, utcnow()) > min(60.0, source.interval / 10) + 1:
-            return
+        self.lags.append(max(0.0, utcnow().timestamp() - due))
+        self.polls += 1
         self.busy.add(source.name)
         try:
             await self.pipeline.poll(source, fetcher)
@@ -128,7 +146,20 @@ class Daemon:
             log.exception("poll of source %r failed unexpectedly", source.name)
         finally:
             self.busy.discard(source.name)
+        if self.stopping.is_set():
+            return
+        now = utcnow()
+        try:
+            state = self.archive.source_state(source.name) or {}
+        except Exception:
+            log.exception("cannot read the state of source %r", source.name)
+            state = {}
+        when = self._due(state, source, now)
+        if when <= now:  # the poll stored no next time (a bug or a failing archive)
+            when = now + timedelta(seconds=source.interval)
+        self._push(when, source)
 
+    # ---------------------------------------------------------------- channels
     async def _deliver(self, name: str, only_pending: bool = False) -> None:
         if self.stopping.is_set():
             return
@@ -149,7 +180,7 @@ class Daemon:
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file that `monitor health` (the container HEALTHCHECK) reads."""
         try:
-            heartbeat_path(self.config).write_text(utcnow().isoformat())
+            heartbeat.write(heartbeat_path(self.config))
         except OSError as e:
             log.error("cannot write heartbeat %s: %s", heartbeat_path(self.config), e)
 
@@ -165,18 +196,10 @@ class Daemon:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
-        async with Fetcher(fetch_settings(self.config)) as fetcher:
+        async with Fetcher(self.config.fetch) as fetcher:
             for s in self.config.sources:
-                if not s.enabled:
-                    continue
-                delay = health.first_poll_delay(s.url, s.interval)
-                sched.add_job(
-                    self._poll,
-                    IntervalTrigger(seconds=s.interval, jitter=min(60, s.interval / 10)),
-                    args=[s, fetcher],
-                    id=f"source:{s.name}",
-                    next_run_time=now + timedelta(seconds=delay),
-                )
+                if s.enabled:
+                    self._push(self._first_due(s, now), s)
             for c in self.config.channels:
                 row = self.archive.ensure_channel(c.name, c.type, now)
                 sched.add_job(
@@ -205,6 +228,7 @@ class Daemon:
                 next_run_time=now,
             )
             sched.start()
+            dispatcher = loop.create_task(self._dispatch(fetcher))
             log.info(
                 "daemon started: %d sources, %d channels, archive %s",
                 sum(s.enabled for s in self.config.sources),
@@ -218,13 +242,18 @@ class Daemon:
                     await self.stopping.wait()
             except TimeoutError:
                 pass
+            self.stopping.set()
             log.info("stopping: waiting for jobs in flight")
             # APScheduler's asyncio executor cancels running jobs on shutdown, so new runs are
             # paused first and the jobs in flight are awaited (bounded: a kill is crash-safe)
             sched.pause()
+            await dispatcher
             deadline = loop.time() + STOP_GRACE_SECONDS
             while (self.busy or self.delivering) and loop.time() < deadline:
                 await asyncio.sleep(0.1)
+            for task in list(self._tasks):
+                task.cancel()
             sched.shutdown(wait=False)
         self.archive.close()
+        heartbeat.remove(heartbeat_path(self.config))  # `monitor health` fails from now on
         log.info("daemon stopped")

@@ -11,7 +11,12 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from monitor import discover, feeds
-from monitor.fetch import Fetcher, FetchError
+from monitor.errors import MonitorError
+from monitor.fetch import Fetcher, FetchError, FetchErrorKind
+
+#: feeds announced by one page that are tried at most (a page announcing 2,000 feeds
+#: must not cause 2,000 requests)
+MAX_CANDIDATES = 20
 
 
 @dataclass
@@ -22,11 +27,17 @@ class FoundFeed:
     entries: int
 
 
-class NoFeedFound(Exception):
+class NoFeedFound(MonitorError):
     pass
 
 
-async def _try_feed(fetcher: Fetcher, url: str, allow_private: bool | None) -> FoundFeed | None:
+# the address cannot be reached at all: no point in trying other paths of it
+_FATAL = (FetchErrorKind.BLOCKED, FetchErrorKind.NETWORK, FetchErrorKind.TIMEOUT)
+
+
+async def _try_feed(
+    fetcher: Fetcher, url: str, allow_private: bool | None, *, first: bool = False
+) -> FoundFeed | None:
     try:
         resp = await fetcher.get_feed(url, allow_private=allow_private)
         parsed = feeds.parse(
@@ -35,14 +46,20 @@ async def _try_feed(fetcher: Fetcher, url: str, allow_private: bool | None) -> F
             content_type=resp.headers.get("content-type"),
             now=datetime.now(UTC),
         )
-    except (FetchError, feeds.FeedError):
+    except FetchError as e:
+        if first and e.kind in _FATAL:
+            raise NoFeedFound(str(e)) from None  # names the address the user typed
+        return None
+    except feeds.FeedError:
         return None
     return FoundFeed(resp.permanent_redirect or resp.url, parsed.title, "", len(parsed.entries))
 
 
 async def find_feed(fetcher: Fetcher, url: str, *, allow_private: bool | None = None) -> FoundFeed:
-    """The feed behind `url`: the address itself, a feed the page announces, or a common path."""
-    found = await _try_feed(fetcher, url, allow_private)
+    """The feed behind `url`: the address itself, a feed the page announces (the first
+    ``MAX_CANDIDATES``), or a common path. An address that cannot be reached (refused,
+    blocked by the address guard, timing out) raises NoFeedFound naming it."""
+    found = await _try_feed(fetcher, url, allow_private, first=True)
     if found:
         found.how = "the address is a feed"
         return found
@@ -52,9 +69,11 @@ async def find_feed(fetcher: Fetcher, url: str, *, allow_private: bool | None = 
         candidates = discover.find_feeds(page.body.decode("utf-8", "replace"), page.url)
         how = "announced by the page"
     except FetchError as e:
-        if e.kind in ("blocked", "network", "timeout"):
+        if e.kind in _FATAL:
             raise NoFeedFound(str(e)) from None
         candidates, how = [], ""
+    if len(candidates) > MAX_CANDIDATES:
+        candidates = candidates[:MAX_CANDIDATES]
     for cand in candidates:
         tried.append(cand)
         found = await _try_feed(fetcher, cand, allow_private)

@@ -27,6 +27,8 @@ __all__ = [
     "parse_ip_host",
     "prefer_canonical",
     "registrable_host",
+    "with_userinfo_of",
+    "without_userinfo",
 ]
 
 # Query parameters that only say how a reader arrived (campaign, click and mailing-list
@@ -285,3 +287,32 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@")
 def hide_credentials(text: str) -> str:
     """Mask the userinfo (``user:password@``) of every URL in ``text`` as ``***@``."""
     return _USERINFO.sub(r"\1***@", text)
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@`` (what is stored, shown and used as a base)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return hide_credentials(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def with_userinfo_of(url: str, credentialed: str) -> str:
+    """``url`` with the userinfo of ``credentialed`` when both have the same origin (scheme,
+    host and port), as a browser sends a site's credentials only to that site."""
+    try:
+        target, source = urlsplit(url), urlsplit(credentialed)
+        same = (target.scheme, target.hostname, target.port) == (
+            source.scheme,
+            source.hostname,
+            source.port,
+        )
+    except ValueError:
+        return url
+    if not same or "@" not in source.netloc or "@" in target.netloc:
+        return url
+    userinfo = source.netloc.rpartition("@")[0]
+    return urlunsplit(target._replace(netloc=f"{userinfo}@{target.netloc}"))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Debian's chromium for the browser tests (tests/test_browse.py), if it is missing.
+# Install Debian's chromium for the browser tests (tests/browser.py drives it over the DevTools
+# pipe: email rendering, browse pages, screenshots), if it is missing. `make chromium` runs it.
 # Idempotent: does nothing when /usr/bin/chromium already exists. Needs root (or sudo) and apt.
 set -euo pipefail
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +17,12 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.model import ArticleRecord, Match, StoryDecision
-from storage import ledger, migrations, story_groups, story_index
+from monitor.model import ArticleRecord, Match, SiteTemplate, StoryDecision
+from storage import ledger, migrations, refetch, story_groups, story_index, templates
+from storage import matches as topic_matches
+from storage import secrets as scrub
+from storage import sources as sources_table
+from storage.errors import ArchiveError, Connection, translate
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -49,11 +53,28 @@ class Archive:
 
     def __init__(self, path: str | Path, *, read_only: bool = False, max_bytes: int | None = None):
         self.path = Path(path)
-        if read_only:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), isolation_level=None)
+        try:
+            if read_only:
+                conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, isolation_level=None, factory=Connection
+                )
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(self.path), isolation_level=None, factory=Connection)
+        except sqlite3.Error as e:
+            raise translate(e, self.path) from e
+        except OSError as e:  # the folder cannot be created
+            raise ArchiveError(
+                f"archive {self.path}: {e}; point [storage] path at a writable place"
+            ) from e
+        conn.archive_path = str(self.path)
+        try:
+            self._open(conn, read_only, max_bytes)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _open(self, conn: Connection, read_only: bool, max_bytes: int | None) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db = sqlite_utils.Database(conn)
         if not read_only:
@@ -119,48 +140,24 @@ class Archive:
 
     # ------------------------------------------------------------------ sources
     def sync_sources(self, sources: Iterable[Any], now: datetime | None = None) -> None:
-        """Make the sources table reflect the config (adds new ones, updates flags)."""
-        now = now or _now()
+        """Make the sources table reflect the config (storage.sources: keyed by name, masked)."""
         with self.transaction():
-            for s in sources:
-                row = self.db.execute(
-                    "SELECT configured_url FROM sources WHERE name = ?", [s.name]
-                ).fetchone()
-                if row is None:
-                    self.db.execute(
-                        "INSERT INTO sources (name, url, configured_url, enabled, tags, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        [s.name, s.url, s.url, int(s.enabled), json.dumps(s.tags), _iso(now)],
-                    )
-                else:
-                    # a changed address in the config wins over an earlier 301
-                    url_sql = ", url = ?" if row[0] != s.url else ""
-                    params = [int(s.enabled), json.dumps(s.tags), s.url]
-                    if url_sql:
-                        params.append(s.url)
-                    self.db.execute(
-                        f"UPDATE sources SET enabled = ?, tags = ?, configured_url = ?{url_sql}"
-                        " WHERE name = ?",
-                        [*params, s.name],
-                    )
+            sources_table.sync(self.db.conn, sources, _iso(now or _now()))
 
     def source_state(self, name: str) -> dict | None:
-        rows = self._rows("SELECT * FROM sources WHERE name = ?", [name])
-        return rows[0] if rows else None
+        return sources_table.state(self.db.conn, name)
 
     def update_source(self, name: str, **fields: Any) -> None:
-        if not fields:
-            return
         values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
-        sets = ", ".join(f"{k} = ?" for k in values)
         with self.transaction():
-            self.db.execute(f"UPDATE sources SET {sets} WHERE name = ?", [*values.values(), name])
+            sources_table.update(self.db.conn, name, values)
 
     def sources_overview(self) -> list[dict]:
-        return self._rows(
-            "SELECT s.*, (SELECT count(*) FROM article_sources a WHERE a.source = s.name)"
-            " AS articles FROM sources s ORDER BY s.name"
-        )
+        return sources_table.overview(self.db.conn)
+
+    def feed_url(self, name: str, configured: str) -> str:
+        """The address to poll for a source: see storage.sources.feed_url."""
+        return sources_table.feed_url(self.db.conn, name, configured)
 
     # ----------------------------------------------------------------- articles
     def known_keys(self, keys: Iterable[str]) -> set[str]:
@@ -176,6 +173,7 @@ class Archive:
         return found
 
     def article_id_for(self, key: str, canonical_url: str | None = None) -> int | None:
+        key, canonical_url = scrub.url(key) or key, scrub.url(canonical_url)
         row = self.db.execute("SELECT id FROM articles WHERE key = ?", [key]).fetchone()
         if row is None and canonical_url:
             row = self.db.execute(
@@ -191,8 +189,17 @@ class Archive:
         with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
-                [article_id, source, url, _iso(now or _now())],
+                [article_id, source, scrub.url(url), _iso(now or _now())],
             )
+
+    def site_template(self, site: str) -> SiteTemplate:
+        """What the extractor has learnt of ``site``'s page template (storage/templates.py)."""
+        return templates.get(self.db, site)
+
+    def learn_site_template(self, site: str, page_url: str, keys: Sequence[int]) -> bool:
+        """Count one page of ``site`` showing these block keys (once per page address)."""
+        with self.transaction():
+            return templates.learn(self.db, site, templates.page_id(page_url), keys)
 
     def add_article(
         self,
@@ -212,6 +219,7 @@ class Archive:
         ``index`` is the story index entry (``monitor.grouping`` makes it); ``index_keys`` and
         ``fingerprint_json`` were the first story index's and are ignored.
         """
+        record = scrub.record(record)  # no credential reaches the archive (storage.secrets)
         with self.transaction():
             existing = self.article_id_for(record.key, record.canonical_url)
             if existing is not None:
@@ -256,7 +264,7 @@ class Archive:
                     story_id,
                     decision.score,
                     decision.reason,
-                    json.dumps(list(canonical_rank)),
+                    scrub.url(json.dumps(list(canonical_rank))),
                 ],
             )
             article_id = cur.lastrowid
@@ -291,6 +299,54 @@ class Archive:
                 )
             self._refresh_story(story_id, now, None if merged else article_id)
             return article_id, story_id, True
+
+    # ------------------------------------------------------------ page retries
+    # (storage/refetch.py: a page that failed is fetched again later and the article updated)
+    def schedule_page_retry(
+        self,
+        article_id: int,
+        url: str,
+        source: str,
+        attempts: int,
+        next_attempt_at: datetime | None,
+        error: str,
+        now: datetime | None = None,
+    ) -> None:
+        refetch.schedule(
+            self,
+            article_id,
+            url,
+            source,
+            attempts,
+            _iso(next_attempt_at),
+            error,
+            _iso(now or _now()),
+        )
+
+    def due_page_retries(
+        self, source: str, now: datetime, limit: int = 100
+    ) -> list[refetch.PageRetry]:
+        return refetch.due(self, source, _iso(now), limit)
+
+    def pending_page_retries(self) -> int:
+        return refetch.pending(self)
+
+    def finish_page_retry(self, article_id: int) -> None:
+        refetch.done(self, article_id)
+
+    def update_article(
+        self,
+        article_id: int,
+        record: ArticleRecord,
+        matches: Sequence[Match],
+        *,
+        canonical_rank: Sequence[Any],
+    ) -> int | None:
+        """An article's page arrived later: new text, metadata and matches (storage/refetch.py);
+        the story step places it again. Returns its story id, None if the article is gone."""
+        return refetch.update_article(
+            self, article_id, record, matches, canonical_rank=canonical_rank, now=record.fetched_at
+        )
 
     def _live_story(self, story_id: int) -> int | None:
         """Follow merged_into links to the story that absorbed this one."""
@@ -338,6 +394,48 @@ class Archive:
             t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("sources", "articles", "stories", "matches", "deliveries")
         }
+
+    # ------------------------------------------------------------------ topics
+    def sync_topics(
+        self,
+        matcher: topic_matches.TopicMatcher,
+        now: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[topic_matches.Rematch]:
+        """Bring the stored matches in line with the configured topics: re-match new and
+        changed topics over the archive, and every topic over articles stored since the
+        last sync (see storage/matches.py)."""
+        with self.transaction():
+            topic_matches.forget(self.db, matcher.topics)
+        todo = topic_matches.plan(self.db, matcher.definitions())
+        return topic_matches.rematch(
+            self.db, self.transaction, matcher, todo, _iso(now or _now()), progress
+        )
+
+    def rematch_topics(
+        self,
+        matcher: topic_matches.TopicMatcher,
+        topics: Sequence[str],
+        now: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[topic_matches.Rematch]:
+        """Re-match these topics over the whole archive, whatever was recorded."""
+        todo = {t: (0, "requested") for t in topics}
+        return topic_matches.rematch(
+            self.db, self.transaction, matcher, todo, _iso(now or _now()), progress
+        )
+
+    def stale_topics(self, definitions: dict[str, str]) -> dict[str, str]:
+        """topic -> why its stored matches are out of date (read-only)."""
+        return {t: why for t, (_, why) in topic_matches.plan(self.db, definitions).items()}
+
+    def matched_articles(self, topic: str, since: datetime | None = None) -> set[int]:
+        """Ids of the articles stored as matching `topic` (fetched since `since`)."""
+        return topic_matches.matched_articles(self.db, topic, _iso(since))
+
+    def topic_definitions(self) -> dict[str, tuple[str, int]]:
+        """topic -> (definition hash, last article id matched with it)."""
+        return topic_matches.recorded(self.db)
 
     # ------------------------------------------------------------------ stories
     def recent_stories(self, limit: int = 20) -> list[dict]:

@@ -31,6 +31,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage import secrets as scrub
+
 log = logging.getLogger("monitor.storage")
 
 PENDING, SENT, FAILED, PARTIAL = "pending", "sent", "failed", "partial"
@@ -273,7 +275,7 @@ class Ledger:
                 [
                     state,
                     1 if count_attempt else 0,
-                    error,
+                    scrub.error(error),  # no credential in a stored error (storage.secrets)
                     _iso(next_attempt_at),
                     state == SENT,
                     now_s,

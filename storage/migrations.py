@@ -5,12 +5,16 @@ Add a step by appending a function to STEPS; never edit a step that has shipped.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
 
-from storage import story_index
+from storage import refetch, secrets, story_index, templates
+from storage.errors import ArchiveError
+
+log = logging.getLogger("monitor.storage")
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -246,7 +250,40 @@ def _v3_delivery_parts(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v4_story_index_terms(db: sqlite_utils.Database) -> None:
+def _topic_definitions(db: sqlite_utils.Database) -> None:
+    """What each topic's stored matches were made with (storage/matches.py)."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS topic_definitions (
+            topic TEXT PRIMARY KEY,
+            definition TEXT NOT NULL,        -- hash of query, min_score, synonym sets, matcher
+            through_article_id INTEGER NOT NULL DEFAULT 0,  -- articles matched with it
+            applied_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+def _mask_secrets(db: sqlite_utils.Database) -> None:
+    """Credentials written by an older monitor (a feed's `user:password@` in `sources.url` and
+    `configured_url`, in article links and error texts) are masked in place, old bytes
+    overwritten (storage.secrets.mask_existing); migrate() then truncates the WAL."""
+    changed = secrets.mask_existing(db.conn)
+    if changed:
+        log.warning("masked credentials the archive held: %s", changed)
+
+
+def _site_templates(db: sqlite_utils.Database) -> None:
+    """Per-site template memory of the extractor (storage/templates.py)."""
+    templates.create_tables(db)
+
+
+def _page_retries(db: sqlite_utils.Database) -> None:
+    """Pages that failed are fetched again later (storage/refetch.py)."""
+    refetch.create_tables(db)
+
+
+def _story_index_terms(db: sqlite_utils.Database) -> None:
     """Story index II: compact binary fingerprints, an inverted index of distinctive terms and
     the archive's document frequencies replace the JSON fingerprints and shingle keys. The old
     tables are dropped; ``monitor stories regroup`` rebuilds the index from the stored texts."""
@@ -258,8 +295,15 @@ STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_browse_views,
     _v3_delivery_parts,
-    _v4_story_index_terms,
+    _topic_definitions,
+    _mask_secrets,
+    _site_templates,
+    _page_retries,
+    _story_index_terms,
 ]
+
+#: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed
+CHECKPOINT_AFTER = {_mask_secrets}
 
 
 def run_script(db: sqlite_utils.Database, script: str) -> None:
@@ -289,11 +333,12 @@ def migrate(db: sqlite_utils.Database) -> int:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(STEPS):
-            raise RuntimeError(
+            raise ArchiveError(
                 f"archive schema version {version} is newer than this monitor ({len(STEPS)}); "
                 "upgrade monitor or use a copy of the archive"
             )
-        for number, step in enumerate(STEPS[version:], start=version + 1):
+        applied = STEPS[version:]
+        for number, step in enumerate(applied, start=version + 1):
             step(db)
             conn.execute(f"PRAGMA user_version = {number}")
     except BaseException:
@@ -301,4 +346,11 @@ def migrate(db: sqlite_utils.Database) -> int:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    if CHECKPOINT_AFTER.intersection(applied) and version > 0:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy:
+            log.warning(
+                "another process is reading the archive: its WAL was not truncated after the "
+                "migration; stop every monitor process and start one to finish"
+            )
     return len(STEPS)

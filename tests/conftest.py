@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,31 @@ from monitor.demo import demo_config_text
 from monitor.demo.server import SiteServer
 from monitor.demo.site import build_site
 
+# the daemon tests poll a local site every few seconds; a configuration otherwise refuses
+# intervals under one minute (tests/test_config.py checks that with its own environment)
+os.environ.setdefault("MONITOR_MIN_INTERVAL", "1")
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared, the project's shared test data (real pages, feeds, seeds).
+
+    When it is missing, the calling test is skipped on a developer's machine and FAILS in CI
+    (CI=true), where .ci/run promises the data: a test that needs it must never pass by
+    skipping there. Call it inside the test or fixture, not at import time.
+    """
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        msg = f"shared test data missing: {path}"
+        if in_ci():
+            pytest.fail(f"{msg} (CI=true: tests that need ../shared fail instead of skipping)")
+        pytest.skip(msg)
+    return path
 
 
 @pytest.fixture

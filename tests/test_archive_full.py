@@ -21,7 +21,8 @@ def test_full_archive_stops_cleanly_and_resumes(config_file, tmp_path):
     # enough for the schema and a few rows, not for seven articles with their index
     _set_max_size(config_file, "165KB")
     res = runner.invoke(cli, ["--config", str(config_file), "run", "--once"])
-    assert res.exit_code == 0, res.output
+    # every source's poll failed on the full archive: cron must notice (exit 1)
+    assert res.exit_code == 1, res.output
     assert "database or disk is full" in res.stderr and "max_size" in res.stderr
     db = sqlite3.connect(tmp_path / "archive.db")
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

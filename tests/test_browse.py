@@ -12,11 +12,9 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -38,8 +36,7 @@ from monitor.demo.site import build_site
 from monitor.model import ArticleRecord, StoryDecision
 from storage import queries
 from storage.archive import Archive
-from tests.browser import ARGS as CHROMIUM_ARGS
-from tests.browser import screenshot_dir
+from tests.browser import browser, screenshot_dir
 from tests.endpoints import WebhookEndpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,7 +184,10 @@ def test_browse_without_datasette_says_how_to_install(tmp_path):
         [sys.executable, "-c", code, str(cfg)], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 1
-    assert "monitor[browse]" in proc.stderr
+    # the hint names a command for this installation (monitor/install.py), not the index's
+    # "monitor", which is another project
+    assert f"{sys.executable} -m pip install" in proc.stderr and "datasette" in proc.stderr
+    assert "pip install 'monitor[browse]'" not in proc.stderr
 
 
 def test_browse_without_archive_explains(tmp_path):
@@ -282,10 +282,13 @@ def _ensure_a_story_with_copies(db: Path, base: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(archive):
+def server(archive, tmp_path_factory):
     """`monitor browse` in a child process on a free port; yields its base URL."""
     _require(_has_module("datasette"), "Datasette (the browse extra) is not installed")
     port = free_port()
+    # the server's output goes to a file: a pipe nobody reads fills up (64 kB) and blocks it
+    log = tmp_path_factory.mktemp("browse-log") / "server.log"
+    out = log.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -299,7 +302,7 @@ def server(archive):
             "--metadata",
             str(archive["metadata"]),
         ],
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
@@ -309,7 +312,7 @@ def server(archive):
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"monitor browse exited {proc.returncode}: {proc.stdout.read()}")
+                pytest.fail(f"monitor browse exited {proc.returncode}: {log.read_text()}")
             try:
                 if httpx.get(f"{base}/-/versions.json", timeout=2).status_code == 200:
                     break
@@ -326,6 +329,7 @@ def server(archive):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        out.close()
 
 
 def _get(base: str, path: str, status: int = 200) -> dict | list:
@@ -568,25 +572,10 @@ def test_daemon_keeps_writing_while_browsing(server, archive):
 @pytest.fixture(scope="module")
 def browser_page(server):
     _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (scripts/install-chromium.sh)")
-    _require(_has_module("playwright"), "Playwright's Python package is not installed")
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="monitor-chromium-")
-    try:
-        with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(
-                profile,
-                executable_path=str(CHROMIUM),
-                args=CHROMIUM_ARGS,
-                headless=True,
-                viewport={"width": 1280, "height": 900},
-            )
-            try:
-                yield context.new_page()
-            finally:
-                context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    with browser() as context:
+        page = context.new_page()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        yield page
 
 
 def test_story_page_in_a_browser(server, archive, browser_page, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -129,11 +130,134 @@ def test_demo_command_runs_offline():
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "polled 4 feeds (0 failed)" in out
-    assert "Liver metastases siphon off T cells" in out
-    assert "Can immunotherapy still help if my cancer has spread to the liver?" in out
-    assert "melanoma" not in out.split("stories from")[0].lower()
+    assert (
+        "polled 4 feeds (0 failed): 7 articles archived as 5 stories; 3 matched the topic." in out
+    )
+    assert f"[monitor] {TOPIC}: 3 stories from 4 outlets" in out
+    # the three on-topic stories, each with its evidence label
+    expected = [
+        ("Checkpoint inhibitor plus targeted radiation", "Evidence: Phase 2 trial, 64 patients"),
+        (
+            "Liver metastases siphon off T cells",
+            "Evidence: Preclinical study (mice) + observational study, 512 patients",
+        ),
+        ("Can immunotherapy still help if my cancer", "Evidence: Explainer / Q&A"),
+    ]
+    blocks = re.split(r"\n(?=\d\. )", out.split("\n--\n")[0])[1:]
+    assert len(blocks) == 3
+    for title, label in expected:
+        (block,) = [b for b in blocks if title in b.splitlines()[0]]
+        assert label in block
+    assert out.count("Summary (") == 3
+    # keyword alerts would send these; the topic does not
+    assert "Five-year data confirm durable survival" not in out
     assert "Fatty liver disease climbing" not in out
+    assert proc.stderr == ""
+
+
+def test_kept_demo_still_works_after_the_demo_exited(tmp_path):
+    kept = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "demo", "--keep", str(kept)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    cfg = kept / "demo-sources.toml"
+    assert f"monitor --config {cfg} run --once" in proc.stdout
+    assert (kept / "demo-archive.db").exists() and (kept / "site" / "site.json").exists()
+    # the demo has exited: its server is gone. The kept config serves the site itself.
+    (kept / "demo-archive.db").unlink()
+    again = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "--config", str(cfg), "run", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "polled 4 sources: 7 new articles, 0 failed" in again.stdout + again.stderr
+    digest = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor.cli",
+            "--config",
+            str(cfg),
+            "digest",
+            "--channel",
+            "demo-hook",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert digest.returncode == 0, digest.stderr
+    # the receiver of the kept config prints what it got (on stderr when monitor serves it)
+    assert "[webhook receiver] digest demo-hook-" in digest.stderr
+    assert "3 stories" in digest.stderr and "[Phase 2 trial, 64 patients]" in digest.stderr
+
+
+def test_demo_serve_keeps_site_and_receiver_up_until_ctrl_c(tmp_path):
+    import signal
+    import threading
+
+    kept = tmp_path / "served"
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "monitor.cli", "demo", "--serve", "--keep", str(kept)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    ready = threading.Event()
+    got_digest = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Press Ctrl-C to stop it" in line:
+                ready.set()
+            if "[webhook receiver] digest" in line:
+                got_digest.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(120), "".join(lines) + proc.stderr.read()
+        out = "".join(lines)
+        cfg = kept / "demo-sources.toml"
+        assert f"monitor --config {cfg} digest --channel demo-hook" in out
+        assert "Webhook receiver: http://127.0.0.1:" in out
+        # another monitor process uses the running site and receiver
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "monitor.cli",
+                "--config",
+                str(cfg),
+                "digest",
+                "--channel",
+                "demo-hook",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert res.returncode == 0, res.stderr
+        assert got_digest.wait(30), "".join(lines)
+        res = subprocess.run(
+            [sys.executable, "-m", "monitor.cli", "--config", str(cfg), "run", "--once"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert res.returncode == 0 and "0 failed" in res.stdout + res.stderr, res.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+    assert "demo stopped" in "".join(lines)
 
 
 def test_demo_json_format():

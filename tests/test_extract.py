@@ -310,13 +310,19 @@ def test_wrong_declared_charset_does_not_raise() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "   \n ", b"", b"\xff\xfe", None, 42, "<html></html>", "\x00\x00"]
+    "value", ["", "   \n ", b"", b"\xff\xfe", None, "<html></html>", "\x00\x00"]
 )
-def test_empty_and_odd_input_never_raises(value) -> None:
-    article = extract(value)  # type: ignore[arg-type]
+def test_empty_and_odd_input_gives_a_reason(value) -> None:
+    article = extract(value)
     assert isinstance(article, Article)
     assert article.text == ""
     assert article.reason
+
+
+def test_a_page_that_is_not_bytes_or_text_is_a_caller_error() -> None:
+    # a programming error of the caller surfaces instead of becoming an empty article
+    with pytest.raises(TypeError):
+        extract(42)  # type: ignore[arg-type]
 
 
 def test_all_script_page() -> None:

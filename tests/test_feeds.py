@@ -234,6 +234,31 @@ def test_json_feed() -> None:
     assert two.url == "https://j.example.net/p/2" and two.summary == "plain <text>"
 
 
+def test_one_malformed_json_item_is_skipped_and_the_rest_kept(caplog) -> None:  # type: ignore[no-untyped-def]
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "JSON news",
+        "items": [
+            {"id": "1", "url": "https://j.example.net/p/1", "title": "One"},
+            # an author name that is a number (seen in the wild) rejected the whole feed
+            {"id": "2", "url": "https://j.example.net/p/2", "authors": [{"name": 42}]},
+            {"id": "3", "url": "https://j.example.net/p/3", "title": ["not", "text"]},
+            "not an object",
+            {"id": 4, "url": "https://j.example.net/p/4", "title": "Four"},
+        ],
+    }
+    with caplog.at_level("WARNING", logger="monitor.feeds"):
+        feed = parse(json.dumps(doc).encode(), "https://j.example.net/feed.json", now=NOW)
+    assert [e.url for e in feed.entries] == [
+        "https://j.example.net/p/1",
+        "https://j.example.net/p/4",
+    ]
+    assert feed.warning is not None and "3 malformed items skipped" in feed.warning
+    logged = caplog.text
+    assert "item 2: authors[0].name is a number, not a string" in logged
+    assert "item 3: title is a list" in logged and "item 4: is str" in logged
+
+
 def test_not_a_feed_raises_feed_error() -> None:
     for body in (b"", b"   ", b"<html><body><p>hi</p></body></html>", b"hello", b'{"a": 1}'):
         with pytest.raises(FeedError) as err:
@@ -277,7 +302,7 @@ def test_unknown_charset_falls_back() -> None:
 def test_charset_sources() -> None:
     text = "<?xml version='1.0' encoding='iso-8859-1'?><rss><channel><title>Caf\u00e9</title>"
     latin = text.encode("latin-1")
-    assert decode_document(latin)[1] == "iso8859-1"
+    assert decode_document(latin)[1] == "cp1252"  # WHATWG: the iso-8859-1 label means windows-1252
     assert decode_document(latin, "text/xml; charset=windows-1252")[1] == "cp1252"
     utf16 = ("\ufeff" + text.replace("iso-8859-1", "utf-16")).encode("utf-16-le")
     assert decode_document(utf16)[0].endswith("Caf\u00e9</title>")

@@ -61,7 +61,7 @@ def test_daemon_polls_and_runs_a_missed_digest_once(tmp_path, site):
         ).fetchone()[0]
         assert polls == 4
         assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 7
-        assert (tmp_path / "archive.db.heartbeat").exists()
+        assert not (tmp_path / "archive.db.heartbeat").exists()  # a clean stop removes it
 
 
 def test_crontab_day_numbers_mean_what_cron_means():
@@ -73,3 +73,38 @@ def test_crontab_day_numbers_mean_what_cron_means():
     assert cron_days("5-0") == "sun,fri,sat"
     assert cron_days("mon-fri") == "mon-fri"
     assert cron_days("*") == "*"
+
+
+def test_shortened_interval_takes_effect_at_the_next_start(tmp_path):
+    from monitor.pipeline import due_at
+
+    cfg_path = tmp_path / "sources.toml"
+    cfg_path.write_text(
+        '[storage]\npath = "archive.db"\n[fetch]\ninterval = "10m"\n'
+        '[[sources]]\nname = "a"\nurl = "https://a.example.org/feed"\n'
+        '[[sources]]\nname = "b"\nurl = "https://b.example.org/feed"\n'
+    )
+    config = config_mod.load(cfg_path, env={})
+    now = datetime.now(UTC).replace(microsecond=0)
+    daemon = Daemon(config)
+    try:
+        # both were polled 20 minutes ago under an interval of one day; b is failing
+        daemon.archive.update_source(
+            "a", last_poll_at=now - timedelta(minutes=20), next_poll_at=now + timedelta(days=1)
+        )
+        daemon.archive.update_source(
+            "b",
+            last_poll_at=now - timedelta(minutes=20),
+            next_poll_at=now + timedelta(hours=5),
+            consecutive_failures=4,
+        )
+        a, b = config.sources
+        assert daemon._first_due(a, now) == now  # 10 minutes overdue by the new interval
+        assert due_at(daemon.archive.source_state("a"), a) == now - timedelta(minutes=10)
+        # a failing source keeps its backoff (and a Retry-After it may include)
+        assert daemon._first_due(b, now) == now + timedelta(hours=5)
+        # never polled: within min(interval, 5 min) of the start
+        daemon.archive.update_source("a", last_poll_at=None, next_poll_at=None)
+        assert now <= daemon._first_due(a, now) < now + timedelta(minutes=5)
+    finally:
+        daemon.archive.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import monitor.fetch as fetch_mod
+import monitor.fetch.guard as fetch_mod  # the address guard (monitor/fetch/guard.py)
 from monitor import config as config_mod
 from monitor.cli import cli
 from monitor.fetch import DNS_CACHE_S, Fetcher
@@ -340,12 +340,12 @@ def test_secrets_never_appear_in_output_or_logs(tmp_path, site, caplog):
             )  # fmt: skip
             outputs += [proc.stdout, proc.stderr]
             db = sqlite3.connect(tmp_path / "archive.db")
-            # the errors kept in the archive (shown by `sources` and `deliveries`); the source
-            # address itself is stored as configured, since it is needed to fetch the feed
+            # the errors kept in the archive (shown by `sources` and `deliveries`) and the
+            # source addresses (stored masked: the configuration alone holds the password)
             stored = [
                 str(v)
                 for sql in (
-                    "SELECT last_error, disabled_reason FROM sources",
+                    "SELECT url, configured_url, last_error, disabled_reason FROM sources",
                     "SELECT last_error, payload FROM digests",
                     "SELECT last_error FROM deliveries",
                 )
@@ -374,3 +374,179 @@ def test_hide_credentials_masks_userinfo_only() -> None:
     )
     unchanged = "mailto:someone@example.org, http://ex.org/a@b, user@example.org"
     assert hide_credentials(unchanged) == unchanged
+
+
+# ------------------------------------------------------------- the archive holds no secret
+FIXTURE = ROOT / "tests" / "testdata" / "security" / "archive-before-masking.db"
+FIXTURE_SECRETS = (b"fixture-Feed-Pa55", b"fixture-hook-t0ken")  # scripts/make_security_fixture.py
+
+
+def _files_with_secrets(folder: Path) -> dict[str, list[bytes]]:
+    out = {}
+    for p in sorted(folder.glob("archive.db*")):
+        data = p.read_bytes()
+        hits = [s for s in FIXTURE_SECRETS if s in data]
+        if hits:
+            out[p.name] = hits
+    return out
+
+
+def test_migration_masks_an_archive_written_by_the_older_code(tmp_path):
+    """The archive made by main's code before masking (a feed password in sources.url,
+    configured_url, article keys and links, article_sources, the digest payload, the story
+    fingerprints), plus a WAL left by a killed writer: after the migration no byte of the
+    db, -wal or -shm file holds the password, and nothing was lost."""
+    import shutil
+
+    from monitor import logsafe
+
+    db = tmp_path / "archive.db"
+    shutil.copy(FIXTURE, db)
+    assert _files_with_secrets(tmp_path) == {"archive.db": [FIXTURE_SECRETS[0]]}
+    before = sqlite3.connect(db)
+    counts = {t: before.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("articles", "article_sources", "stories", "digests", "sources")}  # fmt: skip
+    assert before.execute("PRAGMA user_version").fetchone()[0] == 2
+    before.close()
+    # an older daemon killed mid-write: its last frames (with the password) stay in the WAL
+    subprocess.run(
+        [sys.executable, "-c",
+         "import os, sqlite3, sys\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0')\n"
+         "c.execute(\"UPDATE sources SET last_error = 'http://reader:fixture-Feed-Pa55@h/x: 500'\")\n"
+         "os._exit(0)\n", str(db)],
+        check=True,
+    )  # fmt: skip
+    assert "archive.db-wal" in _files_with_secrets(tmp_path)
+    logsafe.forget()  # the migration must not depend on the config having been read
+    reader = sqlite3.connect(db)  # another process's connection keeps the -wal and -shm files
+    try:
+        with Archive(db) as archive:
+            assert archive.version >= 3
+            assert _files_with_secrets(tmp_path) == {}, "the password is still in the archive"
+            after = {t: archive.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                     for t in counts}  # fmt: skip
+            assert after == counts
+            row = archive.source_state("members-only")
+            assert (
+                row["url"].startswith("http://***@127.0.0.1")
+                and row["configured_url"] == row["url"]
+            )
+            assert row["last_error"] == "http://***@h/x: 500"
+            links = [r[0] for r in archive.db.execute("SELECT url FROM articles")]
+            assert links and all("@" not in u for u in links)  # links lose the userinfo
+            assert (
+                archive.db.execute(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'immunotherapy'"
+                ).fetchone()[0]
+                >= 1
+            )
+        assert sorted(p.name for p in tmp_path.glob("archive.db*"))[0] == "archive.db"
+        assert _files_with_secrets(tmp_path) == {}
+    finally:
+        reader.close()
+    assert _files_with_secrets(tmp_path) == {}
+
+
+def test_sources_are_stored_masked_and_polled_with_the_configured_url(tmp_path):
+    from types import SimpleNamespace
+
+    configured = "http://reader:pa55-Word9@feeds.example.org/members.xml?token=tok-123456"
+    src = SimpleNamespace(name="members", url=configured, enabled=True, tags=[])
+    with Archive(tmp_path / "a.db") as archive:
+        archive.sync_sources([src])
+        row = archive.source_state("members")
+        assert (
+            row["url"]
+            == row["configured_url"]
+            == ("http://***@feeds.example.org/members.xml?token=***")
+        )
+        assert archive.feed_url("members", configured) == configured  # the real one, from config
+        # a permanent redirect to a plain address is followed from then on
+        archive.update_source("members", url="https://cdn.example.org/members.xml")
+        assert archive.feed_url("members", configured) == "https://cdn.example.org/members.xml"
+        # one that carried a credential is stored masked, and the configured URL is polled
+        archive.update_source("members", url="https://u:pw-999999@cdn.example.org/m.xml")
+        assert archive.source_state("members")["url"] == "https://***@cdn.example.org/m.xml"
+        assert archive.feed_url("members", configured) == configured
+        # a new password alone is no new address: the stored state stays, the new one is used
+        new = configured.replace("pa55-Word9", "other-Pa55")
+        archive.sync_sources([SimpleNamespace(**{**vars(src), "url": new})])
+        assert archive.feed_url("members", new) == new
+        archive.update_source("members", last_error=f"GET {configured}: refused")
+        assert "pa55-Word9" not in archive.source_state("members")["last_error"]
+    assert b"pa55-Word9" not in (tmp_path / "a.db").read_bytes()
+
+
+def test_article_links_are_stored_without_credentials(tmp_path):
+    from datetime import UTC, datetime
+
+    from monitor.model import ArticleRecord, StoryDecision
+
+    link = "http://reader:pa55-Word9@feeds.example.org/a/1.html"
+    record = ArticleRecord(
+        key=f"url:{link}",
+        url=link,
+        canonical_url=link,
+        source="members",
+        title="t",
+        text="x",
+        published=None,
+        fetched_at=datetime.now(UTC),
+        extract_note=f"page not fetched ({link}: 404)",
+    )
+    with Archive(tmp_path / "a.db") as archive:
+        archive.sync_sources([type("S", (), {"name": "members", "url": link, "enabled": True,
+                                              "tags": []})()])  # fmt: skip
+        aid, _, created = archive.add_article(
+            record, StoryDecision(None, 1.0, "new"), [], index_keys=[], fingerprint_json="{}",
+            canonical_rank=[1, link],
+        )  # fmt: skip
+        assert created
+        stored = archive.db.execute("SELECT key, url, canonical_url, extract_note FROM articles")
+        assert stored.fetchone() == (
+            "url:http://feeds.example.org/a/1.html",
+            "http://feeds.example.org/a/1.html",
+            "http://feeds.example.org/a/1.html",
+            "page not fetched (http://***@feeds.example.org/a/1.html: 404)",
+        )
+        # the same link, seen again with or without the credentials, is the same article
+        assert archive.article_id_for(f"url:{link}", link) == aid
+        assert archive.article_id_for("url:http://feeds.example.org/a/1.html") == aid
+    assert b"pa55-Word9" not in (tmp_path / "a.db").read_bytes()
+
+
+def test_migration_overwrites_the_old_bytes_of_every_masked_value(tmp_path):
+    """Many rows with a password in their links, written at schema version 2: after the
+    migration the password is in no byte of the file (the freed space was overwritten)."""
+    import sqlite_utils
+
+    from storage import migrations
+
+    db_path = tmp_path / "archive.db"
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    db = sqlite_utils.Database(conn)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN")
+    for step in migrations.STEPS[:2]:  # the schema the older code wrote
+        step(db)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(
+        "INSERT INTO sources (name, url, configured_url, created_at) VALUES ('s', ?, ?, 'now')",
+        ["http://reader:Old-Pa55word@h/feed.xml"] * 2,
+    )
+    for i in range(200):
+        link = f"http://reader:Old-Pa55word@h/a/{i}.html"
+        conn.execute(
+            "INSERT INTO articles (key, url, canonical_url, source, title, text, fetched_at)"
+            " VALUES (?, ?, ?, 's', 'title', ?, 'now')",
+            [f"url:{link}", link, link, "text " * 50],
+        )
+    conn.execute("COMMIT")
+    conn.close()
+    assert b"Old-Pa55word" in db_path.read_bytes()
+    with Archive(db_path) as archive:
+        assert archive.db.execute("SELECT count(*) FROM articles").fetchone()[0] == 200
+    leftovers = {p.name: p.read_bytes().count(b"Old-Pa55word") for p in tmp_path.iterdir()}
+    assert set(leftovers.values()) == {0}, leftovers

@@ -115,7 +115,8 @@ def test_an_archive_from_the_first_story_index_is_migrated_and_regrouped(tmp_pat
     conn = sqlite3.connect(path, isolation_level=None)
     old = sqlite_utils.Database(conn)
     conn.execute("BEGIN")
-    for number, step in enumerate(migrations.STEPS[:3], start=1):
+    before = migrations.STEPS[: migrations.STEPS.index(migrations._story_index_terms)]
+    for number, step in enumerate(before, start=1):
         step(old)
         conn.execute(f"PRAGMA user_version = {number}")
     conn.execute("COMMIT")

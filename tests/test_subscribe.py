@@ -78,7 +78,43 @@ def test_add_refuses_private_addresses_by_default(tmp_path):
     path.write_text('[storage]\npath = "a.db"\n')
     with SiteServer(_site) as site:
         res = CliRunner().invoke(cli, ["--config", str(path), "add", site.base + "/"])
+        assert site.requests == []  # refused before any request
     assert res.exit_code == 1 and "allow_private" in res.output
+    # the error names the address the user typed, not a robots.txt or a guessed path
+    assert f"{site.base}/:" in res.output and "robots.txt" not in res.output
+
+
+def test_add_follows_at_most_twenty_announced_feeds(tmp_path):
+    def site(base: str) -> dict:
+        links = "".join(
+            f'<link rel="alternate" type="application/rss+xml" href="{base}/f/{i}.xml">'
+            for i in range(2000)
+        )
+        return {
+            "/": ("text/html", f"<html><head>{links}</head><body>hi</body></html>".encode()),
+            "/robots.txt": ("text/plain", b""),
+        }
+
+    cfg = _config(tmp_path)
+    with SiteServer(site) as srv:
+        res = CliRunner().invoke(cli, ["--config", cfg, "add", srv.base + "/"])
+        candidates = [p for p in srv.requests if p.startswith("/f/")]
+    assert res.exit_code == 1 and "no feed found" in res.output
+    assert len(candidates) == 20, len(candidates)
+    assert len(srv.requests) < 60  # the page, robots.txt, 20 candidates, the common paths
+
+
+def test_add_says_connection_refused(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = _config(tmp_path)
+    res = CliRunner().invoke(cli, ["--config", cfg, "add", f"http://127.0.0.1:{port}/"])
+    assert res.exit_code == 1
+    assert f"http://127.0.0.1:{port}/:" in res.output
+    assert "connection refused" in res.output.lower()
 
 
 def test_opml_round_trip(tmp_path):
@@ -107,7 +143,7 @@ def test_opml_round_trip(tmp_path):
     assert res.exit_code == 0
     from monitor.discover import read_opml
 
-    assert [(r["name"], r["url"]) for r in read_opml(out.read_bytes())] == [
+    assert [(r.name, r.url) for r in read_opml(out.read_bytes()).feeds] == [
         ("Feed A", "https://a.example.org/rss"),
         ("Feed B", "https://b.example.org/atom"),
     ]

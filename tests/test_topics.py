@@ -16,13 +16,15 @@ from monitor.topics import (
     QueryError,
     TopicSpec,
     compile_topics,
+    segments,
     specs_from_config,
     words,
 )
+from monitor.topics.nodes import Or
+from tests.conftest import SHARED, shared
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "topics"
-SEEDS = Path("/work/shared/seeds")
 SHIPPED = "liver-metastases-immunotherapy"
 
 
@@ -293,12 +295,12 @@ def test_all_topics_in_one_pass_equal_each_topic_alone():
 
 
 def test_match_reads_the_article_once_for_all_topics(monkeypatch):
-    import monitor.topics as topics
+    import monitor.topics.index as topics
 
     specs = [TopicSpec(f"t{i}", f"liver NEAR/{i + 1} (nivolumab OR metasta*)") for i in range(50)]
     m = compile_topics(specs)
     calls = []
-    real = topics._WORD_RE
+    real = topics.WORD_RE
 
     class Counting:
         def findall(self, s):
@@ -308,7 +310,7 @@ def test_match_reads_the_article_once_for_all_topics(monkeypatch):
         def finditer(self, s):
             return real.finditer(s)
 
-    monkeypatch.setattr(topics, "_WORD_RE", Counting())
+    monkeypatch.setattr(topics, "WORD_RE", Counting())
     res = m.match("Liver news", "Nivolumab shrank liver metastases.\n\nMore text.")
     assert len(res) == 50
     assert len(calls) == 2  # the title once and the text once, for all 50 topics
@@ -436,22 +438,48 @@ def test_labelled_set_is_large_and_mostly_hard_negatives():
     assert len({it["id"] for it in items}) == len(items)
 
 
-def test_shipped_topic_precision_and_recall_on_labelled_set(shipped):
+def _prf(matcher, items):
     tp = fp = fn = 0
-    for it in load_items():
-        got = bool(shipped.match(it["title"], it["text"]))
+    for it in items:
+        got = bool(matcher.match(it["title"], it["text"]))
         tp += got and it["label"]
         fp += got and not it["label"]
         fn += (not got) and it["label"]
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
-    assert precision >= 0.95, (precision, recall)
-    assert recall >= 0.95, (precision, recall)
+    return tp / max(1, tp + fp), tp / max(1, tp + fn)
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared seed articles not available")
-@pytest.mark.parametrize("name", sorted(p.name for p in SEEDS.glob("0*.txt")) or ["none"])
+def test_shipped_topic_precision_and_recall_on_tuning_items(shipped):
+    """In-sample: the items the query was tuned on (labelled-*.txt)."""
+    precision, recall = _prf(shipped, load_items("labelled-*.txt"))
+    assert precision >= 0.97 and recall >= 0.97, (precision, recall)
+
+
+def test_shipped_topic_precision_and_recall_on_held_out_items(shipped):
+    """Items written before tuning and kept out of it, or written after (heldback*.txt).
+
+    Each batch was scored once before any change it led to (tests/data/topics/README.md), so
+    this is now a regression check, with the first-pass figures recorded in docs/topics.md."""
+    items = load_items("heldback*.txt")
+    assert len(items) >= 120
+    precision, recall = _prf(shipped, items)
+    assert precision >= 0.97 and recall >= 0.97, (precision, recall)
+
+
+def test_roundups_and_other_senses_in_the_labelled_set(shipped):
+    """The two kinds of issue 18: words spread over a roundup's items, and ambiguous words."""
+    items = [it for it in load_items() if it["kind"].startswith(("roundup", "other-sense"))]
+    kinds = {it["kind"] for it in items}
+    assert kinds >= {"roundup-spread", "roundup-item", "other-sense"}
+    assert len(items) >= 70
+    precision, recall = _prf(shipped, items)
+    assert precision >= 0.97 and recall >= 0.97, (precision, recall)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (SHARED / "seeds").glob("0*.txt")) or ["none"]
+)
 def test_shipped_topic_matches_every_seed_article(shipped, name):
-    raw = (SEEDS / name).read_text(encoding="utf-8").strip()
+    raw = (shared("seeds") / name).read_text(encoding="utf-8").strip()
     first, _, rest = raw.partition("\n")
     title = first.strip().lstrip("#").strip()
     res = shipped.match(title, rest)
@@ -499,3 +527,156 @@ def test_shipped_topic_wordings_from_the_issue(shipped):
         assert shipped.match(title, text), shipped.explain(SHIPPED, title, text)
     for title, text in off:
         assert not shipped.match(title, text), shipped.explain(SHIPPED, title, text)
+
+
+def test_shipped_topic_other_senses_and_roundups(shipped):
+    lead = "A report from a regional hospital group was published this week."
+    off = [
+        (  # an abbreviation with another expansion, and no clear immunotherapy word
+            "Integrated care board funds a liver metastases clinic",
+            lead + " The ICB will fund ablation for liver metastases; the ICB met on Monday.",
+        ),
+        (  # a cell-cycle checkpoint inhibitor is not an immune checkpoint inhibitor
+            "ATR checkpoint inhibitors for colorectal liver metastases",
+            lead + " Cell-cycle checkpoint inhibitors of the ATR kinase shrank liver metastases.",
+        ),
+        (  # allergen immunotherapy
+            "Allergen immunotherapy in patients with liver metastases",
+            lead + " Allergen immunotherapy for hay fever was safe in liver metastases patients.",
+        ),
+        (  # a roundup: liver metastases in one item, immunotherapy in the next
+            "News in brief: liver metastases surgery and immunotherapy",
+            "Liver surgery\n\nResection of colorectal liver metastases was safe in older adults."
+            "\n\nMelanoma\n\nPembrolizumab after surgery lowered recurrence in melanoma."
+            "\n\nScreening\n\nHome tests raised screening uptake.",
+        ),
+    ]
+    on = [
+        (
+            "ICB and liver metastases",
+            lead + " Immune checkpoint blockade (ICB) works less well in liver metastases;"
+            " ICB plus radiotherapy is being tested.",
+        ),
+        (
+            "News in brief",
+            "Screening\n\nHome tests raised screening uptake.\n\nLiver metastases\n\n"
+            "Nivolumab with liver radiotherapy shrank liver metastases in 9 of 30 patients.",
+        ),
+    ]
+    for title, text in off:
+        assert not shipped.match(title, text), shipped.explain(SHIPPED, title, text)
+    for title, text in on:
+        assert shipped.match(title, text), shipped.explain(SHIPPED, title, text)
+    (m,) = shipped.match(*on[1])
+    assert m.explanation.startswith("item 2 of 2 of a roundup")
+    assert "Nivolumab with liver radiotherapy" in m.snippet
+
+
+# --- NOT NEAR, clause entries, roundups, one evaluation, definitions ----------------------
+
+
+def test_not_near_keeps_only_occurrences_away_from_the_other_side():
+    q = '"checkpoint inhibitor" NOT NEAR/3 kinase'
+    assert hits(q, "", "a checkpoint inhibitor such as nivolumab")
+    assert not hits(q, "", "the kinase checkpoint inhibitor")  # within 3 words
+    assert hits(q, "", "no kinase here at all, said the authors of the study. checkpoint inhibitor")
+    m = one(q)
+    text = "ATR kinase checkpoint inhibitor.\n\nLater, a checkpoint inhibitor (nivolumab)."
+    (res,) = m.match("", text)
+    # only the occurrence away from "kinase" is evidence (once, not "lead x2")
+    assert res.explanation == 'matched: "checkpoint inhibitor" (lead)'
+    assert res.score == 2.0
+    out = m.explain("t", "", text)
+    assert "1 place kept; within 3 words of the second side, so not counted" in out
+    # NOT NEAR needs words on its left
+    with pytest.raises(QueryError) as info:
+        compile_topics([TopicSpec("t", "NOT NEAR/3 kinase")])
+    assert "words before NOT NEAR/n" in info.value.expected
+
+
+def test_synonym_entries_may_be_clauses():
+    syn = {"io": ["immunotherap* NOT NEAR/2 (allerg* OR pollen)", "nivolumab"]}
+    assert hits("@io", "", "immunotherapy for melanoma", syn)
+    assert not hits("@io", "", "allergen immunotherapy for pollen", syn)
+    assert hits("@io", "", "allergen immunotherapy, and nivolumab", syn)
+    with pytest.raises(QueryError) as info:
+        compile_topics([TopicSpec("t", "@io")], {"io": ["a NEAR/5"]})
+    assert "entry 1" in str(info.value)
+
+
+def test_roundup_pages_are_split_into_items_and_ordinary_articles_are_not():
+    page = (
+        "Two studies this week.\n\nLiver surgery\n\nResection was safe. It was a big study."
+        "\n\nMelanoma\n\nPembrolizumab lowered recurrence."
+    )
+    pieces = segments.split("News in brief", page)
+    assert [p.title for p in pieces] == [
+        "Liver surgery: Resection was safe.",
+        "Melanoma: Pembrolizumab lowered recurrence.",
+    ]
+    assert pieces[0].text == "It was a big study." and pieces[1].of == 2
+    bullets = "Here are this week's picks:\n\n- Item one is here.\n- Item two is here.\n- Three."
+    assert len(segments.split("Friday picks", bullets)) == 3
+    numbered = "1. First study found this.\n\n2. Second study found that.\n\n3. Third one."
+    assert len(segments.split("Oncology in 60 seconds", numbered)) == 3
+    # a verb, a structured abstract, an interview: one article each
+    article = "Researchers found that the liver traps T cells.\n\nThey studied 700 patients."
+    assert segments.split("Study highlights how the liver blunts immunotherapy", article) is None
+    abstract = "Background: x.\n\nMethods: y.\n\nResults: z.\n\nConclusions: w."
+    assert segments.split("Liver metastases and PD-1 blockade", abstract) is None
+    qa = "Q: Will it help?\n\nA: Maybe.\n\nQ: When?\n\nA: Soon."
+    assert segments.split("Your questions on immunotherapy", qa) is None
+
+
+def test_a_roundup_item_matches_as_the_article_it_would_be_alone():
+    m = one("liver NEAR/15 nivolumab AND title:liver")
+    page = "Screening\n\nHome tests worked.\n\nLiver\n\nNivolumab shrank liver lesions. More."
+    (res,) = m.match("In brief", page)
+    (alone,) = m.match("Liver: Nivolumab shrank liver lesions.", "More.")
+    assert (res.score, res.snippet) == (alone.score, alone.snippet)
+    assert not m.match("In brief", "Liver\n\nA liver study.\n\nDrugs\n\nNivolumab news.")
+    # the same words in an ordinary article are near enough
+    assert m.match("Liver", "A liver study.\n\nNivolumab news.")
+
+
+def test_explain_reads_the_one_evaluation_and_agrees_with_match(shipped, monkeypatch):
+    calls: list[tuple[int, tuple[int, int]]] = []
+    real = Or.evaluate
+
+    def counting(self, ev, rng):
+        calls.append((id(self), id(ev), rng))
+        return real(self, ev, rng)
+
+    monkeypatch.setattr(Or, "evaluate", counting)
+    for it in load_items()[:80]:
+        calls.clear()
+        out = shipped.explain(SHIPPED, it["title"], it["text"])
+        assert len(calls) == len(set(calls)), it["id"]  # no OR walked twice
+        got = shipped.match(it["title"], it["text"])
+        first = out.splitlines()[0]
+        if got:
+            assert first.endswith(f"MATCH, score {got[0].score:g} (min_score 0)"), it["id"]
+        else:
+            assert "NO MATCH" in first, it["id"]
+
+
+def test_definition_changes_with_what_decides_matches_only():
+    syn = {"io": ["nivolumab"], "other": ["x"]}
+    base = compile_topics([TopicSpec("t", "liver AND @io")], syn).definition("t")
+    same = [
+        compile_topics([TopicSpec("t", "liver  AND\n @io")], syn),  # layout only
+        compile_topics([TopicSpec("t", "liver AND @io")], {**syn, "other": ["y"]}),  # unused
+    ]
+    for m in same:
+        assert m.definition("t") == base
+    changed = [
+        compile_topics([TopicSpec("t", "liver AND @io AND x")], syn),
+        compile_topics([TopicSpec("t", "liver AND @io", 2.0)], syn),
+        compile_topics([TopicSpec("t", "liver AND @io")], {**syn, "io": ["nivolumab", "pd-1"]}),
+    ]
+    for m in changed:
+        assert m.definition("t") != base
+    nested = {"io": ["@drugs"], "drugs": ["nivolumab"]}
+    a = compile_topics([TopicSpec("t", "@io")], nested).definition("t")
+    b = compile_topics([TopicSpec("t", "@io")], {**nested, "drugs": ["pembrolizumab"]})
+    assert a != b.definition("t")  # a set included by a set counts too

@@ -3,7 +3,7 @@
 The archive is served as the database `archive` whatever its file is called, opened with
 `mode=ro` (never `immutable`: the daemon keeps writing it) and `query_only`, so browsing never
 takes a write lock; SQLite's WAL lets the daemon commit while pages are being read. Datasette is
-the optional `browse` extra: `pip install 'monitor[browse]'`.
+the optional `browse` extra (`monitor.install.hint` names the command for this installation).
 """
 
 from __future__ import annotations
@@ -18,10 +18,15 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
-INSTALL_HINT = (
-    "monitor browse needs Datasette, the optional 'browse' extra: "
-    "pip install 'monitor[browse]' (or pip install 'datasette>=0.64')"
-)
+
+def install_hint() -> str:
+    """What to run to get Datasette, for the way this monitor was installed."""
+    from monitor.install import hint
+
+    return "monitor browse needs Datasette, the optional 'browse' extra:\n  " + hint(
+        "browse", fallback="datasette>=0.64,<1"
+    )
+
 
 SETTINGS: dict[str, Any] = {
     "default_page_size": 50,
@@ -31,7 +36,12 @@ SETTINGS: dict[str, Any] = {
     "truncate_cells_html": 280,
     "allow_download": False,
     "default_allow_sql": True,
+    "num_sql_threads": 4,  # Datasette's own page queries; SQL from the URL runs in the sandbox
+    "allow_csv_stream": False,  # a streamed CSV would run one query after another, unbounded
 }
+
+
+LIMIT_CONCURRENCY = 64  # connections and requests served at once
 
 
 class BrowseError(Exception):
@@ -63,18 +73,18 @@ def load_overrides(path: str | Path | None) -> dict[str, Any] | None:
 
 def check_archive(path: Path) -> None:
     """Refuse clearly when there is nothing to browse or the schema predates the browse views."""
-    from monitor.browse.metadata import open_read_only
-    from storage.queries import BROWSE_VIEWS, BROWSE_VIEWS_PRESENT, SCHEMA_VERSION
+    from storage import browse as storage_browse
+    from storage.queries import BROWSE_VIEWS
 
     if not path.exists():
         raise BrowseError(
             f"no archive at {path} yet: start the daemon (monitor run) or run `monitor run --once`"
         )
     try:
-        conn = open_read_only(path)
+        conn = storage_browse.open_read_only(path)
         try:
-            version = conn.execute(SCHEMA_VERSION).fetchone()[0]
-            views = {r[0] for r in conn.execute(BROWSE_VIEWS_PRESENT)}
+            version = storage_browse.schema_version(conn)
+            views = storage_browse.views_present(conn)
         finally:
             conn.close()
     except Exception as e:
@@ -106,17 +116,19 @@ def build_metadata_for(archive_path: Path, config: Any, overrides: dict | None =
 def build_datasette(archive_path: Path, config: Any, overrides: dict | None = None) -> Any:
     """A Datasette instance serving `archive_path` read-only as database `archive`."""
     if not datasette_available():
-        raise BrowseError(INSTALL_HINT)
+        raise BrowseError(install_hint())
     from datasette.app import Datasette
-    from datasette.database import Database
     from datasette.plugins import pm
 
-    from monitor.browse import plugin
+    from monitor.browse import limits, plugin
     from monitor.browse.metadata import DB_NAME
 
     check_archive(archive_path)
     if not pm.is_registered(plugin):
         pm.register(plugin, name="monitor-browse")
+    if not pm.is_registered(limits):
+        pm.register(limits, name="monitor-browse-limits")
+    limits.quiet_datasette_errors()
     ds = Datasette(
         files=[],
         metadata=build_metadata_for(archive_path, config, overrides),
@@ -124,7 +136,8 @@ def build_datasette(archive_path: Path, config: Any, overrides: dict | None = No
         static_mounts=[("monitor-static", str(STATIC))],
         settings=SETTINGS,
     )
-    ds.add_database(Database(ds, path=str(archive_path), is_mutable=True), name=DB_NAME)
+    # bounded in time and memory: SQLite's limits, a watchdog, SQL from the URL in a sandbox
+    ds.add_database(limits.BrowseDatabase(ds, archive_path), name=DB_NAME)
     if "_memory" in ds.databases:
         ds.remove_database("_memory")
     return ds
@@ -135,6 +148,8 @@ def serve(config: Any, host: str = "127.0.0.1", port: int = 8001, overrides: dic
     ds = build_datasette(Path(config.storage_path), config, overrides)
     import uvicorn
 
+    ds.get_database("archive").sandbox.start()  # the SQL workers, ready before the first query
+
     print(f"browse the archive {config.storage_path} at http://{host}:{port}/  (Ctrl+C stops)")
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(
@@ -142,4 +157,12 @@ def serve(config: Any, host: str = "127.0.0.1", port: int = 8001, overrides: dic
             "address can read the archive",
             file=sys.stderr,
         )
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+    uvicorn.run(
+        ds.app(),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        limit_concurrency=LIMIT_CONCURRENCY,  # beyond it: 503 at once, not an ever-longer queue
+        timeout_keep_alive=5,
+    )

@@ -22,6 +22,10 @@ TABLES: dict[str, str] = {
     ),
     "matches": "Which topic matched which article, with the score and the evidence.",
     "story_matches": "Topic matches rolled up per story: what the digests select from.",
+    "topic_definitions": (
+        "What each topic's stored matches were made with: a hash of its query, min_score, "
+        "synonym sets and matcher version; a topic that changes is re-matched over the archive."
+    ),
     "channels": "Where digests go (email, Slack, webhook, Apprise), as configured in [[channels]].",
     "digests": "Every digest built for a channel, with its delivery state and payload.",
     "deliveries": "The ledger: one row per channel and story, so nothing is sent twice.",
@@ -30,11 +34,17 @@ TABLES: dict[str, str] = {
         "part, webhook or Apprise URL accepted, so a partial failure is retried for that "
         "part only."
     ),
+    "page_retries": (
+        "Article pages that could not be fetched yet: when each is tried again, how many "
+        "tries failed and why. A row goes when its page arrives."
+    ),
     "articles_fts": "Full-text index (FTS5, porter stemming) over article titles and texts.",
     "story_vocab": "The story stage's vocabulary: each feature's kind and document frequency.",
     "story_meta": "The story stage's counters (documents: articles counted in story_vocab.df).",
     "story_docs": "The story stage's compact fingerprint and story of each article.",
     "story_postings": "Inverted index of the story stage: each article's distinctive terms.",
+    "site_templates": "Per site: pages the extractor learnt its template from.",
+    "site_template_keys": "Per site: block keys (hashes, no text) and on how many pages each appeared.",
     "article_index": (
         "Articles for browsing: month, story and topics alongside each article, for search "
         "and facets (a view over articles, stories and story_matches)."
@@ -123,6 +133,12 @@ COLUMNS: dict[str, dict[str, str]] = {
         "explanation": "How the topic query matched, clause by clause.",
         "matched_at": "When the match was recorded (UTC).",
     },
+    "topic_definitions": {
+        "topic": "Topic name (from sources.toml).",
+        "definition": "Hash of the query, min_score, synonym sets and matcher version.",
+        "through_article_id": "The last article id matched with this definition.",
+        "applied_at": "When the archive was last re-matched for the topic (UTC).",
+    },
     "story_matches": {
         "score": "Best score among the story's copies.",
         "first_matched_at": "When a copy of the story first matched the topic (UTC).",
@@ -155,6 +171,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "payload": "The message as first rendered (Slack), so a resend is the same message.",
         "next_attempt_at": "When a pending part is tried again (UTC).",
     },
+    "page_retries": {
+        "article_id": "The article whose page is retried (articles.id).",
+        "url": "The page address, as the feed gave it.",
+        "source": "The feed that listed it (sources.name).",
+        "attempts": "Failed fetches so far, the first one included.",
+        "next_attempt_at": "When the page is tried again (UTC); empty: given up.",
+        "last_error": "Why the last try failed.",
+        "created_at": "When the first try failed (UTC).",
+    },
     "articles_fts": {
         "title": "Indexed headline.",
         "text": "Indexed article text.",
@@ -162,7 +187,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "story_vocab": {
         "id": "Vocabulary id (used in story_docs.fp and story_postings.term).",
         "hash": "64-bit hash of the feature's text (a word stem, a name, a number with unit).",
-        "kind": "0 content word, 1 person/institution/journal, 2 number, 3 title word.",
+        "kind": "0 body word, 1 title word.",
         "df": "Number of indexed articles that hold the feature.",
     },
     "story_meta": {
@@ -179,6 +204,17 @@ COLUMNS: dict[str, dict[str, str]] = {
     "story_postings": {
         "term": "A distinctive term of the article (story_vocab.id).",
         "article_id": "The article (articles.id).",
+    },
+    "site_templates": {
+        "site": "The site (host without www.).",
+        "pages": "Pages of the site learnt from.",
+        "recent": "Ids of the last pages learnt (JSON), so a page counts once.",
+    },
+    "site_template_keys": {
+        "site": "The site (site_templates.site).",
+        "key": "64-bit hash of a block's normalised text, or of its place and first words.",
+        "pages": "Pages of the site that showed the block.",
+        "last_page": "Number of the last such page (site_templates.pages at the time).",
     },
     "article_index": {
         "id": "The article (articles.id).",
@@ -198,7 +234,14 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 
 # Internal tables hidden from the database page (still reachable by URL and SQL).
-HIDDEN = {"story_vocab", "story_meta", "story_docs", "story_postings"}
+HIDDEN = {
+    "story_vocab",
+    "story_meta",
+    "story_docs",
+    "story_postings",
+    "site_templates",
+    "site_template_keys",
+}
 
 
 def column_description(table: str, column: str, schema_comment: str | None = None) -> str | None:

@@ -10,7 +10,6 @@ the licence and attribution notes.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
@@ -19,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.browse import charts, docs
+from monitor.logsafe import mask
+from storage import browse as storage_browse
 from storage import queries
 
 DB_NAME = "archive"
@@ -46,17 +47,13 @@ class TableSchema:
     comments: dict[str, str] = field(default_factory=dict)
 
 
-def read_schema(conn: sqlite3.Connection) -> dict[str, TableSchema]:
+def read_schema(conn: Any) -> dict[str, TableSchema]:
     """Tables and views of the archive (FTS shadow tables left out), in schema order."""
     out: dict[str, TableSchema] = {}
-    rows = conn.execute(
-        "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view')"
-        " AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
-    ).fetchall()
-    for name, kind, sql in rows:
+    for name, kind, sql in storage_browse.schema_objects(conn):
         if _FTS_SHADOW.search(name):
             continue
-        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')]
+        columns = storage_browse.column_names(conn, name)
         comments = {}
         for line in (sql or "").splitlines():
             m = _COLUMN_LINE.match(line)
@@ -66,12 +63,9 @@ def read_schema(conn: sqlite3.Connection) -> dict[str, TableSchema]:
     return out
 
 
-def open_read_only(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection that never blocks the daemon (WAL readers take no write lock)."""
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
-    conn.execute("PRAGMA busy_timeout = 5000")
-    conn.execute("PRAGMA query_only = 1")
-    return conn
+def open_read_only(path: str | Path) -> Any:
+    """A hardened read-only connection that never blocks the daemon (storage.browse)."""
+    return storage_browse.open_read_only(path)
 
 
 def missing_descriptions(schema: Mapping[str, TableSchema]) -> list[str]:
@@ -267,12 +261,13 @@ def _merge(base: dict, extra: Mapping[str, Any]) -> None:
             base[key] = value
 
 
-def sources_for(config: Any, conn: sqlite3.Connection | None) -> list[dict[str, Any]]:
+def sources_for(config: Any, conn: Any | None) -> list[dict[str, Any]]:
     """Configured sources, then any the archive knows that the config no longer lists."""
-    out = [{"name": s.name, "url": s.url, "enabled": s.enabled} for s in config.sources]
+    # the configured address is masked: credentials live only in the configuration
+    out = [{"name": s.name, "url": mask(s.url), "enabled": s.enabled} for s in config.sources]
     if conn is not None:
         named = {s["name"] for s in out}
-        for name, url, enabled, _status in conn.execute(queries.SOURCE_LIST):
+        for name, url, enabled, _status in storage_browse.archived_sources(conn):
             if name not in named:
-                out.append({"name": name, "url": url, "enabled": bool(enabled)})
+                out.append({"name": name, "url": mask(url), "enabled": bool(enabled)})
     return out

@@ -17,6 +17,7 @@ from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from monitor.browse.render import identifier_links, json_list, paragraphs
+from storage import browse as storage_browse
 from storage import queries
 
 ARCHIVE = "archive"  # the database name monitor browse serves the archive under
@@ -45,10 +46,9 @@ def _rows(results: Any) -> list[dict]:
 def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
     if database != ARCHIVE:
         return
-    # Datasette already opens the file with mode=ro; query_only also refuses writes from any
-    # plugin or write connection, and the busy timeout rides over the daemon's WAL checkpoints.
-    conn.execute("PRAGMA query_only = 1")
-    conn.execute("PRAGMA busy_timeout = 5000")
+    # Datasette already opens the file with mode=ro; storage.browse adds query_only, a busy
+    # timeout and SQLite's own limits (value length, SQL length, ...) to every connection.
+    storage_browse.harden(conn)
 
 
 @hookimpl

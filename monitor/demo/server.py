@@ -23,8 +23,10 @@ class SiteServer:
         build: Callable[[str], dict[str, tuple[str, bytes]]],
         host: str = "127.0.0.1",
         delay: float = 0.0,
+        port: int = 0,
     ):
         self.host = host
+        self.requested_port = port  # 0: any free port
         self.delay = delay  # seconds to wait before each answer (tests of slow sites)
         self._build = build
         self.site: dict[str, tuple[str, bytes]] = {}
@@ -56,7 +58,7 @@ class SiteServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer((self.host, 0), Handler)
+        self.httpd = ThreadingHTTPServer((self.host, self.requested_port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://{self.host}:{self.port}"

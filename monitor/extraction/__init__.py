@@ -1,1 +1,0 @@
-"""Helpers of the extraction stage (decoding, metadata); `monitor.extract` is the entry point."""
