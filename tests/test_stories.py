@@ -326,3 +326,18 @@ def test_reassign_moves_an_article_whose_text_arrived_late(tmp_path) -> None:
         other = rec(_rewrite(STUDY_B, 1), key="late")
         assert step.reassign(3, other) not in (sids[0],)
         assert story_groups.story_of_article(archive.db, 1) == sids[0]
+
+
+def test_a_different_cohort_halves_the_score(tmp_path) -> None:
+    """The same wording about another group of patients: a follow-up, not a copy."""
+    follow_up = STUDY_A.replace("212 patients", "480 patients")
+    with Archive(tmp_path / "c.db") as archive:
+        grouping.ingest(
+            archive,
+            [rec(STUDY_A, key="a"), rec(_rewrite(STUDY_A, 1), key="b"), rec(follow_up, key="c")],
+        )
+        same = grouping.explain(archive, "1", "2")
+        other = grouping.explain(archive, "1", "3")
+    assert "groups studied differ" in other and "groups studied differ" not in same
+    score = float(other.splitlines()[-1].split("=")[1])
+    assert score < 0.6 * float(same.splitlines()[-1].split("=")[1])
