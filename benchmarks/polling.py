@@ -317,12 +317,12 @@ def _timed(owner: object, name: str, label: str) -> None:
 
 def _instrument() -> None:
     from monitor import extract, feeds, pipeline, stories
-    from storage import archive
+    from storage import archive, story_index
 
     _timed(feeds, "parse", "feed parsing (feedparser + normalising)")
     _timed(extract, "extract", "page extraction")
     _timed(stories, "fingerprint", "story fingerprint")
-    _timed(archive.Archive, "story_candidates", "story candidates (index query)")
+    _timed(story_index, "candidates", "story candidates (index query)")
     _timed(stories, "decide", "story decision (compare)")
     _timed(archive.Archive, "add_article", "archive write (article, story, FTS, index, matches)")
     _timed(pipeline.Pipeline, "analyse", "analysis (fingerprint + topic match)")

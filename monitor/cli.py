@@ -651,22 +651,48 @@ def stories(ctx: click.Context, limit: int) -> None:
 @click.argument("article_b")
 @pass_ctx
 def stories_explain(obj: Ctx, article_a: str, article_b: str) -> None:
-    """Why two articles (id or URL) are, or are not, one story."""
-    from monitor import stories as stories_mod
+    """Why two articles (id or URL) are, or are not, one story: the score and its evidence
+    (term similarity with the shared terms, people and institutions, numbers, title, time)."""
+    from monitor import grouping
 
     with obj.archive() as archive:
-        found = []
+        rows = []
         for ref in (article_a, article_b):
-            a = archive.find_article(ref)
-            if a is None:
+            row = archive.find_article(ref)
+            if row is None:
                 raise click.ClickException(f"no article {ref!r} in the archive (use an id or URL)")
-            fp = archive.fingerprint_json(a["id"])
-            found.append((a, stories_mod.Fingerprint.from_json(fp) if fp else None))
-    (a, fa), (b, fb) = found
-    click.echo(f"[{a['id']}] {a['source']}: {a['title']}  (story {a['story_id']})")
-    click.echo(f"[{b['id']}] {b['source']}: {b['title']}  (story {b['story_id']})")
+            rows.append(row)
+        text = grouping.explain(archive, str(rows[0]["id"]), str(rows[1]["id"]))
+    for r in rows:
+        click.echo(f"[{r['id']}] {r['source']}: {r['title']}  (story {r['story_id']})")
     click.echo()
-    click.echo(stories_mod.explain(fa, fb))
+    click.echo(text)
+
+
+@stories.command("regroup")
+@click.option("--since", help="Only articles fetched since: a date, an ISO time or 7d, 12h.")
+@pass_ctx
+def stories_regroup(obj: Ctx, since: str | None) -> None:
+    """Group the archive's articles again with the current rules.
+
+    Story ids stay where groups do not change; deliveries carry over, so no story is sent twice.
+    Run it once without --since after upgrading (the story index is rebuilt from the texts).
+    """
+    from monitor import grouping
+
+    config = obj.config
+    with obj.archive() as archive:
+        report = grouping.regroup(
+            archive,
+            parse_when(since),
+            config.stories.window_days,
+            {s.name: s.kind for s in config.sources},
+        )
+    click.echo(
+        f"{report.articles} articles: {report.stories_before} stories before, "
+        f"{report.stories_after} after; {report.unchanged} unchanged, {report.moved} articles "
+        f"moved ({report.seconds:.1f} s)"
+    )
 
 
 # ------------------------------------------------------------------- topics

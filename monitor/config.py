@@ -50,6 +50,7 @@ class SourceConfig:
     tags: list[str] = field(default_factory=list)
     enabled: bool = True
     allow_private: bool | None = None  # None: use [fetch] allow_private
+    kind: str = "news"  # news | press-release | journal: originators are a story's canonical copy
 
 
 @dataclass
@@ -664,7 +665,18 @@ def _source(t: _Table, fetch: FetchSettings) -> SourceConfig:
         tags=t.str_list("tags"),
         enabled=t.get("enabled", bool, True),
         allow_private=t.get("allow_private", bool, None),
+        kind=_source_kind(t),
     )
+
+
+SOURCE_KINDS = ("news", "press-release", "journal")
+
+
+def _source_kind(t: _Table) -> str:
+    kind = t.get("kind", str, "news")
+    if kind not in SOURCE_KINDS:
+        raise t._err("kind", f'must be "news", "press-release" or "journal", not {kind!r}')
+    return kind
 
 
 def _topic(t: _Table) -> TopicConfig:

@@ -121,6 +121,9 @@ class StoryDecision:
     reason: str
     matched_article_id: int | None = None
     merge_story_ids: tuple[int, ...] = ()  # other existing stories this article proves are the same
+    # when the stage grouped the article with stories near it again: article ids per story
+    # (0 is the new article); the archive keeps story ids stable and deliveries single
+    groups: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from monitor import extract, feeds, health, stories, topics
+from monitor import extract, feeds, grouping, health, topics
 from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, Response, Validators
 from monitor.model import Article, ArticleRecord, Entry, Match
@@ -77,8 +77,7 @@ def utcnow() -> datetime:
 
 @dataclass
 class Analysis:
-    fingerprint: stories.Fingerprint
-    keys: list[str]
+    prepared: grouping.Prepared
     matches: list[Match]
 
 
@@ -123,6 +122,11 @@ class Pipeline:
     ):
         self.config = config
         self.archive = archive
+        self.story_step = grouping.StoryStep(
+            archive,
+            config.stories.window_days,
+            {s.name: s.kind for s in config.sources},
+        )
         self.matcher = matcher or compile_topics(config)
         self.clock = clock
         self.progress = progress or (lambda event, info: None)
@@ -202,6 +206,9 @@ class Pipeline:
                 result.warning = parsed.warning
                 result.entries = len(parsed.entries)
                 await self._store_entries(source, parsed.entries, fetcher, result)
+                # the poll's articles are all in: group them again with what is near them, so
+                # that the order in which their fetches finished decides nothing
+                self.story_step.settle(result.article_ids)
                 fields = {
                     "etag": resp.validators.etag,
                     "last_modified": resp.validators.last_modified,
@@ -424,29 +431,14 @@ class Pipeline:
 
     def analyse(self, record: ArticleRecord) -> Analysis:
         """The pure, CPU-heavy part of storing: fingerprint and topic matches."""
-        fp = stories.fingerprint(record)
-        return Analysis(
-            fp, stories.candidate_keys(fp), self.matcher.match(record.title, record.text)
-        )
+        return Analysis(grouping.prepare(record), self.matcher.match(record.title, record.text))
 
     def commit(self, record: ArticleRecord, a: Analysis) -> tuple[int, bool]:
         """Find the story and store the article with it and its matches, in one transaction.
 
         Synchronous, so no other task interleaves between reading the candidates and writing.
         """
-        pivot = record.published or record.fetched_at
-        window = timedelta(days=self.config.stories.window_days)
-        candidates = self.archive.story_candidates(a.keys, pivot - window, pivot + window)
-        decision = stories.decide(a.fingerprint, candidates)
-        article_id, _story, created = self.archive.add_article(
-            record,
-            decision,
-            a.matches,
-            index_keys=a.keys,
-            fingerprint_json=a.fingerprint.to_json(),
-            canonical_rank=stories.canonical_order(a.fingerprint),
-        )
-        return article_id, created
+        return self.story_step.store(record, a.prepared, a.matches)
 
     def store(self, record: ArticleRecord) -> tuple[int, bool]:
         """Group, match and store one article."""
@@ -531,32 +523,25 @@ class Pipeline:
         """The story and topic stages again, for an article whose text changed (its page
         arrived on a retry). Returns its story id.
 
-        This is the one place that re-runs those stages on a stored article: when the story
-        stage offers its own re-assignment entry point, it replaces the two lines below.
-        A story already delivered is not delivered again (see storage/refetch.py).
+        The article's row and topic matches are replaced (``Archive.update_article``) and the
+        story step places it again (``StoryStep.reassign``), in one transaction. A story
+        already delivered is not delivered again (deliveries carry over).
         """
         loop = asyncio.get_running_loop()
         a = await loop.run_in_executor(self._analysis_thread, self.analyse, record)
         return self._reassign(article_id, record, a)
 
     def _reassign(self, article_id: int, record: ArticleRecord, a: Analysis) -> int:
-        pivot = record.published or record.fetched_at
-        window = timedelta(days=self.config.stories.window_days)
-        candidates = [
-            c
-            for c in self.archive.story_candidates(a.keys, pivot - window, pivot + window)
-            if c.article_id != article_id
-        ]
-        decision = stories.decide(a.fingerprint, candidates)
-        return self.archive.update_article(
-            article_id,
-            record,
-            decision,
-            a.matches,
-            index_keys=a.keys,
-            fingerprint_json=a.fingerprint.to_json(),
-            canonical_rank=stories.canonical_order(a.fingerprint),
-        )
+        with self.archive.transaction():
+            story = self.archive.update_article(
+                article_id,
+                record,
+                a.matches,
+                canonical_rank=self.story_step.canonical_rank(a.prepared.fingerprint),
+            )
+            if story is None:
+                return 0
+            return self.story_step.reassign(article_id, record, a.prepared)
 
     # ------------------------------------------------------------------- health
     def _health(self, state: dict) -> health.Health:

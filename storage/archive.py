@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.model import ArticleRecord, Match, SiteTemplate, StoryDecision
-from storage import ledger, migrations, refetch, story_index, templates
+from storage import ledger, migrations, refetch, story_groups, story_index, templates
 from storage import matches as topic_matches
 from storage import secrets as scrub
 from storage import sources as sources_table
@@ -201,23 +201,23 @@ class Archive:
         with self.transaction():
             return templates.learn(self.db, site, templates.page_id(page_url), keys)
 
-    def story_candidates(self, keys: list[str], since: datetime, until: datetime) -> list:
-        return story_index.candidates(self.db, keys, since, until)
-
     def add_article(
         self,
         record: ArticleRecord,
         decision: StoryDecision,
         matches: Sequence[Match],
         *,
-        index_keys: list[str],
-        fingerprint_json: str,
-        canonical_rank: Sequence[Any],
+        index: story_index.Entry | None = None,
+        canonical_rank: Sequence[Any] = (),
+        index_keys: Any = None,
+        fingerprint_json: Any = None,
     ) -> tuple[int, int, bool]:
         """Store an article with its story and matches in one transaction.
 
         Returns (article_id, story_id, created). An article already stored under the same key or
         canonical URL is not stored twice: the existing id is returned with created=False.
+        ``index`` is the story index entry (``monitor.grouping`` makes it); ``index_keys`` and
+        ``fingerprint_json`` were the first story index's and are ignored.
         """
         record = scrub.record(record)  # no credential reaches the archive (storage.secrets)
         with self.transaction():
@@ -233,7 +233,8 @@ class Archive:
                 return existing, sid, False
             now = _iso(record.fetched_at)
             story_id = self._live_story(decision.story_id) if decision.story_id else None
-            if story_id is None:
+            fresh = story_id is None
+            if fresh:
                 story_id = self.db.execute(
                     "INSERT INTO stories (title, first_seen, updated_at, copies) VALUES (?, ?, ?, 0)",
                     [record.title, now, now],
@@ -271,21 +272,26 @@ class Archive:
                 "INSERT OR IGNORE INTO article_sources VALUES (?, ?, ?, ?)",
                 [article_id, record.source, record.url, now],
             )
-            # an undated article is placed in the story window by when it was fetched
-            story_index.add(
-                self.db,
-                article_id,
-                story_id,
-                record.published or record.fetched_at,
-                index_keys,
-                scrub.url(fingerprint_json) or fingerprint_json,
-            )
+            if index is not None:
+                story_index.add(
+                    self.db,
+                    article_id,
+                    story_id,
+                    index.published,
+                    index.placed,
+                    index.fp,
+                    index.postings,
+                )
             merged = False
-            for other in decision.merge_story_ids:
-                other = self._live_story(other)
-                if other is not None and other != story_id:
-                    story_id = self._merge(story_id, other, now)
-                    merged = True
+            if decision.groups:
+                groups = [[article_id if a == 0 else a for a in g] for g in decision.groups]
+                mine = next(g for g in groups if article_id in g)
+                first = story_id
+                sids = story_groups.apply_groups(self.db, groups, now)
+                story_id = sids[groups.index(mine)]
+                merged = True
+                if fresh and story_id != first:  # the story made for it was not needed
+                    self.db.execute("DELETE FROM stories WHERE id = ?", [first])
             for m in matches:
                 self.db.execute(
                     "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -332,24 +338,14 @@ class Archive:
         self,
         article_id: int,
         record: ArticleRecord,
-        decision: StoryDecision,
         matches: Sequence[Match],
         *,
-        index_keys: list[str],
-        fingerprint_json: str,
         canonical_rank: Sequence[Any],
-    ) -> int:
-        """An article's page arrived later: new text, story and matches (storage/refetch.py)."""
+    ) -> int | None:
+        """An article's page arrived later: new text, metadata and matches (storage/refetch.py);
+        the story step places it again. Returns its story id, None if the article is gone."""
         return refetch.update_article(
-            self,
-            article_id,
-            record,
-            decision,
-            matches,
-            index_keys=index_keys,
-            fingerprint_json=fingerprint_json,
-            canonical_rank=canonical_rank,
-            now=record.fetched_at,
+            self, article_id, record, matches, canonical_rank=canonical_rank, now=record.fetched_at
         )
 
     def _live_story(self, story_id: int) -> int | None:
@@ -367,57 +363,8 @@ class Archive:
             story_id = row[0]
         return story_id
 
-    def _merge(self, a: int, b: int, now: str | None) -> int:
-        """Two stories are one: the younger joins the older id. Returns the surviving id."""
-        keep, gone = (a, b) if a < b else (b, a)
-        self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [keep, gone])
-        self.db.execute("UPDATE matches SET story_id = ? WHERE story_id = ?", [keep, gone])
-        self.db.execute(
-            "UPDATE stories SET merged_into = ?, updated_at = ? WHERE id = ?", [keep, now, gone]
-        )
-        story_index.move_story(self.db, gone, keep)
-        ledger.carry_over_merged(self.db, keep, gone)
-        first = self.db.execute(
-            "SELECT min(first_seen) FROM stories WHERE id IN (?, ?)", [keep, gone]
-        ).fetchone()[0]
-        self.db.execute("UPDATE stories SET first_seen = ? WHERE id = ?", [first, keep])
-        return keep
-
     def _refresh_story(self, story_id: int, now: str | None, added: int | None = None) -> None:
-        """Recompute a story's canonical copy, copy count and topic matches.
-
-        When one article was `added` to an unchanged story, only it and the current canonical
-        copy are compared; after a merge every copy is.
-        """
-        current = self.db.execute(
-            "SELECT canonical_article_id FROM stories WHERE id = ?", [story_id]
-        ).fetchone()[0]
-        if added is not None and current is not None:
-            rows = self.db.execute(
-                "SELECT id, title, canonical_rank FROM articles WHERE id IN (?, ?)",
-                [current, added],
-            ).fetchall()
-        else:
-            rows = self.db.execute(
-                "SELECT id, title, canonical_rank FROM articles WHERE story_id = ?", [story_id]
-            ).fetchall()
-        best = min(rows, key=lambda r: (json.loads(r[2] or "[]"), r[0]))
-        copies = self.db.execute(
-            "SELECT count(*) FROM articles WHERE story_id = ?", [story_id]
-        ).fetchone()[0]
-        self.db.execute(
-            "UPDATE stories SET canonical_article_id = ?, title = ?, copies = ?, updated_at = ?"
-            " WHERE id = ?",
-            [best[0], best[1], copies, now, story_id],
-        )
-        self.db.execute("DELETE FROM story_matches WHERE story_id = ?", [story_id])
-        self.db.execute(
-            "INSERT INTO story_matches (story_id, topic, score, snippet, explanation,"
-            " first_matched_at) SELECT story_id, topic, max(score), snippet, explanation,"
-            " min(matched_at) FROM matches"
-            " WHERE story_id = ? GROUP BY topic",
-            [story_id],
-        )
+        story_groups.refresh_story(self.db, story_id, now, added)
 
     def article(self, article_id: int) -> dict | None:
         rows = self._rows("SELECT * FROM articles WHERE id = ?", [article_id])
@@ -432,12 +379,6 @@ class Archive:
             [ref, ref],
         )
         return _decode_article(rows[0]) if rows else None
-
-    def fingerprint_json(self, article_id: int) -> str | None:
-        row = self.db.execute(
-            "SELECT fingerprint FROM story_fingerprints WHERE article_id = ?", [article_id]
-        ).fetchone()
-        return row[0] if row else None
 
     def iter_articles(self, since: datetime | None = None) -> Iterator[dict]:
         sql = "SELECT * FROM articles"

@@ -152,7 +152,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         END;
         """,
     )
-    story_index.create_tables(db)
+    story_index.create_legacy_tables(db)
 
 
 def _v2_browse_views(db: sqlite_utils.Database) -> None:
@@ -283,6 +283,14 @@ def _page_retries(db: sqlite_utils.Database) -> None:
     refetch.create_tables(db)
 
 
+def _story_index_terms(db: sqlite_utils.Database) -> None:
+    """Story index II: compact binary fingerprints, an inverted index of distinctive terms and
+    the archive's document frequencies replace the JSON fingerprints and shingle keys. The old
+    tables are dropped; ``monitor stories regroup`` rebuilds the index from the stored texts."""
+    story_index.drop_legacy_tables(db)
+    story_index.create_tables(db)
+
+
 STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_browse_views,
@@ -291,6 +299,7 @@ STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _mask_secrets,
     _site_templates,
     _page_retries,
+    _story_index_terms,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed

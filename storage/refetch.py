@@ -2,14 +2,13 @@
 
 When an article's page cannot be fetched (timeout, 5xx, a 404 just after the feed announced
 it...), the article is stored with its feed summary and a row here says when to try again.
-When the page arrives, ``update_article`` replaces the article's text and metadata, files it
-again in the story index and moves it to the story the new text belongs to, with its topic
-matches, in one transaction.
+When the page arrives, ``update_article`` replaces the article's text, metadata and topic
+matches, and the story step (``monitor.grouping.StoryStep.reassign``) files it again in the
+story index and moves it to the story the new text belongs to, in the same transaction (the
+pipeline nests both).
 
-What a channel already received is never sent again: an article that was alone in its
-story and now joins another story merges the two (a merged story counts as delivered
-wherever either part was, see ``Archive._merge``); an article leaving a story that keeps
-other copies joins the other story as one more copy.
+What a channel already received is never sent again: story ids and deliveries carry over as
+for any regrouping (``storage.story_groups.apply_groups``).
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.model import ArticleRecord, Match, StoryDecision
-from storage import story_index
+from monitor.model import ArticleRecord, Match
 
 if TYPE_CHECKING:
     from storage.archive import Archive
@@ -101,16 +99,14 @@ def update_article(
     archive: Archive,
     article_id: int,
     record: ArticleRecord,
-    decision: StoryDecision,
     matches: Sequence[Match],
     *,
-    index_keys: list[str],
-    fingerprint_json: str,
     canonical_rank: Sequence[Any],
     now: datetime,
-) -> int:
-    """Replace an article's text and place it again (see the module docstring). Returns
-    the story it belongs to now. The retry row, if any, is removed in the same transaction."""
+) -> int | None:
+    """Replace an article's text, metadata and topic matches (see the module docstring);
+    the story step then places it again (``monitor.grouping.StoryStep.reassign``). Returns its
+    story id (None when the article is gone). The retry row, if any, is removed."""
     from storage.archive import _iso
 
     db = archive.db
@@ -118,13 +114,11 @@ def update_article(
     with archive.transaction():
         old = db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()
         if old is None:
-            return 0
-        old_story = archive._live_story(old[0]) if old[0] is not None else None
+            return None
         db.execute(
             "UPDATE articles SET canonical_url = ?, title = ?, text = ?, authors = ?,"
             " language = ?, lead_image = ?, doi = ?, nct = ?, pmid = ?, journal = ?,"
-            " extract_note = ?, canonical_rank = ?, story_score = ?, story_reason = ?"
-            " WHERE id = ?",
+            " extract_note = ?, canonical_rank = ? WHERE id = ?",
             [
                 record.canonical_url,
                 record.title,
@@ -138,67 +132,14 @@ def update_article(
                 record.journal,
                 record.extract_note,
                 json.dumps(list(canonical_rank)),
-                decision.score,
-                decision.reason,
                 article_id,
             ],
         )
-        siblings = (
-            db.execute(
-                "SELECT count(*) FROM articles WHERE story_id = ? AND id != ?",
-                [old_story, article_id],
-            ).fetchone()[0]
-            if old_story is not None
-            else 0
-        )
-        target = archive._live_story(decision.story_id) if decision.story_id else None
-        story = old_story
-        if target is not None and target != old_story:
-            if old_story is not None and siblings == 0:
-                story = archive._merge(old_story, target, now_s)  # one story now
-            else:
-                story = target
-        elif target is None and siblings > 0:
-            # the text shows it is not the story it was grouped into by its summary
-            story = db.execute(
-                "INSERT INTO stories (title, first_seen, updated_at, copies) VALUES (?, ?, ?, 0)",
-                [record.title, now_s, now_s],
-            ).lastrowid
-        if story is None:  # an article without a story (cannot happen in a valid archive)
-            story = db.execute(
-                "INSERT INTO stories (title, first_seen, updated_at, copies) VALUES (?, ?, ?, 0)",
-                [record.title, now_s, now_s],
-            ).lastrowid
-        db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story, article_id])
-        story_index.add(
-            db,
-            article_id,
-            story,
-            record.published or record.fetched_at,
-            index_keys,
-            fingerprint_json,
-        )
-        for other in decision.merge_story_ids:
-            other = archive._live_story(other)
-            if other is not None and other != story:
-                story = archive._merge(story, other, now_s)
         db.execute("DELETE FROM matches WHERE article_id = ?", [article_id])
         for m in matches:
             db.execute(
                 "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [article_id, story, m.topic, m.score, m.snippet, m.explanation, now_s],
+                [article_id, old[0], m.topic, m.score, m.snippet, m.explanation, now_s],
             )
-        db.execute("UPDATE matches SET story_id = ? WHERE article_id = ?", [story, article_id])
-        archive._refresh_story(story, now_s, None)
-        if (
-            old_story is not None
-            and old_story != story
-            and archive._live_story(old_story) == (old_story)
-        ):
-            left = db.execute(
-                "SELECT count(*) FROM articles WHERE story_id = ?", [old_story]
-            ).fetchone()[0]
-            if left:
-                archive._refresh_story(old_story, now_s, None)
         db.execute("DELETE FROM page_retries WHERE article_id = ?", [article_id])
-    return story
+    return old[0]

@@ -1,68 +1,95 @@
-"""The story candidate index: SQLite tables that find earlier articles sharing a story key.
+"""The story index: compact fingerprints, an inverted index of distinctive terms, and the
+archive's document frequencies. Written only here; the caller owns the transaction.
 
-Two tables, both written only here:
+Tables:
 
-* ``story_keys(key_hash, published, article_id)``: one row per candidate key of an article
-  (LSH band keys and identifier/fact keys from ``monitor.stories.candidate_keys``). Keys are stored
-  as signed 64-bit hashes to keep the table small; the primary key ``(key_hash, published,
-  article_id)`` makes "articles with this key in this time window" one index range scan.
-* ``story_fingerprints(article_id, story_id, published, fingerprint)``: the JSON fingerprint of
-  each article and the story it belongs to now.
+* ``story_vocab(id, hash, kind, df)``: one row per feature the story stage has seen (a content
+  word's stem, a name, a number with its unit, a title word), keyed by a 64-bit hash of its text;
+  ``df`` is the number of indexed articles holding it. Ids are small integers handed out in order,
+  so fingerprints and postings that use them stay small.
+* ``story_meta(key, value)``: ``documents``, the number of indexed articles.
+* ``story_docs(article_id, story_id, published, placed, fp)``: each article's story and its
+  fingerprint as bytes (the stage's own format; this module never reads inside it). ``placed``
+  is the publication time, or the fetch time of an undated article: it places the article in the
+  candidate window. Times are UTC epoch seconds.
+* ``story_postings(term, article_id)``: the article's most distinctive terms (chosen by the
+  stage), so that two articles sharing rare terms find each other though they share no sentence.
 
-Nothing is held in memory between calls: the index survives restarts and its lookup cost depends
-on the number of matching keys in the time window, not on the size of the archive.
-
-The caller (the archive) owns the connection and the transaction; these functions never commit.
-Times are stored as integer UTC epoch seconds. Pass the fetch time when an article has no
-publication date: rows with ``published=None`` are kept but never returned as candidates.
+Storage returns stored rows (:class:`DocRow`); it never imports the stories stage.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from monitor.stories import Candidate, Fingerprint
 
 __all__ = [
     "PER_KEY_LIMIT",
     "RECOMMENDED_PRAGMAS",
+    "DocRow",
     "add",
     "candidates",
+    "count_documents",
     "create_tables",
-    "fingerprint_of",
-    "key_hash",
-    "move_story",
+    "doc",
+    "docs_since",
+    "drop_legacy_tables",
+    "feature_hash",
+    "load_stats",
+    "members",
+    "remove",
+    "set_story",
     "story_of",
+    "vocabulary",
 ]
 
 #: settings the archive's connection should use for a write-heavy index: a 64 MB page cache, and
-#: WAL checkpoints every 10,000 pages instead of 1,000 (the same total work in fewer, larger
-#: steps; with the default, every ~30 articles pay a checkpoint of scattered index pages)
+#: WAL checkpoints every 10,000 pages instead of 1,000 (the same total work in fewer steps)
 RECOMMENDED_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=10000")
 
-#: most recent postings read per key: bounds the cost of keys that many articles share
-PER_KEY_LIMIT = 40
+#: most recent postings read per term: bounds the cost of terms many articles share
+PER_KEY_LIMIT = 50
+#: most recent copies of one story read for a decision: bounds the cost of very large stories
+MEMBERS_LIMIT = 120
 
 _SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS story_keys (
-        key_hash INTEGER NOT NULL,
-        published INTEGER NOT NULL,
-        article_id INTEGER NOT NULL,
-        PRIMARY KEY (key_hash, published, article_id)
+    """CREATE TABLE IF NOT EXISTS story_vocab (
+        id INTEGER PRIMARY KEY,
+        hash INTEGER NOT NULL UNIQUE,
+        kind INTEGER NOT NULL DEFAULT 0,
+        df INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS story_meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
     ) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS story_fingerprints (
+    """CREATE TABLE IF NOT EXISTS story_docs (
         article_id INTEGER PRIMARY KEY,
         story_id INTEGER NOT NULL,
         published INTEGER,
-        fingerprint TEXT NOT NULL,
-        key_hashes TEXT
+        placed INTEGER NOT NULL,
+        fp BLOB NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS story_fingerprints_story ON story_fingerprints(story_id)",
+    "CREATE INDEX IF NOT EXISTS story_docs_story ON story_docs(story_id, placed)",
+    """CREATE TABLE IF NOT EXISTS story_postings (
+        term INTEGER NOT NULL,
+        article_id INTEGER NOT NULL,
+        PRIMARY KEY (term, article_id)
+    ) WITHOUT ROWID""",
 )
+
+
+@dataclass(frozen=True)
+class DocRow:
+    """One indexed article as stored."""
+
+    article_id: int
+    story_id: int
+    published: datetime | None
+    placed: datetime
+    fp: bytes
 
 
 def _conn(db):
@@ -70,9 +97,8 @@ def _conn(db):
     return getattr(db, "conn", db)
 
 
-@functools.lru_cache(maxsize=65536)
-def key_hash(key: str) -> int:
-    """Signed 64-bit hash of a key string (stable across processes and platforms)."""
+def feature_hash(key: str) -> int:
+    """Signed 64-bit hash of a feature's text (stable across processes and platforms)."""
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -85,6 +111,10 @@ def _epoch(dt: datetime | None) -> int | None:
     return int(dt.timestamp())
 
 
+def _time(ts: int | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
 def create_tables(db) -> None:
     """Create the index tables if they do not exist (idempotent)."""
     conn = _conn(db)
@@ -92,92 +122,204 @@ def create_tables(db) -> None:
         conn.execute(statement)
 
 
+def create_legacy_tables(db) -> None:
+    """The first version's tables, as migration step 1 made them (dropped again by step 4)."""
+    conn = _conn(db)
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS story_keys (key_hash INTEGER NOT NULL, published INTEGER NOT"
+        " NULL, article_id INTEGER NOT NULL, PRIMARY KEY (key_hash, published, article_id))"
+        " WITHOUT ROWID"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS story_fingerprints (article_id INTEGER PRIMARY KEY, story_id"
+        " INTEGER NOT NULL, published INTEGER, fingerprint TEXT NOT NULL, key_hashes TEXT)"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS story_fingerprints_story ON story_fingerprints(story_id)"
+    )
+
+
+def drop_legacy_tables(db) -> None:
+    """Drop the first version's tables (JSON fingerprints and shingle keys)."""
+    conn = _conn(db)
+    conn.execute("DROP TABLE IF EXISTS story_keys")
+    conn.execute("DROP TABLE IF EXISTS story_fingerprints")
+
+
+def _chunks(seq: Sequence, n: int = 500) -> Iterator[Sequence]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def vocabulary(db, keys: Sequence[tuple[int, int]], create: bool = True) -> dict[int, int]:
+    """Vocabulary ids of features given as (hash, kind); unknown ones are added when ``create``.
+
+    Returns hash -> id (features that are unknown and not created are left out).
+    """
+    conn = _conn(db)
+    out: dict[int, int] = {}
+    hashes = list(dict.fromkeys(h for h, _ in keys))
+    for chunk in _chunks(hashes):
+        marks = ",".join("?" * len(chunk))
+        for i, h in conn.execute(
+            f"SELECT id, hash FROM story_vocab WHERE hash IN ({marks})", chunk
+        ):
+            out[h] = i
+    if create:
+        kinds = dict(keys)
+        for h in hashes:
+            if h not in out:
+                out[h] = conn.execute(
+                    "INSERT INTO story_vocab (hash, kind, df) VALUES (?, ?, 0)", (h, kinds[h])
+                ).lastrowid
+    return out
+
+
+def count_documents(db, terms: Iterable[int], delta: int) -> None:
+    """Add ``delta`` (+1 or -1) to the document frequency of ``terms`` and to the total."""
+    conn = _conn(db)
+    ids = sorted(set(terms))
+    conn.executemany(
+        "UPDATE story_vocab SET df = max(0, df + ?) WHERE id = ?", [(delta, i) for i in ids]
+    )
+    conn.execute(
+        "INSERT INTO story_meta (key, value) VALUES ('documents', max(0, ?))"
+        " ON CONFLICT (key) DO UPDATE SET value = max(0, value + ?)",
+        (delta, delta),
+    )
+
+
+def load_stats(db) -> tuple[int, dict[int, int], dict[int, int]]:
+    """(documents, df by id, kind by id for ids whose kind is not 0): the whole vocabulary."""
+    conn = _conn(db)
+    row = conn.execute("SELECT value FROM story_meta WHERE key = 'documents'").fetchone()
+    df: dict[int, int] = {}
+    kind: dict[int, int] = {}
+    for i, k, n in conn.execute("SELECT id, kind, df FROM story_vocab WHERE df > 0 OR kind != 0"):
+        if n:
+            df[i] = n
+        if k:
+            kind[i] = k
+    return (row[0] if row else 0), df, kind
+
+
 def add(
     db,
     article_id: int,
     story_id: int,
     published: datetime | None,
-    keys: list[str],
-    fingerprint_json: str,
+    placed: datetime,
+    fp: bytes,
+    postings: Iterable[int],
 ) -> None:
-    """File an article under its keys. Re-adding an article replaces its earlier rows."""
+    """Index an article (replacing an earlier entry of the same article)."""
     conn = _conn(db)
-    ts = _epoch(published)
-    hashes = [key_hash(k) for k in dict.fromkeys(keys)]
-    old = conn.execute(
-        "SELECT published, key_hashes FROM story_fingerprints WHERE article_id = ?", (article_id,)
-    ).fetchone()
-    if old is not None and old[0] is not None and old[1]:
-        conn.executemany(
-            "DELETE FROM story_keys WHERE key_hash = ? AND published = ? AND article_id = ?",
-            [(int(h), old[0], article_id) for h in old[1].split()],
-        )
     conn.execute(
-        "INSERT OR REPLACE INTO story_fingerprints"
-        " (article_id, story_id, published, fingerprint, key_hashes) VALUES (?, ?, ?, ?, ?)",
-        (article_id, story_id, ts, fingerprint_json, " ".join(map(str, hashes))),
+        "INSERT OR REPLACE INTO story_docs (article_id, story_id, published, placed, fp)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (article_id, story_id, _epoch(published), _epoch(placed), fp),
     )
-    if ts is None or not hashes:
-        return
     conn.executemany(
-        "INSERT OR IGNORE INTO story_keys (key_hash, published, article_id) VALUES (?, ?, ?)",
-        [(h, ts, article_id) for h in hashes],
+        "INSERT OR IGNORE INTO story_postings (term, article_id) VALUES (?, ?)",
+        [(t, article_id) for t in dict.fromkeys(postings)],
     )
 
 
+def remove(db, article_id: int, postings: Iterable[int]) -> DocRow | None:
+    """Take an article out of the index (its postings are the terms given); returns its row."""
+    conn = _conn(db)
+    row = doc(db, article_id)
+    conn.executemany(
+        "DELETE FROM story_postings WHERE term = ? AND article_id = ?",
+        [(t, article_id) for t in set(postings)],
+    )
+    conn.execute("DELETE FROM story_docs WHERE article_id = ?", (article_id,))
+    return row
+
+
+def _rows(cur) -> list[DocRow]:
+    return [DocRow(a, s, _time(p), _time(pl), bytes(fp)) for a, s, p, pl, fp in cur]
+
+
+_COLUMNS = "article_id, story_id, published, placed, fp"
 _PER_KEY = (
-    "SELECT * FROM (SELECT article_id, published FROM story_keys WHERE key_hash = ?"
-    " AND published BETWEEN ? AND ? ORDER BY published DESC LIMIT ?)"
+    "SELECT * FROM (SELECT article_id FROM story_postings WHERE term = ?"
+    " ORDER BY article_id DESC LIMIT ?)"
 )
 
 
 def candidates(
-    db, keys: Iterable[str], since: datetime, until: datetime, limit: int = 200
-) -> list[Candidate]:
-    """Articles published in ``[since, until]`` that share at least one key, most shared first.
-
-    Each key contributes at most :data:`PER_KEY_LIMIT` of its most recent postings, so a key that
-    thousands of articles share costs no more than a rare one.
-    """
+    db,
+    terms: Sequence[int],
+    since: datetime,
+    until: datetime,
+    exclude: int | None = None,
+    limit: int = 200,
+    min_shared: int = 1,
+) -> list[DocRow]:
+    """Articles placed in ``[since, until]`` sharing at least one posting term, most shared
+    first (at least ``min_shared``, at most ``limit`` articles). Each term contributes at most
+    :data:`PER_KEY_LIMIT` of its most recent postings."""
     conn = _conn(db)
-    lo, hi = _epoch(since), _epoch(until)
-    hashes = [key_hash(k) for k in dict.fromkeys(keys)]
-    hits: Counter[int] = Counter()
-    newest: dict[int, int] = {}
-    # one statement, one bounded index range per key
-    for start in range(0, len(hashes), 60):
-        chunk = hashes[start : start + 60]
+    hits: dict[int, int] = {}
+    for chunk in _chunks(list(dict.fromkeys(terms)), 60):
         sql = " UNION ALL ".join([_PER_KEY] * len(chunk))
         params: list[int] = []
-        for h in chunk:
-            params += (h, lo, hi, PER_KEY_LIMIT)
-        for article_id, ts in conn.execute(sql, params):
-            hits[article_id] += 1
-            newest[article_id] = ts
+        for t in chunk:
+            params += (t, PER_KEY_LIMIT)
+        for (a,) in conn.execute(sql, params):
+            hits[a] = hits.get(a, 0) + 1
+    hits.pop(exclude, None)
+    if min_shared > 1:
+        hits = {a: n for a, n in hits.items() if n >= min_shared}
     if not hits:
         return []
-    chosen = sorted(hits, key=lambda a: (-hits[a], -newest[a], a))[:limit]
-    out: list[Candidate] = []
-    for start in range(0, len(chosen), 500):
-        chunk = chosen[start : start + 500]
+    lo, hi = _epoch(since), _epoch(until)
+    out: list[DocRow] = []
+    ranked = sorted(hits, key=lambda a: (-hits[a], -a))
+    for chunk in _chunks(ranked):
         marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            "SELECT article_id, story_id, fingerprint FROM story_fingerprints"
-            f" WHERE article_id IN ({marks})",
-            chunk,
-        ).fetchall()
-        by_id = {r[0]: r for r in rows}
-        for article_id in chunk:
-            row = by_id.get(article_id)
-            if row is not None:
-                out.append(Candidate(row[0], row[1], Fingerprint.from_json(row[2])))
+        out += _rows(
+            conn.execute(
+                f"SELECT {_COLUMNS} FROM story_docs WHERE article_id IN ({marks})"
+                " AND placed BETWEEN ? AND ?",
+                [*chunk, lo, hi],
+            )
+        )
+    out.sort(key=lambda r: (-hits[r.article_id], -r.article_id))
+    return out[:limit]
+
+
+def members(db, story_ids: Iterable[int], limit: int = MEMBERS_LIMIT) -> list[DocRow]:
+    """The indexed copies of each story (its ``limit`` most recently placed), in one query."""
+    conn = _conn(db)
+    ids = sorted(set(story_ids))
+    out: list[DocRow] = []
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        out += _rows(
+            conn.execute(
+                f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS}, row_number() OVER (PARTITION BY"
+                " story_id ORDER BY placed DESC, article_id DESC) AS n FROM story_docs"
+                f" WHERE story_id IN ({marks})) WHERE n <= ? ORDER BY story_id, article_id",
+                [*chunk, limit],
+            )
+        )
     return out
 
 
+def set_story(db, article_ids: Iterable[int], story_id: int) -> None:
+    """Record the story of indexed articles."""
+    _conn(db).executemany(
+        "UPDATE story_docs SET story_id = ? WHERE article_id = ?",
+        [(story_id, a) for a in article_ids],
+    )
+
+
 def move_story(db, from_story: int, to_story: int) -> None:
-    """Record that every article of ``from_story`` now belongs to ``to_story`` (after a merge)."""
+    """Every article of ``from_story`` now belongs to ``to_story``."""
     _conn(db).execute(
-        "UPDATE story_fingerprints SET story_id = ? WHERE story_id = ?", (to_story, from_story)
+        "UPDATE story_docs SET story_id = ? WHERE story_id = ?", (to_story, from_story)
     )
 
 
@@ -185,17 +327,72 @@ def story_of(db, article_id: int) -> int | None:
     """The story an indexed article belongs to, or None if it is not indexed."""
     row = (
         _conn(db)
-        .execute("SELECT story_id FROM story_fingerprints WHERE article_id = ?", (article_id,))
+        .execute("SELECT story_id FROM story_docs WHERE article_id = ?", (article_id,))
         .fetchone()
     )
     return row[0] if row else None
 
 
-def fingerprint_of(db, article_id: int) -> Fingerprint | None:
-    """The stored fingerprint of an article (for ``monitor stories explain``)."""
-    row = (
-        _conn(db)
-        .execute("SELECT fingerprint FROM story_fingerprints WHERE article_id = ?", (article_id,))
-        .fetchone()
+def doc(db, article_id: int) -> DocRow | None:
+    """One indexed article, or None."""
+    rows = _rows(
+        _conn(db).execute(f"SELECT {_COLUMNS} FROM story_docs WHERE article_id = ?", (article_id,))
     )
-    return Fingerprint.from_json(row[0]) if row else None
+    return rows[0] if rows else None
+
+
+def docs_since(db, since: datetime | None) -> list[DocRow]:
+    """Indexed articles placed at or after ``since`` (all when None), in (placed, id) order."""
+    sql = f"SELECT {_COLUMNS} FROM story_docs"
+    params: list[int] = []
+    if since is not None:
+        sql += " WHERE placed >= ?"
+        params.append(_epoch(since))
+    return _rows(_conn(db).execute(sql + " ORDER BY placed, article_id", params))
+
+
+def clear(db) -> None:
+    """Empty the index (``monitor stories regroup`` over the whole archive rebuilds it)."""
+    conn = _conn(db)
+    for table in ("story_postings", "story_docs", "story_vocab", "story_meta"):
+        conn.execute(f"DELETE FROM {table}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the archive files for a new article (see :func:`add`)."""
+
+    fp: bytes
+    postings: tuple[int, ...]
+    published: datetime | None
+    placed: datetime
+
+
+def documents(db) -> int:
+    """The number of indexed articles counted in the document frequencies."""
+    row = _conn(db).execute("SELECT value FROM story_meta WHERE key = 'documents'").fetchone()
+    return row[0] if row else 0
+
+
+def labels(db, article_ids: Iterable[int]) -> dict[int, int]:
+    """article id -> story id recorded in the index, for the given articles."""
+    ids = sorted(set(article_ids))
+    out: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        out.update(
+            _conn(db).execute(
+                f"SELECT article_id, story_id FROM story_docs WHERE article_id IN ({marks})", chunk
+            )
+        )
+    return out
+
+
+def articles_of(db, story_id: int) -> list[int]:
+    """Ids of the indexed articles recorded under a story."""
+    return [
+        a
+        for (a,) in _conn(db).execute(
+            "SELECT article_id FROM story_docs WHERE story_id = ? ORDER BY article_id", (story_id,)
+        )
+    ]

@@ -1,137 +1,153 @@
-"""Tests of storage.story_index: the SQLite candidate index of the story stage."""
+"""Tests of storage.story_index (the story stage's tables) and of the migration that brings an
+archive made by the first story index to it."""
 
 from __future__ import annotations
 
+import ast
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlite_utils
 
+from monitor import grouping
 from monitor.model import ArticleRecord
-from monitor.stories import candidate_keys, decide, fingerprint
-from storage import story_index
+from storage import migrations, story_index
+from storage.archive import Archive
 
 T0 = datetime(2025, 5, 1, 8, tzinfo=UTC)
-TEXT = (
-    "Surgeons at the Halden Liver Centre gave 148 patients with colorectal liver metastases an "
-    "immune checkpoint inhibitor before liver resection. Dr. Ingrid Solberg said 27.5% of the "
-    "removed tumours had no living cancer cells left, and the hazard ratio for recurrence was "
-    "0.58 after a median of 22.6 months. Dr. Paul Ferrante, a co-author, said a randomised trial "
-    "will compare the approach with chemotherapy. The study appears in JAMA Surgery and the "
-    "team will follow the patients for five more years."
-)
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def fp_json(text: str = TEXT, **kw) -> tuple[list[str], str]:
-    fp = fingerprint(
-        ArticleRecord(
-            key="k",
-            url="u",
-            canonical_url="u",
-            source="s",
-            title="",
-            text=text,
-            published=T0,
-            fetched_at=T0,
-            **kw,
-        )
-    )
-    return candidate_keys(fp), fp.to_json()
+def db() -> sqlite_utils.Database:
+    d = sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None))
+    story_index.create_tables(d)
+    return d
+
+
+def test_storage_does_not_import_the_stories_stage() -> None:
+    tree = ast.parse((ROOT / "storage" / "story_index.py").read_text(encoding="utf-8"))
+    imported = {
+        n.module if isinstance(n, ast.ImportFrom) else a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        for a in n.names
+    }
+    assert not any(m and m.startswith("monitor") for m in imported), imported
 
 
 def test_create_tables_is_idempotent() -> None:
-    db = sqlite_utils.Database(memory=True)
-    story_index.create_tables(db)
-    story_index.create_tables(db)
-    assert {"story_keys", "story_fingerprints"} <= set(db.table_names())
+    d = db()
+    story_index.create_tables(d)
+    names = {r[0] for r in d.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"story_vocab", "story_meta", "story_docs", "story_postings"} <= names
 
 
-def test_candidates_share_a_key_inside_the_window_only() -> None:
-    db = sqlite_utils.Database(memory=True)
-    story_index.create_tables(db)
-    keys, js = fp_json()
-    story_index.add(db, 1, 10, T0, keys, js)
-    story_index.add(db, 2, 11, T0 - timedelta(days=40), keys, js)  # too old
-    story_index.add(db, 3, 12, T0, ["doi:10.9/other"], js)  # nothing shared
-    found = story_index.candidates(db, keys, T0 - timedelta(days=21), T0 + timedelta(days=1))
-    assert [(c.article_id, c.story_id) for c in found] == [(1, 10)]
+def test_vocabulary_ids_are_stable_and_counts_follow_documents() -> None:
+    d = db()
+    keys = [(story_index.feature_hash(w), 0) for w in ("liver", "ablat", "nivolumab")]
+    first = story_index.vocabulary(d, keys)
+    assert story_index.vocabulary(d, list(reversed(keys))) == first
+    assert story_index.vocabulary(d, [(story_index.feature_hash("new"), 1)], create=False) == {}
+    ids = list(first.values())
+    story_index.count_documents(d, ids, +1)
+    story_index.count_documents(d, ids[:1], +1)
+    n, df, _ = story_index.load_stats(d)
+    assert n == 2 and df[ids[0]] == 2 and df[ids[1]] == 1
+    story_index.count_documents(d, ids, -1)
+    n, df, _ = story_index.load_stats(d)
+    assert n == 1 and df == {ids[0]: 1}
+
+
+def test_candidates_share_postings_inside_the_window_and_are_bounded() -> None:
+    d = db()
+    for a in range(1, 8):
+        when = T0 + timedelta(days=a)
+        terms = [1, 2] if a < 7 else [1]
+        story_index.add(d, a, 100 + a, when, when, b"\x02", terms)
+    found = story_index.candidates(d, [1, 2], T0, T0 + timedelta(days=4), min_shared=2)
+    assert [r.article_id for r in found] == [4, 3, 2, 1]  # most recent first at equal sharing
+    assert all(r.story_id == 100 + r.article_id for r in found)
+    found = story_index.candidates(d, [1, 2], T0, T0 + timedelta(days=30), limit=3)
+    assert len(found) == 3 and 7 not in {r.article_id for r in found}  # 7 shares one posting
     assert (
-        found[0].fingerprint.persons
-        == fingerprint(ArticleRecord("k", "u", "u", "s", "", TEXT, T0, T0)).persons
+        story_index.candidates(d, [1, 2], T0, T0 + timedelta(days=30), exclude=6)[0].article_id == 5
     )
-    wide = story_index.candidates(db, keys, T0 - timedelta(days=60), T0 + timedelta(days=1))
-    assert {c.article_id for c in wide} == {1, 2}
 
 
-def test_candidates_are_ranked_by_shared_keys_and_limited() -> None:
-    db = sqlite_utils.Database(memory=True)
-    story_index.create_tables(db)
-    _keys, js = fp_json()
-    story_index.add(db, 1, 1, T0, ["a", "b", "c"], js)
-    story_index.add(db, 2, 2, T0, ["a"], js)
-    story_index.add(db, 3, 3, T0, ["a", "b"], js)
-    found = story_index.candidates(db, ["a", "b", "c"], T0 - timedelta(days=1), T0)
-    assert [c.article_id for c in found] == [1, 3, 2]
-    assert len(story_index.candidates(db, ["a"], T0 - timedelta(days=1), T0, limit=2)) == 2
+def test_members_are_the_most_recent_copies_of_each_story() -> None:
+    d = db()
+    for a in range(1, 11):
+        when = T0 + timedelta(hours=a)
+        story_index.add(d, a, 1 if a % 2 else 2, when, when, b"x", [])
+    rows = story_index.members(d, [1, 2], limit=3)
+    assert sorted((r.story_id, r.article_id) for r in rows) == [
+        (1, 5),
+        (1, 7),
+        (1, 9),
+        (2, 6),
+        (2, 8),
+        (2, 10),
+    ]
 
 
-def test_a_key_shared_by_thousands_costs_a_bounded_number_of_rows() -> None:
-    db = sqlite_utils.Database(memory=True)
-    story_index.create_tables(db)
-    _keys, js = fp_json()
-    for i in range(1, 501):
-        story_index.add(db, i, i, T0 + timedelta(minutes=i), ["common"], js)
-    found = story_index.candidates(db, ["common"], T0, T0 + timedelta(days=1), limit=1000)
-    assert len(found) == story_index.PER_KEY_LIMIT
-    assert min(c.article_id for c in found) == 500 - story_index.PER_KEY_LIMIT + 1  # most recent
+def test_remove_and_readd_replace_rows() -> None:
+    d = db()
+    story_index.add(d, 1, 5, T0, T0, b"a", [3, 4])
+    story_index.add(d, 1, 6, T0, T0, b"b", [3, 4])
+    assert story_index.story_of(d, 1) == 6
+    row = story_index.remove(d, 1, [3, 4])
+    assert row is not None and row.fp == b"b"
+    assert story_index.doc(d, 1) is None
+    assert d.conn.execute("SELECT count(*) FROM story_postings").fetchone() == (0,)
 
 
-def test_move_story_and_readd_replace_rows() -> None:
-    db = sqlite_utils.Database(memory=True)
-    story_index.create_tables(db)
-    keys, js = fp_json()
-    story_index.add(db, 1, 5, T0, keys, js)
-    story_index.add(db, 2, 6, T0, keys, js)
-    story_index.move_story(db, 6, 5)
-    assert story_index.story_of(db, 2) == 5
-    assert story_index.story_of(db, 99) is None
-    story_index.add(db, 2, 5, T0, ["only-this"], js)  # re-added with other keys
-    found = story_index.candidates(db, keys, T0 - timedelta(days=1), T0)
-    assert [c.article_id for c in found] == [1]
-    rows = db.execute("SELECT count(*) FROM story_keys WHERE article_id = 2").fetchone()[0]
-    assert rows == 1
+def _rec(key: str, text: str, when: datetime) -> ArticleRecord:
+    return ArticleRecord(
+        key, f"https://e.org/{key}", f"https://e.org/{key}", "src", key, text, when, when
+    )
 
 
-def test_undated_rows_are_kept_but_never_candidates() -> None:
-    db = sqlite_utils.Database(memory=True)
-    story_index.create_tables(db)
-    keys, js = fp_json()
-    story_index.add(db, 1, 1, None, keys, js)
-    assert story_index.fingerprint_of(db, 1) is not None
-    assert story_index.candidates(db, keys, T0 - timedelta(days=30), T0 + timedelta(days=30)) == []
-
-
-def test_index_survives_restart_and_leaves_transactions_to_the_caller(tmp_path) -> None:
-    path = tmp_path / "archive.db"
-    db = sqlite_utils.Database(path)
-    story_index.create_tables(db)
-    keys, js = fp_json()
-    with db.conn:  # the caller's transaction
-        story_index.add(db, 1, 1, T0, keys, js)
-    db.execute("BEGIN")
-    story_index.add(db, 2, 2, T0, keys, js)
-    db.conn.rollback()  # the archive aborted: nothing of article 2 remains
-    db.close()
-    db = sqlite_utils.Database(path)
-    found = story_index.candidates(db, keys, T0 - timedelta(days=1), T0 + timedelta(days=1))
-    assert [c.article_id for c in found] == [1]
-    d = decide(fingerprint(ArticleRecord("k", "u", "u", "s", "", TEXT, T0, T0)), found)
-    assert d.story_id == 1
-
-
-def test_naive_datetimes_are_taken_as_utc() -> None:
-    db = sqlite_utils.Database(memory=True)
-    story_index.create_tables(db)
-    keys, js = fp_json()
-    story_index.add(db, 1, 1, T0.replace(tzinfo=None), keys, js)
-    found = story_index.candidates(db, keys, T0, T0)
-    assert [c.article_id for c in found] == [1]
+def test_an_archive_from_the_first_story_index_is_migrated_and_regrouped(tmp_path) -> None:
+    """An archive made by main before this step (schema 3, JSON fingerprints): the step drops
+    the old tables, and `stories regroup` rebuilds the index from the stored texts."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    old = sqlite_utils.Database(conn)
+    conn.execute("BEGIN")
+    before = migrations.STEPS[: migrations.STEPS.index(migrations._story_index_terms)]
+    for number, step in enumerate(before, start=1):
+        step(old)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.execute("COMMIT")
+    assert {"story_keys", "story_fingerprints"} <= set(old.table_names())
+    now = T0.isoformat()
+    conn.execute(
+        "INSERT INTO sources (name, url, created_at) VALUES ('src', 'https://e.org', ?)", [now]
+    )
+    text = (
+        "Surgeons at the Halden Liver Centre gave 148 patients with liver metastases an "
+        "immune drug before resection; Ingrid Solberg said 27.5% had no living cancer cells "
+        "left and a larger randomised trial will compare it with chemotherapy next year. "
+    )
+    for i in (1, 2):
+        conn.execute(
+            "INSERT INTO stories (id, title, first_seen, updated_at, copies) VALUES"
+            " (?, 't', ?, ?, 1)",
+            [i, now, now],
+        )
+        conn.execute(
+            "INSERT INTO articles (key, url, canonical_url, source, title, text, published,"
+            " fetched_at, story_id) VALUES (?, ?, ?, 'src', 't', ?, ?, ?, ?)",
+            [f"k{i}", f"u{i}", f"u{i}", text * (2 + i), now, now, i],
+        )
+    conn.close()
+    with Archive(path) as archive:
+        tables = set(archive.db.table_names())
+        assert "story_fingerprints" not in tables and "story_docs" in tables
+        report = grouping.regroup(archive)
+        assert report.articles == 2 and report.stories_after == 1
+        assert story_index.documents(archive.db) == 2
+        # the index is live again: a new copy finds the story
+        sid = grouping.ingest(archive, [_rec("k3", text * 2, T0 + timedelta(hours=2))])
+        assert sid == [1]

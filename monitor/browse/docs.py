@@ -39,8 +39,10 @@ TABLES: dict[str, str] = {
         "tries failed and why. A row goes when its page arrives."
     ),
     "articles_fts": "Full-text index (FTS5, porter stemming) over article titles and texts.",
-    "story_keys": "Candidate index of the story stage: blocking keys per article.",
-    "story_fingerprints": "The story stage's fingerprint of each article (JSON).",
+    "story_vocab": "The story stage's vocabulary: each feature's kind and document frequency.",
+    "story_meta": "The story stage's counters (documents: articles counted in story_vocab.df).",
+    "story_docs": "The story stage's compact fingerprint and story of each article.",
+    "story_postings": "Inverted index of the story stage: each article's distinctive terms.",
     "site_templates": "Per site: pages the extractor learnt its template from.",
     "site_template_keys": "Per site: block keys (hashes, no text) and on how many pages each appeared.",
     "article_index": (
@@ -182,17 +184,26 @@ COLUMNS: dict[str, dict[str, str]] = {
         "title": "Indexed headline.",
         "text": "Indexed article text.",
     },
-    "story_keys": {
-        "key_hash": "64-bit hash of a blocking key (a study identifier, an LSH band, ...).",
-        "published": "Publication time of the article (Unix seconds), to search within a window.",
-        "article_id": "The article (articles.id).",
+    "story_vocab": {
+        "id": "Vocabulary id (used in story_docs.fp and story_postings.term).",
+        "hash": "64-bit hash of the feature's text (a word stem, a name, a number with unit).",
+        "kind": "0 body word, 1 title word.",
+        "df": "Number of indexed articles that hold the feature.",
     },
-    "story_fingerprints": {
+    "story_meta": {
+        "key": "Name of the counter (documents).",
+        "value": "Its value.",
+    },
+    "story_docs": {
         "article_id": "The article (articles.id).",
         "story_id": "The article's story (stories.id).",
-        "published": "Publication time of the article (Unix seconds).",
-        "fingerprint": "The article's fingerprint as JSON (identifiers, numbers, names, shingles).",
-        "key_hashes": "The article's blocking-key hashes (JSON), to move or remove its index rows.",
+        "published": "Publication time of the article (Unix seconds), if known.",
+        "placed": "Publication or fetch time (Unix seconds): places it in the candidate window.",
+        "fp": "The fingerprint the decision reads (binary: term ids and counts, identifiers).",
+    },
+    "story_postings": {
+        "term": "A distinctive term of the article (story_vocab.id).",
+        "article_id": "The article (articles.id).",
     },
     "site_templates": {
         "site": "The site (host without www.).",
@@ -223,7 +234,14 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 
 # Internal tables hidden from the database page (still reachable by URL and SQL).
-HIDDEN = {"story_keys", "story_fingerprints", "site_templates", "site_template_keys"}
+HIDDEN = {
+    "story_vocab",
+    "story_meta",
+    "story_docs",
+    "story_postings",
+    "site_templates",
+    "site_template_keys",
+}
 
 
 def column_description(table: str, column: str, schema_comment: str | None = None) -> str | None:

@@ -1,0 +1,563 @@
+"""The story step: where the stories stage meets the archive.
+
+    prepare(record)  -> Prepared        pure, in the analysis thread (fingerprint)
+    store(record, prepared, matches)    one transaction: vocabulary and document frequencies,
+                                        candidates from the inverted index, the decision
+                                        (monitor.stories.cluster.decide), the article with
+                                        its story, index entry and any regrouping
+    reassign(article_id, record)        the same for a stored article whose text changed
+    regroup(archive, since)             every article again with the current rules
+    explain(archive, a, b)              the evidence between two stored articles
+
+The document frequencies live in SQLite (``storage.story_index``) and are mirrored in memory
+(:class:`~monitor.stories.weights.TermStats`); the mirror is reloaded whenever the archive's count
+of indexed articles differs from it (another process wrote, or a transaction rolled back).
+"""
+
+from __future__ import annotations
+
+import logging
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitor import stories
+from monitor.model import ArticleRecord, Match, StoryDecision
+from monitor.stories import NEW, Item, Stored, TermStats, cluster, evidence
+from monitor.stories.fingerprint import Fingerprint, feature_kind
+from storage import story_groups, story_index
+from storage.archive import Archive, parse_time
+
+log = logging.getLogger("monitor.grouping")
+
+__all__ = [
+    "POSTINGS",
+    "QUERY",
+    "Prepared",
+    "RegroupReport",
+    "StoryStep",
+    "explain",
+    "regroup",
+]
+
+#: distinctive terms an article is filed under in the inverted index
+POSTINGS = 16
+#: distinctive terms of a new article looked up in the inverted index
+QUERY = 24
+#: unit vectors of indexed articles kept in memory, and the growth that refreshes one
+CACHE_SIZE = 8_000
+#: candidate articles (most shared postings first) whose stories are compared with a new one
+CANDIDATES = 20
+#: articles settled at a time by ``monitor stories regroup`` (in publication order)
+REGROUP_CHUNK = 50
+#: a settled region larger than this is not widened to every copy of its stories
+SETTLE_REGION = 400
+#: up to this many articles every pair is compared when settling; beyond, candidate links only
+SETTLE_ALL_PAIRS = 200
+#: postings a candidate must share with the new article (one shared word is chance)
+MIN_SHARED = 2
+#: a candidate story is read in full only if one of its candidates scores at least this
+#: fraction of the threshold with the new article (what makes a story "near")
+PRUNE = 0.5
+#: most recent copies of each candidate story read for a decision (bounds very large stories)
+MEMBERS = 25
+REFRESH = 1.25
+
+
+@dataclass
+class Prepared:
+    """The pure part of the story step for one article (computed off the event loop)."""
+
+    fingerprint: Fingerprint
+    keys: list[str]  # feature keys, sorted
+    hashes: list[tuple[int, int]]  # (hash, kind) per key
+
+
+def prepare(record: ArticleRecord) -> Prepared:
+    fp = stories.fingerprint(record)
+    keys = sorted(fp.features)
+    return Prepared(fp, keys, [(story_index.feature_hash(k), feature_kind(k)) for k in keys])
+
+
+@dataclass
+class _Placement:
+    stored: Stored
+    decision: StoryDecision
+    entry: story_index.Entry
+    outcome: stories.Outcome | None
+
+
+class StoryStep:
+    """The story step of the pipeline, bound to one archive (one thread)."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        window_days: float = 21.0,
+        source_kinds: Mapping[str, str] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.window = timedelta(days=window_days)
+        self.source_kinds = dict(source_kinds or {})
+        self.stats: TermStats | None = None
+        # decoded fingerprints and their unit vectors, refreshed when the archive has grown by
+        # REFRESH since they were computed (weights move slowly; this keeps decisions cheap)
+        self._cache: OrderedDict[int, tuple[Stored, array, array, int]] = OrderedDict()
+
+    # -- statistics ------------------------------------------------------------------------
+    def _sync_stats(self) -> TermStats:
+        documents = story_index.documents(self.archive.db)
+        if self.stats is None or self.stats.documents != documents:
+            n, df, kind = story_index.load_stats(self.archive.db)
+            self.stats = TermStats(n, df, kind)
+        return self.stats
+
+    prepare = staticmethod(prepare)
+
+    def canonical_rank(self, fp: Fingerprint) -> tuple:
+        return stories.canonical_order(
+            self.source_kinds.get(fp.source),
+            fp.page_kind,
+            fp.published,
+            fp.length,
+            fp.short,
+            fp.source,
+            fp.url,
+        )
+
+    # -- one article -----------------------------------------------------------------------
+    def _place(self, p: Prepared, exclude: int | None = None) -> _Placement:
+        """Count the article's terms, find its candidates and decide (inside a transaction)."""
+        fp = p.fingerprint
+        db = self.archive.db
+        stats = self._sync_stats()
+        placed = fp.placed or fp.published
+        assert placed is not None
+        if fp.short:
+            st = Stored(terms={}, length=fp.length, weak=True, page_kind=fp.page_kind)
+            decision = StoryDecision(None, 0.0, "new story: text too short to compare")
+            entry = story_index.Entry(stories.encode(st), (), fp.published, placed)
+            return _Placement(st, decision, entry, None)
+        ids = story_index.vocabulary(db, p.hashes)
+        st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
+        kinds = {ids[h]: k for h, k in p.hashes if k}
+        story_index.count_documents(db, st.terms, +1)
+        stats.add(st.terms, kinds)
+        unit = stories.unit_vector(st.terms, stats)
+        ranked = sorted(unit, key=lambda t: (-unit[t], t))
+        st.postings = tuple(ranked[:POSTINGS])
+        rows = story_index.candidates(
+            db,
+            ranked[:QUERY],
+            placed - self.window,
+            placed + self.window,
+            exclude=exclude,
+            limit=CANDIDATES,
+            min_shared=MIN_SHARED,
+        )
+        neighbours: dict[int, Item] = {}
+        new = Item(NEW, None, st, fp.published, unit, placed)
+        # a story is read in full only if one of its candidates comes within reach
+        floor = evidence.THRESHOLD * PRUNE
+        near_stories = set()
+        for r in rows:
+            s_, u_ = self._vector(r, stats)
+            it = Item(r.article_id, r.story_id, s_, r.published, u_, r.placed)
+            if cluster.score(new, it, stats) >= floor:
+                near_stories.add(r.story_id)
+        rows = [r for r in rows if r.story_id in near_stories]
+        if rows:
+            for r in story_index.members(db, {r.story_id for r in rows}, MEMBERS):
+                if r.article_id != exclude:
+                    s, u = self._vector(r, stats)
+                    neighbours[r.article_id] = Item(
+                        r.article_id, r.story_id, s, r.published, u, r.placed
+                    )
+        outcome = stories.decide(new, list(neighbours.values()), stats)
+        groups = tuple(tuple(g) for g in outcome.groups) if outcome.regrouped else ()
+        decision = StoryDecision(
+            outcome.story_id, round(outcome.score, 4), outcome.reason, groups=groups
+        )
+        entry = story_index.Entry(stories.encode(st), st.postings, fp.published, placed)
+        return _Placement(st, decision, entry, outcome)
+
+    def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, dict[int, float]]:
+        hit = self._cache.get(row.article_id)
+        if hit is not None and stats.documents <= hit[3] * REFRESH + 50:
+            self._cache.move_to_end(row.article_id)
+            return hit[0], dict(zip(hit[1], hit[2], strict=True))
+        s = stories.decode(row.fp)
+        u = stories.unit_vector(s.terms, stats)
+        s.terms = {}  # the decision reads the unit vector; the counts are in the index
+        # compact arrays: a dict of 150 floats costs 13 KB, these 1.8 KB
+        self._cache[row.article_id] = (s, array("q", u), array("f", u.values()), stats.documents)
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return s, u
+
+    def store(
+        self, record: ArticleRecord, prepared: Prepared, matches: Sequence[Match] = ()
+    ) -> tuple[int, bool]:
+        """Group, index and store one new article in one transaction: (article_id, created)."""
+        with self.archive.transaction():
+            existing = self.archive.article_id_for(record.key, record.canonical_url)
+            if existing is not None:
+                aid, _, created = self.archive.add_article(
+                    record, StoryDecision(None, 0.0, ""), matches
+                )
+                return aid, created
+            placement = self._place(prepared)
+            aid, _, created = self.archive.add_article(
+                record,
+                placement.decision,
+                matches,
+                index=placement.entry,
+                canonical_rank=self.canonical_rank(prepared.fingerprint),
+            )
+            return aid, created
+
+    def reassign(
+        self, article_id: int, record: ArticleRecord, prepared: Prepared | None = None
+    ) -> int:
+        """The story of a stored article whose text changed (its page arrived on a retry):
+        its index entry and document frequencies are replaced, it is placed again like a new
+        article, and story ids and deliveries carry over as for any regrouping. The caller
+        updates the article's own row (text, matches). Returns its story id."""
+        prepared = prepared or prepare(record)
+        db = self.archive.db
+        with self.archive.transaction():
+            self._unindex(article_id)
+            placement = self._place(prepared, exclude=article_id)
+            old_story = story_groups.story_of_article(db, article_id)
+            groups = _groups_for(article_id, placement)
+            if old_story is not None:
+                rest = [
+                    a
+                    for a in story_groups.articles_of_story(db, old_story)
+                    if a != article_id and not any(a in g for g in groups)
+                ]
+                if rest:
+                    groups.append(rest)
+            story_index.add(
+                db,
+                article_id,
+                old_story or 0,
+                placement.entry.published,
+                placement.entry.placed,
+                placement.entry.fp,
+                placement.entry.postings,
+            )
+            now = datetime.now().astimezone().isoformat()
+            sids = story_groups.apply_groups(db, groups, now)
+            sid = sids[next(i for i, g in enumerate(groups) if article_id in g)]
+            story_index.set_story(db, [article_id], sid)
+            story_groups.note_decision(
+                db,
+                article_id,
+                placement.decision.score,
+                placement.decision.reason,
+                list(self.canonical_rank(prepared.fingerprint)),
+            )
+            story_groups.refresh_story(db, sid, now)
+            return sid
+
+    def _index_only(self, article_id: int, story_id: int, p: Prepared) -> None:
+        """File an article in the index under its current story, without a decision."""
+        fp = p.fingerprint
+        db = self.archive.db
+        placed = fp.placed or fp.published
+        assert placed is not None
+        if fp.short:
+            st = Stored(terms={}, length=fp.length, weak=True, page_kind=fp.page_kind)
+            story_index.add(db, article_id, story_id, fp.published, placed, stories.encode(st), ())
+            return
+        stats = self._sync_stats()
+        ids = story_index.vocabulary(db, p.hashes)
+        st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
+        story_index.count_documents(db, st.terms, +1)
+        stats.add(st.terms, {ids[h]: k for h, k in p.hashes if k})
+        unit = stories.unit_vector(st.terms, stats)
+        st.postings = tuple(sorted(unit, key=lambda t: (-unit[t], t))[:POSTINGS])
+        story_index.add(
+            db, article_id, story_id, fp.published, placed, stories.encode(st), st.postings
+        )
+
+    def settle(self, article_ids: Sequence[int], now: datetime | None = None) -> int:
+        """Group the articles of one batch (a poll) again with everything near them, now that
+        the whole batch is in: the result depends on which articles arrived, not on the order
+        in which their fetches finished. Returns the number of articles that changed story.
+
+        The batch's postings are chosen again with the current frequencies; the region is the
+        batch, its candidates and the copies of their stories; it is grouped from scratch by
+        :func:`monitor.stories.group_all` (every pair compared when the region is small, the
+        candidate links otherwise) and written with stable story ids and carried deliveries.
+        """
+        ids = sorted(set(article_ids))
+        if not ids:
+            return 0
+        db = self.archive.db
+        with self.archive.transaction():
+            stats = self._sync_stats()
+            rows = {r.article_id: r for r in (story_index.doc(db, a) for a in ids) if r}
+            links: dict[int, set[int]] = {}
+            region: dict[int, story_index.DocRow] = dict(rows)
+            for a, r in rows.items():
+                st = stories.decode(r.fp)
+                if st.short:
+                    continue
+                unit = stories.unit_vector(st.terms, stats)
+                ranked = sorted(unit, key=lambda t: (-unit[t], t))
+                postings = tuple(ranked[:POSTINGS])
+                if postings != st.postings:
+                    story_index.remove(db, a, st.postings)
+                    st.postings = postings
+                    story_index.add(
+                        db, a, r.story_id, r.published, r.placed, stories.encode(st), postings
+                    )
+                    self._cache.pop(a, None)
+                found = story_index.candidates(
+                    db,
+                    ranked[:QUERY],
+                    r.placed - self.window,
+                    r.placed + self.window,
+                    exclude=a,
+                    limit=CANDIDATES,
+                    min_shared=MIN_SHARED,
+                )
+                links[a] = {c.article_id for c in found}
+                for c in found:
+                    region.setdefault(c.article_id, c)
+            if len(region) <= SETTLE_REGION:
+                for m in story_index.members(db, {r.story_id for r in region.values()}, MEMBERS):
+                    region.setdefault(m.article_id, m)
+            if len(region) < 2:
+                return 0
+            items = [
+                Item(r.article_id, r.story_id, stories.decode(r.fp), r.published, None, r.placed)
+                for r in region.values()
+            ]
+            for it in items:
+                links.setdefault(it.article_id, set())
+            pairs = None if len(items) <= SETTLE_ALL_PAIRS else links
+            groups = stories.group_all(items, stats, links=pairs, window=self.window)
+            before = {it.article_id: it.story_id for it in items}
+            stamp = (now or datetime.now().astimezone()).isoformat()
+            sids = story_groups.apply_groups(db, [[i.article_id for i in g] for g in groups], stamp)
+            moved = 0
+            for g, sid in zip(groups, sids, strict=True):
+                story_index.set_story(db, [i.article_id for i in g], sid)
+                moved += sum(1 for i in g if before[i.article_id] != sid)
+            return moved
+
+    def _unindex(self, article_id: int) -> None:
+        db = self.archive.db
+        self._cache.pop(article_id, None)
+        row = story_index.doc(db, article_id)
+        if row is None:
+            return
+        st = stories.decode(row.fp)
+        story_index.remove(db, article_id, st.postings)
+        if st.terms:
+            stats = self._sync_stats()
+            story_index.count_documents(db, st.terms, -1)
+            stats.remove(st.terms)
+
+
+def _groups_for(article_id: int, placement: _Placement) -> list[list[int]]:
+    o = placement.outcome
+    if o is None:
+        return [[article_id]]
+    if o.regrouped or o.story_id is not None:
+        return [[article_id if a == NEW else a for a in g] for g in o.groups]
+    return [[article_id]]
+
+
+# -- the whole archive -------------------------------------------------------------------------
+
+
+@dataclass
+class RegroupReport:
+    articles: int = 0
+    stories_before: int = 0
+    stories_after: int = 0
+    unchanged: int = 0  # stories whose articles are exactly the same before and after
+    moved: int = 0  # articles now in another story
+    seconds: float = 0.0
+    changes: list[str] = field(default_factory=list)
+
+
+def _time(value) -> datetime | None:
+    return value if isinstance(value, datetime) or value is None else parse_time(value)
+
+
+def _record(row: dict) -> ArticleRecord:
+    return ArticleRecord(
+        key=row["key"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        source=row["source"],
+        title=row["title"] or "",
+        text=row["text"] or "",
+        published=_time(row["published"]),
+        fetched_at=_time(row["fetched_at"]),
+        doi=row.get("doi") or [],
+        nct=row.get("nct") or [],
+        pmid=row.get("pmid") or [],
+        journal=row.get("journal"),
+        extract_note=row.get("extract_note"),
+    )
+
+
+def regroup(
+    archive: Archive,
+    since: datetime | None = None,
+    window_days: float = 21.0,
+    source_kinds: Mapping[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RegroupReport:
+    """Group the archive's articles again with the current rules (``monitor stories regroup``).
+
+    Articles fetched at or after ``since`` (all when None) are fingerprinted again from their
+    stored text and indexed (vocabulary, document frequencies, postings); then they are settled
+    in publication order, :data:`REGROUP_CHUNK` at a time, exactly as the pipeline settles a poll
+    (:meth:`StoryStep.settle`): story ids stay where groups do not change, a group keeps the
+    story that held most of its articles, and deliveries carry over
+    (:func:`storage.story_groups.apply_groups`), so no story is delivered twice. One transaction.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    step = StoryStep(archive, window_days, source_kinds)
+    db = archive.db
+    report = RegroupReport()
+    with archive.transaction():
+        rows = list(archive.iter_articles(since))
+        records = sorted(
+            ((r["id"], _record(r), r["story_id"]) for r in rows),
+            key=lambda x: (x[1].published or x[1].fetched_at, x[0]),
+        )
+        old = {aid: sid for aid, _, sid in records}
+        before = {sid: set() for sid in old.values()}
+        for aid, sid in old.items():
+            before[sid].add(aid)
+        report.articles = len(records)
+        report.stories_before = len(before)
+        if since is None:
+            story_index.clear(db)
+            step.stats = None
+            step._cache.clear()
+        else:
+            for aid in old:
+                step._unindex(aid)
+        for aid, record, sid in records:
+            step._index_only(aid, sid, prepare(record))
+        ids = [aid for aid, _, _ in records]
+        for k in range(0, len(ids), REGROUP_CHUNK):
+            step.settle(ids[k : k + REGROUP_CHUNK])
+            if progress:
+                progress(min(len(ids), k + REGROUP_CHUNK), len(ids))
+        after: dict[int, set[int]] = {}
+        for aid in ids:
+            sid = story_groups.story_of_article(db, aid)
+            report.moved += sid != old[aid]
+            after.setdefault(sid, set()).add(aid)
+        report.stories_after = len(after)
+        report.unchanged = sum(1 for sid, arts in after.items() if before.get(sid) == arts)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def explain(archive: Archive, ref_a: str, ref_b: str) -> str:
+    """``monitor stories explain A B``: fingerprint both stored articles again and compare them
+    with the archive's current document frequencies."""
+    recs = []
+    for ref in (ref_a, ref_b):
+        row = archive.find_article(ref)
+        if row is None:
+            raise LookupError(f"no article {ref!r} in the archive (give an id or a URL)")
+        recs.append(_record(row))
+    step = StoryStep(archive)
+    stats = step._sync_stats()
+    preps = [prepare(r) for r in recs]
+    ids = story_index.vocabulary(archive.db, [h for p in preps for h in p.hashes], create=False)
+    names: dict[int, str] = {}
+    kinds: dict[int, int] = {}
+    st = []
+    for p in preps:
+        known = [(k, h) for k, (h, kd) in zip(p.keys, p.hashes, strict=True) if h in ids]
+        for k, h in known:
+            names[ids[h]] = k.lstrip("^")
+            kinds[ids[h]] = feature_kind(k)
+        lookup = dict(known)
+        st.append(
+            stories.stored(
+                p.fingerprint,
+                lambda keys, lookup=lookup: [ids.get(lookup.get(k, 0), -1) for k in keys],
+            )
+        )
+        st[-1].terms.pop(-1, None)
+    units = [stories.unit_vector(s.terms, stats) for s in st]
+    a, b = preps[0].fingerprint, preps[1].fingerprint
+    from monitor.stories.evidence import days_apart
+
+    ev = stories.compare(
+        st[0],
+        st[1],
+        units[0],
+        units[1],
+        days_apart(a.published, b.published),
+        name=lambda t: names.get(t, str(t)),
+        kind=lambda t: kinds.get(t, 0),
+        named=(a, b),
+    )
+    return stories.explain(a, b, ev)
+
+
+@dataclass(frozen=True)
+class _Source:
+    name: str
+    url: str
+    enabled: bool = True
+    tags: tuple[str, ...] = ()
+
+
+def ingest(
+    archive: Archive,
+    records: Sequence[ArticleRecord],
+    window_days: float = 21.0,
+    source_kinds: Mapping[str, str] | None = None,
+    timings: list[float] | None = None,
+    batch: Callable[[ArticleRecord], object] | None = None,
+) -> list[int]:
+    """Store records one by one through the story step, in the order given, as polls would
+    (benchmarks and tests); sources missing from the archive are added. Consecutive records
+    with the same ``batch(record)`` form one poll, settled when it ends (:meth:`StoryStep.settle`;
+    without ``batch`` all records are one poll). Returns each record's story id at the end.
+    ``timings`` receives the CPU seconds of each store."""
+    import time
+
+    names = sorted({r.source for r in records})
+    archive.sync_sources(
+        [_Source(n, f"https://{i}.sources.invalid/feed") for i, n in enumerate(names)]
+    )
+    step = StoryStep(archive, window_days, source_kinds)
+    ids: list[int] = []
+    pending: list[int] = []
+    key = object()
+    for r in records:
+        k = batch(r) if batch else None
+        if pending and k != key:
+            step.settle(pending)
+            pending = []
+        key = k
+        p = prepare(r)
+        t = time.process_time()
+        aid, _ = step.store(r, p)
+        if timings is not None:
+            timings.append(time.process_time() - t)
+        ids.append(aid)
+        pending.append(aid)
+    step.settle(pending)
+    return [story_groups.story_of_article(archive.db, a) or 0 for a in ids]

@@ -1,0 +1,263 @@
+"""Where an article goes: average-link grouping of a new article with the stories near it.
+
+A new article is compared with each candidate story as a whole: the average score over the
+story's copies (:func:`story_scores`). Then:
+
+* no story within half the threshold: a new story;
+* one story clearly above the threshold (1.5x) and no other near: the article joins it;
+* otherwise the article and every near story are grouped again from scratch by average linkage
+  (:func:`average_link`): clusters merge, best pair first, while the average score over all
+  pairs of their copies stays at or above the threshold. This can join the article to a story,
+  merge stories the article proves are one, or split a story whose copies no longer hold together.
+
+Average linkage does not chain: a roundup or a broadcast that mentions two studies adds one pair
+to each, and two stories merge only when their copies, on average, agree, and three quarters of
+the pairs across them are close (so that bridging articles cannot carry the average). Weak articles (failed
+extraction, roundups, transcripts of several segments) are held out of the grouping and then
+attached to their best group: they never bring two groups together. Short texts are never
+compared. The result depends only on the set of articles and the weights, not on the order in
+which they arrived (ties are broken by article id).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.stories import evidence
+from monitor.stories.evidence import days_apart, pair_score
+from monitor.stories.fingerprint import Stored
+from monitor.stories.weights import TermStats, unit_vector
+
+__all__ = ["Item", "Outcome", "average_link", "decide", "group_all"]
+
+#: candidate stories scoring at least this fraction of the threshold are grouped again
+NEAR = 0.5
+#: a single near story scoring this multiple of the threshold is joined without regrouping
+#: (1.0: regrouping a single story with the article never changed a decision on the tuning half)
+CLEAR = 1.0
+#: two groups merge only if at least this share of the pairs across them score at least
+#: SUPPORT_LEVEL x the threshold: an average carried by one bridging article is not enough
+SUPPORT = 0.75
+SUPPORT_LEVEL = 0.5
+#: new articles use this id until the archive gives them one
+NEW = 0
+
+
+@dataclass
+class Item:
+    """An article as the grouping sees it."""
+
+    article_id: int
+    story_id: int | None
+    stored: Stored
+    published: datetime | None
+    unit: dict[int, float] | None = None
+    placed: datetime | None = None  # published or fetched: where it sits in the window
+
+    def vector(self, stats: TermStats) -> dict[int, float]:
+        if self.unit is None:
+            self.unit = unit_vector(self.stored.terms, stats)
+        return self.unit
+
+
+def score(a: Item, b: Item, stats: TermStats, window: timedelta | None = None) -> float:
+    """The pair's score; 0 when their places in time are further apart than ``window``."""
+    if window is not None and a.placed and b.placed and abs(a.placed - b.placed) > window:
+        return 0.0
+    return pair_score(
+        a.stored,
+        b.stored,
+        a.vector(stats),
+        b.vector(stats),
+        days_apart(a.published, b.published),
+    )
+
+
+def average_link(
+    items: Sequence[Item],
+    stats: TermStats,
+    threshold: float | None = None,
+    window: timedelta | None = None,
+) -> list[list[Item]]:
+    """Group items by average linkage at ``threshold``; weak items attach afterwards.
+
+    Deterministic: items are taken in article-id order and ties go to the lower ids.
+    """
+    threshold = evidence.THRESHOLD if threshold is None else threshold
+    items = sorted(items, key=lambda i: i.article_id)
+    strong = [i for i in items if not i.stored.weak and not i.stored.short]
+    n = len(strong)
+    members: dict[int, list[int]] = {k: [k] for k in range(n)}
+    total: dict[int, dict[int, float]] = {k: {} for k in range(n)}
+    good: dict[int, dict[int, int]] = {k: {} for k in range(n)}  # pairs that support a merge
+    floor = threshold * SUPPORT_LEVEL
+    for x in range(n):
+        for y in range(x + 1, n):
+            s = score(strong[x], strong[y], stats, window)
+            if s > 0:
+                total[x][y] = s
+                total[y][x] = s
+            if s >= floor:
+                good[x][y] = good[y][x] = 1
+    heap = [(-s, x, y) for x in range(n) for y, s in total[x].items() if x < y]
+    heapq.heapify(heap)
+    while heap:
+        neg, x, y = heapq.heappop(heap)
+        if x not in members or y not in members:
+            continue
+        avg = total[x].get(y, 0.0) / (len(members[x]) * len(members[y]))
+        if abs(avg + neg) > 1e-12:
+            continue  # stale entry
+        if avg < threshold:
+            break
+        pairs = len(members[x]) * len(members[y])
+        if good[x].get(y, 0) < SUPPORT * pairs:
+            continue  # one article close to both sides (a roundup, a bridge) is not enough
+        members[x] += members.pop(y)  # x < y: the lower index survives
+        for z, s in total.pop(y).items():
+            if z == x:
+                continue
+            del total[z][y]
+            total[x][z] = total[z][x] = total[x].get(z, 0.0) + s
+        total[x].pop(y, None)
+        for z, c in good.pop(y).items():
+            if z == x:
+                continue
+            del good[z][y]
+            good[x][z] = good[z][x] = good[x].get(z, 0) + c
+        good[x].pop(y, None)
+        for z, s in total[x].items():
+            heapq.heappush(heap, (-s / (len(members[x]) * len(members[z])), min(x, z), max(x, z)))
+    groups = [[strong[k] for k in sorted(m)] for _, m in sorted(members.items())]
+    for w in items:
+        if not (w.stored.weak or w.stored.short):
+            continue
+        best, best_avg = None, threshold
+        if not w.stored.short:
+            for g in groups:
+                avg = sum(score(w, m, stats, window) for m in g) / len(g)
+                if avg >= best_avg:
+                    best, best_avg = g, avg
+        if best is None:
+            groups.append([w])
+        else:
+            best.append(w)
+    return groups
+
+
+@dataclass
+class Outcome:
+    """The decision for one new article: the groups to write, and why."""
+
+    groups: list[list[int]]  # article ids (NEW for the new article); each group is one story
+    story_id: int | None  # the existing story the new article joins (None: a new story)
+    score: float  # the new article's average score with its story (best candidate if alone)
+    reason: str
+    regrouped: bool = False
+
+
+def story_scores(
+    new: Item, neighbours: Sequence[Item], stats: TermStats, window: timedelta | None = None
+) -> list[tuple[float, int]]:
+    """(average score of the new article with the story's copies, story id), best first."""
+    sums: dict[int, list[float]] = {}
+    for m in neighbours:
+        if m.story_id is None:
+            continue
+        sums.setdefault(m.story_id, []).append(score(new, m, stats, window))
+    ranked = [(sum(v) / len(v), sid) for sid, v in sums.items()]
+    return sorted(ranked, key=lambda p: (-p[0], p[1]))
+
+
+def decide(
+    new: Item,
+    neighbours: Sequence[Item],
+    stats: TermStats,
+    threshold: float | None = None,
+    window: timedelta | None = None,
+) -> Outcome:
+    """Place a new article among ``neighbours`` (every copy of each candidate story)."""
+    threshold = evidence.THRESHOLD if threshold is None else threshold
+    if new.stored.short:
+        return Outcome([[new.article_id]], None, 0.0, "new story: text too short to compare")
+    ranked = story_scores(new, neighbours, stats, window)
+    near = [sid for avg, sid in ranked if avg >= threshold * NEAR]
+    if not near:
+        if ranked:
+            avg, sid = ranked[0]
+            why = f"new story: nearest is story {sid} (average score {avg:.2f} < {threshold})"
+        else:
+            why = "new story: no earlier article shares its distinctive terms"
+        return Outcome([[new.article_id]], None, ranked[0][0] if ranked else 0.0, why)
+    best_avg, best = ranked[0]
+    if len(near) == 1 and (best_avg >= threshold * CLEAR or new.stored.weak):
+        copies = [m.article_id for m in neighbours if m.story_id == best]
+        if best_avg >= threshold:
+            return Outcome(
+                [copies + [new.article_id]],
+                best,
+                best_avg,
+                f"joins story {best}: average score {best_avg:.2f} over its {len(copies)}"
+                f" copies (threshold {threshold})",
+            )
+        return Outcome(
+            [[new.article_id]],
+            None,
+            best_avg,
+            f"new story: nearest is story {best} (average score {best_avg:.2f} < {threshold})",
+        )
+    region = [new] + [m for m in neighbours if m.story_id in near]
+    groups = average_link(region, stats, threshold, window)
+    ids = [[i.article_id for i in g] for g in groups]
+    mine = next(g for g in groups if any(i is new for i in g))
+    joined = sorted({i.story_id for i in mine if i is not new and i.story_id is not None})
+    if joined:
+        why = (
+            f"grouped again with stories {', '.join(map(str, near))}: joins"
+            f" {', '.join(map(str, joined))} (average score {best_avg:.2f} with story {best})"
+        )
+    else:
+        why = f"new story: grouped again with stories {', '.join(map(str, near))}, joins none"
+    return Outcome(ids, joined[0] if joined else None, best_avg, why, regrouped=True)
+
+
+def group_all(
+    items: Sequence[Item],
+    stats: TermStats,
+    threshold: float | None = None,
+    links: dict[int, set[int]] | None = None,
+    window: timedelta | None = None,
+) -> list[list[Item]]:
+    """Group a set from scratch (a settled poll): average linkage inside each connected part
+    of the graph whose edges are pairs scoring at least the threshold (``links``: article id ->
+    ids of its candidates; every pair is compared when None). Pairs placed further apart than
+    ``window`` are no edge (inside a part, the time factor weighs every pair)."""
+    threshold = evidence.THRESHOLD if threshold is None else threshold
+    by_id = {i.article_id: i for i in items}
+    parent = {i: i for i in by_id}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ids = sorted(by_id)
+    for a in ids:
+        others = links.get(a, ()) if links is not None else ids
+        for b in others:
+            if b <= a or b not in by_id:
+                continue
+            if find(a) != find(b) and score(by_id[a], by_id[b], stats, window) >= threshold:
+                ra, rb = find(a), find(b)
+                parent[max(ra, rb)] = min(ra, rb)
+    parts: dict[int, list[Item]] = {}
+    for a in ids:
+        parts.setdefault(find(a), []).append(by_id[a])
+    out: list[list[Item]] = []
+    for _, part in sorted(parts.items()):
+        out += average_link(part, stats, threshold) if len(part) > 1 else [part]
+    return out

@@ -1,0 +1,344 @@
+"""An article's fingerprint: what the story stage reads of it.
+
+:func:`fingerprint` turns an :class:`~monitor.model.ArticleRecord` into a :class:`Fingerprint`:
+one bag of word features (stems of the body's content words, and ``^`` + stem for title words),
+the people, institutions and journals it names, its numbers with units, the sizes of the groups
+of people it reports on, the study identifiers, and flags that keep weak texts from bridging
+stories:
+
+* ``short``: fewer than :data:`MIN_WORDS` words (failed extractions, teasers): own story, never
+  compared;
+* ``weak``: extraction failed and the text came from the feed, or the text reads as several
+  unrelated pieces (a roundup, a broadcast transcript with neighbouring segments: its passages
+  share less than :data:`MIN_COHERENCE` of their words with the rest). A weak article may join a
+  story but never joins two stories together.
+
+:func:`encode` / :func:`decode` give the compact binary form the story index stores; features
+are stored as vocabulary ids (small integers handed out by the archive), names and numbers as
+32-bit hashes, so the stage works with integer keys after the first step.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from monitor.model import ArticleRecord
+from monitor.stories import entities, text
+
+__all__ = [
+    "MIN_COHERENCE",
+    "MIN_WORDS",
+    "Fingerprint",
+    "Stored",
+    "coherence",
+    "decode",
+    "encode",
+    "fingerprint",
+]
+
+#: texts with fewer words than this get their own story and are never compared
+MIN_WORDS = 40
+#: below this passage coherence a long text reads as several pieces (roundup, transcript)
+MIN_COHERENCE = 0.2
+#: cohort sizes kept per article
+MAX_COHORTS = 12
+#: people, institutions and numbers kept per article (each)
+MAX_FACTS = 40
+#: features kept per article (the most frequent first); a bound on hostile input, not a cut
+MAX_FEATURES = 600
+
+# feature namespace of title words (first character of a key); body words have none
+TITLE = "^"
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+@dataclass
+class Fingerprint:
+    """One article as the story stage sees it (before its features get vocabulary ids)."""
+
+    features: dict[str, int] = field(default_factory=dict)  # key -> count
+    doi: tuple[str, ...] = ()
+    nct: tuple[str, ...] = ()
+    pmid: tuple[str, ...] = ()
+    published: datetime | None = None  # UTC; None when the page and feed gave no date
+    placed: datetime | None = None  # published, or when it was fetched: places it in the window
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    length: int = 0  # words in the body
+    page_kind: str = ""  # what the page says it is: "press-release", "journal" or ""
+    weak: bool = False  # may join a story, never joins two
+    cohorts: tuple[int, ...] = ()  # sizes of groups of people stated ("212 patients")
+    people: tuple[str, ...] = ()  # "henrik moller"
+    institutions: tuple[str, ...] = ()  # "king's college london", journals
+    numbers: tuple[str, ...] = ()  # "215284 patient", "27%"
+
+    @property
+    def short(self) -> bool:
+        return self.length < MIN_WORDS
+
+
+def _cos(a: Counter, b: Counter) -> float:
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def coherence(body: str) -> float:
+    """How much each passage of a text shares with the rest (mean cosine of term counts).
+
+    1.0 for texts of fewer than three passages. One article about one study scores 0.3-0.5; a
+    roundup of unrelated items or a broadcast transcript of several segments scores lower.
+    """
+    parts = [Counter(text.terms(p)) for p in text.paragraphs(body, 80)]
+    if len(parts) < 3:
+        return 1.0
+    total: Counter = Counter()
+    for p in parts:
+        total.update(p)
+    return sum(_cos(p, total - p) for p in parts) / len(parts)
+
+
+_PRESS_CUES = (
+    "press release",
+    "news release",
+    "media contact",
+    "for immediate release",
+    "embargoed",
+    "notes to editors",
+    "notes for editors",
+)
+
+
+def page_kind(record: ArticleRecord, full: str) -> str:
+    """What the page itself says it is: a journal article page (it names its journal and one DOI
+    in its metadata), a press release (a release line or press contacts near its top or end), or
+    nothing ("")."""
+    head, tail = full[:1500].lower(), full[-2500:].lower()
+    if any(c in head or c in tail for c in _PRESS_CUES):
+        return "press-release"
+    if (
+        record.journal
+        and len(record.doi) == 1
+        and "doi.org/" + record.doi[0].lower() in ((record.canonical_url or "").lower())
+    ):
+        return "journal"
+    return ""
+
+
+def fingerprint(record: ArticleRecord) -> Fingerprint:
+    """Fingerprint one article from its text and metadata."""
+    full = text.clean(record.text or "")
+    body = text.body(full)
+    prose = entities.strip_links(body)
+    words = text.terms(prose)
+    doi, nct, pmid = entities.identifiers(full, record.doi, record.nct, record.pmid)
+    fp = Fingerprint(
+        doi=tuple(sorted(doi)),
+        nct=tuple(sorted(nct)),
+        pmid=tuple(sorted(pmid)),
+        published=_utc(record.published),
+        placed=_utc(record.published or record.fetched_at),
+        title=(record.title or "").strip(),
+        source=record.source or "",
+        url=record.canonical_url or record.url or "",
+        length=len(text.words(prose)),
+        page_kind=page_kind(record, full),
+    )
+    if fp.short:
+        return fp
+    feats: Counter[str] = Counter(words)
+    persons, orgs = entities.names(prose)
+    if record.journal:
+        orgs.add(text.fold(record.journal))
+    numbers = entities.numbers(prose)
+    fp.people = tuple(sorted(persons))[:MAX_FACTS]
+    fp.institutions = tuple(sorted(orgs))[:MAX_FACTS]
+    fp.numbers = tuple(sorted(numbers))[:MAX_FACTS]
+    cohorts = set()
+    for number in numbers:
+        value, _, unit = number.partition(" ")
+        if unit in entities.COHORT_UNITS and "." not in value:
+            cohorts.add(int(value))
+    fp.cohorts = tuple(sorted(cohorts))[:MAX_COHORTS]
+    for w in set(text.terms(record.title or "")):
+        feats[TITLE + w] = 1
+    if len(feats) > MAX_FEATURES:
+        feats = Counter(dict(sorted(feats.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FEATURES]))
+    fp.features = dict(feats)
+    fp.weak = bool(record.extract_note) or coherence(prose) < MIN_COHERENCE
+    return fp
+
+
+# -- the stored form -------------------------------------------------------------------------
+
+
+@dataclass
+class Stored:
+    """A fingerprint with vocabulary ids: what the story index keeps and the decision reads."""
+
+    terms: dict[int, int]  # vocabulary id -> count
+    ids: frozenset[int] = frozenset()  # 32-bit hashes of "doi:...", "pmid:..." identifiers
+    trials: frozenset[int] = frozenset()  # 32-bit hashes of NCT numbers
+    length: int = 0
+    weak: bool = False
+    page_kind: str = ""
+    postings: tuple[int, ...] = ()  # the ids it is filed under in the story index
+    cohorts: tuple[int, ...] = ()
+    people: frozenset[int] = frozenset()  # 32-bit hashes
+    institutions: frozenset[int] = frozenset()
+    numbers: frozenset[int] = frozenset()
+
+    @property
+    def short(self) -> bool:
+        return self.length < MIN_WORDS
+
+
+def _h32(s: str) -> int:
+    return zlib.crc32(s.encode("utf-8"))
+
+
+def stored(fp: Fingerprint, vocabulary_ids: Callable[[Sequence[str]], Sequence[int]]) -> Stored:
+    """The stored form of a fingerprint; ``vocabulary_ids`` maps feature keys to integer ids."""
+    keys = sorted(fp.features)
+    ids = vocabulary_ids(keys) if keys else []
+    return Stored(
+        terms={i: fp.features[k] for i, k in zip(ids, keys, strict=True)},
+        ids=frozenset(_h32("doi:" + d) for d in fp.doi[:5])
+        | frozenset(_h32("pmid:" + p) for p in fp.pmid[:5]),
+        trials=frozenset(_h32(n) for n in fp.nct[:5]),
+        length=fp.length,
+        weak=fp.weak,
+        page_kind=fp.page_kind,
+        cohorts=fp.cohorts,
+        people=frozenset(map(_h32, fp.people)),
+        institutions=frozenset(map(_h32, fp.institutions)),
+        numbers=frozenset(map(_h32, fp.numbers)),
+    )
+
+
+_KINDS = ("", "press-release", "journal")
+_VERSION = 2
+
+
+def _varint(n: int, out: bytearray) -> None:
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _read_varint(b: bytes, i: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        n |= (c & 0x7F) << shift
+        if c < 0x80:
+            return n, i
+        shift += 7
+
+
+def encode(s: Stored) -> bytes:
+    """Compact bytes: version, flags, length, sorted term ids as varint gaps, counts, hashes."""
+    out = bytearray((_VERSION, (1 if s.weak else 0) | (_KINDS.index(s.page_kind) << 1)))
+    _varint(s.length, out)
+    ids = sorted(s.terms)
+    _varint(len(ids), out)
+    prev = 0
+    for i in ids:
+        _varint(i - prev, out)
+        prev = i
+    # counts: the positions of terms seen more than once, then those counts (most are 1)
+    many = [(k, min(255, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
+    _varint(len(many), out)
+    prev = 0
+    for k, _ in many:
+        _varint(k - prev, out)
+        prev = k
+    out += bytes(c for _, c in many)
+    for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
+        out.append(min(255, len(hashes)))
+        out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:255])
+    for seq in (s.postings, s.cohorts):
+        _varint(len(seq), out)
+        for p in seq:
+            _varint(p, out)
+    return bytes(out)
+
+
+def decode(b: bytes) -> Stored:
+    """Read :func:`encode` output."""
+    if not b or b[0] != _VERSION:
+        raise ValueError(f"unknown story fingerprint version {b[:1]!r}")
+    flags = b[1]
+    length, i = _read_varint(b, 2)
+    n, i = _read_varint(b, i)
+    ids = []
+    prev = 0
+    for _ in range(n):
+        gap, i = _read_varint(b, i)
+        prev += gap
+        ids.append(prev)
+    counts = [1] * n
+    m, i = _read_varint(b, i)
+    pos = []
+    prev = 0
+    for _ in range(m):
+        gap, i = _read_varint(b, i)
+        prev += gap
+        pos.append(prev)
+    for k, c in zip(pos, b[i : i + m], strict=True):
+        counts[k] = c
+    i += m
+    hashes: list[frozenset[int]] = []
+    for _ in range(5):
+        k = b[i]
+        i += 1
+        hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)))
+        i += 4 * k
+    seqs: list[list[int]] = [[], []]
+    for seq in seqs:
+        if i >= len(b):
+            break
+        n, i = _read_varint(b, i)
+        for _ in range(n):
+            p, i = _read_varint(b, i)
+            seq.append(p)
+    postings, cohorts = seqs
+    return Stored(
+        terms=dict(zip(ids, counts, strict=True)),
+        ids=hashes[0],
+        trials=hashes[1],
+        length=length,
+        weak=bool(flags & 1),
+        page_kind=_KINDS[flags >> 1],
+        postings=tuple(postings),
+        cohorts=tuple(cohorts),
+        people=hashes[2],
+        institutions=hashes[3],
+        numbers=hashes[4],
+    )
+
+
+def feature_kind(key: str) -> int:
+    """0 for a body word, 1 for a title word."""
+    return 1 if key[:1] == TITLE else 0
+
+
+def distinct(keys: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(keys))
