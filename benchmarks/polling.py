@@ -60,9 +60,14 @@ def farm_hosts(n: int) -> list[str]:
 # --------------------------------------------------------------------------- the farm
 
 _SYLLABLES = "ka lo mi ne ru sa te vo pi da ge hu ji ko la ma no pe ri su ta vi we xo ya ze".split()
-_VOCAB = sorted(
-    {"".join(random.Random(i).choice(_SYLLABLES) for _ in range(2 + i % 3)) for i in range(6000)}
-)[:3000]
+
+
+def _word(i: int) -> str:
+    rng = random.Random(i)  # one generator per word (a fresh one per syllable repeats it)
+    return "".join(rng.choice(_SYLLABLES) for _ in range(2 + i % 3))
+
+
+_VOCAB = sorted({_word(i) for i in range(6000)})[:3000]
 _MEDICAL = (
     "liver metastases immunotherapy checkpoint inhibitor response trial patients cohort "
     "survival hepatic tumour pembrolizumab nivolumab oncology biomarker progression"
