@@ -22,7 +22,9 @@ which they arrived (ties are broken by article id).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -224,6 +226,72 @@ def decide(
     return Outcome(ids, joined[0] if joined else None, best_avg, why, regrouped=True)
 
 
+#: rounding allowance of the bound in :func:`may_reach`
+_MARGIN = 1e-9
+
+
+def may_reach(
+    items: Sequence[Item], stats: TermStats, threshold: float
+) -> dict[int, set[int]] | None:
+    """For each article id, the ids of the items whose pair score with it may reach
+    ``threshold``; every other pair provably scores below it. None when no bound applies or
+    it would keep most pairs.
+
+    The bound: without a DOI or PMID on both sides a pair scores at most its cosine plus
+    ``FACTS_MAX`` (the time, cohort and identifier factors are at most 1). The cosine is split
+    by term: terms that at least a tenth of the items hold ("common") contribute at most the
+    product of the two items' norms over their common terms (Cauchy-Schwarz); the rest is
+    summed exactly through an inverted index. So comparing only these pairs finds the same
+    pairs at or above the threshold as comparing every pair, at a fraction of the cost when
+    the items are about different things.
+    """
+    cutoff = threshold - evidence.FACTS_MAX - _MARGIN
+    if cutoff <= 0:
+        return None
+    vecs = {it.article_id: it.vector(stats) for it in items if not it.stored.short}
+    df: Counter[int] = Counter()
+    for v in vecs.values():
+        df.update(v.keys())
+    common_at = max(3, len(vecs) // 10)
+    postings: dict[int, list[tuple[int, float]]] = {}
+    cnorm: dict[int, float] = {}
+    for a, v in vecs.items():
+        c2 = 0.0
+        for t, w in v.items():
+            if df[t] >= common_at:
+                c2 += w * w
+            elif df[t] > 1:
+                postings.setdefault(t, []).append((a, w))
+        cnorm[a] = math.sqrt(c2)
+    norms = sorted(cnorm.values())
+    if not norms or norms[len(norms) // 2] ** 2 >= cutoff:
+        return None  # most pairs would be kept (texts that share much of their vocabulary)
+    dot: dict[tuple[int, int], float] = {}
+    for plist in postings.values():
+        for i, (a, wa) in enumerate(plist):
+            for b, wb in plist[i + 1 :]:
+                key = (a, b) if a < b else (b, a)
+                dot[key] = dot.get(key, 0.0) + wa * wb
+    out: dict[int, set[int]] = {a: set() for a in vecs}
+    for (a, b), d in dot.items():
+        if d + cnorm[a] * cnorm[b] >= cutoff:
+            out[a].add(b)
+            out[b].add(a)
+    # pairs that share no rare term: their common terms alone
+    order = sorted(vecs, key=lambda a: -cnorm[a])
+    for i, a in enumerate(order):
+        for b in order[i + 1 :]:
+            if cnorm[a] * cnorm[b] < cutoff:
+                break
+            out[a].add(b)
+            out[b].add(a)
+    # a shared DOI or PMID adds a bonus: such pairs are always compared
+    with_ids = [it.article_id for it in items if it.article_id in vecs and it.stored.ids]
+    for a in with_ids:
+        out[a].update(b for b in with_ids if b != a)
+    return out
+
+
 def group_all(
     items: Sequence[Item],
     stats: TermStats,
@@ -246,8 +314,14 @@ def group_all(
         return x
 
     ids = sorted(by_id)
+    reach = may_reach(items, stats, threshold) if links is None else None
     for a in ids:
-        others = links.get(a, ()) if links is not None else ids
+        if links is not None:
+            others: Iterable[int] = links.get(a, ())
+        elif reach is not None:
+            others = reach.get(a, ())
+        else:
+            others = ids
         for b in others:
             if b <= a or b not in by_id:
                 continue

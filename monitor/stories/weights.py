@@ -76,11 +76,10 @@ def unit_vector(terms: Mapping[int, int], stats: TermStats) -> dict[int, float]:
 
 
 def cosine(a: Mapping[int, float], b: Mapping[int, float]) -> float:
-    """Dot product of two unit vectors (iterates over the smaller one)."""
+    """Dot product of two unit vectors (over the features they share)."""
     if len(a) > len(b):
         a, b = b, a
-    get = b.get
-    return sum(w * get(t, 0.0) for t, w in a.items())
+    return sum([a[t] * b[t] for t in a.keys() & b.keys()], 0.0)
 
 
 def contributions(a: Mapping[int, float], b: Mapping[int, float]) -> list[tuple[int, float]]:
