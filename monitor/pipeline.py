@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from monitor import extract, feeds, grouping, health, topics
@@ -47,6 +48,7 @@ from storage.errors import ArchiveError
 log = logging.getLogger("monitor.pipeline")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 Progress = Callable[[str, dict], None]
 
 #: a page that failed is fetched again after these delays (seconds after the previous try):
@@ -134,7 +136,10 @@ class Pipeline:
             page_concurrency or config.fetch.concurrent_pages,
             config.fetch.concurrent_sources,
         )
-        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, asyncio.Semaphore] | None
+        self._slots: (
+            tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, asyncio.Semaphore, asyncio.Lock]
+            | None
+        )
         self._slots = None
         self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, asyncio.Lock]]
         self._site_locks = (None, {})
@@ -161,8 +166,25 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots[0] is not loop:
             pages, sources = self._limits
-            self._slots = (loop, asyncio.Semaphore(pages), asyncio.Semaphore(sources))
+            self._slots = (
+                loop,
+                asyncio.Semaphore(pages),
+                asyncio.Semaphore(sources),
+                asyncio.Lock(),
+            )
         return self._slots[1], self._slots[2]
+
+    async def _in_turn(self, work: Callable[[], T]) -> T:
+        """Run synchronous archive work (the story step and its writes) on the loop, one piece
+        per turn of the loop: pieces of different polls would otherwise run back to back in one
+        turn, and with a few hundred sources in flight a turn took seconds, long enough for
+        servers to close connections opened before it but not yet sent their request."""
+        self._semaphores()
+        assert self._slots is not None
+        async with self._slots[3]:
+            result = work()
+            await asyncio.sleep(0)  # the fetches in flight run before the next piece
+        return result
 
     async def poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         """Poll one source into the archive (its feed's processing takes one of the
@@ -208,7 +230,7 @@ class Pipeline:
                 await self._store_entries(source, parsed.entries, fetcher, result)
                 # the poll's articles are all in: group them again with what is near them, so
                 # that the order in which their fetches finished decides nothing
-                self.story_step.settle(result.article_ids)
+                await self._in_turn(lambda: self.story_step.settle(result.article_ids))
                 fields = {
                     "etag": resp.validators.etag,
                     "last_modified": resp.validators.last_modified,
@@ -320,9 +342,13 @@ class Pipeline:
             self._analysis_thread, lambda: [self.analyse(r) for r in records]
         )
         pairs = list(zip(entries, records, analyses, strict=True))
-        try:
+
+        def write() -> list[tuple[int, bool]]:
             with self.archive.transaction():
-                stored = [self.commit(r, a) for _e, r, a in pairs]
+                return [self.commit(r, a) for _e, r, a in pairs]
+
+        try:
+            stored = await self._in_turn(write)
         except ArchiveError:
             # one by one: each article that fits is kept; the first that does not fails
             # the poll (the validators are not saved, the rest comes again next time)
@@ -449,9 +475,7 @@ class Pipeline:
         serving the fetches in flight (a blocked loop turns into connect and read timeouts)."""
         loop = asyncio.get_running_loop()
         a = await loop.run_in_executor(self._analysis_thread, self.analyse, record)
-        result = self.commit(record, a)
-        await asyncio.sleep(0)
-        return result
+        return await self._in_turn(lambda: self.commit(record, a))
 
     # ------------------------------------------------------------- page retries
     def _schedule_retry(
