@@ -277,7 +277,10 @@ def candidates(
     lo, hi = _epoch(since), _epoch(until)
     out: list[DocRow] = []
     ranked = sorted(hits, key=lambda a: (-hits[a], -a))
-    for chunk in _chunks(ranked):
+    # best first, in chunks: once ``limit`` rows are in the window, the rest rank below them
+    for chunk in _chunks(ranked, max(2 * limit, 50)):
+        if len(out) >= limit:
+            break
         marks = ",".join("?" * len(chunk))
         out += _rows(
             conn.execute(
