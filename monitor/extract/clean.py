@@ -145,7 +145,9 @@ def format_blocks(blocks: list[Block]) -> str:
     parts: list[str] = []
     prev_li = False
     for b in blocks:
-        text = MD_LINK.sub(r"\1", b.text)
+        text = b.text
+        if "](" in text:  # what a Markdown link needs (cheap test first)
+            text = MD_LINK.sub(r"\1", text)
         if "[" in text:
             text = _PLAIN_MARKER.sub("", text)
         is_li = b.tag in ("li", "dd", "dt")
@@ -174,6 +176,18 @@ def agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
 
 
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.IGNORECASE)
+
+
+def _copyright(text: str) -> bool:
+    """``_COPYRIGHT`` finds something in ``text``. A case-blind regex is tried at every
+    position, so substrings it cannot match without go first: "©", "(", and letters of its
+    words that no character but their capitals matches case-blind ("opyr", "rved"; not i, s
+    or k, which dotless i, long s and the Kelvin sign also match)."""
+    if "©" not in text and "(" not in text:
+        low = text.lower()
+        if "opyr" not in low and "rved" not in low:
+            return False
+    return bool(_COPYRIGHT.search(text))
 _SENTENCE_END = re.compile(r"(?:[.!?:;…。！？]|[^\W\d][\"”’»)\]])[\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
 _LABEL = re.compile(r"^\W{0,3}\w+(?: \w+){0,4}\W{0,3}:\W")
@@ -195,7 +209,7 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
             line = norm(text)
             if line == key or (len(out) < 3 and key in line):
                 continue  # the headline again, alone or in a breadcrumb trail
-        if len(text) < 200 and _COPYRIGHT.search(text):
+        if len(text) < 200 and _copyright(text):
             continue
         top = len(out) < 3  # among the first lines kept (the furniture above them is gone)
         if (top or i > last - 3) and is_dateline(text):
@@ -216,7 +230,7 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
         text = b.text
         if len(text) > 1500:
             return False
-        if len(text) < 600 and _COPYRIGHT.search(text):
+        if len(text) < 600 and _copyright(text):
             return True
         return bool(_LABEL.match(text) and (_REFERENCE.search(text) or _YEAR.search(text)))
 

@@ -113,6 +113,21 @@ _CONTROLS = {"input", "textarea", "select", "button"}
 _FORMATTING = {"em", "strong", "b", "i", "u", "s", "mark", "q", "abbr", "code", "sub", "bdi", "bdo"}
 _EMBED_WORDS = frozenset(("embed", "embedded", "tweet", "twittertweet", "instagrammedia"))
 _CITE_NAME = re.compile(r"cit|ref|footnote|fn\b", re.IGNORECASE)
+_CITE_CACHE: dict[str, bool] = {}
+
+
+def _cite_named(cls: str | None) -> bool:
+    """The class names a citation marker ("citation", "ref", "footnote"); cached per class."""
+    if not cls:
+        return False
+    found = _CITE_CACHE.get(cls)
+    if found is None:
+        if len(_CITE_CACHE) > 50_000:
+            _CITE_CACHE.clear()
+        found = _CITE_CACHE[cls] = bool(_CITE_NAME.search(cls))
+    return found
+
+
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
 
 
@@ -193,14 +208,27 @@ _TEXT = -1
 _KIND.update({"-text": _TEXT})
 
 
+_TABLE_PARTS = {"caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td"}
+# inline elements of the standard that pages use, known by id so the walk need not ask their name
+_MORE_INLINE = {
+    "span", "font", "time", "small", "cite", "label", "ins", "del", "var", "kbd", "samp", "dfn",
+    "data", "wbr", "big", "tt", "strike", "nobr", "ruby", "rt", "rp", "source", "area",
+}  # fmt: skip
+
+
 def _ids() -> dict[int, tuple[int, str]]:
     """Lexbor's fixed id of every tag the walk knows (custom elements get ids of their own and
     are looked up by name)."""
     from selectolax.lexbor import LexborHTMLParser
 
-    names = sorted(set(_KIND) - {"-text"} | {"span", "font", "time", "small", "cite", "label"})
-    body = "".join(f"<{n}></{n}>" for n in names if n not in ("html", "head", "body"))
-    tree = LexborHTMLParser(f"<html><head></head><body>x<!--c-->{body}</body></html>")
+    names = sorted(set(_KIND) - {"-text"} | _MORE_INLINE)
+    body = "".join(f"<{n}></{n}>" for n in names if n not in _TABLE_PARTS | {"html", "head", "body"})
+    # table parts exist only inside a table
+    table = (
+        "<table><caption></caption><colgroup><col></colgroup><thead><tr><th></th></tr></thead>"
+        "<tbody><tr><td></td></tr></tbody><tfoot></tfoot></table>"
+    )
+    tree = LexborHTMLParser(f"<html><head></head><body>x<!--c-->{body}{table}</body></html>")
     table: dict[int, tuple[int, str]] = {}
     for node in tree.root.traverse(include_text=True):
         tag = node.tag
@@ -457,7 +485,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             stack.append((_EXIT_LINK, node, len(buf), links, lead, len(blocks)))
             in_link += 1
             nlinks += 1
-        elif kind == _SUP or (attrs and _CITE_NAME.search(attrs.get("class") or "")):
+        elif kind == _SUP or (attrs and _cite_named(attrs.get("class"))):
             stack.append((_EXIT_MARKER, node, len(buf), len(blocks)))
         elif tag in _EMPHASIS:
             emph += 1
