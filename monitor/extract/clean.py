@@ -188,6 +188,8 @@ def _copyright(text: str) -> bool:
         if "opyr" not in low and "rved" not in low:
             return False
     return bool(_COPYRIGHT.search(text))
+
+
 _SENTENCE_END = re.compile(r"(?:[.!?:;…。！？]|[^\W\d][\"”’»)\]])[\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
 _LABEL = re.compile(r"^\W{0,3}\w+(?: \w+){0,4}\W{0,3}:\W")

@@ -222,7 +222,9 @@ def _ids() -> dict[int, tuple[int, str]]:
     from selectolax.lexbor import LexborHTMLParser
 
     names = sorted(set(_KIND) - {"-text"} | _MORE_INLINE)
-    body = "".join(f"<{n}></{n}>" for n in names if n not in _TABLE_PARTS | {"html", "head", "body"})
+    body = "".join(
+        f"<{n}></{n}>" for n in names if n not in _TABLE_PARTS | {"html", "head", "body"}
+    )
     # table parts exist only inside a table
     table = (
         "<table><caption></caption><colgroup><col></colgroup><thead><tr><th></th></tr></thead>"
