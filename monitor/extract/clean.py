@@ -169,7 +169,7 @@ def agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
     kept: list[Block] = []
     for b in body:
         words = WORD.findall(b.text.lower())
-        if words and sum(w in vocabulary for w in words) >= 0.8 * len(words):
+        if words and sum(map(vocabulary.__contains__, words)) >= 0.8 * len(words):
             kept.append(b)
     # a copy that shares little with the page is a different text, not a better one
     return kept if sum(len(b.text) for b in kept) >= 0.7 * found else body

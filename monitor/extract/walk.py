@@ -432,6 +432,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             continue  # comments, doctype
         attrs = current.attributes
         named = 0
+        cls = None
         if attrs:
             if not _HIDING.isdisjoint(attrs) and _hidden(attrs):
                 continue
@@ -452,7 +453,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                 nlinks = 0
             index = len(tags)
             tags.append(tag)
-            names.append((attrs.get("class") or "") if attrs else "")
+            names.append(cls or "")
             if attrs and attrs.get("itemprop") == "articleBody":
                 named = 2
             keep.append(named == 2)
@@ -487,7 +488,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             stack.append((_EXIT_LINK, node, len(buf), links, lead, len(blocks)))
             in_link += 1
             nlinks += 1
-        elif kind == _SUP or (attrs and _cite_named(attrs.get("class"))):
+        elif kind == _SUP or (cls and _cite_named(cls)):
             stack.append((_EXIT_MARKER, node, len(buf), len(blocks)))
         elif tag in _EMPHASIS:
             emph += 1
