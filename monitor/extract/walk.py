@@ -371,6 +371,24 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                         del buf[start:]
         current = node
         node = current.next
+        # text nodes first (most nodes are): None for any other node
+        text = current.text_content
+        if text is not None:
+            if text.isspace():
+                if full:  # whitespace before a block's first words never counts
+                    buf.append(text)
+            elif text:
+                buf.append(text)
+                full = True
+                if not emph:
+                    plain = True
+                if in_link:
+                    links += len(text.strip())
+                    if lead is None:
+                        lead = True
+                elif lead is None:
+                    lead = False
+            continue
         known = by_id.get(current.tag_id)  # an int is cheaper to get than the tag's name
         if known is None:
             tag = current.tag
@@ -378,20 +396,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
         else:
             kind, tag = known
         if kind == _TEXT:
-            text = current.text_content
-            if text:
-                buf.append(text)
-                if not text.isspace():
-                    full = True
-                    if not emph:
-                        plain = True
-                    if in_link:
-                        links += len(text.strip())
-                        if lead is None:
-                            lead = True
-                    elif lead is None:
-                        lead = False
-            continue
+            continue  # a text node without data
         if kind == _FORMAT:
             # <em>, <strong>...: nothing to learn from their attributes
             budget -= 1
