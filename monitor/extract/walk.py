@@ -254,6 +254,7 @@ class Walk:
     hrefs: list[str]  # links that may name a DOI, PubMed or registry record
     media: set[int]  # elements with an image, video or figure as a child
     ld_json: list[str]  # JSON-LD scripts met in the body
+    parents: list[int]  # index of each block element's block-level parent, -1 for none
 
 
 # Frames of the walk's explicit stack: what to do when an element's children are done.
@@ -278,6 +279,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
     ld_json: list[str] = []
     forms: list[int] = []  # open <form> elements still without a visible control (-1: found)
     path: list[int] = []
+    parents: list[int] = []
     flag = -1  # path position of the deepest boilerplate-named element, -1 if none
     buf: list[str] = []
     full = False  # whether buf holds more than whitespace
@@ -325,7 +327,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             if not stack:
                 if full:
                     flush()
-                return Walk(blocks, tags, names, keep, flagged, h1, hrefs, media, ld_json)
+                return Walk(blocks, tags, names, keep, flagged, h1, hrefs, media, ld_json, parents)
             frame = stack.pop()
             depth -= 1
             node = frame[1]
@@ -458,6 +460,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                 nlinks = 0
             index = len(tags)
             tags.append(tag)
+            parents.append(path[-1] if path else -1)
             names.append(cls or "")
             if attrs and attrs.get("itemprop") == "articleBody":
                 named = 2
