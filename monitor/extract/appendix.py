@@ -177,7 +177,7 @@ class Article:
         words = [w for w in WORD.findall(text.lower()) if len(w) >= 5 and not w.isdigit()]
         if len(words) < 2:
             return 1.0
-        return sum(w in self.content for w in words) / len(words)
+        return sum(map(self.content.__contains__, words)) / len(words)
 
     def foreign(self, b: Block) -> bool:
         """A short line that shares few content words with the article: about the publication

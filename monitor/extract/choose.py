@@ -19,9 +19,9 @@ def choose(
     n_elems = len(walker.tags)
     total = [0] * n_elems
     for b in blocks:
-        size = len(b.text)
-        for idx in b.path:
-            total[idx] += size
+        if b.path:
+            total[b.path[-1]] += len(b.text)
+    add_up(total, walker.parents)
     page_total = max(total, default=0)
     flagged = [f and total[i] < 0.5 * page_total for i, f in enumerate(walker.flagged)]
     good = [0.0] * n_elems
@@ -85,19 +85,32 @@ def choose(
     return best, scores, deepest_flags
 
 
-def teaser_blocks(blocks: list[Block], best: int) -> tuple[set[int], float]:
+def add_up(values: list[int], parents: list[int], below: int = -1) -> None:
+    """Turn per-element counts into subtree sums, in place: each element's count is added to
+    its parent's, deepest first (elements are numbered in document order, so a parent's index
+    is smaller than its children's). With ``below``, only elements numbered after it take
+    part, and nothing is added to ``below`` or to elements before it. Integer sums: the order
+    of additions does not change them."""
+    for idx in range(len(values) - 1, below, -1):
+        value = values[idx]
+        if value:
+            parent = parents[idx]
+            if parent > below:
+                values[parent] += value
+
+
+def teaser_blocks(blocks: list[Block], best: int, parents: list[int]) -> tuple[set[int], float]:
     """Blocks under ``best`` that belong to teasers for other stories (a linked headline and
     the short summary after it), and the share of ``best``'s text they hold."""
     found: set[int] = set()
     total = teaser = 0
     after_head: tuple[int, ...] | None = None
     followers = heads = 0
-    sizes: dict[int, int] = {}
+    sizes = [0] * len(parents)  # characters of the blocks under best, per element
     for b in blocks:
         if best in b.path:
-            size = len(b.text)
-            for idx in b.path:
-                sizes[idx] = sizes.get(idx, 0) + size
+            sizes[b.path[-1]] += len(b.text)
+    add_up(sizes, parents)
     for i, b in enumerate(blocks):
         if best not in b.path:
             continue
@@ -109,7 +122,7 @@ def teaser_blocks(blocks: list[Block], best: int) -> tuple[set[int], float]:
             heads += 1
             # its summary counts too when the two sit in a card of their own
             parent = b.path[-2] if len(b.path) > 1 else best
-            small = parent != best and sizes.get(parent, 0) < 0.3 * sizes.get(best, 1)
+            small = parent != best and sizes[parent] < 0.3 * sizes[best]
             after_head = b.path[:-1] if small else None
             followers = 0
         elif (

@@ -6,7 +6,7 @@ import re
 
 from monitor.extract import lexicon
 from monitor.extract.appendix import Article, is_prose, is_sentence, rating_widget
-from monitor.extract.choose import is_headline_link
+from monitor.extract.choose import add_up, is_headline_link
 from monitor.extract.text import MD_LINK, WORD, is_dateline, norm, weight
 from monitor.extract.thresholds import (
     BOX_MAX_CHARS,
@@ -17,26 +17,27 @@ from monitor.extract.thresholds import (
 from monitor.extract.walk import HEADINGS, Block
 
 
-def _teaser_lists(inside: list[tuple[Block, int]], best: int) -> set[int]:
+def _teaser_lists(inside: list[tuple[Block, int]], best: int, parents: list[int]) -> set[int]:
     """Elements under ``best`` that hold lists of other stories: three or more linked
     headlines with little prose per headline (cards of related stories, "more" boxes)."""
-    heads: dict[int, int] = {}
-    prose: dict[int, int] = {}
+    heads = [0] * len(parents)  # per element under best: linked headlines below it
+    prose = [0] * len(parents)  # and the characters of prose below it
     for b, _ in inside:
-        pos = b.path.index(best)
+        own = b.path[-1]
+        if own == best:
+            continue
         if is_headline_link(b):
-            for idx in b.path[pos + 1 :]:
-                heads[idx] = heads.get(idx, 0) + 1
+            heads[own] += 1
         else:
-            plain = weight(b.text) - b.links
-            for idx in b.path[pos + 1 :]:
-                prose[idx] = prose.get(idx, 0) + plain
+            prose[own] += weight(b.text) - b.links
+    add_up(heads, parents, best)
+    add_up(prose, parents, best)
     # Never the bulk of the body: a list of stories is an appendix to an article.
     body_prose = sum(len(b.text) - b.links for b, _ in inside)
     return {
         idx
-        for idx, count in heads.items()
-        if count >= 3 and prose.get(idx, 0) < min(400 * count, 0.5 * body_prose)
+        for idx in range(best + 1, len(heads))
+        if heads[idx] >= 3 and prose[idx] < min(400 * heads[idx], 0.5 * body_prose)
     }
 
 
@@ -44,6 +45,7 @@ def body_blocks(
     blocks: list[Block],
     best: int,
     deepest_flags: list[int],
+    parents: list[int],
     media: set[int] | frozenset[int] = frozenset(),
     keep_teasers: bool = False,
 ) -> list[Block]:
@@ -51,16 +53,18 @@ def body_blocks(
     inside = [(b, f) for b, f in zip(blocks, deepest_flags, strict=True) if best in b.path]
     if not inside:
         return []
-    # Per descendant element: total characters and link characters below it.
-    total: dict[int, int] = {}
-    links: dict[int, int] = {}
+    # Per descendant element: total characters and link characters below it (0 elsewhere).
+    total = [0] * len(parents)
+    links = [0] * len(parents)
     for b, _ in inside:
-        pos = b.path.index(best)
-        for idx in b.path[pos + 1 :]:
-            total[idx] = total.get(idx, 0) + len(b.text)
-            links[idx] = links.get(idx, 0) + b.links
+        own = b.path[-1]
+        if own != best:
+            total[own] += len(b.text)
+            links[own] += b.links
+    add_up(total, parents, best)
+    add_up(links, parents, best)
     body_total = sum(len(b.text) for b, _ in inside) or 1
-    teasers = set() if keep_teasers else _teaser_lists(inside, best)
+    teasers = set() if keep_teasers else _teaser_lists(inside, best, parents)
     if keep_teasers:
         media = frozenset()  # a digest's items are boxes with an image too
     kept = [
@@ -110,8 +114,8 @@ def _keep_in_body(
     b: Block,
     flag: int,
     best: int,
-    total: dict[int, int],
-    links: dict[int, int],
+    total: list[int],
+    links: list[int],
     body_total: int,
     teasers: set[int],
     media: set[int] | frozenset[int],
@@ -132,7 +136,7 @@ def _keep_in_body(
     if media and n < 300 and b.tag not in HEADINGS:
         # a caption or credit: short text in a small box that also holds an image
         for idx in b.path[-1:-3:-1]:
-            if idx in media and idx != best and total.get(idx, 0) < 400:
+            if idx in media and idx != best and total[idx] < 400:
                 return False
     return True
 
@@ -145,7 +149,9 @@ def format_blocks(blocks: list[Block]) -> str:
     parts: list[str] = []
     prev_li = False
     for b in blocks:
-        text = MD_LINK.sub(r"\1", b.text)
+        text = b.text
+        if "](" in text:  # what a Markdown link needs (cheap test first)
+            text = MD_LINK.sub(r"\1", text)
         if "[" in text:
             text = _PLAIN_MARKER.sub("", text)
         is_li = b.tag in ("li", "dd", "dt")
@@ -167,13 +173,27 @@ def agree_with_ld(body: list[Block], ld_body: str) -> list[Block]:
     kept: list[Block] = []
     for b in body:
         words = WORD.findall(b.text.lower())
-        if words and sum(w in vocabulary for w in words) >= 0.8 * len(words):
+        if words and sum(map(vocabulary.__contains__, words)) >= 0.8 * len(words):
             kept.append(b)
     # a copy that shares little with the page is a different text, not a better one
     return kept if sum(len(b.text) for b in kept) >= 0.7 * found else body
 
 
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|all rights reserved", re.IGNORECASE)
+
+
+def _copyright(text: str) -> bool:
+    """``_COPYRIGHT`` finds something in ``text``. A case-blind regex is tried at every
+    position, so substrings it cannot match without go first: "©", "(", and letters of its
+    words that no character but their capitals matches case-blind ("opyr", "rved"; not i, s
+    or k, which dotless i, long s and the Kelvin sign also match)."""
+    if "©" not in text and "(" not in text:
+        low = text.lower()
+        if "opyr" not in low and "rved" not in low:
+            return False
+    return bool(_COPYRIGHT.search(text))
+
+
 _SENTENCE_END = re.compile(r"(?:[.!?:;…。！？]|[^\W\d][\"”’»)\]])[\"”’»)\]]*$")
 _REFERENCE = re.compile(r"https?://|\bwww\.\w|\bdoi\b|\b10\.\d{4,9}/", re.IGNORECASE)
 _LABEL = re.compile(r"^\W{0,3}\w+(?: \w+){0,4}\W{0,3}:\W")
@@ -195,7 +215,7 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
             line = norm(text)
             if line == key or (len(out) < 3 and key in line):
                 continue  # the headline again, alone or in a breadcrumb trail
-        if len(text) < 200 and _COPYRIGHT.search(text):
+        if len(text) < 200 and _copyright(text):
             continue
         top = len(out) < 3  # among the first lines kept (the furniture above them is gone)
         if (top or i > last - 3) and is_dateline(text):
@@ -216,7 +236,7 @@ def trim(blocks: list[Block], title: str) -> list[Block]:
         text = b.text
         if len(text) > 1500:
             return False
-        if len(text) < 600 and _COPYRIGHT.search(text):
+        if len(text) < 600 and _copyright(text):
             return True
         return bool(_LABEL.match(text) and (_REFERENCE.search(text) or _YEAR.search(text)))
 

@@ -107,12 +107,12 @@ def _extract(
     if blocks:
         best, _scores, flags = choose(blocks, walker)
         if best >= 0:
-            teasers, share = teaser_blocks(blocks, best)
+            teasers, share = teaser_blocks(blocks, best, walker.parents)
             if share > 0.6:
                 # The best element is a list of other stories; look again without them.
                 first, first_flags = best, flags
                 best, _scores, flags = choose(blocks, walker, teasers)
-                if best >= 0 and teaser_blocks(blocks, best)[1] > 0.6:
+                if best >= 0 and teaser_blocks(blocks, best, walker.parents)[1] > 0.6:
                     best = -1
                 if best < 0 or sum(len(b.text) for b in blocks if best in b.path) < 500:
                     if md.declares_article(meta):
@@ -122,7 +122,9 @@ def _extract(
                     else:
                         listing = True
         if best >= 0:
-            body = body_blocks(blocks, best, flags, walker.media, keep_teasers=digest)
+            body = body_blocks(
+                blocks, best, flags, walker.parents, walker.media, keep_teasers=digest
+            )
             if title and not walker.h1 and title == md.title_from_tag(meta.title_tag):
                 # Only the <title> named the page: its headline is the first short line of the
                 # body that the <title> contains (without the site name around it).

@@ -493,7 +493,7 @@ def provenance(text: str) -> bool:
     if len(text) > 300:
         return False
     low = text.lower()
-    return any(piece in low for piece in _PROVENANCE_PIECES) and bool(_PROVENANCE.search(low))
+    return any(map(low.__contains__, _PROVENANCE_PIECES)) and bool(_PROVENANCE.search(low))
 
 
 # -- a bio's shape: a person's name, then a copula or a verb of writing (any of the eight

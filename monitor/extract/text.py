@@ -41,9 +41,14 @@ _DATE_IN_LINE = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def is_dateline(text: str) -> bool:
     """A short line that is mostly a date or time: a dateline, "Published ...", "Updated ..."."""
-    if len(text) > 120 or text[0] in "—–" or not _DATE_IN_LINE.search(text):
+    if len(text) > 120 or text[0] in "—–" or not _DIGIT.search(text):
+        return False  # every form of a date has a digit; most lines have none (cheap test first)
+    if not _DATE_IN_LINE.search(text):
         return False
     words = WORD.findall(text)
     return len(words) <= 16 and not (len(words) >= 5 and text.endswith("."))

@@ -113,6 +113,21 @@ _CONTROLS = {"input", "textarea", "select", "button"}
 _FORMATTING = {"em", "strong", "b", "i", "u", "s", "mark", "q", "abbr", "code", "sub", "bdi", "bdo"}
 _EMBED_WORDS = frozenset(("embed", "embedded", "tweet", "twittertweet", "instagrammedia"))
 _CITE_NAME = re.compile(r"cit|ref|footnote|fn\b", re.IGNORECASE)
+_CITE_CACHE: dict[str, bool] = {}
+
+
+def _cite_named(cls: str | None) -> bool:
+    """The class names a citation marker ("citation", "ref", "footnote"); cached per class."""
+    if not cls:
+        return False
+    found = _CITE_CACHE.get(cls)
+    if found is None:
+        if len(_CITE_CACHE) > 50_000:
+            _CITE_CACHE.clear()
+        found = _CITE_CACHE[cls] = bool(_CITE_NAME.search(cls))
+    return found
+
+
 _CITE_MARK = re.compile(r"^\W*\d{1,3}(?:\W+\d{1,3})*\W*$")
 
 
@@ -193,14 +208,29 @@ _TEXT = -1
 _KIND.update({"-text": _TEXT})
 
 
+_TABLE_PARTS = {"caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td"}
+# inline elements of the standard that pages use, known by id so the walk need not ask their name
+_MORE_INLINE = {
+    "span", "font", "time", "small", "cite", "label", "ins", "del", "var", "kbd", "samp", "dfn",
+    "data", "wbr", "big", "tt", "strike", "nobr", "ruby", "rt", "rp", "source", "area",
+}  # fmt: skip
+
+
 def _ids() -> dict[int, tuple[int, str]]:
     """Lexbor's fixed id of every tag the walk knows (custom elements get ids of their own and
     are looked up by name)."""
     from selectolax.lexbor import LexborHTMLParser
 
-    names = sorted(set(_KIND) - {"-text"} | {"span", "font", "time", "small", "cite", "label"})
-    body = "".join(f"<{n}></{n}>" for n in names if n not in ("html", "head", "body"))
-    tree = LexborHTMLParser(f"<html><head></head><body>x<!--c-->{body}</body></html>")
+    names = sorted(set(_KIND) - {"-text"} | _MORE_INLINE)
+    body = "".join(
+        f"<{n}></{n}>" for n in names if n not in _TABLE_PARTS | {"html", "head", "body"}
+    )
+    # table parts exist only inside a table
+    table = (
+        "<table><caption></caption><colgroup><col></colgroup><thead><tr><th></th></tr></thead>"
+        "<tbody><tr><td></td></tr></tbody><tfoot></tfoot></table>"
+    )
+    tree = LexborHTMLParser(f"<html><head></head><body>x<!--c-->{body}{table}</body></html>")
     table: dict[int, tuple[int, str]] = {}
     for node in tree.root.traverse(include_text=True):
         tag = node.tag
@@ -224,6 +254,7 @@ class Walk:
     hrefs: list[str]  # links that may name a DOI, PubMed or registry record
     media: set[int]  # elements with an image, video or figure as a child
     ld_json: list[str]  # JSON-LD scripts met in the body
+    parents: list[int]  # index of each block element's block-level parent, -1 for none
 
 
 # Frames of the walk's explicit stack: what to do when an element's children are done.
@@ -248,6 +279,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
     ld_json: list[str] = []
     forms: list[int] = []  # open <form> elements still without a visible control (-1: found)
     path: list[int] = []
+    parents: list[int] = []
     flag = -1  # path position of the deepest boilerplate-named element, -1 if none
     buf: list[str] = []
     full = False  # whether buf holds more than whitespace
@@ -295,7 +327,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             if not stack:
                 if full:
                     flush()
-                return Walk(blocks, tags, names, keep, flagged, h1, hrefs, media, ld_json)
+                return Walk(blocks, tags, names, keep, flagged, h1, hrefs, media, ld_json, parents)
             frame = stack.pop()
             depth -= 1
             node = frame[1]
@@ -341,6 +373,24 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                         del buf[start:]
         current = node
         node = current.next
+        # text nodes first (most nodes are): None for any other node
+        text = current.text_content
+        if text is not None:
+            if text.isspace():
+                if full:  # whitespace before a block's first words never counts
+                    buf.append(text)
+            elif text:
+                buf.append(text)
+                full = True
+                if not emph:
+                    plain = True
+                if in_link:
+                    links += len(text.strip())
+                    if lead is None:
+                        lead = True
+                elif lead is None:
+                    lead = False
+            continue
         known = by_id.get(current.tag_id)  # an int is cheaper to get than the tag's name
         if known is None:
             tag = current.tag
@@ -348,20 +398,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
         else:
             kind, tag = known
         if kind == _TEXT:
-            text = current.text_content
-            if text:
-                buf.append(text)
-                if not text.isspace():
-                    full = True
-                    if not emph:
-                        plain = True
-                    if in_link:
-                        links += len(text.strip())
-                        if lead is None:
-                            lead = True
-                    elif lead is None:
-                        lead = False
-            continue
+            continue  # a text node without data
         if kind == _FORMAT:
             # <em>, <strong>...: nothing to learn from their attributes
             budget -= 1
@@ -402,6 +439,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             continue  # comments, doctype
         attrs = current.attributes
         named = 0
+        cls = None
         if attrs:
             if not _HIDING.isdisjoint(attrs) and _hidden(attrs):
                 continue
@@ -422,7 +460,8 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                 nlinks = 0
             index = len(tags)
             tags.append(tag)
-            names.append((attrs.get("class") or "") if attrs else "")
+            parents.append(path[-1] if path else -1)
+            names.append(cls or "")
             if attrs and attrs.get("itemprop") == "articleBody":
                 named = 2
             keep.append(named == 2)
@@ -457,7 +496,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             stack.append((_EXIT_LINK, node, len(buf), links, lead, len(blocks)))
             in_link += 1
             nlinks += 1
-        elif kind == _SUP or (attrs and _CITE_NAME.search(attrs.get("class") or "")):
+        elif kind == _SUP or (cls and _cite_named(cls)):
             stack.append((_EXIT_MARKER, node, len(buf), len(blocks)))
         elif tag in _EMPHASIS:
             emph += 1
