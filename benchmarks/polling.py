@@ -619,6 +619,7 @@ def part_reader(a: argparse.Namespace) -> str:
     print(f"  runs (cold, re-poll) monitor {p['all']}  reader {r['all']}")
     print(
         f"  monitor: {p['stories']} stories, {p['matches']} topic matches, "
+        f"{p['errors']} feeds failed on the cold poll, "
         f"{p['not_modified']} feeds answered 304 on the re-poll"
     )
     spent = runs["product"][0]["spent"]
