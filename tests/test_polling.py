@@ -322,3 +322,64 @@ def test_sync_sources_writes_only_what_changed(tmp_path):
         assert rows["s0"]["enabled"] == 0
         assert rows["s1"]["url"] == "https://moved.example.org/f"  # the 301 is kept
         assert rows["s2"]["url"] == rows["s2"]["configured_url"] == "https://new.example.org/f"
+
+
+def test_archive_work_of_different_polls_runs_in_different_turns_of_the_loop(tmp_path):
+    """Eight feeds polled at once (fetch_pages = false): each piece of archive work (a feed's
+    batch of articles, its settle) runs in a turn of the event loop of its own, so that the
+    fetches in flight are served between them (back to back, a few hundred polls made turns of
+    seconds and servers closed connections whose request came after such a turn)."""
+    hosts = [TestServer(host=f"127.0.0.{60 + i}") for i in range(8)]
+    for h in hosts:
+        h.__enter__()
+    try:
+        feeds = []
+        for h in hosts:
+            links = [(f"{h.host} story {i}", h.url(f"/a/{i}")) for i in range(5)]
+            h.route("/feed.xml", body=rss(links), headers={"Content-Type": "text/xml"})
+            feeds.append(h.url("/feed.xml"))
+        cfg = config(tmp_path, feeds)
+        path = tmp_path / "sources.toml"
+        path.write_text(path.read_text().replace("[fetch]", "[fetch]\nfetch_pages = false"))
+        cfg = config_mod.load(path, env={})
+        assert not cfg.fetch.fetch_pages
+        with Archive(cfg.storage_path) as archive:
+            pipeline = Pipeline(cfg, archive)
+            turn = 0
+            pieces: dict[int, set[tuple[str, str]]] = {}
+            commit, settle = pipeline.commit, pipeline.story_step.settle
+
+            def on_commit(record, a):  # type: ignore[no-untyped-def]
+                pieces.setdefault(turn, set()).add(("articles", record.source))
+                return commit(record, a)
+
+            def on_settle(ids, *args, **kw):  # type: ignore[no-untyped-def]
+                sources = {archive.article(i)["source"] for i in ids}
+                pieces.setdefault(turn, set()).update(("settle", s) for s in sources)
+                return settle(ids, *args, **kw)
+
+            pipeline.commit = on_commit  # type: ignore[method-assign]
+            pipeline.story_step.settle = on_settle  # type: ignore[method-assign]
+
+            async def main() -> None:
+                async def ticker() -> None:
+                    nonlocal turn
+                    while True:
+                        turn += 1
+                        await asyncio.sleep(0)
+
+                tick = asyncio.get_running_loop().create_task(ticker())
+                try:
+                    results = await pipeline.poll_all()
+                finally:
+                    tick.cancel()
+                assert [r.status for r in results] == ["ok"] * 8
+                assert archive.counts()["articles"] == 40
+
+            asyncio.run(main())
+        work = [p for p in pieces.values()]
+        assert sum(len(p) for p in work) == 16  # 8 batches, 8 settles
+        assert all(len(p) == 1 for p in work), pieces
+    finally:
+        for h in hosts:
+            h.__exit__(None, None, None)
