@@ -347,12 +347,25 @@ class Pipeline:
         articles are stored one by one, so that as many as fit are kept."""
         if not entries:
             return
-        records = [self._record(source, e, Article(), e.url, None) for e in entries]
-        loop = asyncio.get_running_loop()
-        analyses = await loop.run_in_executor(
-            self._analysis_thread, lambda: [self.analyse(r) for r in records]
-        )
-        pairs = list(zip(entries, records, analyses, strict=True))
+        # a feed slot ([fetch] concurrent_sources) from the analysis until the batch is
+        # written: polls that wait for their turn at the archive hold their fingerprints, and
+        # without it a thousand feeds' of them piled up (400 MB)
+        async with self._semaphores()[1]:
+            records = [self._record(source, e, Article(), e.url, None) for e in entries]
+            loop = asyncio.get_running_loop()
+            analyses = await loop.run_in_executor(
+                self._analysis_thread, lambda: [self.analyse(r) for r in records]
+            )
+            pairs = list(zip(entries, records, analyses, strict=True))
+            await self._write_summaries(source, pairs, result)
+
+    async def _write_summaries(
+        self,
+        source: SourceConfig,
+        pairs: list[tuple[Entry, ArticleRecord, Analysis]],
+        result: PollResult,
+    ) -> None:
+        """Write a feed's analysed records in one transaction, in the archive's turn."""
 
         def write() -> list[tuple[int, bool]]:
             with self.archive.transaction():
