@@ -12,9 +12,11 @@ the same entries again (and the archive's uniqueness on the entry key keeps them
 Concurrency: every source and every page is its own task. Network waits (a host's
 politeness delay, a slow server) are queued per host inside the Fetcher and hold no limit
 of the pipeline; the pipeline's limits bound CPU and memory work only: feeds parsed at
-once (``[fetch] concurrent_sources``) and pages extracted at once (``concurrent_pages``);
-the analysis (fingerprint, topic match) runs in one thread, the archive writes on the loop.
-So a slow or strict host delays its own source's articles only.
+once (``[fetch] concurrent_sources``; without pages a feed keeps its slot until its articles
+are written) and pages extracted at once (``concurrent_pages``); the analysis (fingerprint,
+topic match) runs in one thread, the archive work (the story step and its writes) on the
+loop, one piece per turn of the loop (``_in_turn``) so that the fetches in flight are served
+between pieces. So a slow or strict host delays its own source's articles only.
 """
 
 from __future__ import annotations
