@@ -27,11 +27,12 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import sqlite_utils
 
 from storage import secrets as scrub
+from storage.rows import ChannelRow, DigestRow, _digest_columns
 
 log = logging.getLogger("monitor.storage")
 
@@ -86,6 +87,17 @@ class Part:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DigestLog(DigestRow):
+    """A digest with its parts, per recipient and message part (``monitor deliveries``)."""
+
+    parts: tuple[Part, ...]
+
+    @classmethod
+    def with_parts(cls, row: dict[str, Any], parts: Sequence[Part]) -> Self:
+        return cls(**_digest_columns(cls, row, parts=tuple(parts)))
+
+
 def _part(row: dict) -> Part:
     return Part(
         target=row["target"],
@@ -122,13 +134,13 @@ class Ledger:
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     # ------------------------------------------------------------------ channels
-    def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> dict:
+    def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> ChannelRow:
         with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO channels (name, type, created_at) VALUES (?, ?, ?)",
                 [name, kind, _iso(now or datetime.now(UTC))],
             )
-        return self._rows("SELECT * FROM channels WHERE name = ?", [name])[0]
+        return ChannelRow.from_row(self._rows("SELECT * FROM channels WHERE name = ?", [name])[0])
 
     @contextmanager
     def channel_lock(self, name: str) -> Iterator[None]:
@@ -227,9 +239,9 @@ class Ledger:
         with self.transaction():
             self._insert_parts(digest_id, parts, _iso(now))
 
-    def digest(self, digest_id: str) -> dict | None:
+    def digest(self, digest_id: str) -> DigestRow | None:
         rows = self._rows("SELECT * FROM digests WHERE id = ?", [digest_id])
-        return rows[0] if rows else None
+        return DigestRow.from_row(rows[0]) if rows else None
 
     def parts(self, digest_id: str) -> list[Part]:
         return [
@@ -242,7 +254,7 @@ class Ledger:
 
     def pending_digests(
         self, channel: str | None = None, now: datetime | None = None
-    ) -> list[dict]:
+    ) -> list[DigestRow]:
         """Digests with a part still owed; with `now`, only those whose next try is due."""
         sql = "SELECT * FROM digests WHERE state = 'pending'"
         params: list[Any] = []
@@ -252,7 +264,7 @@ class Ledger:
         if now is not None:
             sql += " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
             params.append(_iso(now))
-        return self._rows(sql + " ORDER BY created_at, id", params)
+        return [DigestRow.from_row(r) for r in self._rows(sql + " ORDER BY created_at, id", params)]
 
     def record_part(
         self,
@@ -341,7 +353,7 @@ class Ledger:
             )
 
     # ----------------------------------------------------------------- reading
-    def deliveries(self, channel: str | None = None, limit: int = 50) -> list[dict]:
+    def deliveries(self, channel: str | None = None, limit: int = 50) -> list[DigestLog]:
         """Digests, newest first, each with its parts (per recipient and message part)."""
         sql = "SELECT d.* FROM digests d"
         params: list[Any] = []
@@ -351,9 +363,7 @@ class Ledger:
         digests = self._rows(
             sql + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?", [*params, limit]
         )
-        for d in digests:
-            d["parts"] = self.parts(d["id"])
-        return digests
+        return [DigestLog.with_parts(d, self.parts(d["id"])) for d in digests]
 
 
 def _aggregate(states: list[str], partial: str = PARTIAL) -> str:
