@@ -15,13 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from monitor.model import ArticleRecord, Match, SiteTemplate, StoryDecision
 from storage import ledger, migrations, refetch, story_groups, story_index, templates
 from storage import matches as topic_matches
 from storage import secrets as scrub
 from storage import sources as sources_table
+from storage.db import Database
 from storage.errors import ArchiveError, Connection, translate
 from storage.ledger import DigestLog
 from storage.rows import (
@@ -81,7 +80,7 @@ class Archive:
 
     def _open(self, conn: Connection, read_only: bool, max_bytes: int | None) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db = sqlite_utils.Database(conn)
+        self.db = Database(conn)
         if not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")

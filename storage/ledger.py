@@ -29,10 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-import sqlite_utils
-
 from storage import secrets as scrub
-from storage.rows import ChannelRow, DigestRow, _digest_columns
+from storage.db import Database
+from storage.rows import ChannelRow, DigestRow, digest_columns
 
 log = logging.getLogger("monitor.storage")
 
@@ -95,7 +94,7 @@ class DigestLog(DigestRow):
 
     @classmethod
     def with_parts(cls, row: dict[str, Any], parts: Sequence[Part]) -> Self:
-        return cls(**_digest_columns(cls, row, parts=tuple(parts)))
+        return cls(**digest_columns(cls, row, parts=tuple(parts)))
 
 
 def _part(row: dict) -> Part:
@@ -120,7 +119,7 @@ class Ledger:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Database,
         transaction: Callable[[], AbstractContextManager[None]],
         path: Path,
     ):
@@ -374,7 +373,7 @@ def _aggregate(states: list[str], partial: str = PARTIAL) -> str:
     return partial if SENT in states else FAILED
 
 
-def carry_over_merged(db: sqlite_utils.Database, keep: int, gone: int) -> None:
+def carry_over_merged(db: Database, keep: int, gone: int) -> None:
     """Two stories became one: what a channel received under the other id counts as received.
 
     Runs inside the caller's transaction (the story merge).

@@ -346,10 +346,11 @@ class DigestRow:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
-        return cls(**_digest_columns(cls, row))
+        return cls(**digest_columns(cls, row))
 
 
-def _digest_columns(cls: type, row: Mapping[str, Any], **more: Any) -> dict[str, Any]:
+def digest_columns(cls: type, row: Mapping[str, Any], **more: Any) -> dict[str, Any]:
+    """A ``digests`` row's fields for ``cls`` (DigestRow or a row type built on it)."""
     return _columns(
         cls,
         row,

@@ -282,12 +282,11 @@ def test_a_page_refused_for_good_is_not_retried(tmp_path):
 def test_page_retries_step_upgrades_an_archive_made_before_it(tmp_path, config_file):
     """An archive at the schema main shipped (steps before _page_retries) with articles
     in it: opening it adds the page_retries table and keeps everything."""
-    import sqlite_utils
-
     from storage import migrations
+    from storage.db import Database
 
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(path)
+    db = Database(sqlite3.connect(path))
     step = migrations.STEPS.index(migrations._page_retries)
     for number, fn in enumerate(migrations.STEPS[:step], start=1):
         fn(db)

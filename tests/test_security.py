@@ -521,13 +521,12 @@ def test_article_links_are_stored_without_credentials(tmp_path):
 def test_migration_overwrites_the_old_bytes_of_every_masked_value(tmp_path):
     """Many rows with a password in their links, written at schema version 2: after the
     migration the password is in no byte of the file (the freed space was overwritten)."""
-    import sqlite_utils
-
     from storage import migrations
+    from storage.db import Database
 
     db_path = tmp_path / "archive.db"
     conn = sqlite3.connect(db_path, isolation_level=None)
-    db = sqlite_utils.Database(conn)
+    db = Database(conn)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("BEGIN")
     for step in migrations.STEPS[:2]:  # the schema the older code wrote
