@@ -210,6 +210,7 @@ class Pipeline:
                 # the poll's articles are all in: group them again with what is near them, so
                 # that the order in which their fetches finished decides nothing
                 self.story_step.settle(result.article_ids)
+                self.story_step.settle_stale()
                 moved_to = None
                 if resp.permanent_redirect and resp.permanent_redirect != url:
                     log.warning(

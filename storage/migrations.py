@@ -9,7 +9,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 
-from storage import refetch, secrets, story_index, templates
+from storage import refetch, secrets, story_groups, story_index, templates
 from storage.db import Database
 from storage.errors import ArchiveError
 
@@ -290,6 +290,12 @@ def _story_index_terms(db: Database) -> None:
     story_index.create_tables(db)
 
 
+def _settled_groupings(db: Database) -> None:
+    """Digests send settled groupings only (``unsettled``), and a delivery follows the
+    headline article the channel saw (``delivered_articles``): storage/story_groups.py."""
+    story_groups.create_tables(db)
+
+
 STEPS: list[Callable[[Database], None]] = [
     _v1,
     _v2_browse_views,
@@ -299,6 +305,7 @@ STEPS: list[Callable[[Database], None]] = [
     _site_templates,
     _page_retries,
     _story_index_terms,
+    _settled_groupings,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed
