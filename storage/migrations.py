@@ -292,8 +292,14 @@ def _story_index_terms(db: Database) -> None:
 
 def _settled_groupings(db: Database) -> None:
     """Digests send settled groupings only (``unsettled``), and a delivery follows the
-    headline article the channel saw (``delivered_articles``): storage/story_groups.py."""
+    headline article the channel saw (``delivered_articles``): storage/story_groups.py.
+    Stories merged into another no longer keep topic matches of their own (they were counted
+    twice in browse and charts)."""
     story_groups.create_tables(db)
+    db.execute(
+        "DELETE FROM story_matches WHERE story_id IN"
+        " (SELECT id FROM stories WHERE merged_into IS NOT NULL)"
+    )
 
 
 STEPS: list[Callable[[Database], None]] = [

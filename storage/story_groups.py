@@ -198,6 +198,8 @@ def apply_groups(db, groups: Sequence[Sequence[int]], now: str | None) -> list[i
                 "UPDATE stories SET merged_into = ?, copies = 0, updated_at = ? WHERE id = ?",
                 [target, now, old],
             )
+            # its topic matches are the target's now (counted once, in browse and charts)
+            conn.execute("DELETE FROM story_matches WHERE story_id = ?", [old])
             touched.discard(old)
     for sid in sorted(touched):
         # a story that kept its id but lost every headline its channel saw is owed again

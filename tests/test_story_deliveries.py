@@ -129,8 +129,12 @@ def test_stories_sent_apart_and_merged_are_not_sent_again(tmp_path) -> None:
             step.settle(b)
             _digest(config, archive)
             assert len(_sent(hook)) == 2
+            story_b = story_groups.story_of_article(archive.db, b[0])
             story_groups.apply_groups(archive.db, [ids + b], NOW)
             assert {story_groups.story_of_article(archive.db, a) for a in ids + b} == {story_a}
+            # the merged-away story's matches are the merged story's: counted once
+            matched = archive.db.execute("SELECT story_id FROM story_matches").fetchall()
+            assert matched == [(story_a,)] and story_b != story_a
             assert _digest(config, archive).sent == []
             assert len(hook.received) == 1
             # and split again as they were: each part holds a headline the channel saw
