@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor import grouping
 from monitor.model import ArticleRecord
 from monitor.stories import evaluation as ev
@@ -207,9 +209,13 @@ def test_an_explainer_on_the_topic_states_no_study_facts(tmp_path) -> None:
     assert "states no study facts" in why
 
 
-def test_regroup_twice_changes_nothing_the_second_time(tmp_path) -> None:
+@pytest.mark.parametrize("all_pairs", [200, 0])
+def test_regroup_twice_changes_nothing_the_second_time(tmp_path, monkeypatch, all_pairs) -> None:
     """``monitor stories regroup`` is idempotent: on the labelled set (hard negatives, copies
-    across several weeks), a second run moves no article and keeps every story id."""
+    across several weeks), a second run moves no article and keeps every story id; also when
+    regions are grouped along candidate links only (``all_pairs=0``: what a region of more than
+    ``SETTLE_ALL_PAIRS`` articles in a large archive gets)."""
+    monkeypatch.setattr(grouping, "SETTLE_ALL_PAIRS", all_pairs)
     items = sorted(ev.load_labelled(DATA), key=lambda x: (x.record.published, x.id))
     with Archive(tmp_path / "g.db") as archive:
         grouping.ingest(archive, [x.record for x in items])

@@ -260,6 +260,18 @@ def group_all(
         return x
 
     ids = sorted(by_id)
+    if links is not None:
+        # the copies of one story are compared with each other too: a story the candidate
+        # links do not hold together is not split by omission (and grouping again the result
+        # gives the result: ``monitor stories regroup`` run twice changes nothing)
+        copies: dict[int, list[int]] = {}
+        for a in ids:
+            if by_id[a].story_id is not None:
+                copies.setdefault(by_id[a].story_id, []).append(a)
+        links = {a: set(links.get(a, ())) for a in ids}
+        for group in copies.values():
+            for a in group:
+                links[a].update(group)
     for a in ids:
         others = links.get(a, ()) if links is not None else ids
         for b in others:
