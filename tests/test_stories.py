@@ -197,11 +197,14 @@ def test_a_roundup_of_two_studies_does_not_merge_them(tmp_path) -> None:
     )
     # two sentences, one of each study: long enough to compare, close to both
     bridge = rec(STUDY_A.split(".")[0] + ". " + STUDY_B.split(".")[0], key="bridge")
-    short = rec(" ".join((STUDY_A + " " + STUDY_B).split()[:30]), key="short")
-    sids = stories_of(tmp_path, [*a, *b, roundup, bridge, short])
+    short = rec(" ".join((STUDY_A + " " + STUDY_B).split()[:20]), key="short")
+    # a brief of 30 words (all of study A's opening): compared, weak, joins one story at most
+    brief = rec(" ".join((STUDY_A + " " + STUDY_B).split()[:30]), key="brief")
+    sids = stories_of(tmp_path, [*a, *b, roundup, bridge, short, brief])
     assert sids[0] == sids[1] and sids[2] == sids[3]
     assert sids[0] != sids[2]
     assert sids[6] not in (sids[0], sids[2])  # the short text is its own story
+    assert sids[7] == sids[0]
 
 
 def test_short_text_gets_its_own_story() -> None:

@@ -72,7 +72,9 @@ def test_about_sections_of_a_press_release_are_not_its_body() -> None:
     body = text.body(_release("ORCHID-301", "ovarian cancer", 612, ("7.4", "4.1"), "0.58"))
     assert "clinical-stage company" not in body and "investigational antibody" not in body
     assert "612 patients were randomised" in body
-    kept = "The trial enrolled 612 women.\n\nAbout the study\nIt ran at 40 hospitals in 9 countries."
+    kept = (
+        "The trial enrolled 612 women.\n\nAbout the study\nIt ran at 40 hospitals in 9 countries."
+    )
     assert "40 hospitals" in text.body("x " * 60 + "\n\n" + kept)
 
 
@@ -114,7 +116,7 @@ FIRST = (
     "its primary endpoint. At a prespecified interim analysis of 712 patients with liver cancer "
     "at high risk of recurrence after surgery, toravimab reduced the risk of recurrence or death "
     "by 27% (hazard ratio 0.73). Median recurrence-free survival was 31.2 months with toravimab "
-    "and 22.8 months with active surveillance. \"Most patients see their cancer come back after "
+    'and 22.8 months with active surveillance. "Most patients see their cancer come back after '
     "surgery,\" said Dr. Yusuf Okonkwo, the trial's global principal investigator."
 )
 FOLLOW_UP = (
@@ -122,8 +124,8 @@ FOLLOW_UP = (
     "of adjuvant toravimab at a liver cancer meeting. Among the 712 patients of the interim "
     "analysis, 90.4% completed questionnaires at baseline. Global health scores changed by "
     "less than 4 points in both arms over 12 months, and the time to deterioration of physical "
-    "functioning was similar (hazard ratio 0.97). \"Patients want to know that a preventive "
-    "treatment will not take away their quality of life,\" said Dr. Yusuf Okonkwo, the "
+    'functioning was similar (hazard ratio 0.97). "Patients want to know that a preventive '
+    'treatment will not take away their quality of life," said Dr. Yusuf Okonkwo, the '
     "trial's global principal investigator. The trial previously showed that toravimab "
     "reduced the risk of recurrence or death by 27%."
 )

@@ -198,7 +198,11 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
     fp.trial_names = tuple(entities.trial_names(record.title or "", prose))[:MAX_COHORTS]
     fp.effects = tuple(sorted(entities.effects(prose)))[:MAX_COHORTS]
     figures = [n for n in numbers if not n.isdigit()]  # with a unit, a percentage or a decimal
-    fp.factless = not (figures or orgs or doi or nct or pmid or fp.trial_names or cohorts)
+    # a study report names an institution or journal, an identifier or the group studied, or
+    # states figures together with whose they are (an investigator or a named trial)
+    fp.factless = not (orgs or doi or nct or pmid or cohorts) and not (
+        figures and (persons or fp.trial_names)
+    )
     fp.listing = (
         len(fp.trial_names) >= 2
         and len(fp.trial_names) + distinct_sizes(cohorts) >= LISTING_STUDIES
