@@ -36,6 +36,19 @@ STOPWORDS = frozenset(
     why will with within without would yet you your yours yourself yourselves said says say saying
     told tell according added adds explained noted mr mrs ms dr prof professor cent percent two
     three four five six seven eight nine ten""".split()
+) | frozenset(
+    # the commonest function words of other languages an archive meets (Spanish, Portuguese,
+    # French, German, Italian, Dutch, Indonesian), where no English word is spelled alike: in an
+    # English archive they are rare, so they would weigh like a study's own words and bring
+    # together any two pages in one language
+    """que los las del una por para como pero sus fue esta este entre sobre cuando tambien
+    muy desde todo nos uma das nao com pelo pela mais ele ela isso voce seus suas
+    aqui sao les des une est pas sont dans qui avec pour mais sur nous vous aux cette leur ont
+    elle ils der und ist nicht sich auf des eine einen auch oder wenn werden wird sind
+    bei nach vom zur zum noch nur ich wir sie uber durch che della delle degli sono alla anche
+    questo essere nel gli come piu het een zijn voor niet wordt maar ook naar yang dengan
+    untuk dari ini itu dalam tidak akan pada oleh juga karena mereka kita bisa sudah atau
+    saat lebih""".split()
 )
 
 _STEMMER = snowballstemmer.stemmer("english")
