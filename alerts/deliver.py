@@ -285,6 +285,7 @@ def _send_owed(
             json.dumps(render.to_dict(d)),
             now,
             parts=plan(channel, d),
+            headlines={i.story_id: i.article_id for i in d.items if i.article_id is not None},
         )
         if not taken:
             break

@@ -220,6 +220,7 @@ def _item(story: dict) -> DigestItem:
         snippet, snippet_copy = "", None  # the summary already quotes the matched passage
     return DigestItem(
         story_id=story["id"],
+        article_id=canonical["id"],
         title=canonical["title"] or "(untitled)",
         url=canonical["canonical_url"],
         source=canonical["source"],

@@ -43,6 +43,7 @@ def to_dict(digest: Digest) -> dict[str, Any]:
         "stories": [
             {
                 "story_id": it.story_id,
+                "article_id": it.article_id,
                 "title": it.title,
                 "url": it.url,
                 "source": it.source,
@@ -279,6 +280,7 @@ def from_dict(data: dict[str, Any]) -> Digest:
     items = [
         DigestItem(
             story_id=s["story_id"],
+            article_id=s.get("article_id"),
             title=s["title"],
             url=s["url"],
             source=s["source"],

@@ -216,6 +216,9 @@ class StoryStep:
                 index=placement.entry,
                 canonical_rank=self.canonical_rank(prepared.fingerprint),
             )
+            if created:
+                # no digest sends its story until the poll settles it (see settle)
+                story_groups.mark_unsettled(self.archive.db, [aid])
             return aid, created
 
     def reassign(
@@ -293,12 +296,15 @@ class StoryStep:
         batch, its candidates and the copies of their stories; it is grouped from scratch by
         :func:`monitor.stories.group_all` (every pair compared when the region is small, the
         candidate links otherwise) and written with stable story ids and carried deliveries.
+        Until then, :meth:`store` has marked the batch unsettled and digests leave its stories
+        out; the marks go in the same transaction as the grouping.
         """
         ids = sorted(set(article_ids))
         if not ids:
             return 0
         db = self.archive.db
         with self.archive.transaction():
+            story_groups.clear_unsettled(db, ids)
             stats = self._sync_stats()
             rows = {r.article_id: r for r in (story_index.doc(db, a) for a in ids) if r}
             links: dict[int, set[int]] = {}
@@ -350,6 +356,16 @@ class StoryStep:
                 story_index.set_story(db, [i.article_id for i in g], sid)
                 moved += sum(1 for i in g if before[i.article_id] != sid)
             return moved
+
+    def settle_stale(self, now: datetime | None = None) -> int:
+        """Settle what a poll stored and never settled (the process died in between), once
+        its marks are older than ``story_groups.UNSETTLED_GRACE``. Returns the articles
+        settled."""
+        ids = story_groups.stale_unsettled(self.archive.db, now)
+        if ids:
+            log.info("settling %d articles a poll stored and never settled", len(ids))
+            self.settle(ids, now)
+        return len(ids)
 
     def _unindex(self, article_id: int) -> None:
         db = self.archive.db

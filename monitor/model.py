@@ -177,6 +177,7 @@ class DigestItem:
     summary_url: str = ""
     snippet_source: str = ""  # the outlet whose copy the matched passage comes from
     snippet_url: str = ""
+    article_id: int | None = None  # the headline copy's article (what a channel saw of it)
 
 
 @dataclass

@@ -205,10 +205,13 @@ class Pipeline:
                     resp.body = b""  # the entries are all that is needed from here
                 result.warning = parsed.warning
                 result.entries = len(parsed.entries)
-                await self._store_entries(source, parsed.entries, fetcher, result)
-                # the poll's articles are all in: group them again with what is near them, so
-                # that the order in which their fetches finished decides nothing
-                self.story_step.settle(result.article_ids)
+                try:
+                    await self._store_entries(source, parsed.entries, fetcher, result)
+                finally:
+                    # the poll's articles are all in (or the poll failed half-way): group them
+                    # again with what is near them, so that the order in which their fetches
+                    # finished decides nothing, and digests may send their stories
+                    self._settle(source, result)
                 fields = {
                     "etag": resp.validators.etag,
                     "last_modified": resp.validators.last_modified,
@@ -259,6 +262,14 @@ class Pipeline:
         return result
 
     # ------------------------------------------------------------------ entries
+    def _settle(self, source: SourceConfig, result: PollResult) -> None:
+        try:
+            self.story_step.settle(result.article_ids)
+            self.story_step.settle_stale()
+        except ArchiveError as e:
+            # the marks stay; after story_groups.UNSETTLED_GRACE a later poll settles them
+            log.error("source=%r: stories of this poll not settled: %s", source.name, e)
+
     async def _store_entries(
         self, source: SourceConfig, entries: list[Entry], fetcher: Fetcher, result: PollResult
     ) -> None:

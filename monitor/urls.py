@@ -15,9 +15,12 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+from publicsuffixlist import PublicSuffixList
 
 __all__ = [
     "TRACKING_PARAMS",
@@ -83,10 +86,12 @@ _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
-# Second-level labels under which registrations happen one level deeper (example.co.uk).
-_SECOND_LEVEL = frozenset(
-    {"co", "com", "ac", "org", "net", "gov", "edu", "nhs", "or", "ne", "go", "gob", "nic", "med"}
-)
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    """The Public Suffix List bundled with publicsuffixlist, ICANN and private sections (so
+    a.github.io and b.github.io are different sites); loaded on first use (0.2 s)."""
+    return PublicSuffixList()
 
 
 def _is_tracking(name: str) -> bool:
@@ -244,17 +249,13 @@ def is_public_ip(ip: str) -> bool:
 
 
 def registrable_host(host: str) -> str:
-    """Approximate the registrable domain of ``host`` (``news.example.co.uk`` ->
-    ``example.co.uk``) without a public-suffix list. IP literals are returned as they are."""
+    """The registrable domain of ``host`` by the Public Suffix List (``news.example.co.uk`` ->
+    ``example.co.uk``, ``a.github.io`` stays ``a.github.io``). IP literals, single labels
+    and bare public suffixes are returned as they are."""
     host = host.lower().strip(".").strip("[]")
     if parse_ip_host(host) is not None:
         return host
-    labels = host.split(".")
-    if len(labels) <= 2:
-        return host
-    if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    return _public_suffixes().privatesuffix(host) or host
 
 
 def prefer_canonical(page_url: str, declared: str | None) -> str:

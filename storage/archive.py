@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -465,9 +465,15 @@ class Archive:
 
         `since` compares with the story's first_seen (when the first copy was fetched);
         `exclude_delivered_to` leaves out stories already pending or sent on that channel.
+        A story holding an article its poll has not settled yet is left out: its grouping may
+        still change (storage/story_groups.py).
         """
-        where = ["s.merged_into IS NULL"]
-        params: list[Any] = []
+        where = [
+            "s.merged_into IS NULL",
+            "s.id NOT IN (SELECT a.story_id FROM unsettled u JOIN articles a"
+            " ON a.id = u.article_id WHERE u.since > ? AND a.story_id IS NOT NULL)",
+        ]
+        params: list[Any] = [story_groups.unsettled_cutoff()]
         if topics is not None:
             if not topics:
                 return []
@@ -515,8 +521,11 @@ class Archive:
         payload: str,
         now: datetime | None = None,
         parts: Sequence[ledger.Part] = (),
+        headlines: Mapping[int, int] | None = None,
     ) -> set[int]:
-        return self.ledger.create_digest(digest_id, channel, story_ids, payload, now, parts)
+        return self.ledger.create_digest(
+            digest_id, channel, story_ids, payload, now, parts, headlines
+        )
 
     def pending_digests(
         self, channel: str | None = None, now: datetime | None = None

@@ -22,7 +22,7 @@ import fcntl
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -165,9 +165,11 @@ class Ledger:
         payload: str,
         now: datetime | None = None,
         parts: Sequence[Part] = (),
+        headlines: Mapping[int, int] | None = None,
     ) -> set[int]:
         """Write the digest, its parts and one pending delivery per story, in one transaction,
-        before anything is sent.
+        before anything is sent. `headlines` maps a story id to the article shown as its
+        headline: what the channel saw of it if the story splits later (story_groups).
 
         Another process (a manual `digest --channel`, the daemon) may have claimed some of the
         stories since they were selected: then nothing is written and the claimed story ids
@@ -202,6 +204,11 @@ class Ledger:
                 [(channel, sid, digest_id, now_s) for sid in story_ids],
             )
             self._insert_parts(digest_id, parts, now_s)
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO delivered_articles (channel, article_id, digest_id)"
+                " VALUES (?, ?, ?)",
+                [(channel, a, digest_id) for s, a in (headlines or {}).items() if s in story_ids],
+            )
         return set()
 
     def _insert_parts(self, digest_id: str, parts: Sequence[Part], now_s: str | None) -> None:

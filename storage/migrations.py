@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from storage import refetch, secrets, story_index, templates
+from storage import refetch, secrets, story_groups, story_index, templates
 from storage.errors import ArchiveError
 
 log = logging.getLogger("monitor.storage")
@@ -291,6 +291,18 @@ def _story_index_terms(db: sqlite_utils.Database) -> None:
     story_index.create_tables(db)
 
 
+def _settled_groupings(db: sqlite_utils.Database) -> None:
+    """Digests send settled groupings only (``unsettled``), and a delivery follows the
+    headline article the channel saw (``delivered_articles``): storage/story_groups.py.
+    Stories merged into another no longer keep topic matches of their own (they were counted
+    twice in browse and charts)."""
+    story_groups.create_tables(db)
+    db.execute(
+        "DELETE FROM story_matches WHERE story_id IN"
+        " (SELECT id FROM stories WHERE merged_into IS NOT NULL)"
+    )
+
+
 STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2_browse_views,
@@ -300,6 +312,7 @@ STEPS: list[Callable[[sqlite_utils.Database], None]] = [
     _site_templates,
     _page_retries,
     _story_index_terms,
+    _settled_groupings,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed

@@ -570,3 +570,26 @@ def test_citation_markers_in_named_spans() -> None:
         + "<p>Grade <b class='x'>3</b> toxicity was rare in the trial of 40 people.</p>" * 4
     )
     assert "Grade 3 toxicity" in extract_text(kept + "</article></body></html>")
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ("2026-03-03T10:00:00Z", datetime(2026, 3, 3, 10, tzinfo=UTC)),
+        ("Tue, 03 Mar 2026 10:00:00 GMT", datetime(2026, 3, 3, 10, tzinfo=UTC)),
+        ("March 3, 2026", datetime(2026, 3, 3, tzinfo=UTC)),
+        ("Sept. 4, 2025 at 10:00 a.m. EDT", datetime(2025, 9, 4, 14, tzinfo=UTC)),
+        ("Published: 3 March 2026", datetime(2026, 3, 3, tzinfo=UTC)),
+        ("May", None),
+        ("42", None),
+        ("Mon, 32 Foo 2026", None),
+    ],
+)
+def test_publication_dates_written_out_in_meta_tags(meta: str, expected) -> None:
+    page = (
+        f'<html><head><meta property="article:published_time" content="{meta}">'
+        "<title>T</title></head><body><article><p>"
+        + "Patients with liver metastases were treated in the trial. " * 8
+        + "</p></article></body></html>"
+    )
+    assert extract(page, "https://news.example/a").published == expected

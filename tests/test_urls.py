@@ -108,6 +108,12 @@ def test_registrable_host() -> None:
     assert registrable_host("www.medicalxpress.com") == "medicalxpress.com"
     assert registrable_host("localhost") == "localhost"
     assert registrable_host("10.0.0.1") == "10.0.0.1"
+    # the Public Suffix List, private section included: one host's site is not another's
+    assert registrable_host("a.github.io") == "a.github.io" != registrable_host("b.github.io")
+    assert registrable_host("b.a.github.io") == "a.github.io"
+    assert registrable_host("www.example.com.au") == "example.com.au"
+    assert registrable_host("news.example.pvt.k12.ma.us") == "example.pvt.k12.ma.us"
+    assert registrable_host("co.uk") == "co.uk"
 
 
 def test_prefer_canonical() -> None:
@@ -125,3 +131,9 @@ def test_prefer_canonical() -> None:
     assert prefer_canonical(page, "javascript:void(0)") == expected
     assert prefer_canonical(page, None) == expected
     assert prefer_canonical(page, "  ") == expected
+    # a page on one github.io site cannot claim another's address as its own
+    blog = "https://alice.github.io/2026/liver-trial.html"
+    assert prefer_canonical(blog, "https://mallory.github.io/liver-trial") == blog
+    assert prefer_canonical(blog, "https://alice.github.io/liver-trial") == (
+        "https://alice.github.io/liver-trial"
+    )

@@ -34,6 +34,14 @@ TABLES: dict[str, str] = {
         "part, webhook or Apprise URL accepted, so a partial failure is retried for that "
         "part only."
     ),
+    "delivered_articles": (
+        "The article each channel was sent as a story's headline: when a story splits, the "
+        "part holding it counts as received, the other part is sent as itself."
+    ),
+    "unsettled": (
+        "Articles a poll has stored but not yet grouped together with the rest of its batch: "
+        "digests leave their stories out until then (an hour at most)."
+    ),
     "page_retries": (
         "Article pages that could not be fetched yet: when each is tried again, how many "
         "tries failed and why. A row goes when its page arrives."
@@ -170,6 +178,15 @@ COLUMNS: dict[str, dict[str, str]] = {
         "story_ids": "JSON list of the stories this part carries (empty: all of the digest's).",
         "payload": "The message as first rendered (Slack), so a resend is the same message.",
         "next_attempt_at": "When a pending part is tried again (UTC).",
+    },
+    "delivered_articles": {
+        "channel": "The channel (channels.name).",
+        "article_id": "The article shown as a story's headline (articles.id).",
+        "digest_id": "The digest that showed it (digests.id).",
+    },
+    "unsettled": {
+        "article_id": "The article stored by a poll still in progress (articles.id).",
+        "since": "When it was stored (UTC); after an hour it no longer holds its story back.",
     },
     "page_retries": {
         "article_id": "The article whose page is retried (articles.id).",

@@ -6,13 +6,16 @@ on malformed input.
 
 from __future__ import annotations
 
+import email.utils
 import html as html_lib
 import json
 import re
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import dateutil.parser
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from monitor.extract.decode import bound, parse
@@ -198,6 +201,44 @@ _DATE_LOOSE = re.compile(
 )
 
 
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_MONTH_NAME = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?=[\s,\d]|$)", re.I
+)
+
+
+def _written_date(value: str) -> datetime | None:
+    """A date written out in English, as some templates put it in meta tags: RFC 2822
+    ("Tue, 03 Mar 2026 10:00:00 GMT") by the standard library, "March 3, 2026" and
+    "3 Mar 2026 14:05" by dateutil. Only values with a four-digit year and a month name are
+    tried, so a bare number or a word is never read as a date."""
+    if len(value) > 64 or not _YEAR.search(value) or not _MONTH_NAME.search(value):
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dateutil.parser.UnknownTimezoneWarning)
+            return dateutil.parser.parse(
+                value, default=datetime(2000, 1, 1), fuzzy=True, tzinfos=_ZONES
+            )
+    except (ValueError, OverflowError):
+        return None
+
+
+# zone abbreviations written after times on English-language sites (others are read as UTC)
+_ZONES = {
+    name: hours * 3600
+    for name, hours in {
+        "GMT": 0, "UTC": 0, "BST": 1, "IST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
+        "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+        "AEST": 10, "AEDT": 11,
+    }.items()
+}  # fmt: skip
+
+
 def parse_date(value: str | None) -> datetime | None:
     """Parse an ISO-like date string into an aware UTC datetime (naive values are taken as UTC)."""
     if not value:
@@ -207,19 +248,23 @@ def parse_date(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         m = _DATE_LOOSE.search(value)
-        if not m:
-            return None
-        try:
-            parsed = datetime(
-                int(m.group(1)),
-                int(m.group(2)),
-                int(m.group(3)),
-                int(m.group(4) or 0),
-                int(m.group(5) or 0),
-                int(m.group(6) or 0),
-            )
-        except ValueError:
-            return None
+        if m:
+            try:
+                parsed = datetime(
+                    int(m.group(1)),
+                    int(m.group(2)),
+                    int(m.group(3)),
+                    int(m.group(4) or 0),
+                    int(m.group(5) or 0),
+                    int(m.group(6) or 0),
+                )
+            except ValueError:
+                return None
+        else:
+            found = _written_date(value)
+            if found is None:
+                return None
+            parsed = found
     if parsed.year < 1990:
         return None  # a placeholder such as 0001-01-01, not a publication date
     if parsed.tzinfo is None:
