@@ -7,7 +7,8 @@ Parts (``--part``, default: all of the quick run):
 
 * ``labelled``: the project's own labelled set (tests/data/stories, written for the first
   stories issue; in-sample for every version since) and the real news pages of the shared
-  extraction set with hand-labelled same-story clusters;
+  extraction set with hand-labelled same-story clusters, ingested undated as they are (and
+  again all given one publication date, as the first pass of issue 13 measured them);
 * ``insciout``: the shared InSciOut data (real UK press releases and the news that reported them),
   one half of the studies (``--half tuning`` or ``--half held-out``; the split is fixed in
   ``monitor.stories.evaluation``) ingested as a stream in date order and scored over all pairs,
