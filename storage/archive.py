@@ -396,10 +396,16 @@ class Archive:
             yield ArticleRow.from_row(row)
 
     def counts(self) -> dict[str, int]:
-        return {
+        """Rows per table; stories counts the live ones (a story merged into another by a
+        regrouping keeps its row, marked ``merged_into``, and is not counted)."""
+        out = {
             t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("sources", "articles", "stories", "matches", "deliveries")
+            for t in ("sources", "articles", "matches", "deliveries")
         }
+        out["stories"] = self.db.execute(
+            "SELECT count(*) FROM stories WHERE merged_into IS NULL"
+        ).fetchone()[0]
+        return out
 
     # ------------------------------------------------------------------ topics
     def sync_topics(
