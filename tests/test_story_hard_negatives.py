@@ -221,7 +221,7 @@ def test_regroup_twice_changes_nothing_the_second_time(tmp_path, monkeypatch, al
     items = sorted(ev.load_labelled(DATA), key=lambda x: (x.record.published, x.id))
     with Archive(tmp_path / "g.db") as archive:
         grouping.ingest(archive, [x.record for x in items])
-        ids = [r["id"] for r in archive.iter_articles(None)]
+        ids = [r.id for r in archive.iter_articles(None)]
         grouping.regroup(archive)
         first = {a: story_groups.story_of_article(archive.db, a) for a in ids}
         report = grouping.regroup(archive)
