@@ -39,7 +39,7 @@ from alerts import digest as digest_mod
 from alerts.channels import Outcome, redact
 from monitor.config import ChannelConfig, Config
 from monitor.model import Digest
-from storage.archive import Archive, parse_time
+from storage.archive import Archive
 from storage.ledger import FAILED, PENDING, SENT, Part
 
 log = logging.getLogger("monitor.alerts")
@@ -165,7 +165,7 @@ def _deliver(
     row = ledger.digest(d.digest_id or "")
     if row is None:
         return
-    created = parse_time(row["created_at"]) or now
+    created = row.created_at
     current = plan(channel, d)
     parts = ledger.parts(d.digest_id)
     if not parts:  # a digest written by a version without parts (an upgraded archive)
@@ -200,7 +200,7 @@ def _deliver(
             if part.key not in done:
                 _record(archive, channel, d, part, Outcome(False, reason), created, now, run)
     after = ledger.digest(d.digest_id)
-    if due and after and after["state"] == SENT:
+    if due and after and after.state == SENT:
         run.sent.append(d.digest_id)
         log.info("channel=%r digest=%s sent stories=%d", channel.name, d.digest_id, len(d.items))
 
@@ -240,8 +240,7 @@ def run_channel(
     run = ChannelRun(channel.name)
     row = archive.ensure_channel(channel.name, channel.type, now)
     if since is None:
-        created = parse_time(row["created_at"]) or now
-        since = created - timedelta(seconds=channel.backfill)
+        since = row.created_at - timedelta(seconds=channel.backfill)
     if dry_run:
         run.preview = _owed(config, archive, channel, now, since)
         return run
@@ -264,8 +263,8 @@ def _send_owed(
     only_pending: bool,
 ) -> None:
     for pending in archive.pending_digests(channel.name, None if retry_all_pending else now):
-        d = render.from_dict(json.loads(pending["payload"]))
-        d.digest_id = pending["id"]
+        d = render.from_dict(json.loads(pending.payload))
+        d.digest_id = pending.id
         _deliver(archive, channel, d, sender, now, run, retry_all_pending)
     if only_pending:
         return

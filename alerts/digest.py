@@ -15,6 +15,7 @@ from datetime import datetime
 from monitor import evidence
 from monitor.model import Copy, Digest, DigestItem
 from storage.archive import Archive
+from storage.rows import ArticleRow, MatchedStory
 
 _SENTENCE = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
 _WORD = re.compile(r"\w+")
@@ -151,14 +152,14 @@ def _overlaps(run: str, passage: str) -> bool:
     return any(p[:60] in run_norm for p in pieces)
 
 
-def _copy_with(articles: list[dict], passage: str) -> dict | None:
+def _copy_with(articles: Sequence[ArticleRow], passage: str) -> ArticleRow | None:
     """The copy whose title or text holds `passage` (a snippet, possibly cut with "…")."""
     pieces = [p.strip() for p in re.split(r"…|\.\.\.", passage) if len(p.strip()) >= 20]
     if not pieces:
         return None
     needle = " ".join(max(pieces, key=len).split())
     for a in articles:
-        hay = " ".join(f"{a.get('title') or ''} {a.get('text') or ''}".split())
+        hay = " ".join(f"{a.title or ''} {a.text or ''}".split())
         if needle in hay:
             return a
     return None
@@ -189,56 +190,54 @@ def build(
     return Digest(generated_at=now, channel=channel, since=since, items=items)
 
 
-def _item(story: dict) -> DigestItem:
-    articles = story["articles"]
-    canonical = next((a for a in articles if a["id"] == story["canonical_article_id"]), articles[0])
-    matches = sorted(story["topic_matches"], key=lambda m: -m["score"])
-    snippet = matches[0]["snippet"] or ""
-    doi = sorted({d for a in articles for d in a["doi"]})
-    nct = sorted({n for a in articles for n in a["nct"]})
-    journal = canonical.get("journal") or next(
-        (a["journal"] for a in articles if a["journal"]), None
-    )
-    copies, seen = [], {canonical["canonical_url"]}
+def _item(story: MatchedStory) -> DigestItem:
+    articles = story.articles
+    canonical = story.canonical
+    if canonical is None:
+        raise ValueError(f"story {story.id} has no stored copy")
+    matches = sorted(story.topic_matches, key=lambda m: -m.score)
+    snippet = matches[0].snippet or ""
+    doi = sorted({d for a in articles for d in a.doi})
+    nct = sorted({n for a in articles for n in a.nct})
+    journal = canonical.journal or next((a.journal for a in articles if a.journal), None)
+    copies, seen = [], {canonical.canonical_url}
     for a in articles:
-        if a["id"] == canonical["id"] or a["canonical_url"] in seen:
+        if a.id == canonical.id or a.canonical_url in seen:
             continue
-        seen.add(a["canonical_url"])
-        copies.append(
-            Copy(a["id"], a["source"], a["canonical_url"], a["title"] or "", a["published"])
-        )
+        seen.add(a.canonical_url)
+        copies.append(Copy(a.id, a.source, a.canonical_url, a.title or "", a.published))
     # the summary quotes one copy: the canonical one, unless it has (almost) no text
-    ordered = [canonical, *(a for a in articles if a["id"] != canonical["id"])]
-    quoted = next((a for a in ordered if len(a["text"] or "") >= 200), canonical)
+    ordered = [canonical, *(a for a in articles if a.id != canonical.id)]
+    quoted = next((a for a in ordered if len(a.text or "") >= 200), canonical)
     snippet_copy = _copy_with(ordered, snippet) if snippet else None
-    terms = set().union(*(evidence_terms(m.get("explanation") or "") for m in matches))
+    terms = set().union(*(evidence_terms(m.explanation or "") for m in matches))
     summary = summarize(
-        quoted["text"] or "",
-        terms or (snippet + " " + " ".join(m["topic"] for m in matches)),
+        quoted.text or "",
+        terms or (snippet + " " + " ".join(m.topic for m in matches)),
     )
     if snippet and summary and _overlaps(summary, snippet):
         snippet, snippet_copy = "", None  # the summary already quotes the matched passage
     return DigestItem(
-        story_id=story["id"],
-        article_id=canonical["id"],
-        title=canonical["title"] or "(untitled)",
-        url=canonical["canonical_url"],
-        source=canonical["source"],
-        published=canonical["published"],
-        topics=sorted({m["topic"] for m in matches}),
+        story_id=story.id,
+        article_id=canonical.id,
+        title=canonical.title or "(untitled)",
+        url=canonical.canonical_url,
+        source=canonical.source,
+        published=canonical.published,
+        topics=sorted({m.topic for m in matches}),
         summary=summary,
         snippet=snippet,
-        score=max(m["score"] for m in matches),
+        score=max(m.score for m in matches),
         doi=doi,
         nct=nct,
         journal=journal,
         also_covered_by=copies,
-        first_seen=datetime.fromisoformat(story["first_seen"]),
-        evidence=evidence.combine((a["title"] or "", a["text"] or "") for a in ordered),
-        summary_source=quoted["source"] if summary else "",
-        summary_url=quoted["canonical_url"] if summary else "",
-        snippet_source=snippet_copy["source"] if snippet_copy else "",
-        snippet_url=snippet_copy["canonical_url"] if snippet_copy else "",
+        first_seen=story.first_seen,
+        evidence=evidence.combine((a.title or "", a.text or "") for a in ordered),
+        summary_source=quoted.source if summary else "",
+        summary_url=quoted.canonical_url if summary else "",
+        snippet_source=snippet_copy.source if snippet_copy else "",
+        snippet_url=snippet_copy.canonical_url if snippet_copy else "",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.ledger import Part
+from storage.ledger import DigestLog, Part
 
 
 def _when(dt: datetime | str | None) -> str:
@@ -32,18 +32,18 @@ def part_line(p: Part) -> list[str]:
     return [who, p.state, _attempts(p.attempts), what]
 
 
-def lines(digests: list[dict]) -> list[str]:
+def lines(digests: list[DigestLog]) -> list[str]:
     if not digests:
         return ["(no digests yet)"]
     out = []
     for d in digests:
         out.append(
-            f"{d['channel']}  {d['id']}  {d['state']}  {d['stories']} "
-            f"{'story' if d['stories'] == 1 else 'stories'}  created {_when(d['created_at'])}"
+            f"{d.channel}  {d.id}  {d.state}  {d.stories} "
+            f"{'story' if d.stories == 1 else 'stories'}  created {_when(d.created_at)}"
         )
-        rows = [part_line(p) for p in d.get("parts") or []]
+        rows = [part_line(p) for p in d.parts]
         if not rows:
-            rows = [["(parts not planned yet)", d["state"], _attempts(d["attempts"]), ""]]
+            rows = [["(parts not planned yet)", d.state, _attempts(d.attempts), ""]]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for r in rows:
             out.append(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -390,22 +392,26 @@ def _default_fetch_settings():
 @pass_ctx
 def sources(obj: Ctx, enable: str | None) -> None:
     """Sources with their health: last poll and success, failures, next poll, articles."""
+    from storage.rows import SourceUpdate
+
     with obj.archive() as archive:
         if enable:
             if archive.source_state(enable) is None:
                 raise click.ClickException(f"no source named {enable!r} in {obj.config.path}")
             archive.update_source(
                 enable,
-                disabled_reason=None,
-                consecutive_failures=0,
-                first_failure_at=None,
-                next_poll_at=None,
-                last_status="enabled",
+                SourceUpdate(
+                    disabled_reason=None,
+                    consecutive_failures=0,
+                    first_failure_at=None,
+                    next_poll_at=None,
+                    last_status="enabled",
+                ),
             )
             click.echo(f"{enable}: enabled; it is polled at the next run", err=True)
         rows = archive.sources_overview()
     _table(
-        rows,
+        [dataclasses.asdict(r) for r in rows],
         [
             "name",
             "last_status",
@@ -418,9 +424,9 @@ def sources(obj: Ctx, enable: str | None) -> None:
         ],
         headers={"consecutive_failures": "failures", "last_status": "status"},
     )
-    disabled = [r for r in rows if r.get("disabled_reason")]
-    for r in disabled:
-        click.echo(logsafe.mask(f"\nDISABLED {r['name']} ({r['url']}): {r['disabled_reason']}"))
+    for r in rows:
+        if r.disabled_reason:
+            click.echo(logsafe.mask(f"\nDISABLED {r.name} ({r.url}): {r.disabled_reason}"))
 
 
 @cli.command()
@@ -635,15 +641,15 @@ def stories(ctx: click.Context, limit: int) -> None:
     with obj.archive() as archive:
         for s in archive.recent_stories(limit):
             click.echo(
-                f"story {s['id']} · {s['copies']} "
-                f"{'copy' if s['copies'] == 1 else 'copies'} · first seen {s['first_seen']}"
+                f"story {s.id} · {s.copies} {'copy' if s.copies == 1 else 'copies'} · "
+                f"first seen {s.first_seen.isoformat(timespec='seconds')}"
             )
-            for a in s["articles"]:
-                mark = "*" if a["id"] == s["canonical_article_id"] else " "
-                click.echo(f"  {mark} [{a['id']}] {a['source']}: {a['title']}")
-                click.echo(f"      {a['canonical_url']}")
-                if a["story_reason"] and a["id"] != s["canonical_article_id"]:
-                    click.echo(f"      joined: {a['story_reason']}")
+            for a in s.articles:
+                mark = "*" if a.id == s.canonical_article_id else " "
+                click.echo(f"  {mark} [{a.id}] {a.source}: {a.title}")
+                click.echo(f"      {a.canonical_url}")
+                if a.story_reason and a.id != s.canonical_article_id:
+                    click.echo(f"      joined: {a.story_reason}")
 
 
 @stories.command("explain")
@@ -662,9 +668,9 @@ def stories_explain(obj: Ctx, article_a: str, article_b: str) -> None:
             if row is None:
                 raise click.ClickException(f"no article {ref!r} in the archive (use an id or URL)")
             rows.append(row)
-        text = grouping.explain(archive, str(rows[0]["id"]), str(rows[1]["id"]))
+        text = grouping.explain(archive, str(rows[0].id), str(rows[1].id))
     for r in rows:
-        click.echo(f"[{r['id']}] {r['source']}: {r['title']}  (story {r['story_id']})")
+        click.echo(f"[{r.id}] {r.source}: {r.title}  (story {r.story_id})")
     click.echo()
     click.echo(text)
 
@@ -791,13 +797,13 @@ def topics_backtest(obj: Ctx, name: str, since: str | None, limit: int) -> None:
     with obj.archive(sync_topics=False) as archive:
         for a in archive.iter_articles(when):
             total += 1
-            for m in matcher.match(a["title"] or "", a["text"] or ""):
+            for m in matcher.match(a.title or "", a.text or ""):
                 if m.topic != name:
                     continue
                 hits += 1
-                found.add(a["id"])
+                found.add(a.id)
                 if hits <= limit:
-                    click.echo(f"[{a['id']}] {m.score:5.1f}  {a['source']}: {a['title']}")
+                    click.echo(f"[{a.id}] {m.score:5.1f}  {a.source}: {a.title}")
                     if m.snippet:
                         click.echo(f"         {m.snippet}")
         stored = archive.matched_articles(name, when)
@@ -832,15 +838,23 @@ def demo(keep: str | None, serve: bool, fmt: str) -> None:
     run_demo(keep, fmt, serve=serve, echo=lambda line: click.echo(line))
 
 
-def _table(rows: list[dict], cols: list[str], headers: dict[str, str] | None = None) -> None:
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")  # as the archive stores it
+    # masked before it is cut to width: a cut secret would no longer be recognised
+    return logsafe.mask(str(value))[:60]
+
+
+def _table(
+    rows: Sequence[Mapping[str, object]], cols: list[str], headers: dict[str, str] | None = None
+) -> None:
     headers = headers or {}
     if not rows:
         click.echo("(none)")
         return
-    # masked before it is cut to width: a cut secret would no longer be recognised
-    cells = [
-        [("" if r.get(c) is None else logsafe.mask(str(r.get(c))))[:60] for c in cols] for r in rows
-    ]
+    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     titles = [headers.get(c, c) for c in cols]
     widths = [max(len(t), *(len(row[i]) for row in cells)) for i, t in enumerate(titles)]
     click.echo("  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip())

@@ -316,12 +316,17 @@ def _parse(
     # No "content-location": given a base URL feedparser resolves every element's URIs
     # (a quarter of its time); entry and feed links are resolved against the feed URL
     # below instead, with the same result (tests/test_feeds.py compares both on the corpus).
-    result = feedparser.parse(
-        io.BytesIO(data),
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(data),
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        # feedparser's own handlers fail on some malformed elements (a media element whose
+        # width is not a number: int(None) inside feedparser); the feed is unreadable, not us
+        raise FeedError(url, f"the feed parser failed ({type(exc).__name__}: {exc})") from exc
     if not result.get("version") and not result.get("entries"):
         reason = result.get("bozo_exception")
         detail = f" ({type(reason).__name__}: {reason})" if reason else ""

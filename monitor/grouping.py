@@ -28,7 +28,8 @@ from monitor.model import ArticleRecord, Match, StoryDecision
 from monitor.stories import NEW, Item, Stored, TermStats, cluster, evidence
 from monitor.stories.fingerprint import Fingerprint, feature_kind
 from storage import story_groups, story_index
-from storage.archive import Archive, parse_time
+from storage.archive import Archive
+from storage.rows import ArticleRow
 
 log = logging.getLogger("monitor.grouping")
 
@@ -404,25 +405,21 @@ class RegroupReport:
     changes: list[str] = field(default_factory=list)
 
 
-def _time(value) -> datetime | None:
-    return value if isinstance(value, datetime) or value is None else parse_time(value)
-
-
-def _record(row: dict) -> ArticleRecord:
+def _record(row: ArticleRow) -> ArticleRecord:
     return ArticleRecord(
-        key=row["key"],
-        url=row["url"],
-        canonical_url=row["canonical_url"],
-        source=row["source"],
-        title=row["title"] or "",
-        text=row["text"] or "",
-        published=_time(row["published"]),
-        fetched_at=_time(row["fetched_at"]),
-        doi=row.get("doi") or [],
-        nct=row.get("nct") or [],
-        pmid=row.get("pmid") or [],
-        journal=row.get("journal"),
-        extract_note=row.get("extract_note"),
+        key=row.key,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        source=row.source,
+        title=row.title or "",
+        text=row.text or "",
+        published=row.published,
+        fetched_at=row.fetched_at,
+        doi=list(row.doi),
+        nct=list(row.nct),
+        pmid=list(row.pmid),
+        journal=row.journal,
+        extract_note=row.extract_note,
     )
 
 
@@ -451,7 +448,7 @@ def regroup(
     with archive.transaction():
         rows = list(archive.iter_articles(since))
         records = sorted(
-            ((r["id"], _record(r), r["story_id"]) for r in rows),
+            ((r.id, _record(r), r.story_id) for r in rows),
             key=lambda x: (x[1].published or x[1].fetched_at, x[0]),
         )
         old = {aid: sid for aid, _, sid in records}

@@ -44,8 +44,9 @@ from monitor.urls import (
     with_userinfo_of,
     without_userinfo,
 )
-from storage.archive import Archive, parse_time
+from storage.archive import Archive
 from storage.errors import ArchiveError
+from storage.rows import UNSET, SourceState, SourceUpdate
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -195,17 +196,17 @@ class Pipeline:
 
     async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         t0 = time.monotonic()
-        state = self.archive.source_state(source.name) or {}
+        state = self.archive.source_state(source.name)
         # the configured address (the only place its credentials exist) or a stored 301
         url = self.archive.feed_url(source.name, source.url)
         result = PollResult(source.name, url, "ok")
-        if state.get("disabled_reason"):
-            result.status, result.error = "disabled", state["disabled_reason"]
+        if state is not None and state.disabled_reason:
+            result.status, result.error = "disabled", state.disabled_reason
             self.progress("source", {"result": result})
             return result
         allow_private = source.allow_private
         try:
-            validators = Validators(state.get("etag"), state.get("last_modified"))
+            validators = Validators(state.etag, state.last_modified) if state else Validators()
             resp = await fetcher.get_feed(url, validators, allow_private=allow_private)
             now = self.clock()
             if resp.not_modified:
@@ -236,10 +237,7 @@ class Pipeline:
                     # again with what is near them, so that the order in which their fetches
                     # finished decides nothing, and digests may send their stories
                     await self._in_turn(lambda: self._settle(source, result))
-                fields = {
-                    "etag": resp.validators.etag,
-                    "last_modified": resp.validators.last_modified,
-                }
+                moved_to = None
                 if resp.permanent_redirect and resp.permanent_redirect != url:
                     log.warning(
                         "source=%r moved permanently: %s -> %s (stored address updated)",
@@ -247,8 +245,15 @@ class Pipeline:
                         hide_credentials(url),
                         hide_credentials(resp.permanent_redirect),
                     )
-                    fields["url"] = resp.permanent_redirect
-                self._record_success(source, state, self.clock(), resp.max_age, **fields)
+                    moved_to = resp.permanent_redirect
+                self._record_success(
+                    source,
+                    state,
+                    self.clock(),
+                    resp.max_age,
+                    validators=resp.validators,
+                    moved_to=moved_to,
+                )
         except (FetchError, feeds.FeedError) as e:
             result.status, result.error = "error", str(e)
             self._record_failure(source, state, e)
@@ -552,12 +557,12 @@ class Pipeline:
             else:
                 note = f"page fetched on try {retry.attempts + 1}"
             entry = Entry(
-                key=stored["key"],
-                url=stored["url"],
-                title=stored["title"] or "",
-                summary=stored["text"] or "",
-                published=stored["published"],
-                authors=tuple(stored["authors"] or ()),
+                key=stored.key,
+                url=stored.url,
+                title=stored.title or "",
+                summary=stored.text or "",
+                published=stored.published,
+                authors=stored.authors,
             )
             canonical = prefer_canonical(page_url, article.canonical_url)
             record = self._record(source, entry, article, canonical, note)
@@ -594,38 +599,51 @@ class Pipeline:
             return self.story_step.reassign(article_id, record, a.prepared)
 
     # ------------------------------------------------------------------- health
-    def _health(self, state: dict) -> health.Health:
+    def _health(self, state: SourceState | None) -> health.Health:
+        if state is None:
+            return health.Health()
         return health.Health(
-            consecutive_failures=state.get("consecutive_failures") or 0,
-            first_failure_at=parse_time(state.get("first_failure_at")),
-            last_success_at=parse_time(state.get("last_success_at")),
-            last_error=state.get("last_error"),
-            next_poll_at=parse_time(state.get("next_poll_at")),
+            consecutive_failures=state.consecutive_failures,
+            first_failure_at=state.first_failure_at,
+            last_success_at=state.last_success_at,
+            last_error=state.last_error,
+            next_poll_at=state.next_poll_at,
         )
 
     def _record_success(
         self,
         source: SourceConfig,
-        state: dict,
+        state: SourceState | None,
         now: datetime,
         max_age: float | None,
+        *,
         status: str = "ok",
-        **fields,
+        validators: Validators | None = None,
+        moved_to: str | None = None,
     ) -> None:
+        """A poll that worked: health reset; new validators and a permanent redirect kept
+        (a validator the response did not send leaves the stored one as it was)."""
         h = health.after_success(self._health(state), now, source.interval, max_age)
+        v = validators or Validators()
         self.archive.update_source(
             source.name,
-            last_poll_at=now,
-            last_status=status,
-            last_success_at=h.last_success_at,
-            consecutive_failures=0,
-            first_failure_at=None,
-            last_error=None,
-            next_poll_at=h.next_poll_at,
-            **{k: v for k, v in fields.items() if v is not None},
+            SourceUpdate(
+                last_poll_at=now,
+                last_status=status,
+                last_success_at=h.last_success_at,
+                consecutive_failures=0,
+                first_failure_at=None,
+                last_error=None,
+                next_poll_at=h.next_poll_at,
+                etag=UNSET if v.etag is None else v.etag,
+                last_modified=UNSET if v.last_modified is None else v.last_modified,
+                url=UNSET if moved_to is None else moved_to,
+            ),
         )
 
-    def _record_failure(self, source: SourceConfig, state: dict, error: Exception) -> None:
+    def _record_failure(
+        self, source: SourceConfig, state: SourceState | None, error: Exception
+    ) -> None:
         now = self.clock()
         h = health.after_failure(
             self._health(state),
@@ -635,43 +653,47 @@ class Pipeline:
             getattr(error, "retry_after", None),
             disable_after_days=self.config.fetch.disable_after_days,
         )
-        fields = dict(
-            last_poll_at=now,
-            last_status="error",
-            consecutive_failures=h.consecutive_failures,
-            first_failure_at=h.first_failure_at,
-            last_error=h.last_error,
-            next_poll_at=h.next_poll_at,
-        )
+        disabled_reason: str | None = None
         if h.disabled:
-            fields["disabled_reason"] = (
+            disabled_reason = (
                 f"failing since {h.first_failure_at:%Y-%m-%d %H:%M} UTC: {h.last_error}; fix the "
                 "address in sources.toml (or remove the source) and run `monitor sources --enable "
                 f"{source.name!r}`"
             )
-            fields["last_status"] = "disabled"
             log.error(
                 "source=%r disabled after failing for %s days: %s",
                 source.name,
                 self.config.fetch.disable_after_days,
                 h.last_error,
             )
-        self.archive.update_source(source.name, **fields)
+        self.archive.update_source(
+            source.name,
+            SourceUpdate(
+                last_poll_at=now,
+                last_status="disabled" if disabled_reason else "error",
+                consecutive_failures=h.consecutive_failures,
+                first_failure_at=h.first_failure_at,
+                last_error=h.last_error,
+                next_poll_at=h.next_poll_at,
+                disabled_reason=UNSET if disabled_reason is None else disabled_reason,
+            ),
+        )
 
 
-def due_at(state: dict, source: SourceConfig) -> datetime | None:
+def due_at(state: SourceState | None, source: SourceConfig) -> datetime | None:
     """When the source should be polled next (None: now), by the *current* configuration:
     a healthy source is due one interval after its last poll at the latest, so shortening
     its interval takes effect at once instead of after the stored next-poll time; a failing
     source keeps its backoff."""
-    at = parse_time(state.get("next_poll_at"))
-    last = parse_time(state.get("last_poll_at"))
-    if at is not None and last is not None and not state.get("consecutive_failures"):
+    if state is None:
+        return None
+    at, last = state.next_poll_at, state.last_poll_at
+    if at is not None and last is not None and not state.consecutive_failures:
         at = min(at, last + timedelta(seconds=source.interval))
     return at
 
 
 def next_due(archive: Archive, source: SourceConfig, now: datetime) -> float:
     """Seconds until the source should be polled again (0 if overdue)."""
-    at = due_at(archive.source_state(source.name) or {}, source)
+    at = due_at(archive.source_state(source.name), source)
     return 0.0 if at is None else max(0.0, (at - now).total_seconds())

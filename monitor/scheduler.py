@@ -34,7 +34,8 @@ from monitor.config import ChannelConfig, Config, SourceConfig
 from monitor.cron import cron_days
 from monitor.fetch import Fetcher
 from monitor.pipeline import Pipeline, due_at
-from storage.archive import Archive, parse_time
+from storage.archive import Archive
+from storage.rows import SourceState
 
 __all__ = ["Daemon", "channel_trigger", "cron_days", "heartbeat_path", "missed_schedule"]
 
@@ -89,13 +90,13 @@ class Daemon:
 
     # ---------------------------------------------------------------- sources
     def _first_due(self, source: SourceConfig, now: datetime) -> datetime:
-        state = self.archive.source_state(source.name) or {}
-        if state.get("last_poll_at") is None:  # never polled: within minutes of the start
+        state = self.archive.source_state(source.name)
+        if state is None or state.last_poll_at is None:  # never polled: within minutes of the start
             return now + timedelta(seconds=health.first_poll_delay(source.url, source.interval))
         return self._due(state, source, now)
 
-    def _due(self, state: dict, source: SourceConfig, now: datetime) -> datetime:
-        if state.get("disabled_reason"):
+    def _due(self, state: SourceState | None, source: SourceConfig, now: datetime) -> datetime:
+        if state is not None and state.disabled_reason:
             # disabled after failing for days: looked at again each interval, in case
             # `monitor sources --enable` was run meanwhile
             return now + timedelta(seconds=source.interval)
@@ -150,10 +151,10 @@ class Daemon:
             return
         now = utcnow()
         try:
-            state = self.archive.source_state(source.name) or {}
+            state = self.archive.source_state(source.name)
         except Exception:
             log.exception("cannot read the state of source %r", source.name)
-            state = {}
+            state = None
         when = self._due(state, source, now)
         if when <= now:  # the poll stored no next time (a bug or a failing archive)
             when = now + timedelta(seconds=source.interval)
@@ -211,7 +212,7 @@ class Daemon:
                     args=[c.name, True],
                     id=f"retry:{c.name}",
                 )
-                if missed_schedule(c, parse_time(row.get("last_run_at")), now):
+                if missed_schedule(c, row.last_run_at, now):
                     log.info(
                         "channel=%r missed its schedule while stopped; running once now", c.name
                     )

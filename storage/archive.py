@@ -15,14 +15,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from monitor.model import ArticleRecord, Match, SiteTemplate, StoryDecision
 from storage import ledger, migrations, refetch, story_groups, story_index, templates
 from storage import matches as topic_matches
 from storage import secrets as scrub
 from storage import sources as sources_table
+from storage.db import Database
 from storage.errors import ArchiveError, Connection, translate
+from storage.ledger import DigestLog
+from storage.rows import (
+    ArticleRow,
+    ChannelRow,
+    DigestRow,
+    MatchedStory,
+    SourceOverview,
+    SourceState,
+    SourceUpdate,
+    StoryRow,
+)
+from storage.rows import parse_time as parse_time  # read by the pipeline, alerts and tests
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -35,13 +46,6 @@ def _iso(dt: datetime | None) -> str | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    dt = datetime.fromisoformat(value)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
@@ -76,7 +80,7 @@ class Archive:
 
     def _open(self, conn: Connection, read_only: bool, max_bytes: int | None) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db = sqlite_utils.Database(conn)
+        self.db = Database(conn)
         if not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -144,15 +148,17 @@ class Archive:
         with self.transaction():
             sources_table.sync(self.db.conn, sources, _iso(now or _now()))
 
-    def source_state(self, name: str) -> dict | None:
+    def source_state(self, name: str) -> SourceState | None:
         return sources_table.state(self.db.conn, name)
 
-    def update_source(self, name: str, **fields: Any) -> None:
-        values = {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
+    def update_source(self, name: str, change: SourceUpdate) -> None:
+        """Write the fields of ``change`` that were given (see storage.rows.SourceUpdate)."""
+        if not isinstance(change, SourceUpdate):
+            raise TypeError(f"update_source takes a SourceUpdate, not {type(change).__name__}")
         with self.transaction():
-            sources_table.update(self.db.conn, name, values)
+            sources_table.update(self.db.conn, name, change)
 
-    def sources_overview(self) -> list[dict]:
+    def sources_overview(self) -> list[SourceOverview]:
         return sources_table.overview(self.db.conn)
 
     def feed_url(self, name: str, configured: str) -> str:
@@ -366,11 +372,11 @@ class Archive:
     def _refresh_story(self, story_id: int, now: str | None, added: int | None = None) -> None:
         story_groups.refresh_story(self.db, story_id, now, added)
 
-    def article(self, article_id: int) -> dict | None:
+    def article(self, article_id: int) -> ArticleRow | None:
         rows = self._rows("SELECT * FROM articles WHERE id = ?", [article_id])
-        return _decode_article(rows[0]) if rows else None
+        return ArticleRow.from_row(rows[0]) if rows else None
 
-    def find_article(self, ref: str) -> dict | None:
+    def find_article(self, ref: str) -> ArticleRow | None:
         """An article by id, URL or canonical URL."""
         if ref.isdigit():
             return self.article(int(ref))
@@ -378,22 +384,28 @@ class Archive:
             "SELECT * FROM articles WHERE url = ? OR canonical_url = ? ORDER BY id LIMIT 1",
             [ref, ref],
         )
-        return _decode_article(rows[0]) if rows else None
+        return ArticleRow.from_row(rows[0]) if rows else None
 
-    def iter_articles(self, since: datetime | None = None) -> Iterator[dict]:
+    def iter_articles(self, since: datetime | None = None) -> Iterator[ArticleRow]:
         sql = "SELECT * FROM articles"
         params: list[Any] = []
         if since:
             sql += " WHERE fetched_at >= ?"
             params.append(_iso(since))
         for row in self._rows(sql + " ORDER BY id", params):
-            yield _decode_article(row)
+            yield ArticleRow.from_row(row)
 
     def counts(self) -> dict[str, int]:
-        return {
+        """Rows per table; stories counts the live ones (a story merged into another by a
+        regrouping keeps its row, marked ``merged_into``, and is not counted)."""
+        out = {
             t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("sources", "articles", "stories", "matches", "deliveries")
+            for t in ("sources", "articles", "matches", "deliveries")
         }
+        out["stories"] = self.db.execute(
+            "SELECT count(*) FROM stories WHERE merged_into IS NULL"
+        ).fetchone()[0]
+        return out
 
     # ------------------------------------------------------------------ topics
     def sync_topics(
@@ -438,20 +450,18 @@ class Archive:
         return topic_matches.recorded(self.db)
 
     # ------------------------------------------------------------------ stories
-    def recent_stories(self, limit: int = 20) -> list[dict]:
+    def recent_stories(self, limit: int = 20) -> list[StoryRow]:
         stories = self._rows(
             "SELECT * FROM stories WHERE merged_into IS NULL ORDER BY first_seen DESC, id DESC LIMIT ?",
             [limit],
         )
-        for s in stories:
-            s["articles"] = self.story_articles(s["id"])
-        return stories
+        return [StoryRow.from_row(s, tuple(self.story_articles(s["id"]))) for s in stories]
 
-    def story_articles(self, story_id: int) -> list[dict]:
+    def story_articles(self, story_id: int) -> list[ArticleRow]:
         rows = self._rows(
             "SELECT * FROM articles WHERE story_id = ? ORDER BY canonical_rank, id", [story_id]
         )
-        return [_decode_article(r) for r in rows]
+        return [ArticleRow.from_row(r) for r in rows]
 
     def stories_matching(
         self,
@@ -460,7 +470,7 @@ class Archive:
         since: datetime | None = None,
         exclude_delivered_to: str | None = None,
         limit: int | None = None,
-    ) -> list[dict]:
+    ) -> list[MatchedStory]:
         """Live stories matched by any of `topics` (all topics if None), with their matches.
 
         `since` compares with the story's first_seen (when the first copy was fetched);
@@ -497,14 +507,13 @@ class Archive:
         if limit:
             sql += f" LIMIT {int(limit)}"
         stories = self._rows(sql, params)
-        for s in stories:
-            s["topic_matches"] = json.loads(s["topic_matches"])
-            s["articles"] = self.story_articles(s["id"])
-        return stories
+        return [
+            MatchedStory.from_match_row(s, tuple(self.story_articles(s["id"]))) for s in stories
+        ]
 
     # ------------------------------------------------------------ channels/deliveries
     # the delivery ledger lives in storage/ledger.py; these delegate to it
-    def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> dict:
+    def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> ChannelRow:
         return self.ledger.ensure_channel(name, kind, now)
 
     def channel_lock(self, name: str) -> AbstractContextManager[None]:
@@ -529,19 +538,8 @@ class Archive:
 
     def pending_digests(
         self, channel: str | None = None, now: datetime | None = None
-    ) -> list[dict]:
+    ) -> list[DigestRow]:
         return self.ledger.pending_digests(channel, now)
 
-    def deliveries(self, channel: str | None = None, limit: int = 50) -> list[dict]:
+    def deliveries(self, channel: str | None = None, limit: int = 50) -> list[DigestLog]:
         return self.ledger.deliveries(channel, limit)
-
-
-def _decode_article(row: dict) -> dict:
-    for k in ("authors", "doi", "nct", "pmid"):
-        if row.get(k):
-            row[k] = json.loads(row[k])
-        else:
-            row[k] = []
-    for k in ("published", "fetched_at"):
-        row[k] = parse_time(row.get(k))
-    return row

@@ -27,11 +27,11 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import Any, Self
 
 from storage import secrets as scrub
+from storage.db import Database
+from storage.rows import ChannelRow, DigestRow, digest_columns
 
 log = logging.getLogger("monitor.storage")
 
@@ -86,6 +86,17 @@ class Part:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DigestLog(DigestRow):
+    """A digest with its parts, per recipient and message part (``monitor deliveries``)."""
+
+    parts: tuple[Part, ...]
+
+    @classmethod
+    def with_parts(cls, row: dict[str, Any], parts: Sequence[Part]) -> Self:
+        return cls(**digest_columns(cls, row, parts=tuple(parts)))
+
+
 def _part(row: dict) -> Part:
     return Part(
         target=row["target"],
@@ -108,7 +119,7 @@ class Ledger:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Database,
         transaction: Callable[[], AbstractContextManager[None]],
         path: Path,
     ):
@@ -122,13 +133,13 @@ class Ledger:
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     # ------------------------------------------------------------------ channels
-    def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> dict:
+    def ensure_channel(self, name: str, kind: str, now: datetime | None = None) -> ChannelRow:
         with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO channels (name, type, created_at) VALUES (?, ?, ?)",
                 [name, kind, _iso(now or datetime.now(UTC))],
             )
-        return self._rows("SELECT * FROM channels WHERE name = ?", [name])[0]
+        return ChannelRow.from_row(self._rows("SELECT * FROM channels WHERE name = ?", [name])[0])
 
     @contextmanager
     def channel_lock(self, name: str) -> Iterator[None]:
@@ -234,9 +245,9 @@ class Ledger:
         with self.transaction():
             self._insert_parts(digest_id, parts, _iso(now))
 
-    def digest(self, digest_id: str) -> dict | None:
+    def digest(self, digest_id: str) -> DigestRow | None:
         rows = self._rows("SELECT * FROM digests WHERE id = ?", [digest_id])
-        return rows[0] if rows else None
+        return DigestRow.from_row(rows[0]) if rows else None
 
     def parts(self, digest_id: str) -> list[Part]:
         return [
@@ -249,7 +260,7 @@ class Ledger:
 
     def pending_digests(
         self, channel: str | None = None, now: datetime | None = None
-    ) -> list[dict]:
+    ) -> list[DigestRow]:
         """Digests with a part still owed; with `now`, only those whose next try is due."""
         sql = "SELECT * FROM digests WHERE state = 'pending'"
         params: list[Any] = []
@@ -259,7 +270,7 @@ class Ledger:
         if now is not None:
             sql += " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
             params.append(_iso(now))
-        return self._rows(sql + " ORDER BY created_at, id", params)
+        return [DigestRow.from_row(r) for r in self._rows(sql + " ORDER BY created_at, id", params)]
 
     def record_part(
         self,
@@ -348,7 +359,7 @@ class Ledger:
             )
 
     # ----------------------------------------------------------------- reading
-    def deliveries(self, channel: str | None = None, limit: int = 50) -> list[dict]:
+    def deliveries(self, channel: str | None = None, limit: int = 50) -> list[DigestLog]:
         """Digests, newest first, each with its parts (per recipient and message part)."""
         sql = "SELECT d.* FROM digests d"
         params: list[Any] = []
@@ -358,9 +369,7 @@ class Ledger:
         digests = self._rows(
             sql + " ORDER BY d.created_at DESC, d.id DESC LIMIT ?", [*params, limit]
         )
-        for d in digests:
-            d["parts"] = self.parts(d["id"])
-        return digests
+        return [DigestLog.with_parts(d, self.parts(d["id"])) for d in digests]
 
 
 def _aggregate(states: list[str], partial: str = PARTIAL) -> str:
@@ -371,7 +380,7 @@ def _aggregate(states: list[str], partial: str = PARTIAL) -> str:
     return partial if SENT in states else FAILED
 
 
-def carry_over_merged(db: sqlite_utils.Database, keep: int, gone: int) -> None:
+def carry_over_merged(db: Database, keep: int, gone: int) -> None:
     """Two stories became one: what a channel received under the other id counts as received.
 
     Runs inside the caller's transaction (the story merge).

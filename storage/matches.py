@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import sqlite_utils
-
 from monitor.model import Match
+from storage.db import Database
 
 BATCH = 200  # articles per write transaction: short locks for a daemon writing alongside
 
@@ -55,13 +54,13 @@ class Rematch:
         )
 
 
-def recorded(db: sqlite_utils.Database) -> dict[str, tuple[str, int]]:
+def recorded(db: Database) -> dict[str, tuple[str, int]]:
     """topic -> (definition, through_article_id) as last applied."""
     rows = db.execute("SELECT topic, definition, through_article_id FROM topic_definitions")
     return {r[0]: (r[1], r[2]) for r in rows.fetchall()}
 
 
-def plan(db: sqlite_utils.Database, definitions: dict[str, str]) -> dict[str, tuple[int, str]]:
+def plan(db: Database, definitions: dict[str, str]) -> dict[str, tuple[int, str]]:
     """topic -> (re-match articles with id above this, reason), for the topics that need it."""
     last = db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
     known = recorded(db)
@@ -77,7 +76,7 @@ def plan(db: sqlite_utils.Database, definitions: dict[str, str]) -> dict[str, tu
 
 
 def rematch(
-    db: sqlite_utils.Database,
+    db: Database,
     transaction: Callable,
     matcher: TopicMatcher,
     todo: dict[str, tuple[int, str]],
@@ -129,7 +128,7 @@ def rematch(
 
 
 def _write(
-    db: sqlite_utils.Database,
+    db: Database,
     found: Sequence[tuple[int, dict[str, Match]]],
     todo: dict[str, tuple[int, str]],
     results: dict[str, Rematch],
@@ -182,7 +181,7 @@ def _write(
     refresh_story_topics(db, touched)
 
 
-def refresh_story_topics(db: sqlite_utils.Database, pairs: Iterable[tuple[int, str]]) -> None:
+def refresh_story_topics(db: Database, pairs: Iterable[tuple[int, str]]) -> None:
     """Recompute `story_matches` for (story, topic) pairs from the article matches."""
     for story_id, topic in pairs:
         db.execute("DELETE FROM story_matches WHERE story_id = ? AND topic = ?", [story_id, topic])
@@ -194,7 +193,7 @@ def refresh_story_topics(db: sqlite_utils.Database, pairs: Iterable[tuple[int, s
         )
 
 
-def matched_articles(db: sqlite_utils.Database, topic: str, since: str | None) -> set[int]:
+def matched_articles(db: Database, topic: str, since: str | None) -> set[int]:
     rows = db.execute(
         "SELECT m.article_id FROM matches m JOIN articles a ON a.id = m.article_id"
         " WHERE m.topic = ? AND (? IS NULL OR a.fetched_at >= ?)",
@@ -203,7 +202,7 @@ def matched_articles(db: sqlite_utils.Database, topic: str, since: str | None) -
     return {r[0] for r in rows.fetchall()}
 
 
-def forget(db: sqlite_utils.Database, keep: Iterable[str]) -> list[str]:
+def forget(db: Database, keep: Iterable[str]) -> list[str]:
     """Drop the recorded definitions of topics no longer configured (their matches stay as
     history; a topic configured again later is re-matched in full). Returns the names."""
     keep = set(keep)

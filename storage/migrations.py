@@ -9,15 +9,14 @@ import logging
 import sqlite3
 from collections.abc import Callable
 
-import sqlite_utils
-
 from storage import refetch, secrets, story_groups, story_index, templates
+from storage.db import Database
 from storage.errors import ArchiveError
 
 log = logging.getLogger("monitor.storage")
 
 
-def _v1(db: sqlite_utils.Database) -> None:
+def _v1(db: Database) -> None:
     run_script(
         db,
         """
@@ -155,7 +154,7 @@ def _v1(db: sqlite_utils.Database) -> None:
     story_index.create_legacy_tables(db)
 
 
-def _v2_browse_views(db: sqlite_utils.Database) -> None:
+def _v2_browse_views(db: Database) -> None:
     """Views for browsing (Datasette facets): articles and live stories with month and topics.
 
     Views copy no data, so they are always current and cost the daemon nothing. The
@@ -217,7 +216,7 @@ _BROWSE_VIEWS_SQL = """
 """
 
 
-def _v3_delivery_parts(db: sqlite_utils.Database) -> None:
+def _v3_delivery_parts(db: Database) -> None:
     """The ledger per recipient and message part (see storage/ledger.py).
 
     An existing archive keeps its history: each digest already sent or failed gets one part
@@ -250,7 +249,7 @@ def _v3_delivery_parts(db: sqlite_utils.Database) -> None:
     )
 
 
-def _topic_definitions(db: sqlite_utils.Database) -> None:
+def _topic_definitions(db: Database) -> None:
     """What each topic's stored matches were made with (storage/matches.py)."""
     db.execute(
         """
@@ -264,7 +263,7 @@ def _topic_definitions(db: sqlite_utils.Database) -> None:
     )
 
 
-def _mask_secrets(db: sqlite_utils.Database) -> None:
+def _mask_secrets(db: Database) -> None:
     """Credentials written by an older monitor (a feed's `user:password@` in `sources.url` and
     `configured_url`, in article links and error texts) are masked in place, old bytes
     overwritten (storage.secrets.mask_existing); migrate() then truncates the WAL."""
@@ -273,17 +272,17 @@ def _mask_secrets(db: sqlite_utils.Database) -> None:
         log.warning("masked credentials the archive held: %s", changed)
 
 
-def _site_templates(db: sqlite_utils.Database) -> None:
+def _site_templates(db: Database) -> None:
     """Per-site template memory of the extractor (storage/templates.py)."""
     templates.create_tables(db)
 
 
-def _page_retries(db: sqlite_utils.Database) -> None:
+def _page_retries(db: Database) -> None:
     """Pages that failed are fetched again later (storage/refetch.py)."""
     refetch.create_tables(db)
 
 
-def _story_index_terms(db: sqlite_utils.Database) -> None:
+def _story_index_terms(db: Database) -> None:
     """Story index II: compact binary fingerprints, an inverted index of distinctive terms and
     the archive's document frequencies replace the JSON fingerprints and shingle keys. The old
     tables are dropped; ``monitor stories regroup`` rebuilds the index from the stored texts."""
@@ -291,7 +290,7 @@ def _story_index_terms(db: sqlite_utils.Database) -> None:
     story_index.create_tables(db)
 
 
-def _settled_groupings(db: sqlite_utils.Database) -> None:
+def _settled_groupings(db: Database) -> None:
     """Digests send settled groupings only (``unsettled``), and a delivery follows the
     headline article the channel saw (``delivered_articles``): storage/story_groups.py.
     Stories merged into another no longer keep topic matches of their own (they were counted
@@ -303,7 +302,7 @@ def _settled_groupings(db: sqlite_utils.Database) -> None:
     )
 
 
-STEPS: list[Callable[[sqlite_utils.Database], None]] = [
+STEPS: list[Callable[[Database], None]] = [
     _v1,
     _v2_browse_views,
     _v3_delivery_parts,
@@ -319,7 +318,7 @@ STEPS: list[Callable[[sqlite_utils.Database], None]] = [
 CHECKPOINT_AFTER = {_mask_secrets}
 
 
-def run_script(db: sqlite_utils.Database, script: str) -> None:
+def run_script(db: Database, script: str) -> None:
     """Execute statements one by one, inside the caller's transaction.
 
     (sqlite3's executescript would COMMIT first, so a step killed half-way could leave tables
@@ -335,7 +334,7 @@ def run_script(db: sqlite_utils.Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
 
 
-def migrate(db: sqlite_utils.Database) -> int:
+def migrate(db: Database) -> int:
     """Apply the steps not yet applied, each in one transaction with its version number.
 
     A process killed during a migration leaves the archive at the previous version.

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from monitor.logsafe import MASK, mask
+from storage.rows import SourceOverview, SourceState, SourceUpdate
 
 #: the columns of `sources` that hold text a credential could reach
 MASKED_COLUMNS = ("url", "configured_url", "last_error", "disabled_reason")
@@ -84,29 +85,29 @@ def rescrub(conn: Any) -> int:
     return changed
 
 
-def state(conn: Any, name: str) -> dict | None:
+def state(conn: Any, name: str) -> SourceState | None:
     cur = conn.execute("SELECT * FROM sources WHERE name = ?", [name])
     cols = [c[0] for c in cur.description]
     row = cur.fetchone()
-    return dict(zip(cols, row, strict=True)) if row else None
+    return SourceState.from_row(dict(zip(cols, row, strict=True))) if row else None
 
 
-def update(conn: Any, name: str, values: dict[str, Any]) -> None:
-    """Set columns of one source; masked columns are masked on the way in."""
+def update(conn: Any, name: str, change: SourceUpdate) -> None:
+    """Set the given columns of one source; masked columns are masked on the way in."""
+    values = {k: (stored(v) if k in MASKED_COLUMNS else v) for k, v in change.columns().items()}
     if not values:
         return
-    values = {k: (stored(v) if k in MASKED_COLUMNS else v) for k, v in values.items()}
     sets = ", ".join(f"{k} = ?" for k in values)
     conn.execute(f"UPDATE sources SET {sets} WHERE name = ?", [*values.values(), name])
 
 
-def overview(conn: Any) -> list[dict]:
+def overview(conn: Any) -> list[SourceOverview]:
     cur = conn.execute(
         "SELECT s.*, (SELECT count(*) FROM article_sources a WHERE a.source = s.name)"
         " AS articles FROM sources s ORDER BY s.name"
     )
     cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return [SourceOverview.from_row(dict(zip(cols, row, strict=True))) for row in cur.fetchall()]
 
 
 def feed_url(conn: Any, name: str, configured: str) -> str:

@@ -93,7 +93,7 @@ class DocRow:
 
 
 def _conn(db):
-    """The sqlite3 connection of a ``sqlite_utils.Database`` (or a bare connection)."""
+    """The sqlite3 connection of a ``storage.db.Database`` (or a bare connection)."""
     return getattr(db, "conn", db)
 
 

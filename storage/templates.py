@@ -20,9 +20,8 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-import sqlite_utils
-
 from monitor.model import SiteTemplate
+from storage.db import Database
 
 __all__ = ["FORGET_AFTER_PAGES", "MAX_KEYS_PER_SITE", "create_tables", "get", "learn", "page_id"]
 
@@ -49,7 +48,7 @@ _SCHEMA = (
 )
 
 
-def create_tables(db: sqlite_utils.Database) -> None:
+def create_tables(db: Database) -> None:
     for statement in _SCHEMA:
         db.execute(statement)
 
@@ -59,7 +58,7 @@ def page_id(url: str) -> str:
     return hashlib.blake2b(url.encode(), digest_size=8).hexdigest()
 
 
-def get(db: sqlite_utils.Database, site: str) -> SiteTemplate:
+def get(db: Database, site: str) -> SiteTemplate:
     """What the archive knows of ``site`` (empty for a site not seen yet)."""
     row = db.execute("SELECT pages FROM site_templates WHERE site = ?", [site]).fetchone()
     if row is None:
@@ -70,7 +69,7 @@ def get(db: sqlite_utils.Database, site: str) -> SiteTemplate:
     return SiteTemplate(site, row[0], counts)
 
 
-def learn(db: sqlite_utils.Database, site: str, page: str, keys: Iterable[int]) -> bool:
+def learn(db: Database, site: str, page: str, keys: Iterable[int]) -> bool:
     """Count one page of ``site`` showing ``keys``; False when that page was learnt already."""
     row = db.execute("SELECT pages, recent FROM site_templates WHERE site = ?", [site]).fetchone()
     pages, recent = (row[0], json.loads(row[1])) if row else (0, [])
@@ -92,7 +91,7 @@ def learn(db: sqlite_utils.Database, site: str, page: str, keys: Iterable[int]) 
     return True
 
 
-def _prune(db: sqlite_utils.Database, site: str, pages: int) -> None:
+def _prune(db: Database, site: str, pages: int) -> None:
     count = db.execute("SELECT COUNT(*) FROM site_template_keys WHERE site = ?", [site]).fetchone()[
         0
     ]

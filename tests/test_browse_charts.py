@@ -43,6 +43,7 @@ from monitor.demo.site import build_site
 from monitor.model import ArticleRecord, Match, StoryDecision
 from storage import queries
 from storage.archive import Archive
+from storage.rows import SourceUpdate
 from tests.browser import ARGS, CHROMIUM, browser, require_chromium, screenshot_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,16 +126,22 @@ def build_history(db: Path, now: datetime, seed: int = 20) -> dict:
             now=start,
         )
         for n in OUTLETS + AGGREGATORS:
-            archive.update_source(n, last_poll_at=now, last_status="ok", last_success_at=now)
+            archive.update_source(
+                n, SourceUpdate(last_poll_at=now, last_status="ok", last_success_at=now)
+            )
         archive.update_source(
             FAILING,
-            last_status="error",
-            consecutive_failures=6,
-            first_failure_at=now - timedelta(hours=31),
-            last_error="HTTP 503 from the feed",
-            last_success_at=now - timedelta(hours=32),
+            SourceUpdate(
+                last_status="error",
+                consecutive_failures=6,
+                first_failure_at=now - timedelta(hours=31),
+                last_error="HTTP 503 from the feed",
+                last_success_at=now - timedelta(hours=32),
+            ),
         )
-        archive.update_source(DISABLED, disabled_reason="410 Gone", last_status="disabled")
+        archive.update_source(
+            DISABLED, SourceUpdate(disabled_reason="410 Gone", last_status="disabled")
+        )
         serial = 0
 
         def story(topic: str, published: datetime, outlets: list[str], spread_hours: float):

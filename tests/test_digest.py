@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -92,21 +93,39 @@ def test_every_summary_and_quote_names_the_copy_it_comes_from(demo_digest):
 
 
 def _article(aid, source, url, title, text):
-    return {
-        "id": aid,
-        "source": source,
-        "canonical_url": url,
-        "title": title,
-        "text": text,
-        "published": None,
-        "doi": [],
-        "nct": [],
-        "journal": None,
-    }
+    from storage.rows import ArticleRow
+
+    return ArticleRow(
+        id=aid,
+        key=url,
+        url=url,
+        canonical_url=url,
+        source=source,
+        title=title,
+        text=text,
+        published=None,
+        fetched_at=FIRST_SEEN,
+        authors=(),
+        language="en",
+        lead_image=None,
+        doi=(),
+        nct=(),
+        pmid=(),
+        journal=None,
+        extract_note=None,
+        story_id=7,
+        story_score=None,
+        story_reason=None,
+        canonical_rank=None,
+    )
+
+
+FIRST_SEEN = datetime(2026, 11, 18, 9, tzinfo=UTC)
 
 
 def test_a_passage_quoted_from_another_copy_is_labelled_with_that_copy():
     from alerts.digest import _item
+    from storage.rows import MatchedStory, StoryMatch
 
     wire = _article(
         1,
@@ -125,21 +144,26 @@ def test_a_passage_quoted_from_another_copy_is_labelled_with_that_copy():
         "Thirty-eight percent of patients with liver metastases responded to the combination "
         "of radiation and immunotherapy, the investigators told the magazine.",
     )
-    story = {
-        "id": 7,
-        "canonical_article_id": 1,
-        "first_seen": "2026-11-18T09:00:00+00:00",
-        "articles": [wire, trade],
-        "topic_matches": [
-            {
-                "topic": TOPIC,
-                "score": 9.0,
-                "snippet": "…patients with liver metastases responded to the combination of "
+    story = MatchedStory(
+        id=7,
+        canonical_article_id=1,
+        title=wire.title,
+        first_seen=FIRST_SEEN,
+        updated_at=FIRST_SEEN,
+        copies=2,
+        merged_into=None,
+        articles=(wire, trade),
+        topic_matches=(
+            StoryMatch(
+                topic=TOPIC,
+                score=9.0,
+                snippet="…patients with liver metastases responded to the combination of "
                 "radiation and immunotherapy…",
-                "explanation": "matched: immunotherap* (body); liver metastasis (body)",
-            }
-        ],
-    }
+                explanation="matched: immunotherap* (body); liver metastasis (body)",
+            ),
+        ),
+        best_score=9.0,
+    )
     item = _item(story)
     assert (item.snippet_source, item.snippet_url) == ("Trade Magazine", "https://trade.example/b")
     assert (item.summary_source, item.summary_url) == ("Wire", "https://wire.example/a")

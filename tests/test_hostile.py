@@ -449,10 +449,10 @@ def test_hostile_feeds_through_the_pipeline(tmp_path, attack):
     with Archive(config.storage_path) as archive:
         state = archive.source_state("hostile")
     if result.status == "error":
-        assert result.error and state["last_error"] == result.error
-        assert state["consecutive_failures"] == 1
+        assert state is not None and result.error and state.last_error == result.error
+        assert state.consecutive_failures == 1
     else:
-        assert result.status == "ok" and state["last_status"] == "ok"
+        assert result.status == "ok" and state is not None and state.last_status == "ok"
         for row in articles(tmp_path):
             assert len(row["title"] or "") < 1000 and len(row["text"] or "") < 100_000
             assert "\x00" not in (row["title"] or "") + (row["text"] or "")

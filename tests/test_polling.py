@@ -12,6 +12,7 @@ from pathlib import Path
 from monitor import config as config_mod
 from monitor.pipeline import PAGE_RETRY_DELAYS, Pipeline
 from storage.archive import Archive
+from storage.rows import SourceUpdate
 from tests.httpserver import Route, TestServer
 
 WORDS = (
@@ -189,13 +190,13 @@ def test_failed_page_is_retried_and_the_article_rejoins_its_story_without_a_seco
             first = asyncio.run(pipeline.poll_all())
             assert [r.page_errors for r in first] == [0, 1]
             (story_b,) = archive.recent_stories(10)
-            b_article = story_b["articles"][0]
-            assert "retried later" in b_article["extract_note"]
+            b_article = story_b.articles[0]
+            assert "retried later" in b_article.extract_note
             # B's story (from its summary) is delivered to a channel
             archive.ensure_channel("team", "email")
             due = archive.stories_matching(["liver"], exclude_delivered_to="team")
-            assert [s["id"] for s in due] == [story_b["id"]]
-            assert not archive.create_digest("d1", "team", [story_b["id"]], "{}", clock.now)
+            assert [s.id for s in due] == [story_b.id]
+            assert not archive.create_digest("d1", "team", [story_b.id], "{}", clock.now)
             archive.db.execute(  # sent (the delivery ledger's own API is tested in alerts)
                 "UPDATE deliveries SET state = 'sent' WHERE digest_id = 'd1'"
             )
@@ -207,18 +208,20 @@ def test_failed_page_is_retried_and_the_article_rejoins_its_story_without_a_seco
             asyncio.run(pipeline.poll_all())
             assert b.hits("/y") == []  # B's retry is not due yet
             due = archive.stories_matching(["liver"], exclude_delivered_to="team")
-            assert len(due) == 1 and due[0]["id"] != story_b["id"]
+            assert len(due) == 1 and due[0].id != story_b.id
 
             b_state["fail"] = False
             clock.now += timedelta(seconds=PAGE_RETRY_DELAYS[0])
             second = asyncio.run(pipeline.poll_all())
             assert sum(r.pages_recovered for r in second) == 1
-            updated = archive.article(b_article["id"])
+            updated = archive.article(b_article.id)
             assert (
-                "hepatic" in updated["text"] and "page fetched on try 2" in updated["extract_note"]
+                updated is not None
+                and "hepatic" in (updated.text or "")
+                and "page fetched on try 2" in (updated.extract_note or "")
             )
             live = archive.recent_stories(10)
-            assert len(live) == 1 and live[0]["copies"] == 2  # one story, two copies
+            assert len(live) == 1 and live[0].copies == 2  # one story, two copies
             # the study was delivered (through B's summary): it is not due again
             assert archive.stories_matching(["liver"], exclude_delivered_to="team") == []
             assert archive.pending_page_retries() == 0
@@ -227,8 +230,8 @@ def test_failed_page_is_retried_and_the_article_rejoins_its_story_without_a_seco
             hits = db.execute(
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'investigators'"
             ).fetchall()
-            assert {h[0] for h in hits} == {x["id"] for x in live[0]["articles"]}
-            assert {r[0] for r in db.execute("SELECT story_id FROM matches")} == {live[0]["id"]}
+            assert {h[0] for h in hits} == {x.id for x in live[0].articles}
+            assert {r[0] for r in db.execute("SELECT story_id FROM matches")} == {live[0].id}
     finally:
         for s in (a, b):
             s.__exit__(None, None, None)
@@ -279,12 +282,11 @@ def test_a_page_refused_for_good_is_not_retried(tmp_path):
 def test_page_retries_step_upgrades_an_archive_made_before_it(tmp_path, config_file):
     """An archive at the schema main shipped (steps before _page_retries) with articles
     in it: opening it adds the page_retries table and keeps everything."""
-    import sqlite_utils
-
     from storage import migrations
+    from storage.db import Database
 
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(path)
+    db = Database(sqlite3.connect(path))
     step = migrations.STEPS.index(migrations._page_retries)
     for number, fn in enumerate(migrations.STEPS[:step], start=1):
         fn(db)
@@ -310,7 +312,7 @@ def test_sync_sources_writes_only_what_changed(tmp_path):
     srcs = [SourceConfig(f"s{i}", f"https://h{i}.example.org/f", 1800.0) for i in range(3)]
     with Archive(tmp_path / "a.db") as archive:
         archive.sync_sources(srcs)
-        archive.update_source("s1", url="https://moved.example.org/f")  # after a 301
+        archive.update_source("s1", SourceUpdate(url="https://moved.example.org/f"))  # after a 301
         conn = archive.db.conn
         before = conn.total_changes
         archive.sync_sources(srcs)
@@ -318,10 +320,10 @@ def test_sync_sources_writes_only_what_changed(tmp_path):
         srcs[0].enabled = False
         srcs[2].url = "https://new.example.org/f"
         archive.sync_sources(srcs)
-        rows = {r["name"]: r for r in archive.sources_overview()}
-        assert rows["s0"]["enabled"] == 0
-        assert rows["s1"]["url"] == "https://moved.example.org/f"  # the 301 is kept
-        assert rows["s2"]["url"] == rows["s2"]["configured_url"] == "https://new.example.org/f"
+        rows = {r.name: r for r in archive.sources_overview()}
+        assert rows["s0"].enabled is False
+        assert rows["s1"].url == "https://moved.example.org/f"  # the 301 is kept
+        assert rows["s2"].url == rows["s2"].configured_url == "https://new.example.org/f"
 
 
 def test_archive_work_of_different_polls_runs_in_different_turns_of_the_loop(tmp_path):

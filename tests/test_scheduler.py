@@ -13,6 +13,7 @@ from monitor.cli import cli
 from monitor.config import ChannelConfig
 from monitor.demo import demo_config_text
 from monitor.scheduler import Daemon, missed_schedule
+from storage.rows import SourceUpdate
 from tests.endpoints import WebhookEndpoint
 
 
@@ -90,13 +91,18 @@ def test_shortened_interval_takes_effect_at_the_next_start(tmp_path):
     try:
         # both were polled 20 minutes ago under an interval of one day; b is failing
         daemon.archive.update_source(
-            "a", last_poll_at=now - timedelta(minutes=20), next_poll_at=now + timedelta(days=1)
+            "a",
+            SourceUpdate(
+                last_poll_at=now - timedelta(minutes=20), next_poll_at=now + timedelta(days=1)
+            ),
         )
         daemon.archive.update_source(
             "b",
-            last_poll_at=now - timedelta(minutes=20),
-            next_poll_at=now + timedelta(hours=5),
-            consecutive_failures=4,
+            SourceUpdate(
+                last_poll_at=now - timedelta(minutes=20),
+                next_poll_at=now + timedelta(hours=5),
+                consecutive_failures=4,
+            ),
         )
         a, b = config.sources
         assert daemon._first_due(a, now) == now  # 10 minutes overdue by the new interval
@@ -104,7 +110,7 @@ def test_shortened_interval_takes_effect_at_the_next_start(tmp_path):
         # a failing source keeps its backoff (and a Retry-After it may include)
         assert daemon._first_due(b, now) == now + timedelta(hours=5)
         # never polled: within min(interval, 5 min) of the start
-        daemon.archive.update_source("a", last_poll_at=None, next_poll_at=None)
+        daemon.archive.update_source("a", SourceUpdate(last_poll_at=None, next_poll_at=None))
         assert now <= daemon._first_due(a, now) < now + timedelta(minutes=5)
     finally:
         daemon.archive.close()

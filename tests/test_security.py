@@ -26,6 +26,7 @@ from monitor.fetch import DNS_CACHE_S, Fetcher
 from monitor.pipeline import Pipeline, fetch_settings
 from monitor.urls import is_public_ip
 from storage.archive import Archive
+from storage.rows import SourceState, SourceUpdate
 from tests.endpoints import SMTPSink, WebhookEndpoint
 from tests.httpserver import TestServer
 
@@ -430,10 +431,11 @@ def test_migration_masks_an_archive_written_by_the_older_code(tmp_path):
             assert after == counts
             row = archive.source_state("members-only")
             assert (
-                row["url"].startswith("http://***@127.0.0.1")
-                and row["configured_url"] == row["url"]
+                row is not None
+                and row.url.startswith("http://***@127.0.0.1")
+                and row.configured_url == row.url
             )
-            assert row["last_error"] == "http://***@h/x: 500"
+            assert row.last_error == "http://***@h/x: 500"
             links = [r[0] for r in archive.db.execute("SELECT url FROM articles")]
             assert links and all("@" not in u for u in links)  # links lose the userinfo
             assert (
@@ -457,25 +459,24 @@ def test_sources_are_stored_masked_and_polled_with_the_configured_url(tmp_path):
     with Archive(tmp_path / "a.db") as archive:
         archive.sync_sources([src])
         row = archive.source_state("members")
-        assert (
-            row["url"]
-            == row["configured_url"]
-            == ("http://***@feeds.example.org/members.xml?token=***")
-        )
+        assert row is not None
+        assert row.url == row.configured_url == "http://***@feeds.example.org/members.xml?token=***"
         assert archive.feed_url("members", configured) == configured  # the real one, from config
         # a permanent redirect to a plain address is followed from then on
-        archive.update_source("members", url="https://cdn.example.org/members.xml")
+        archive.update_source("members", SourceUpdate(url="https://cdn.example.org/members.xml"))
         assert archive.feed_url("members", configured) == "https://cdn.example.org/members.xml"
         # one that carried a credential is stored masked, and the configured URL is polled
-        archive.update_source("members", url="https://u:pw-999999@cdn.example.org/m.xml")
-        assert archive.source_state("members")["url"] == "https://***@cdn.example.org/m.xml"
+        archive.update_source(
+            "members", SourceUpdate(url="https://u:pw-999999@cdn.example.org/m.xml")
+        )
+        assert _state(archive, "members").url == "https://***@cdn.example.org/m.xml"
         assert archive.feed_url("members", configured) == configured
         # a new password alone is no new address: the stored state stays, the new one is used
         new = configured.replace("pa55-Word9", "other-Pa55")
         archive.sync_sources([SimpleNamespace(**{**vars(src), "url": new})])
         assert archive.feed_url("members", new) == new
-        archive.update_source("members", last_error=f"GET {configured}: refused")
-        assert "pa55-Word9" not in archive.source_state("members")["last_error"]
+        archive.update_source("members", SourceUpdate(last_error=f"GET {configured}: refused"))
+        assert "pa55-Word9" not in (_state(archive, "members").last_error or "")
     assert b"pa55-Word9" not in (tmp_path / "a.db").read_bytes()
 
 
@@ -520,13 +521,12 @@ def test_article_links_are_stored_without_credentials(tmp_path):
 def test_migration_overwrites_the_old_bytes_of_every_masked_value(tmp_path):
     """Many rows with a password in their links, written at schema version 2: after the
     migration the password is in no byte of the file (the freed space was overwritten)."""
-    import sqlite_utils
-
     from storage import migrations
+    from storage.db import Database
 
     db_path = tmp_path / "archive.db"
     conn = sqlite3.connect(db_path, isolation_level=None)
-    db = sqlite_utils.Database(conn)
+    db = Database(conn)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("BEGIN")
     for step in migrations.STEPS[:2]:  # the schema the older code wrote
@@ -550,3 +550,9 @@ def test_migration_overwrites_the_old_bytes_of_every_masked_value(tmp_path):
         assert archive.db.execute("SELECT count(*) FROM articles").fetchone()[0] == 200
     leftovers = {p.name: p.read_bytes().count(b"Old-Pa55word") for p in tmp_path.iterdir()}
     assert set(leftovers.values()) == {0}, leftovers
+
+
+def _state(archive: Archive, name: str) -> SourceState:
+    state = archive.source_state(name)
+    assert state is not None, name
+    return state

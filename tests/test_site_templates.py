@@ -13,14 +13,13 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from monitor import config as config_mod
 from monitor.extract import SiteTemplate, extract
 from monitor.pipeline import Pipeline, site_of
 from storage import migrations
 from storage import templates as store
 from storage.archive import Archive
+from storage.db import Database
 from tests.httpserver import TestServer
 
 # a sentence of the site's template: prose, in the article container, no telling words
@@ -85,7 +84,7 @@ def site_page(title: str, paragraphs: list[str], promo: str = PROMO) -> bytes:
     ).encode()
 
 
-def learn_and_extract(db: sqlite_utils.Database, site: str, pages: list[tuple[str, bytes]]):
+def learn_and_extract(db: Database, site: str, pages: list[tuple[str, bytes]]):
     """What the pipeline does per page: read the site's template, extract, learn."""
     out = []
     for url, html in pages:
@@ -95,7 +94,7 @@ def learn_and_extract(db: sqlite_utils.Database, site: str, pages: list[tuple[st
     return out
 
 
-def fresh_db(tmp_path: Path) -> sqlite_utils.Database:
+def fresh_db(tmp_path: Path) -> Database:
     return Archive(tmp_path / "a.db").db
 
 
@@ -162,7 +161,7 @@ def test_the_memory_is_bounded_per_site(tmp_path: Path, monkeypatch) -> None:
 
 def test_an_archive_from_before_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
+    db = Database(sqlite3.connect(path, isolation_level=None))
     for number, step in enumerate(migrations.STEPS[:2], start=1):  # the schema as on main
         step(db)
         db.execute(f"PRAGMA user_version = {number}")

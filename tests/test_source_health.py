@@ -11,7 +11,7 @@ from monitor import config as config_mod
 from monitor.cli import cli
 from monitor.fetch import Fetcher
 from monitor.pipeline import Pipeline, fetch_settings
-from storage.archive import Archive, parse_time
+from storage.archive import Archive
 
 
 def test_failing_source_backs_off_then_is_disabled_and_reported(tmp_path, site):
@@ -36,15 +36,16 @@ def test_failing_source_backs_off_then_is_disabled_and_reported(tmp_path, site):
         for _ in range(6):
             result = asyncio.run(poll())
             state = archive.source_state("Gone")
-            if result.status == "disabled" or state["disabled_reason"]:
+            if result.status == "disabled" or state is not None and state.disabled_reason:
                 break
             assert result.status == "error" and "404" in result.error
-            nxt = parse_time(state["next_poll_at"])
+            assert state is not None and state.next_poll_at is not None
+            nxt = state.next_poll_at
             waits.append((nxt - now[0]).total_seconds())
             now[0] = nxt + timedelta(days=0.5)
         assert waits[1] > waits[0] * 1.4  # exponential backoff (with jitter)
         state = archive.source_state("Gone")
-        assert state["disabled_reason"] and "404" in state["disabled_reason"]
+        assert state is not None and state.disabled_reason and "404" in state.disabled_reason
         requests_before = len(site.requests)
         assert asyncio.run(poll()).status == "disabled"
         assert len(site.requests) == requests_before  # a disabled source is not fetched

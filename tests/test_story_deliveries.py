@@ -82,7 +82,7 @@ def test_marks_a_dead_poll_left_stop_holding_back_and_are_settled_later(tmp_path
         assert story_groups.stale_unsettled(archive.db) == []  # not yet stale
         assert step.settle_stale(later) == 2
         assert story_groups.stale_unsettled(archive.db, later) == []
-        assert [s["id"] for s in archive.stories_matching([TOPIC])] == [
+        assert [s.id for s in archive.stories_matching([TOPIC])] == [
             story_groups.story_of_article(archive.db, ids[0])
         ]
 

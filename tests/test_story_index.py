@@ -8,19 +8,18 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlite_utils
-
 from monitor import grouping
 from monitor.model import ArticleRecord
 from storage import migrations, story_index
 from storage.archive import Archive
+from storage.db import Database
 
 T0 = datetime(2025, 5, 1, 8, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def db() -> sqlite_utils.Database:
-    d = sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None))
+def db() -> Database:
+    d = Database(sqlite3.connect(":memory:", isolation_level=None))
     story_index.create_tables(d)
     return d
 
@@ -113,7 +112,7 @@ def test_an_archive_from_the_first_story_index_is_migrated_and_regrouped(tmp_pat
     the old tables, and `stories regroup` rebuilds the index from the stored texts."""
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    old = sqlite_utils.Database(conn)
+    old = Database(conn)
     conn.execute("BEGIN")
     before = migrations.STEPS[: migrations.STEPS.index(migrations._story_index_terms)]
     for number, step in enumerate(before, start=1):

@@ -149,6 +149,7 @@ class Sandbox:
         self._started = False
         self._closed = False
         self._failed_starts = 0
+        self._first_ready = threading.Event()  # set once a worker has ever been ready
         # threads that only wait on pipes; more than workers, so queued requests can time out
         self._threads = ThreadPoolExecutor(
             max_workers=self.settings.workers * 4, thread_name_prefix="sql-sandbox"
@@ -173,6 +174,7 @@ class Sandbox:
             if w.wait_ready(STARTUP_TIMEOUT_S):
                 self._failed_starts = 0
                 self._idle.put(w)
+                self._first_ready.set()
                 return
             # a worker that cannot start (archive gone, ...): retry, ever more slowly
             self._failed_starts += 1
@@ -193,7 +195,11 @@ class Sandbox:
     def run(self, sql: str, params: Any, time_limit_ms: int, max_rows: int | None) -> tuple:
         """Blocking: ("ok", rows, columns, truncated) or ("error", class name, args)."""
         self.start()
-        # the time limit runs from the request: waiting for a worker uses it up
+        # the pool's first start (imports, on a slow or busy machine seconds) is not the
+        # query's fault: the time limit runs from when a worker could have answered...
+        if not self._first_ready.wait(STARTUP_TIMEOUT_S):
+            raise SandboxBusy("the query workers did not start; see the server's log")
+        # ...and from there, waiting for a busy worker uses it up
         started = time.monotonic()
         busy = SandboxBusy(
             "the server is busy with other queries and the time limit ran out; try again"

@@ -10,6 +10,8 @@ story's copies (:func:`story_scores`). Then:
   pairs of their copies stays at or above the threshold. This can join the article to a story,
   merge stories the article proves are one, or split a story whose copies no longer hold together.
 
+Two groups whose copies contradict each other (different papers, trials or results:
+:func:`~monitor.stories.evidence.contradicts`) never merge, however close their words.
 Average linkage does not chain: a roundup or a broadcast that mentions two studies adds one pair
 to each, and two stories merge only when their copies, on average, agree, and three quarters of
 the pairs across them are close (so that bridging articles cannot carry the average). Weak articles (failed
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.stories import evidence
-from monitor.stories.evidence import days_apart, pair_score
+from monitor.stories.evidence import contradicts, days_apart, pair_score
 from monitor.stories.fingerprint import Stored
 from monitor.stories.weights import TermStats, unit_vector
 
@@ -95,6 +97,7 @@ def average_link(
     members: dict[int, list[int]] = {k: [k] for k in range(n)}
     total: dict[int, dict[int, float]] = {k: {} for k in range(n)}
     good: dict[int, dict[int, int]] = {k: {} for k in range(n)}  # pairs that support a merge
+    bad: dict[int, set[int]] = {k: set() for k in range(n)}  # pairs that forbid one
     floor = threshold * SUPPORT_LEVEL
     for x in range(n):
         for y in range(x + 1, n):
@@ -104,6 +107,9 @@ def average_link(
                 total[y][x] = s
             if s >= floor:
                 good[x][y] = good[y][x] = 1
+            if contradicts(strong[x].stored, strong[y].stored):
+                bad[x].add(y)
+                bad[y].add(x)
     heap = [(-s, x, y) for x in range(n) for y, s in total[x].items() if x < y]
     heapq.heapify(heap)
     while heap:
@@ -118,7 +124,15 @@ def average_link(
         pairs = len(members[x]) * len(members[y])
         if good[x].get(y, 0) < SUPPORT * pairs:
             continue  # one article close to both sides (a roundup, a bridge) is not enough
+        if y in bad[x]:
+            continue  # copies of the two name different papers, trials or results
         members[x] += members.pop(y)  # x < y: the lower index survives
+        for z in bad.pop(y):
+            bad[z].discard(y)
+            if z != x:
+                bad[z].add(x)
+                bad[x].add(z)
+        bad[x].discard(y)
         for z, s in total.pop(y).items():
             if z == x:
                 continue
@@ -315,6 +329,18 @@ def group_all(
 
     ids = sorted(by_id)
     reach = may_reach(items, stats, threshold) if links is None else None
+    if links is not None:
+        # the copies of one story are compared with each other too: a story the candidate
+        # links do not hold together is not split by omission (and grouping again the result
+        # gives the result: ``monitor stories regroup`` run twice changes nothing)
+        copies: dict[int, list[int]] = {}
+        for a in ids:
+            if by_id[a].story_id is not None:
+                copies.setdefault(by_id[a].story_id, []).append(a)
+        links = {a: set(links.get(a, ())) for a in ids}
+        for group in copies.values():
+            for a in group:
+                links[a].update(group)
     for a in ids:
         if links is not None:
             others: Iterable[int] = links.get(a, ())

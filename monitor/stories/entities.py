@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from monitor.stories.text import fold as _fold
 from monitor.stories.text import stem
 
-__all__ = ["codes", "identifiers", "names", "numbers", "strip_links"]
+__all__ = ["codes", "effects", "identifiers", "names", "numbers", "strip_links", "trial_names"]
 
 
 _ORG_WORDS = frozenset(
@@ -222,6 +222,63 @@ def codes(text: str) -> set[str]:
         code = token.replace("-", "").lower()
         if not code.startswith("nct") and code not in _COMMON_CODES:
             out.add(code)
+    return out
+
+
+# a trial's own name: a word of four or more letters, two of them capitals, with a number
+# ("KEYNOTE-177", "CheckMate-067", "IMpassion131", "CALYPSO-2") or with a capitalised second part
+# ("HORIZON-HCC"); compound codes have two or three letters ("MK-3475", "AZD9291"), genes no
+# hyphen ("BRCA1")
+_TRIAL_NUMBERED = re.compile(r"(?=[A-Za-z]*[A-Z][A-Za-z]*[A-Z])[A-Za-z]{4,}-?\d{1,4}[a-z]?")
+_TRIAL_WORDS = re.compile(r"[A-Z]{4,}(?:-[A-Z0-9]{2,})+")
+_COMMON_TRIAL_NAMES = frozenset({"covid19", "sarscov2", "mersc", "hiv1", "hpv16", "hpv18"})
+
+
+def trial_names(title: str, text: str) -> list[str]:
+    """Named trials ("KEYNOTE-177", "HORIZON-HCC"), folded without hyphens: the title's first,
+    then the text's in order of first mention; the first is the trial the page leads with."""
+    out: list[str] = []
+    for part in (title, text):
+        if "-" not in part and not any(c.isdigit() for c in part):
+            continue
+        for token in part.split():
+            token = token.strip(".,;:!?()[]{}\"'“”‘’")
+            if token.endswith(("'s", "’s")):
+                token = token[:-2]
+            if len(token) < 5 or not token[:1].isupper():
+                continue
+            numbered = _TRIAL_NUMBERED.fullmatch(token) and ("-" in token or not token.isupper())
+            if not (numbered or _TRIAL_WORDS.fullmatch(token)):
+                continue  # "BRCA1", "PCSK9": a gene or a target, not a trial
+            name = token.replace("-", "").lower()
+            digits = "".join(c for c in name if c.isdigit())
+            if digits and len(digits) == 4 and 1900 <= int(digits) <= 2100:
+                continue  # "ESMO-2025": a meeting and its year
+            if name not in _COMMON_TRIAL_NAMES and name not in out:
+                out.append(name)
+    return out
+
+
+_EFFECT = re.compile(
+    r"(?:hazard ratio|odds ratio|relative risk|risk ratio|rate ratio|\b[a]?HR\b|\bOR\b|\bRR\b)"
+    r"[\s:=,(]*(?:of|was|is|were|=)?\s*(\d?\.\d{1,3})(?!\d)",
+    re.I,
+)
+
+
+def effects(text: str) -> set[int]:
+    """Effect estimates a text states (hazard, odds and risk ratios), in hundredths: "hazard
+    ratio 0.76" and "(HR 0.76)" are both 76."""
+    if "ratio" not in text.lower() and "R" not in text:
+        return set()
+    out = set()
+    for m in _EFFECT.finditer(text):
+        token = m.group(0)
+        if token[:2] in ("or", "Or") and not token.startswith("OR"):
+            continue  # the word "or", not an odds ratio
+        v = float(m.group(1))
+        if 0 < v < 20:
+            out.add(round(v * 100))
     return out
 
 

@@ -338,7 +338,7 @@ def pairwise_scores(
 
 
 def real_news(
-    truth: Path, clusters: Path
+    truth: Path, clusters: Path, dated: bool = False
 ) -> tuple[list[tuple[str, ArticleRecord]], list[tuple[str, str, bool, str]]]:
     """The real news pages of the shared extraction set (``truth.jsonl``) with the same-story
     clusters labelled in ``real_clusters.tsv``: (records, pairs). Ambiguous pairs are left out."""
@@ -352,7 +352,9 @@ def real_news(
             ambiguous.append(set(f[1].split()))
         else:
             labels[f[0]] = f[1]
-    when = datetime(2019, 11, 19, 12, tzinfo=UTC)  # the pages were saved within a few days
+    # the pages were saved within a few days and carry no date: as the pipeline would see them,
+    # they are undated and fetched on one day (``dated=True``: published that day, as before)
+    when = datetime(2019, 11, 19, 12, tzinfo=UTC)
     recs = []
     for line in truth.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -360,7 +362,16 @@ def real_news(
         recs.append(
             (
                 row["id"][:8],
-                ArticleRecord(row["id"], row["url"], row["url"], host, "", row["text"], when, when),
+                ArticleRecord(
+                    row["id"],
+                    row["url"],
+                    row["url"],
+                    host,
+                    "",
+                    row["text"],
+                    when if dated else None,
+                    when,
+                ),
             )
         )
     pairs = []

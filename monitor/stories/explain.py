@@ -10,7 +10,17 @@ __all__ = ["explain"]
 
 def _line(fp: Fingerprint) -> str:
     when = fp.published.date().isoformat() if fp.published else "undated"
-    flags = ", short" if fp.short else ", weak (never bridges stories)" if fp.weak else ""
+    flags = (
+        ", short"
+        if fp.short
+        else ", lists several studies (own story)"
+        if fp.listing
+        else ", weak (never bridges stories)"
+        if fp.weak
+        else ""
+    )
+    if fp.factless and not fp.short:
+        flags += ", states no study facts"
     return f"{fp.title or '(no title)'} [{fp.source or '?'}, {when}, {fp.length} words{flags}]"
 
 
@@ -22,7 +32,7 @@ def explain(a: Fingerprint, b: Fingerprint, ev: Evidence, threshold: float = THR
         f"  A: {_line(a)}",
         f"  B: {_line(b)}",
     ]
-    if a.short or b.short:
+    if a.short or b.short or a.listing or b.listing:
         return "\n".join(lines + ["  " + ev.reason])
     lines.append(f"  text similarity (TF-IDF cosine, archive frequencies): {ev.cosine:.3f}")
     for k in KIND_NAMES:
@@ -37,7 +47,7 @@ def explain(a: Fingerprint, b: Fingerprint, ev: Evidence, threshold: float = THR
     when = "a date is unknown" if ev.days is None else f"published {ev.days:.1f} days apart"
     lines.append(f"  time factor x{ev.time_factor:.2f} ({when})")
     for bit in ev.reason.split("; ")[1:]:
-        if "groups studied" in bit or "DOI" in bit or "trial" in bit:
+        if any(k in bit for k in ("groups studied", "DOI", "trial", "effect", "study facts")):
             lines.append(f"  {bit}")
     lines.append(f"  = {ev.score:.3f}")
     return "\n".join(lines)

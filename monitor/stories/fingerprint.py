@@ -8,10 +8,13 @@ stories:
 
 * ``short``: fewer than :data:`MIN_WORDS` words (failed extractions, teasers): own story, never
   compared;
-* ``weak``: extraction failed and the text came from the feed, or the text reads as several
-  unrelated pieces (a roundup, a broadcast transcript with neighbouring segments: its passages
-  share less than :data:`MIN_COHERENCE` of their words with the rest). A weak article may join a
-  story but never joins two stories together.
+* ``weak``: extraction failed and the text came from the feed, the text is brief (under
+  :data:`BRIEF_WORDS` words), or it reads as several unrelated pieces (a broadcast transcript with
+  neighbouring segments: its passages share less than :data:`MIN_COHERENCE` of their words with
+  the rest). A weak article may join a story but never joins two stories together;
+* ``listing``: the page reports several studies side by side (a congress roundup, a digest): it
+  names at least two trials and at least :data:`LISTING_STUDIES` distinct studies (trials and
+  groups studied whose sizes disagree). It is its own story: it joins none and bridges none.
 
 :func:`encode` / :func:`decode` give the compact binary form the story index stores; features
 are stored as vocabulary ids (small integers handed out by the archive), names and numbers as
@@ -43,7 +46,11 @@ __all__ = [
 ]
 
 #: texts with fewer words than this get their own story and are never compared
-MIN_WORDS = 40
+MIN_WORDS = 25
+#: texts with fewer words than this are weak: they may join one story, never two
+BRIEF_WORDS = 60
+#: trials and distinct groups studied a page must name to be a listing of several studies
+LISTING_STUDIES = 4
 #: below this passage coherence a long text reads as several pieces (roundup, transcript)
 MIN_COHERENCE = 0.2
 #: cohort sizes kept per article
@@ -85,6 +92,10 @@ class Fingerprint:
     people: tuple[str, ...] = ()  # "henrik moller"
     institutions: tuple[str, ...] = ()  # "king's college london", journals
     numbers: tuple[str, ...] = ()  # "215284 patient", "27%"
+    trial_names: tuple[str, ...] = ()  # "keynote177": the one the page leads with first
+    effects: tuple[int, ...] = ()  # hazard / odds / risk ratios in hundredths
+    listing: bool = False  # reports several studies side by side: its own story
+    factless: bool = False  # states no figure, institution, identifier or trial: no study report
 
     @property
     def short(self) -> bool:
@@ -140,6 +151,15 @@ def page_kind(record: ArticleRecord, full: str) -> str:
     return ""
 
 
+def distinct_sizes(sizes: Iterable[int]) -> int:
+    """How many of the sizes differ from every smaller one by more than 10 %."""
+    out: list[int] = []
+    for x in sorted(sizes):
+        if not out or x > 1.1 * out[-1]:
+            out.append(x)
+    return len(out)
+
+
 def fingerprint(record: ArticleRecord) -> Fingerprint:
     """Fingerprint one article from its text and metadata."""
     full = text.clean(record.text or "")
@@ -175,12 +195,29 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
         if unit in entities.COHORT_UNITS and "." not in value:
             cohorts.add(int(value))
     fp.cohorts = tuple(sorted(cohorts))[:MAX_COHORTS]
+    fp.trial_names = tuple(entities.trial_names(record.title or "", prose))[:MAX_COHORTS]
+    fp.effects = tuple(sorted(entities.effects(prose)))[:MAX_COHORTS]
+    figures = [n for n in numbers if not n.isdigit()]  # with a unit, a percentage or a decimal
+    # a study report names an institution or journal, an identifier or the group studied, or
+    # states figures together with whose they are (an investigator or a named trial)
+    fp.factless = not (orgs or doi or nct or pmid or cohorts) and not (
+        figures and (persons or fp.trial_names)
+    )
+    fp.listing = (
+        len(fp.trial_names) >= 2
+        and len(fp.trial_names) + distinct_sizes(cohorts) >= LISTING_STUDIES
+    )
     for w in set(text.terms(record.title or "")):
         feats[TITLE + w] = 1
     if len(feats) > MAX_FEATURES:
         feats = Counter(dict(sorted(feats.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FEATURES]))
     fp.features = dict(feats)
-    fp.weak = bool(record.extract_note) or coherence(prose) < MIN_COHERENCE
+    fp.weak = (
+        bool(record.extract_note)
+        or fp.length < BRIEF_WORDS
+        or fp.listing
+        or coherence(prose) < MIN_COHERENCE
+    )
     return fp
 
 
@@ -202,6 +239,10 @@ class Stored:
     people: frozenset[int] = frozenset()  # 32-bit hashes
     institutions: frozenset[int] = frozenset()
     numbers: frozenset[int] = frozenset()
+    trial_names: tuple[int, ...] = ()  # 32-bit hashes, the lead trial first
+    effects: frozenset[int] = frozenset()
+    listing: bool = False
+    factless: bool = False
 
     @property
     def short(self) -> bool:
@@ -228,6 +269,10 @@ def stored(fp: Fingerprint, vocabulary_ids: Callable[[Sequence[str]], Sequence[i
         people=frozenset(map(_h32, fp.people)),
         institutions=frozenset(map(_h32, fp.institutions)),
         numbers=frozenset(map(_h32, fp.numbers)),
+        trial_names=tuple(_h32("trial:" + t) for t in fp.trial_names),
+        effects=frozenset(fp.effects),
+        listing=fp.listing,
+        factless=fp.factless,
     )
 
 
@@ -255,7 +300,9 @@ def _read_varint(b: bytes, i: int) -> tuple[int, int]:
 
 def encode(s: Stored) -> bytes:
     """Compact bytes: version, flags, length, sorted term ids as varint gaps, counts, hashes."""
-    out = bytearray((_VERSION, (1 if s.weak else 0) | (_KINDS.index(s.page_kind) << 1)))
+    flags = (1 if s.weak else 0) | (_KINDS.index(s.page_kind) << 1) | (8 if s.listing else 0)
+    flags |= 16 if s.factless else 0
+    out = bytearray((_VERSION, flags))
     _varint(s.length, out)
     ids = sorted(s.terms)
     _varint(len(ids), out)
@@ -274,7 +321,8 @@ def encode(s: Stored) -> bytes:
     for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
         out.append(min(255, len(hashes)))
         out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:255])
-    for seq in (s.postings, s.cohorts):
+    # appended in later revisions; a reader of older bytes finds them empty
+    for seq in (s.postings, s.cohorts, s.trial_names, sorted(s.effects)):
         _varint(len(seq), out)
         for p in seq:
             _varint(p, out)
@@ -311,7 +359,7 @@ def decode(b: bytes) -> Stored:
         i += 1
         hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)))
         i += 4 * k
-    seqs: list[list[int]] = [[], []]
+    seqs: list[list[int]] = [[], [], [], []]
     for seq in seqs:
         if i >= len(b):
             break
@@ -319,19 +367,23 @@ def decode(b: bytes) -> Stored:
         for _ in range(n):
             p, i = _read_varint(b, i)
             seq.append(p)
-    postings, cohorts = seqs
+    postings, cohorts, trial_names, effects = seqs
     return Stored(
         terms=dict(zip(ids, counts, strict=True)),
         ids=hashes[0],
         trials=hashes[1],
         length=length,
         weak=bool(flags & 1),
-        page_kind=_KINDS[flags >> 1],
+        page_kind=_KINDS[(flags >> 1) & 3],
         postings=tuple(postings),
         cohorts=tuple(cohorts),
         people=hashes[2],
         institutions=hashes[3],
         numbers=hashes[4],
+        trial_names=tuple(trial_names),
+        effects=frozenset(effects),
+        listing=bool(flags & 8),
+        factless=bool(flags & 16),
     )
 
 

@@ -36,6 +36,19 @@ STOPWORDS = frozenset(
     why will with within without would yet you your yours yourself yourselves said says say saying
     told tell according added adds explained noted mr mrs ms dr prof professor cent percent two
     three four five six seven eight nine ten""".split()
+) | frozenset(
+    # the commonest function words of other languages an archive meets (Spanish, Portuguese,
+    # French, German, Italian, Dutch, Indonesian), where no English word is spelled alike: in an
+    # English archive they are rare, so they would weigh like a study's own words and bring
+    # together any two pages in one language
+    """que los las del una por para como pero sus fue esta este entre sobre cuando tambien
+    muy desde todo nos uma das nao com pelo pela mais ele ela isso voce seus suas
+    aqui sao les des une est pas sont dans qui avec pour mais sur nous vous aux cette leur ont
+    elle ils der und ist nicht sich auf des eine einen auch oder wenn werden wird sind
+    bei nach vom zur zum noch nur ich wir sie uber durch che della delle degli sono alla anche
+    questo essere nel gli come piu het een zijn voor niet wordt maar ook naar yang dengan
+    untuk dari ini itu dalam tidak akan pada oleh juga karena mereka kita bisa sudah atau
+    saat lebih""".split()
 )
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -95,18 +108,32 @@ _SERVICE_LINE = re.compile(
 _BARE = re.compile(r"[^\w ]+")
 
 
+# "About Norvane Therapeutics", "About Velgotamab": the heading of a press release's boilerplate
+# section on an organisation or a product ("About the study" describes the study and is kept)
+_ABOUT = re.compile(r"^\s*about\s+(?!the\b|this\b|these\b|our\b)[^.!?]{2,60}$", re.I)
+
+
 def body(text: str) -> str:
-    """The text without a tail of teasers or comments and without service lines (citations,
-    credits, copyright). Tail markers count only in the second half, where page tails are."""
+    """The text without a tail of teasers or comments, without service lines (citations,
+    credits, copyright) and without the "About <organisation or product>" sections of a press
+    release: the same boilerplate ends every release of one company, whatever the study. Tail
+    markers and "About" headings count only in the second half, where page tails are."""
     half = len(text) // 2
     pos = 0
     kept: list[str] = []
+    about = 0  # 1: after an "About" heading, 2: in its paragraph
     for line in text.splitlines():
-        if pos > half and len(line) < 40:
+        if pos > half and len(line) < 70:
             if _BARE.sub("", line).strip().lower() in _TAIL_MARKERS:
                 break
+            if _ABOUT.match(line) and len(line.split()) <= 6:
+                about = 1  # skip the heading and its paragraph, up to the next blank line
+        if about and line.strip() and not _ABOUT.match(line):
+            about = 2
+        elif about == 2 and not line.strip():
+            about = 0
         pos += len(line) + 1
-        if not _SERVICE_LINE.match(line):
+        if not about and not _SERVICE_LINE.match(line):
             kept.append(line)
     return "\n".join(kept)
 
