@@ -356,7 +356,7 @@ def test_archive_work_of_different_polls_runs_in_different_turns_of_the_loop(tmp
                 return commit(record, a)
 
             def on_settle(ids, *args, **kw):  # type: ignore[no-untyped-def]
-                sources = {archive.article(i)["source"] for i in ids}
+                sources = {archive.article(i).source for i in ids}
                 pieces.setdefault(turn, set()).update(("settle", s) for s in sources)
                 return settle(ids, *args, **kw)
 
