@@ -33,19 +33,12 @@ from storage.rows import (
     SourceUpdate,
     StoryRow,
 )
+from storage.rows import iso as _iso
 from storage.rows import parse_time as parse_time  # read by the pipeline, alerts and tests
 
 BUSY_TIMEOUT_MS = 30_000
 
 log = logging.getLogger("monitor.storage")
-
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _now() -> datetime:

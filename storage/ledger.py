@@ -32,25 +32,12 @@ from typing import Any, Self
 from storage import secrets as scrub
 from storage.db import Database
 from storage.rows import ChannelRow, DigestRow, digest_columns
+from storage.rows import iso as _iso
+from storage.rows import parse_time as _time
 
 log = logging.getLogger("monitor.storage")
 
 PENDING, SENT, FAILED, PARTIAL = "pending", "sent", "failed", "partial"
-
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    dt = datetime.fromisoformat(value)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass
