@@ -3,8 +3,18 @@
 A separate process serves the farm: N feeds, each on its own loopback address
 (127.0.1.1, 127.0.1.2, ...; all of 127.0.0.0/8 reaches loopback on Linux), with robots.txt,
 ETags (a conditional request gets a 304) and article pages of ~12 kB with boilerplate.
-Texts are drawn per host and entry from a 3,000-word vocabulary, so copies of different
-entries do not look alike to the story stage.
+
+Texts are drawn per host and entry (deterministically, from a hash of host, entry and part) as
+real prose is distributed: Zipf's law (the word of rank r has weight 1 / r^1.1) over a generated
+vocabulary of 60,000 word types, with a few domain words (every 9th word) as in medical news.
+Two unrelated entries then share mostly frequent words, which the story stage's document
+frequencies weigh little, and few of the rare words that carry an article's weight: they are
+unrelated, as two different articles are. The first farm drew every word uniformly from 3,000
+types: any two pages shared 15-20 % of their content words, all of about the same document
+frequency, so unrelated pages looked alike to any bag-of-words measure (2,000 random entries
+ended in 567 stories on the cold run, and the story stage compared every article with large
+false stories). That text is kept for the story stage's worst case: ``POLLING_FARM_TEXT=uniform``
+in the environment of the run (the farm and the product processes inherit it).
 
 Parts (each contender in its own fresh process, so its peak RSS is its own):
 
@@ -74,9 +84,37 @@ _MEDICAL = (
 ).split()
 
 
+#: "zipf" (default): realistic text; "uniform": the first farm's text (see the docstring)
+FARM_TEXT = os.environ.get("POLLING_FARM_TEXT", "zipf")
+#: word types of the Zipf vocabulary and the exponent of its rank-frequency law
+ZIPF_TYPES = 60_000
+ZIPF_EXPONENT = 1.1
+
+
+def _zipf_vocab(n: int) -> tuple[list[str], list[float]]:
+    """``n`` distinct generated words in rank order, with cumulative Zipf weights."""
+    rng = random.Random(20261101)
+    seen: dict[str, None] = {}
+    while len(seen) < n:
+        k = 2 + min(3, int(rng.expovariate(0.9)))  # short words are the common ones
+        seen.setdefault("".join(rng.choice(_SYLLABLES) for _ in range(k)))
+    words = list(seen)
+    cum, acc = [], 0.0
+    for r in range(1, n + 1):
+        acc += r**-ZIPF_EXPONENT
+        cum.append(acc)
+    return words, cum
+
+
+_ZIPF_WORDS, _ZIPF_CUM = _zipf_vocab(ZIPF_TYPES) if FARM_TEXT == "zipf" else ([], [])
+
+
 def _text(seed: str, n: int) -> str:
     rng = random.Random(hashlib.blake2b(seed.encode(), digest_size=8).digest())
-    words = [rng.choice(_VOCAB) for _ in range(n)]
+    if FARM_TEXT == "uniform":
+        words = [rng.choice(_VOCAB) for _ in range(n)]
+    else:
+        words = rng.choices(_ZIPF_WORDS, cum_weights=_ZIPF_CUM, k=n)
     for k in range(0, n, 9):  # a few domain words, as in medical news
         words[k] = rng.choice(_MEDICAL)
     return " ".join(words)
