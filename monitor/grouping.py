@@ -47,8 +47,9 @@ __all__ = [
 POSTINGS = 16
 #: distinctive terms of a new article looked up in the inverted index
 QUERY = 24
-#: unit vectors of indexed articles kept in memory, and the growth that refreshes one
-CACHE_SIZE = 8_000
+#: decoded fingerprints (and unit vectors) of indexed articles kept in memory: about 3 KB each,
+#: enough for the candidate window of a busy archive, so that a fingerprint is decoded about once
+CACHE_SIZE = 16_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
 CANDIDATES = 20
 #: articles settled at a time by ``monitor stories regroup`` (in publication order)
@@ -56,7 +57,9 @@ REGROUP_CHUNK = 50
 #: a settled region larger than this is not widened to every copy of its stories
 SETTLE_REGION = 400
 #: up to this many articles every pair is compared when settling; beyond, candidate links only
-SETTLE_ALL_PAIRS = 200
+SETTLE_ALL_PAIRS = 100
+#: candidates of each settled article (the nearest, at least half the threshold) in its region
+SETTLE_NEAR = 8
 #: postings a candidate must share with the new article (one shared word is chance)
 MIN_SHARED = 2
 #: a candidate story is read in full only if one of its candidates scores at least this
@@ -64,6 +67,7 @@ MIN_SHARED = 2
 PRUNE = 0.5
 #: most recent copies of each candidate story read for a decision (bounds very large stories)
 MEMBERS = 25
+#: a cached unit vector is computed again once the archive has grown by this factor (+50)
 REFRESH = 1.25
 
 
@@ -103,9 +107,8 @@ class StoryStep:
         self.window = timedelta(days=window_days)
         self.source_kinds = dict(source_kinds or {})
         self.stats: TermStats | None = None
-        # decoded fingerprints and their unit vectors, refreshed when the archive has grown by
-        # REFRESH since they were computed (weights move slowly; this keeps decisions cheap)
-        self._cache: OrderedDict[int, tuple[Stored, array, array, int]] = OrderedDict()
+        # decoded fingerprints and their unit vectors (see _entry), most recently used last
+        self._cache: OrderedDict[int, list] = OrderedDict()
 
     # -- statistics ------------------------------------------------------------------------
     def _sync_stats(self) -> TermStats:
@@ -113,6 +116,7 @@ class StoryStep:
         if self.stats is None or self.stats.documents != documents:
             n, df, kind = story_index.load_stats(self.archive.db)
             self.stats = TermStats(n, df, kind)
+            self._cache.clear()  # another writer may have rebuilt the index (new term ids)
         return self.stats
 
     prepare = staticmethod(prepare)
@@ -157,6 +161,7 @@ class StoryStep:
             exclude=exclude,
             limit=CANDIDATES,
             min_shared=MIN_SHARED,
+            with_fp=False,
         )
         neighbours: dict[int, Item] = {}
         new = Item(NEW, None, st, fp.published, unit, placed)
@@ -170,7 +175,8 @@ class StoryStep:
                 near_stories.add(r.story_id)
         rows = [r for r in rows if r.story_id in near_stories]
         if rows:
-            for r in story_index.members(db, {r.story_id for r in rows}, MEMBERS):
+            found = story_index.members(db, {r.story_id for r in rows}, MEMBERS, with_fp=False)
+            for r in found:
                 if r.article_id != exclude:
                     s, u = self._vector(r, stats)
                     neighbours[r.article_id] = Item(
@@ -184,19 +190,47 @@ class StoryStep:
         entry = story_index.Entry(stories.encode(st), st.postings, fp.published, placed)
         return _Placement(st, decision, entry, outcome)
 
-    def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, dict[int, float]]:
+    def _entry(self, row: story_index.DocRow) -> list:
+        """The cached decoded fingerprint of an indexed article: [stored (without its term
+        counts), term ids, counts, unit vector ids, weights, documents when computed]. The
+        fingerprint is read from the row, or from the index when the row came without it."""
         hit = self._cache.get(row.article_id)
-        if hit is not None and stats.documents <= hit[3] * REFRESH + 50:
+        if hit is not None:
             self._cache.move_to_end(row.article_id)
-            return hit[0], dict(zip(hit[1], hit[2], strict=True))
-        s = stories.decode(row.fp)
-        u = stories.unit_vector(s.terms, stats)
-        s.terms = {}  # the decision reads the unit vector; the counts are in the index
+            return hit
+        s = stories.decode(row.fp or story_index.fingerprint(self.archive.db, row.article_id))
+        terms, s.terms = s.terms, {}
         # compact arrays: a dict of 150 floats costs 13 KB, these 1.8 KB
-        self._cache[row.article_id] = (s, array("q", u), array("f", u.values()), stats.documents)
+        hit = [s, array("q", terms), array("B", terms.values()), None, None, -1]
+        self._cache[row.article_id] = hit
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        return s, u
+        return hit
+
+    def _terms(self, row: story_index.DocRow) -> tuple[Stored, dict[int, int]]:
+        e = self._entry(row)
+        return e[0], dict(zip(e[1], e[2], strict=True))
+
+    def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, dict[int, float]]:
+        """An indexed article and its unit vector, computed again once the archive has grown
+        by REFRESH since (weights move slowly; this keeps decisions cheap)."""
+        e = self._entry(row)
+        if e[3] is not None and stats.documents <= e[5] * REFRESH + 50:
+            return e[0], dict(zip(e[3], e[4], strict=True))
+        u = stories.unit_vector(dict(zip(e[1], e[2], strict=True)), stats)
+        e[3], e[4], e[5] = array("q", u), array("f", u.values()), stats.documents
+        return e[0], u
+
+    def _exact(self, row: story_index.DocRow, stats: TermStats, memo: dict[int, Item]) -> Item:
+        """An indexed article with its unit vector under the current weights exactly (a settle
+        depends on the set of articles and the weights, not on what this process cached)."""
+        it = memo.get(row.article_id)
+        if it is None:
+            s, terms = self._terms(row)
+            u = stories.unit_vector(terms, stats)
+            it = Item(row.article_id, row.story_id, s, row.published, u, row.placed)
+            memo[row.article_id] = it
+        return it
 
     def store(
         self, record: ArticleRecord, prepared: Prepared, matches: Sequence[Match] = ()
@@ -310,20 +344,24 @@ class StoryStep:
             rows = {r.article_id: r for r in (story_index.doc(db, a) for a in ids) if r}
             links: dict[int, set[int]] = {}
             region: dict[int, story_index.DocRow] = dict(rows)
+            memo: dict[int, Item] = {}
+            floor = evidence.THRESHOLD * PRUNE
             for a, r in rows.items():
-                st = stories.decode(r.fp)
+                st, terms = self._terms(r)
                 if st.short:
                     continue
-                unit = stories.unit_vector(st.terms, stats)
+                it = self._exact(r, stats, memo)
+                unit = it.unit or {}
                 ranked = sorted(unit, key=lambda t: (-unit[t], t))
                 postings = tuple(ranked[:POSTINGS])
                 if postings != st.postings:
                     story_index.remove(db, a, st.postings)
                     st.postings = postings
+                    st.terms = terms
                     story_index.add(
                         db, a, r.story_id, r.published, r.placed, stories.encode(st), postings
                     )
-                    self._cache.pop(a, None)
+                    st.terms = {}
                 found = story_index.candidates(
                     db,
                     ranked[:QUERY],
@@ -332,19 +370,24 @@ class StoryStep:
                     exclude=a,
                     limit=CANDIDATES,
                     min_shared=MIN_SHARED,
+                    with_fp=False,
                 )
-                links[a] = {c.article_id for c in found}
-                for c in found:
+                # only candidates within reach join the region (as in _place): a pair below
+                # half the threshold is never an edge of the grouping; the nearest SETTLE_NEAR
+                # (bounds the region when every text looks alike)
+                scored = [(cluster.score(it, self._exact(c, stats, memo), stats), c) for c in found]
+                scored.sort(key=lambda sc: (-sc[0], sc[1].article_id))
+                near = [c for sc, c in scored[:SETTLE_NEAR] if sc >= floor]
+                links[a] = {c.article_id for c in near}
+                for c in near:
                     region.setdefault(c.article_id, c)
             if len(region) <= SETTLE_REGION:
-                for m in story_index.members(db, {r.story_id for r in region.values()}, MEMBERS):
+                story_ids = {r.story_id for r in region.values()}
+                for m in story_index.members(db, story_ids, MEMBERS, with_fp=False):
                     region.setdefault(m.article_id, m)
             if len(region) < 2:
                 return 0
-            items = [
-                Item(r.article_id, r.story_id, stories.decode(r.fp), r.published, None, r.placed)
-                for r in region.values()
-            ]
+            items = [self._exact(r, stats, memo) for r in region.values()]
             for it in items:
                 links.setdefault(it.article_id, set())
             pairs = None if len(items) <= SETTLE_ALL_PAIRS else links

@@ -37,6 +37,7 @@ __all__ = [
     "docs_since",
     "drop_legacy_tables",
     "feature_hash",
+    "fingerprint",
     "load_stats",
     "members",
     "remove",
@@ -242,6 +243,7 @@ def _rows(cur) -> list[DocRow]:
 
 
 _COLUMNS = "article_id, story_id, published, placed, fp"
+_BRIEF = "article_id, story_id, published, placed, x''"
 _PER_KEY = (
     "SELECT * FROM (SELECT article_id FROM story_postings WHERE term = ?"
     " ORDER BY article_id DESC LIMIT ?)"
@@ -256,10 +258,13 @@ def candidates(
     exclude: int | None = None,
     limit: int = 200,
     min_shared: int = 1,
+    with_fp: bool = True,
 ) -> list[DocRow]:
     """Articles placed in ``[since, until]`` sharing at least one posting term, most shared
     first (at least ``min_shared``, at most ``limit`` articles). Each term contributes at most
-    :data:`PER_KEY_LIMIT` of its most recent postings."""
+    :data:`PER_KEY_LIMIT` of its most recent postings. Without ``with_fp`` the rows carry an
+    empty fingerprint (a caller that keeps decoded fingerprints reads the few it lacks with
+    :func:`fingerprint`)."""
     conn = _conn(db)
     hits: dict[int, int] = {}
     for chunk in _chunks(list(dict.fromkeys(terms)), 60):
@@ -284,8 +289,8 @@ def candidates(
         marks = ",".join("?" * len(chunk))
         out += _rows(
             conn.execute(
-                f"SELECT {_COLUMNS} FROM story_docs WHERE article_id IN ({marks})"
-                " AND placed BETWEEN ? AND ?",
+                f"SELECT {_COLUMNS if with_fp else _BRIEF} FROM story_docs"
+                f" WHERE article_id IN ({marks}) AND placed BETWEEN ? AND ?",
                 [*chunk, lo, hi],
             )
         )
@@ -293,22 +298,36 @@ def candidates(
     return out[:limit]
 
 
-def members(db, story_ids: Iterable[int], limit: int = MEMBERS_LIMIT) -> list[DocRow]:
-    """The indexed copies of each story (its ``limit`` most recently placed), in one query."""
+def members(
+    db, story_ids: Iterable[int], limit: int = MEMBERS_LIMIT, with_fp: bool = True
+) -> list[DocRow]:
+    """The indexed copies of each story (its ``limit`` most recently placed), in one query
+    (without ``with_fp``: empty fingerprints, as for :func:`candidates`)."""
     conn = _conn(db)
     ids = sorted(set(story_ids))
     out: list[DocRow] = []
+    cols = _COLUMNS if with_fp else _BRIEF
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
         out += _rows(
             conn.execute(
-                f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS}, row_number() OVER (PARTITION BY"
+                f"SELECT {cols} FROM (SELECT {_COLUMNS}, row_number() OVER (PARTITION BY"
                 " story_id ORDER BY placed DESC, article_id DESC) AS n FROM story_docs"
                 f" WHERE story_id IN ({marks})) WHERE n <= ? ORDER BY story_id, article_id",
                 [*chunk, limit],
             )
         )
     return out
+
+
+def fingerprint(db, article_id: int) -> bytes:
+    """The stored fingerprint of an indexed article (empty when it is not indexed)."""
+    row = (
+        _conn(db)
+        .execute("SELECT fp FROM story_docs WHERE article_id = ?", (article_id,))
+        .fetchone()
+    )
+    return bytes(row[0]) if row else b""
 
 
 def set_story(db, article_ids: Iterable[int], story_id: int) -> None:

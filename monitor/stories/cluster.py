@@ -48,6 +48,14 @@ SUPPORT = 0.75
 SUPPORT_LEVEL = 0.5
 #: new articles use this id until the archive gives them one
 NEW = 0
+#: near stories grouped again with a new article, nearest first (bounds the cost when many
+#: stories are near: texts that all look alike)
+NEAR_STORIES = 6
+#: copies in that region beyond the new article (the nearest story is always taken whole)
+NEAR_REGION = 60
+#: a connected part of a settled region larger than this is grouped by average linkage over the
+#: candidate links only (pairs not compared count as 0: a conservative average), not every pair
+DENSE_PART = 200
 
 
 @dataclass
@@ -85,9 +93,12 @@ def average_link(
     stats: TermStats,
     threshold: float | None = None,
     window: timedelta | None = None,
+    pairs: dict[int, set[int]] | None = None,
 ) -> list[list[Item]]:
     """Group items by average linkage at ``threshold``; weak items attach afterwards.
 
+    Every pair is compared, or with ``pairs`` (article id -> ids) only those (the others count
+    as 0 in the averages and never support a merge: fewer merges, never more).
     Deterministic: items are taken in article-id order and ties go to the lower ids.
     """
     threshold = evidence.THRESHOLD if threshold is None else threshold
@@ -99,14 +110,29 @@ def average_link(
     good: dict[int, dict[int, int]] = {k: {} for k in range(n)}  # pairs that support a merge
     bad: dict[int, set[int]] = {k: set() for k in range(n)}  # pairs that forbid one
     floor = threshold * SUPPORT_LEVEL
-    for x in range(n):
-        for y in range(x + 1, n):
-            s = score(strong[x], strong[y], stats, window)
-            if s > 0:
-                total[x][y] = s
-                total[y][x] = s
-            if s >= floor:
-                good[x][y] = good[y][x] = 1
+    if pairs is None:
+        todo: Iterable[tuple[int, int]] = ((x, y) for x in range(n) for y in range(x + 1, n))
+    else:
+        at = {it.article_id: k for k, it in enumerate(strong)}
+        todo = sorted(
+            {
+                (min(x, y), max(x, y))
+                for x in range(n)
+                for b in pairs.get(strong[x].article_id, ())
+                if (y := at.get(b, x)) != x
+            }
+        )
+    for x, y in todo:
+        s = score(strong[x], strong[y], stats, window)
+        if s > 0:
+            total[x][y] = s
+            total[y][x] = s
+        if s >= floor:
+            good[x][y] = good[y][x] = 1
+    # only pages naming papers, trials or results can contradict each other: every such pair
+    facts = [k for k in range(n) if _may_contradict(strong[k].stored)]
+    for i, x in enumerate(facts):
+        for y in facts[i + 1 :]:
             if contradicts(strong[x].stored, strong[y].stored):
                 bad[x].add(y)
                 bad[y].add(x)
@@ -162,6 +188,10 @@ def average_link(
         else:
             best.append(w)
     return groups
+
+
+def _may_contradict(s: Stored) -> bool:
+    return bool(s.ids or s.trials or s.trial_names or s.effects)
 
 
 @dataclass
@@ -225,6 +255,18 @@ def decide(
             best_avg,
             f"new story: nearest is story {best} (average score {best_avg:.2f} < {threshold})",
         )
+    # bounded: the nearest stories, whole, up to NEAR_STORIES and NEAR_REGION copies
+    copies: dict[int, list[Item]] = {}
+    for m in neighbours:
+        copies.setdefault(m.story_id, []).append(m)  # type: ignore[arg-type]
+    kept: list[int] = []
+    size = 0
+    for sid in near[:NEAR_STORIES]:
+        if kept and size + len(copies[sid]) > NEAR_REGION:
+            break
+        kept.append(sid)
+        size += len(copies[sid])
+    near = kept
     region = [new] + [m for m in neighbours if m.story_id in near]
     groups = average_link(region, stats, threshold, window)
     ids = [[i.article_id for i in g] for g in groups]
@@ -359,5 +401,10 @@ def group_all(
         parts.setdefault(find(a), []).append(by_id[a])
     out: list[list[Item]] = []
     for _, part in sorted(parts.items()):
-        out += average_link(part, stats, threshold) if len(part) > 1 else [part]
+        if len(part) == 1:
+            out.append(part)
+        elif len(part) > DENSE_PART and (links is not None or reach is not None):
+            out += average_link(part, stats, threshold, pairs=links if links is not None else reach)
+        else:
+            out += average_link(part, stats, threshold)
     return out

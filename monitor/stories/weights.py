@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import mul
 
 __all__ = ["KIND_WEIGHT", "N0", "TermStats", "cosine", "unit_vector"]
 
@@ -34,6 +35,10 @@ class TermStats:
     documents: int = 0
     df: dict[int, int] = field(default_factory=dict)
     kind: dict[int, int] = field(default_factory=dict)
+    # term -> weight of one occurrence, for the current counts (see :func:`unit_vector`)
+    _weights: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
+    _weights_at: tuple[int, int] = field(default=(-1, 0), repr=False, compare=False)
+    _changes: int = field(default=0, repr=False, compare=False)
 
     def idf(self, term: int) -> float:
         return math.log((self.documents + N0) / (self.df.get(term, 0) + 1))
@@ -41,6 +46,7 @@ class TermStats:
     def add(self, terms: Iterable[int], kinds: Mapping[int, int] | None = None) -> None:
         """Count one more document holding ``terms``."""
         self.documents += 1
+        self._changes += 1
         df = self.df
         for t in terms:
             df[t] = df.get(t, 0) + 1
@@ -50,6 +56,7 @@ class TermStats:
     def remove(self, terms: Iterable[int]) -> None:
         """Count one document less (an article whose text changed is counted again)."""
         self.documents = max(0, self.documents - 1)
+        self._changes += 1
         df = self.df
         for t in terms:
             n = df.get(t, 0) - 1
@@ -60,16 +67,26 @@ class TermStats:
 
 
 def unit_vector(terms: Mapping[int, int], stats: TermStats) -> dict[int, float]:
-    """The TF-IDF vector of a bag of feature counts, scaled to length 1."""
+    """The TF-IDF vector of a bag of feature counts, scaled to length 1.
+
+    Each term's weight is computed once for the current counts (``stats`` keeps them until it
+    changes): a settled region shares most of its terms."""
     log = math.log
+    if stats._weights_at != (stats.documents, stats._changes):
+        stats._weights = {}
+        stats._weights_at = (stats.documents, stats._changes)
+    known = stats._weights
     base = log(stats.documents + N0)
     df, kind = stats.df, stats.kind
     v = {}
     for t, c in terms.items():
-        w = (1.0 + log(c)) * (base - log(df.get(t, 0) + 1)) * KIND_WEIGHT[kind.get(t, 0)]
+        idf = known.get(t)
+        if idf is None:
+            idf = known[t] = (base - log(df.get(t, 0) + 1)) * KIND_WEIGHT[kind.get(t, 0)]
+        w = idf if c == 1 else (1.0 + log(c)) * idf
         if w > 0:
             v[t] = w
-    norm = math.sqrt(sum(w * w for w in v.values()))
+    norm = math.sqrt(sum(map(mul, v.values(), v.values())))
     if not norm:
         return {}
     return {t: w / norm for t, w in v.items()}
@@ -79,7 +96,8 @@ def cosine(a: Mapping[int, float], b: Mapping[int, float]) -> float:
     """Dot product of two unit vectors (over the features they share)."""
     if len(a) > len(b):
         a, b = b, a
-    return sum([a[t] * b[t] for t in a.keys() & b.keys()], 0.0)
+    shared = a.keys() & b.keys()
+    return sum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)), 0.0)
 
 
 def contributions(a: Mapping[int, float], b: Mapping[int, float]) -> list[tuple[int, float]]:
