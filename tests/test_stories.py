@@ -430,3 +430,59 @@ def test_pruned_pairs_miss_no_pair_at_the_threshold(monkeypatch) -> None:
     items, stats = _items_of([recs[k] for k in order])
     at_threshold, kept, total = _check_pruning(items, stats, monkeypatch)
     assert at_threshold > 20
+
+
+# -- the cost stays bounded when every text looks alike -----------------------------------------
+
+
+def test_comparisons_per_article_are_bounded_when_all_texts_look_alike(tmp_path, monkeypatch):
+    """Texts drawn uniformly from one small vocabulary (the first polling farm's) share a fifth
+    of their words: every article is near every story. The comparisons per article must stay
+    bounded (nearest candidates per settled article, near stories regrouped per decision, all
+    pairs only in small regions), not grow with the archive as they did (a region of every near
+    story's copies compared pair by pair: 228 s CPU for 2,000 such articles)."""
+    from monitor.stories import cluster
+
+    rng = random.Random(3)
+    letters = "bcdfghklmnprstvz"
+    vocab = sorted(
+        {"".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(3)) for _ in range(400)}
+    )
+    records = [
+        rec(
+            " ".join(rng.choice(vocab) for _ in range(300)),
+            key=f"u{k}",
+            source=f"host{k // 10}",
+            published=T0 + timedelta(minutes=k),
+        )
+        for k in range(150)
+    ]
+    calls = [0]
+    inner = cluster.pair_score
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return inner(*args, **kwargs)
+
+    monkeypatch.setattr(cluster, "pair_score", counting)
+    per_poll: list[int] = []
+    with Archive(tmp_path / "alike.db") as archive:
+        sids = grouping.ingest(archive, records, batch=lambda r: r.source)
+        for k in range(5):  # five more polls of ten, counted one by one
+            before = calls[0]
+            more = [
+                rec(
+                    " ".join(rng.choice(vocab) for _ in range(300)),
+                    key=f"v{k}-{j}",
+                    source=f"late{k}",
+                    published=T0 + timedelta(minutes=200 + 10 * k + j),
+                )
+                for j in range(10)
+            ]
+            grouping.ingest(archive, more, batch=lambda r: r.source)
+            per_poll.append((calls[0] - before) // 10)
+    assert len(set(sids)) < 0.8 * len(records)  # they do look alike: many join stories
+    # per article: candidates screened, the copies of the near candidate stories, a regrouping
+    # of at most NEAR_STORIES stories and NEAR_REGION copies, its share of a settled region of
+    # the nearest SETTLE_NEAR candidates (before these bounds: 560-807, growing poll by poll)
+    assert max(per_poll) < 500, per_poll
