@@ -111,7 +111,7 @@ def read_meta(tree: LexborHTMLParser, body_ld: list[str]) -> Meta:
     props = meta.props
     ld_texts: list[str] = []
     head = tree.head
-    node = head.child if head is not None else None
+    node = head.first_child if head is not None else None
     while node is not None:
         tag = node.tag
         if tag == "meta":

@@ -161,23 +161,26 @@ def _name_kind(names: str) -> int:
     if len(tokens) > 1 and not _HEADS.isdisjoint(tokens):
         # a word of the lists spread over two or three tokens: "author-bio" -> "authorbio"
         words = set(tokens)
-        words.update(map(str.__add__, tokens, tokens[1:]))
+        pairs = list(map(str.__add__, tokens, tokens[1:]))
+        words.update(pairs)
         if len(tokens) > 2:
-            words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:]))  # noqa: B905
-    if not _KEEP_WORDS.isdisjoint(words):
+            # a three-token word starts with a two-token beginning of a word
+            words.update([ab + c for ab, c in zip(pairs, tokens[2:]) if ab in _HEADS])  # noqa: B905
+    if _LISTED.isdisjoint(words):
+        kind = 1 if _BOILER_PREFIX.search(low) else 0
+    elif not _KEEP_WORDS.isdisjoint(words):
         kind = 2
     elif not _EMBED_WORDS.isdisjoint(words):
         kind = 0  # content embedded in the article (a quoted post), even if "social"
-    elif not _BOILER_WORDS.isdisjoint(words) or _BOILER_PREFIX.search(low):
-        kind = 1
     else:
-        kind = 0
+        kind = 1  # a boilerplate word
     if len(_NAME_CACHE) > 50_000:
         _NAME_CACHE.clear()
     _NAME_CACHE[names] = kind
     return kind
 
 
+_LISTED = _KEEP_WORDS | _EMBED_WORDS | _BOILER_WORDS
 # the proper beginnings of every word of the lists: a token that is none of them cannot start
 # a word spread over several tokens
 _HEADS = frozenset(
@@ -321,7 +324,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
             )
         links, lead, nlinks, plain = 0, None, 0, False
 
-    node = root.child if root is not None else None
+    node = root.first_child if root is not None else None
     while True:
         while node is None:
             if not stack:
@@ -409,7 +412,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                     stack.append((_EXIT_EMPH, node))
                 else:
                     stack.append((_EXIT_INLINE, node))
-                node = current.child
+                node = current.first_child
             continue
         if kind == _DROP:
             if tag == "script":
@@ -482,7 +485,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                     flag = len(path) - 1
             stack.append((_EXIT_BLOCK, node, tag, saved_flag, form_start))
             depth += 1
-            node = current.child if descend else None  # None: the frame is popped at once
+            node = current.first_child if descend else None  # None: the frame is popped at once
             continue
         if named == 1 and len(current.text()) < 300:
             continue  # an inline caption, credit, share link...
@@ -504,4 +507,4 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
         else:
             stack.append((_EXIT_INLINE, node))
         depth += 1
-        node = current.child
+        node = current.first_child
