@@ -35,24 +35,19 @@ def page_text(data: bytes | bytearray | memoryview | str | None, content_type: s
     return charset.decode(bytes(data[:MAX_PAGE_BYTES]), content_type).text
 
 
-def parse(html: bytes) -> LexborHTMLParser:
-    """Parse bounded HTML (UTF-8 bytes, from ``bound``). Without DOM events: Lexbor's customizable-<select> support copies
+def parse(html: str) -> LexborHTMLParser:
+    """Parse bounded HTML. Without DOM events: Lexbor's customizable-<select> support copies
     the selected <option> into <selectedcontent> on every change, quadratic in the options
     (400,000 <option>s took minutes); the extractor never reads <selectedcontent>."""
     return LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS)
 
 
-def bound(text: str) -> bytes:
-    """``text`` as the UTF-8 bytes Lexbor parses, cut to the size and tag caps, with markup
-    that would make the parser's work or memory explode neutralised (see ``limit_depth`` and
-    ``close_formatting``). The scans below run on these bytes rather than on the text: Lexbor
-    needs them anyway (selectolax would encode a ``str`` the same way, dropping what cannot
-    be encoded), and a byte is cheaper to scan than a character of a page with one curly
-    quote (two bytes a character)."""
-    if len(text) > MAX_CHARS:
-        text = text[:MAX_CHARS]
-    html = text.encode("utf-8", "ignore")
-    tags = html.count(b"<")
+def bound(html: str) -> str:
+    """``html`` cut to the size and tag caps, with markup that would make the parser's work or
+    memory explode neutralised (see ``limit_depth`` and ``close_formatting``)."""
+    if len(html) > MAX_CHARS:
+        html = html[:MAX_CHARS]
+    tags = html.count("<")
     if tags > MAX_TAGS:
         html = _cut_at_tag(html, MAX_TAGS)
         tags = MAX_TAGS
@@ -66,15 +61,15 @@ def bound(text: str) -> bytes:
 _CHUNK = 32_768
 
 
-def _cut_at_tag(html: bytes, n: int) -> bytes:
+def _cut_at_tag(html: str, n: int) -> str:
     """``html`` up to (not including) its ``n``-th ``<``."""
     seen = 0
     for start in range(0, len(html), _CHUNK):
-        count = html.count(b"<", start, start + _CHUNK)
+        count = html.count("<", start, start + _CHUNK)
         if seen + count >= n:
             pos = start - 1
             for _ in range(n - seen):
-                pos = html.index(b"<", pos + 1)
+                pos = html.index("<", pos + 1)
             return html[:pos]
         seen += count
     return html
@@ -85,32 +80,32 @@ def _cut_at_tag(html: bytes, n: int) -> bytes:
 # <div> nest takes about 20 s. Opening tags deeper than MAX_DEPTH are dropped with their closing
 # tags. Opening and closing tags that can nest (void elements and auto-closed <p>/<li> excluded):
 _NESTING_TAG = re.compile(
-    rb"<(/?)(?!(?:br|img|meta|link|input|hr|wbr|source|area|base|col|embed|param|track|p|li"
-    rb"|option|dt|dd|tr|td|th)[\s/>])[a-zA-Z][^>]*>"
+    r"<(/?)(?!(?:br|img|meta|link|input|hr|wbr|source|area|base|col|embed|param|track|p|li"
+    r"|option|dt|dd|tr|td|th)[\s/>])[a-zA-Z][^>]*>"
 )
 
 
-def _may_be_deep(html: bytes, limit: int) -> bool:
+def _may_be_deep(html: str, limit: int) -> bool:
     """Cheap upper bound on nesting depth, counted chunk by chunk with str.count."""
     prefix = 0
     for start in range(0, len(html), _CHUNK):
         end = start + _CHUNK
-        lt = html.count(b"<", start, end)
-        closes = html.count(b"</", start, end)
+        lt = html.count("<", start, end)
+        closes = html.count("</", start, end)
         if prefix + lt - closes > limit:
             return True
         prefix += lt - 2 * closes
     return False
 
 
-def limit_depth(html: bytes, max_depth: int) -> bytes:
+def limit_depth(html: str, max_depth: int) -> str:
     """Drop opening tags nested deeper than ``max_depth``, and their closing tags."""
-    out: list[bytes] = []
+    out: list[str] = []
     depth = 0
     dropped = 0  # opening tags removed while too deep, whose closing tags must go too
     last = 0
     for m in _NESTING_TAG.finditer(html):
-        closing = m.group(1) == b"/"
+        closing = m.group(1) == "/"
         if closing:
             if dropped:
                 dropped -= 1
@@ -118,7 +113,7 @@ def limit_depth(html: bytes, max_depth: int) -> bytes:
                 last = m.end()
             elif depth:
                 depth -= 1
-        elif m.group(0).endswith(b"/>"):
+        elif m.group(0).endswith("/>"):
             continue
         elif depth >= max_depth:
             dropped += 1
@@ -129,7 +124,7 @@ def limit_depth(html: bytes, max_depth: int) -> bytes:
     if not out:
         return html
     out.append(html[last:])
-    return b"".join(out)
+    return "".join(out)
 
 
 # -- formatting elements ------------------------------------------------------------------------
@@ -142,20 +137,20 @@ def limit_depth(html: bytes, max_depth: int) -> bytes:
 # marker scopes, <a>, <button>), the formatting elements still open are closed, and formatting
 # tags beyond the limit are dropped with their closing tags. The text does not change; only where
 # bold or italics would have leaked across blocks.
-_MARKERS = frozenset((b"td", b"th", b"caption", b"object", b"marquee", b"applet", b"template"))
+_MARKERS = frozenset(("td", "th", "caption", "object", "marquee", "applet", "template"))
 # formatting elements (all but <a>, which closes itself) and marker scopes, factored by first
 # letter: a first-letter lookahead and case by character classes are faster than re.IGNORECASE
 _FORMATTING_OR_MARKER = re.compile(
-    rb"<(/?)(?=[bBcCeEfFiInNoOmMaAsStTuU])((?:[bB](?:[iI][gG])?|[cC](?:[oO][dD][eE]|[aA][pP][tT][iI][oO][nN])|[eE][mM]"
-    rb"|[fF][oO][nN][tT]|[iI]|[nN][oO][bB][rR]|[sS](?:[mM][aA][lL][lL]|[tT][rR](?:[iI][kK][eE]"
-    rb"|[oO][nN][gG]))?|[tT](?:[tTdDhH]|[eE][mM][pP][lL][aA][tT][eE])|[uU]|[oO][bB][jJ][eE][cC][tT]"
-    rb"|[mM][aA][rR][qQ][uU][eE][eE]|[aA][pP][pP][lL][eE][tT]))(?=[\s/>])"
+    r"<(/?)(?=[bBcCeEfFiInNoOmMaAsStTuU])((?:[bB](?:[iI][gG])?|[cC](?:[oO][dD][eE]|[aA][pP][tT][iI][oO][nN])|[eE][mM]"
+    r"|[fF][oO][nN][tT]|[iI]|[nN][oO][bB][rR]|[sS](?:[mM][aA][lL][lL]|[tT][rR](?:[iI][kK][eE]"
+    r"|[oO][nN][gG]))?|[tT](?:[tTdDhH]|[eE][mM][pP][lL][aA][tT][eE])|[uU]|[oO][bB][jJ][eE][cC][tT]"
+    r"|[mM][aA][rR][qQ][uU][eE][eE]|[aA][pP][pP][lL][eE][tT]))(?=[\s/>])"
 )
-_ANY_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
-_FORMATTING = frozenset(b"b big code em font i nobr s small strike strong tt u".split())
+_ANY_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
+_FORMATTING = frozenset("b big code em font i nobr s small strike strong tt u".split())
 # tags whose start or end can pop open formatting elements off the parser's stack
 _CLOSERS = _MARKERS | frozenset(
-    b"""a address article aside blockquote body button center dd details dialog dir div dl dt
+    """a address article aside blockquote body button center dd details dialog dir div dl dt
     fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html li listing
     main menu nav ol p plaintext pre search section select summary table tbody tfoot thead tr
     ul xmp""".split()
@@ -166,14 +161,14 @@ def _open_limit(tags: int) -> int:
     return max(1, min(MAX_OPEN_FORMATTING, REBUILD_BUDGET // max(tags, 1)))
 
 
-def _may_rebuild_much(html: bytes, limit: int) -> bool:
+def _may_rebuild_much(html: str, limit: int) -> bool:
     """Whether more than ``limit`` formatting elements may be active at once.
 
     A conservative model: one count per name in each marker scope (table cell, ...); a scope
     that ends hands its counts to the one around it (the parser may not have honoured the
     marker), so the model never counts fewer than the parser holds.
     """
-    scopes: list[dict[bytes, int]] = [{}]
+    scopes: list[dict[str, int]] = [{}]
     active = 0
     for m in _FORMATTING_OR_MARKER.finditer(html):
         name = m.group(2).lower()
@@ -198,15 +193,15 @@ def _may_rebuild_much(html: bytes, limit: int) -> bool:
     return False
 
 
-def close_formatting(html: bytes, tags: int) -> bytes:
+def close_formatting(html: str, tags: int) -> str:
     """Rewrite a page that may keep many formatting elements active (see above)."""
     limit = _open_limit(tags)
     if not _may_rebuild_much(html, limit):
         return html
-    out: list[bytes] = []
+    out: list[str] = []
     last = 0
-    opened: list[bytes] = []  # formatting elements open since the last closer, in order
-    dropped: dict[bytes, int] = {}  # opening tags removed, whose closing tags must go too
+    opened: list[str] = []  # formatting elements open since the last closer, in order
+    dropped: dict[str, int] = {}  # opening tags removed, whose closing tags must go too
 
     def cut(start: int, end: int) -> None:
         nonlocal last
@@ -216,7 +211,7 @@ def close_formatting(html: bytes, tags: int) -> bytes:
     for m in _ANY_TAG.finditer(html):
         name = m.group(2).lower()
         if name in _FORMATTING:
-            end = html.find(b">", m.end()) + 1 or len(html)
+            end = html.find(">", m.end()) + 1 or len(html)
             if m.group(1):
                 if dropped.get(name):
                     dropped[name] -= 1
@@ -230,7 +225,7 @@ def close_formatting(html: bytes, tags: int) -> bytes:
                 opened.append(name)
         elif opened and name in _CLOSERS:
             cut(m.start(), m.start())
-            out.append(b"".join(b"</" + x + b">" for x in reversed(opened)))
+            out.append("".join(f"</{x}>" for x in reversed(opened)))
             opened.clear()
     out.append(html[last:])
-    return b"".join(out)
+    return "".join(out)
