@@ -237,7 +237,7 @@ def _ids() -> dict[int, tuple[int, str]]:
     table: dict[int, tuple[int, str]] = {}
     for node in tree.root.traverse(include_text=True):
         tag = node.tag
-        table[node.tag_id] = (_SKIP if tag[0] == "-" else _KIND.get(tag, _INLINE), tag)
+        table[node.tag_id] = (_SKIP if not tag or tag[0] == "-" else _KIND.get(tag, _INLINE), tag)
     return table
 
 
@@ -412,7 +412,8 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
         known = by_id.get(current.tag_id)  # an int is cheaper to get than the tag's name
         if known is None:
             tag = current.tag
-            kind = _SKIP if tag[0] == "-" else kinds.get(tag, _INLINE)
+            # "-comment", "-doctype"...; None for a processing instruction (``<?x y?>``)
+            kind = _SKIP if not tag or tag[0] == "-" else kinds.get(tag, _INLINE)
         else:
             kind, tag = known
         if kind < _BLOCK:
