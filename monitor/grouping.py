@@ -17,6 +17,7 @@ of indexed articles differs from it (another process wrote, or a transaction rol
 from __future__ import annotations
 
 import logging
+import math
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -54,8 +55,8 @@ CACHE_SIZE = 16_000
 CANDIDATES = 20
 #: articles settled at a time by ``monitor stories regroup`` (in publication order)
 REGROUP_CHUNK = 50
-#: a settled region larger than this is not widened to every copy of its stories
-SETTLE_REGION = 400
+#: a settled region is widened to the copies of its stories (nearest first) up to this size
+SETTLE_REGION = 200
 #: up to this many articles every pair is compared when settling; beyond, candidate links only
 SETTLE_ALL_PAIRS = 100
 #: candidates of each settled article (the nearest, at least half the threshold) in its region
@@ -345,6 +346,7 @@ class StoryStep:
             links: dict[int, set[int]] = {}
             region: dict[int, story_index.DocRow] = dict(rows)
             memo: dict[int, Item] = {}
+            nearest: dict[int, float] = {}  # story id -> best score of a near candidate in it
             floor = evidence.THRESHOLD * PRUNE
             for a, r in rows.items():
                 st, terms = self._terms(r)
@@ -377,14 +379,26 @@ class StoryStep:
                 # (bounds the region when every text looks alike)
                 scored = [(cluster.score(it, self._exact(c, stats, memo), stats), c) for c in found]
                 scored.sort(key=lambda sc: (-sc[0], sc[1].article_id))
-                near = [c for sc, c in scored[:SETTLE_NEAR] if sc >= floor]
-                links[a] = {c.article_id for c in near}
-                for c in near:
+                near = [(sc, c) for sc, c in scored[:SETTLE_NEAR] if sc >= floor]
+                links[a] = {c.article_id for _, c in near}
+                for sc, c in near:
                     region.setdefault(c.article_id, c)
-            if len(region) <= SETTLE_REGION:
-                story_ids = {r.story_id for r in region.values()}
-                for m in story_index.members(db, story_ids, MEMBERS, with_fp=False):
-                    region.setdefault(m.article_id, m)
+                    nearest[c.story_id] = max(nearest.get(c.story_id, 0.0), sc)
+            # widened by the copies of its stories, the batch's own first, then the nearest,
+            # while the region stays within SETTLE_REGION
+            order = sorted(
+                {r.story_id for r in region.values()},
+                key=lambda sid: (-nearest.get(sid, math.inf), sid),
+            )
+            copies: dict[int, list[story_index.DocRow]] = {}
+            for m in story_index.members(db, order, MEMBERS, with_fp=False):
+                copies.setdefault(m.story_id, []).append(m)
+            for sid in order:
+                new = [m for m in copies.get(sid, ()) if m.article_id not in region]
+                if len(region) + len(new) > SETTLE_REGION:
+                    break
+                for m in new:
+                    region[m.article_id] = m
             if len(region) < 2:
                 return 0
             items = [self._exact(r, stats, memo) for r in region.values()]
