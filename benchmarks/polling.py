@@ -269,6 +269,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def sqlite_peak_mb() -> float | None:
+    """SQLite's own allocation high-water mark (page caches, statements), when the sqlite3
+    module uses the system library (then ctypes reaches the same instance)."""
+    try:
+        import ctypes
+
+        lib = ctypes.CDLL("libsqlite3.so.0")
+        lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+        return lib.sqlite3_memory_highwater(0) / 2**20
+    except (OSError, AttributeError):
+        return None
+
+
 def cpu_s() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     return me.ru_utime + me.ru_stime
@@ -373,6 +386,7 @@ def child_product(urls: list[str], pages: bool) -> dict:
         "page_errors": sum(r.page_errors for r in cold_results),
         "not_modified": sum(r.status == "not-modified" for r in results),
         "rss": peak_rss_mb(),
+        "sqlite_mb": sqlite_peak_mb(),
         "spent": _SPENT,
     }
 
@@ -402,6 +416,7 @@ def child_reader(urls: list[str]) -> dict:
         "warm_cpu": warm_cpu,
         "articles": entries,
         "rss": peak_rss_mb(),
+        "sqlite_mb": sqlite_peak_mb(),
     }
 
 
@@ -595,6 +610,7 @@ def part_reader(a: argparse.Namespace) -> str:
         for k in ("cold", "warm", "cold_cpu", "warm_cpu"):
             out[k] = min(r[k] for r in rs)
         out["rss"] = max(r["rss"] for r in rs)
+        out["sqlite_mb"] = max(r.get("sqlite_mb") or 0.0 for r in rs)
         out["all"] = [(round(r["cold"], 2), round(r["warm"], 2)) for r in rs]
         return out
 
@@ -613,9 +629,10 @@ def part_reader(a: argparse.Namespace) -> str:
         ("re-poll, s CPU", p["warm_cpu"], r["warm_cpu"]),
         ("entries stored (cold)", p["articles"], r["articles"]),
         ("peak RSS, MB", p["rss"], r["rss"]),
+        ("of which SQLite's peak, MB", p["sqlite_mb"] or 0.0, r["sqlite_mb"] or 0.0),
     ]
     for name, x, y in rows:
-        print(f"  {name:30} {x:10.2f} {y:10.2f} {x / y:7.2f}")
+        print(f"  {name:30} {x:10.2f} {y:10.2f} {x / y if y else 0.0:7.2f}")
     print(f"  runs (cold, re-poll) monitor {p['all']}  reader {r['all']}")
     print(
         f"  monitor: {p['stories']} stories, {p['matches']} topic matches, "
