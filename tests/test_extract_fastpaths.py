@@ -89,3 +89,56 @@ def test_fast_paths_agree_on_every_line_of_the_development_set() -> None:
         assert clean._copyright(line) == bool(clean._COPYRIGHT.search(line)), line
         assert text.is_dateline(line) == _dateline_by_regex(line), line
         assert ("](" in line) or not text.MD_LINK.search(line), line
+
+
+def _name_kind_by_every_window(names: str) -> int:
+    """``walk._name_kind`` as it was first written: every run of one, two or three tokens."""
+    low = names.lower()
+    tokens = low.replace("_", " ").replace("-", " ").split()
+    words = set(tokens)
+    words.update(a + b for a, b in zip(tokens, tokens[1:]))  # noqa: B905
+    words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:]))  # noqa: B905
+    if not walk._KEEP_WORDS.isdisjoint(words):
+        return 2
+    if not walk._EMBED_WORDS.isdisjoint(words):
+        return 0
+    if not walk._BOILER_WORDS.isdisjoint(words) or walk._BOILER_PREFIX.search(low):
+        return 1
+    return 0
+
+
+# pieces of the listed words (their beginnings and ends, so that two or three tokens can spell
+# one: "au-thor-bio"), capitals, separators and digits
+_WORDS = sorted(walk._KEEP_WORDS | walk._EMBED_WORDS | walk._BOILER_WORDS)
+_NAME_PIECES = sorted(
+    {w[:i] for w in _WORDS for i in range(1, len(w))}
+    | {w[i:] for w in _WORDS for i in range(1, len(w))}
+    | set(_WORDS)
+    | {"Author", "BIO", "x", "12", "post", "advert", "Sponsored"}
+)
+_SEPARATORS = ["-", "_", " ", "--", "__"]
+
+
+@st.composite
+def _split_word(draw: st.DrawFn) -> str:
+    """A listed word spelt over one, two or three tokens ("author-bio", "about_the-author"),
+    in either case, or a piece of one."""
+    word = draw(st.sampled_from(_WORDS + _NAME_PIECES))
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, len(word) - 1)), max_size=2)))
+    parts = [word[i:j] for i, j in zip([0, *cuts], [*cuts, len(word)])]  # noqa: B905
+    spelt = draw(st.sampled_from(_SEPARATORS)).join(p for p in parts if p)
+    return spelt.upper() if draw(st.booleans()) and len(spelt) < 4 else spelt
+
+
+names = st.lists(_split_word(), max_size=5).flatmap(
+    lambda words: st.lists(
+        st.sampled_from(_SEPARATORS), min_size=len(words), max_size=len(words)
+    ).map(lambda seps: "".join(w + s for w, s in zip(words, seps)))  # noqa: B905
+)
+
+
+@given(names)
+@settings(max_examples=2000, deadline=None)
+def test_name_kind_agrees_with_every_window(name: str) -> None:
+    walk._NAME_CACHE.clear()
+    assert walk._name_kind(name) == _name_kind_by_every_window(name)

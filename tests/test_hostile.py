@@ -156,13 +156,23 @@ def test_random_bytes_never_make_extraction_raise(body: bytes) -> None:
 @given(
     parts=st.lists(
         st.sampled_from(
-            list("<>/=\"' abcdiv p&#;x0\x00") + ["<p>", "</div>", "<script>", "<table>", "<!--"]
+            list("<>/=\"' abcdiv p&#;x0\x00")
+            + ["<p>", "</div>", "<script>", "<table>", "<!--", "<?x", "?>"]
         ),
         max_size=800,
     )
 )
 def test_random_markup_never_makes_extraction_raise(parts: list[str]) -> None:
     check_extract("".join(parts).encode())
+
+
+def test_processing_instructions_in_the_body_are_skipped() -> None:
+    """Lexbor keeps ``<?x y?>`` as a node whose tag name is None (a mutated real page had one):
+    the walk passes over it instead of raising."""
+    text = "A sentence of the article that is long enough to count as prose here. " * 4
+    page = f"<html><body><article><p>{text}</p><?x y?><p>{text}</p></article></body></html>"
+    article = check_extract(page.encode())
+    assert article.text == f"{text.strip()}\n\n{text.strip()}"
 
 
 def _page(path: Path) -> bytes:

@@ -111,7 +111,7 @@ def read_meta(tree: LexborHTMLParser, body_ld: list[str]) -> Meta:
     props = meta.props
     ld_texts: list[str] = []
     head = tree.head
-    node = head.child if head is not None else None
+    node = head.first_child if head is not None else None
     while node is not None:
         tag = node.tag
         if tag == "meta":
@@ -133,7 +133,8 @@ def read_meta(tree: LexborHTMLParser, body_ld: list[str]) -> Meta:
             _read_meta_tag(meta_node.attributes, props)
     html_node = tree.root
     if html_node is not None:
-        meta.lang = html_node.attributes.get("lang") or html_node.attributes.get("xml:lang")
+        html_attrs = html_node.attributes  # a dict built on each read: read once
+        meta.lang = html_attrs.get("lang") or html_attrs.get("xml:lang")
     found: list[dict[str, Any]] = []
     for raw in (*ld_texts, *body_ld):
         if not raw or len(raw) > 2_000_000:

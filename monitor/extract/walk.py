@@ -161,23 +161,26 @@ def _name_kind(names: str) -> int:
     if len(tokens) > 1 and not _HEADS.isdisjoint(tokens):
         # a word of the lists spread over two or three tokens: "author-bio" -> "authorbio"
         words = set(tokens)
-        words.update(map(str.__add__, tokens, tokens[1:]))
+        pairs = list(map(str.__add__, tokens, tokens[1:]))
+        words.update(pairs)
         if len(tokens) > 2:
-            words.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:]))  # noqa: B905
-    if not _KEEP_WORDS.isdisjoint(words):
+            # a three-token word starts with a two-token beginning of a word
+            words.update([ab + c for ab, c in zip(pairs, tokens[2:]) if ab in _HEADS])  # noqa: B905
+    if _LISTED.isdisjoint(words):
+        kind = 1 if _BOILER_PREFIX.search(low) else 0
+    elif not _KEEP_WORDS.isdisjoint(words):
         kind = 2
     elif not _EMBED_WORDS.isdisjoint(words):
         kind = 0  # content embedded in the article (a quoted post), even if "social"
-    elif not _BOILER_WORDS.isdisjoint(words) or _BOILER_PREFIX.search(low):
-        kind = 1
     else:
-        kind = 0
+        kind = 1  # a boilerplate word
     if len(_NAME_CACHE) > 50_000:
         _NAME_CACHE.clear()
     _NAME_CACHE[names] = kind
     return kind
 
 
+_LISTED = _KEEP_WORDS | _EMBED_WORDS | _BOILER_WORDS
 # the proper beginnings of every word of the lists: a token that is none of them cannot start
 # a word spread over several tokens
 _HEADS = frozenset(
@@ -199,13 +202,13 @@ def _hidden(attrs: dict) -> bool:
 
 
 # What the walk does with each tag (anything else is an inline element that is looked into).
-_INLINE, _DROP, _BLOCK, _FORMAT, _BR, _LINK, _SUP = range(7)
+# Numbered so that one comparison (``kind < _BLOCK``) sets apart the kinds that need no
+# attributes; _SKIP: comments, the doctype and text nodes without data.
+_SKIP, _FORMAT, _DROP, _BR, _BLOCK, _LINK, _SUP, _INLINE = range(8)
 _KIND = {tag: _DROP for tag in DROP_TAGS}
 _KIND.update({tag: _BLOCK for tag in BLOCK_TAGS})
 _KIND.update({tag: _FORMAT for tag in _FORMATTING})
 _KIND.update({"br": _BR, "a": _LINK, "sup": _SUP})
-_TEXT = -1
-_KIND.update({"-text": _TEXT})
 
 
 _TABLE_PARTS = {"caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td"}
@@ -221,7 +224,7 @@ def _ids() -> dict[int, tuple[int, str]]:
     are looked up by name)."""
     from selectolax.lexbor import LexborHTMLParser
 
-    names = sorted(set(_KIND) - {"-text"} | _MORE_INLINE)
+    names = sorted(set(_KIND) | _MORE_INLINE)
     body = "".join(
         f"<{n}></{n}>" for n in names if n not in _TABLE_PARTS | {"html", "head", "body"}
     )
@@ -234,7 +237,7 @@ def _ids() -> dict[int, tuple[int, str]]:
     table: dict[int, tuple[int, str]] = {}
     for node in tree.root.traverse(include_text=True):
         tag = node.tag
-        table[node.tag_id] = (_KIND.get(tag, _INLINE), tag)
+        table[node.tag_id] = (_SKIP if not tag or tag[0] == "-" else _KIND.get(tag, _INLINE), tag)
     return table
 
 
@@ -260,6 +263,40 @@ class Walk:
 # Frames of the walk's explicit stack: what to do when an element's children are done.
 _EXIT_INLINE, _EXIT_BLOCK, _EXIT_LINK, _EXIT_MARKER, _EXIT_EMPH = range(5)
 _EMPHASIS = frozenset(("em", "i", "small", "cite"))
+
+
+def _flush(
+    blocks: list[Block],
+    buf: list[str],
+    tags: list[str],
+    path: list[int],
+    flag: int,
+    links: int,
+    lead: bool | None,
+    nlinks: int,
+    plain: bool,
+) -> None:
+    """The text gathered in ``buf`` as a block, if it holds any (the caller resets its state:
+    a module function rather than a closure, so the walk's variables stay fast locals)."""
+    raw = "".join(buf)
+    if "\x00" in raw:  # <br> line breaks
+        lines = (" ".join(line.split()) for line in raw.split("\x00"))
+        text = "\n".join(line for line in lines if line)
+    else:
+        text = " ".join(raw.split())
+    if text:
+        blocks.append(
+            Block(
+                text,
+                tags[path[-1]] if path else "body",
+                min(links, len(text)),
+                tuple(path),
+                flag,
+                bool(lead),
+                nlinks,
+                not plain,
+            )
+        )
 
 
 def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: it is the hot path
@@ -296,37 +333,15 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
     by_id = _BY_ID
     name_cache = _NAME_CACHE
 
-    def flush() -> None:
-        nonlocal buf, full, plain, links, lead, nlinks
-        raw = "".join(buf)
-        buf = []
-        full = False
-        if "\x00" in raw:  # <br> line breaks
-            lines = (" ".join(line.split()) for line in raw.split("\x00"))
-            text = "\n".join(line for line in lines if line)
-        else:
-            text = " ".join(raw.split())
-        if text:
-            blocks.append(
-                Block(
-                    text,
-                    tags[path[-1]] if path else "body",
-                    min(links, len(text)),
-                    tuple(path),
-                    flag,
-                    bool(lead),
-                    nlinks,
-                    not plain,
-                )
-            )
-        links, lead, nlinks, plain = 0, None, 0, False
-
-    node = root.child if root is not None else None
+    node = root.first_child if root is not None else None
     while True:
         while node is None:
             if not stack:
                 if full:
-                    flush()
+                    _flush(blocks, buf, tags, path, flag, links, lead, nlinks, plain)
+                    buf.clear()
+                    full = plain = False
+                    links, lead, nlinks = 0, None, 0
                 return Walk(blocks, tags, names, keep, flagged, h1, hrefs, media, ld_json, parents)
             frame = stack.pop()
             depth -= 1
@@ -350,7 +365,10 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                         ):
                             del blocks[form_start - 1]
                 if full:
-                    flush()
+                    _flush(blocks, buf, tags, path, flag, links, lead, nlinks, plain)
+                    buf.clear()
+                    full = plain = False
+                    links, lead, nlinks = 0, None, 0
                 elif buf or nlinks:
                     buf.clear()
                     nlinks = 0
@@ -394,49 +412,52 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
         known = by_id.get(current.tag_id)  # an int is cheaper to get than the tag's name
         if known is None:
             tag = current.tag
-            kind = kinds.get(tag, _INLINE)
+            # "-comment", "-doctype"...; None for a processing instruction (``<?x y?>``)
+            kind = _SKIP if not tag or tag[0] == "-" else kinds.get(tag, _INLINE)
         else:
             kind, tag = known
-        if kind == _TEXT:
-            continue  # a text node without data
-        if kind == _FORMAT:
-            # <em>, <strong>...: nothing to learn from their attributes
-            budget -= 1
-            if depth < MAX_WALK_DEPTH and budget > 0:
-                depth += 1
-                if tag in _EMPHASIS:
-                    emph += 1
-                    stack.append((_EXIT_EMPH, node))
+        if kind < _BLOCK:
+            if kind == _SKIP:
+                continue  # comments, doctype, a text node without data
+            if kind == _FORMAT:
+                # <em>, <strong>...: nothing to learn from their attributes
+                budget -= 1
+                if depth < MAX_WALK_DEPTH and budget > 0:
+                    depth += 1
+                    if tag in _EMPHASIS:
+                        emph += 1
+                        stack.append((_EXIT_EMPH, node))
+                    else:
+                        stack.append((_EXIT_INLINE, node))
+                    node = current.first_child
+                continue
+            if kind == _DROP:
+                if tag == "script":
+                    kind_attr = current.attributes.get("type")
+                    if kind_attr and kind_attr.strip().lower() == "application/ld+json":
+                        ld_json.append(current.text())
+                elif tag in MEDIA_TAGS:
+                    if path:
+                        media.add(path[-1])
+                elif tag in _CONTROLS and forms and forms[-1] >= 0:
+                    if tag != "input" or current.attributes.get("type") != "hidden":
+                        flagged[forms[-1]] = True
+                        forms[-1] = -1  # found one; the form is a widget
+                continue
+            if kind == _BR:
+                # <br><br> ends a paragraph, a single <br> a line
+                last = len(buf) - 1
+                while last >= 0 and buf[last].isspace():
+                    last -= 1
+                if last >= 0 and buf[last] == "\x00":
+                    del buf[last:]
+                    _flush(blocks, buf, tags, path, flag, links, lead, nlinks, plain)
+                    buf.clear()
+                    full = plain = False
+                    links, lead, nlinks = 0, None, 0
                 else:
-                    stack.append((_EXIT_INLINE, node))
-                node = current.child
-            continue
-        if kind == _DROP:
-            if tag == "script":
-                kind_attr = current.attributes.get("type")
-                if kind_attr and kind_attr.strip().lower() == "application/ld+json":
-                    ld_json.append(current.text())
-            elif tag in MEDIA_TAGS:
-                if path:
-                    media.add(path[-1])
-            elif tag in _CONTROLS and forms and forms[-1] >= 0:
-                if tag != "input" or current.attributes.get("type") != "hidden":
-                    flagged[forms[-1]] = True
-                    forms[-1] = -1  # found one; the form is a widget
-            continue
-        if kind == _BR:
-            # <br><br> ends a paragraph, a single <br> a line
-            last = len(buf) - 1
-            while last >= 0 and buf[last].isspace():
-                last -= 1
-            if last >= 0 and buf[last] == "\x00":
-                del buf[last:]
-                flush()
-            else:
-                buf.append("\x00")
-            continue
-        if tag[0] == "-":
-            continue  # comments, doctype
+                    buf.append("\x00")
+                continue
         attrs = current.attributes
         named = 0
         cls = None
@@ -454,7 +475,10 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
         descend = depth < MAX_WALK_DEPTH and budget > 0
         if kind == _BLOCK:
             if full:
-                flush()
+                _flush(blocks, buf, tags, path, flag, links, lead, nlinks, plain)
+                buf.clear()
+                full = plain = False
+                links, lead, nlinks = 0, None, 0
             elif buf or nlinks:
                 buf.clear()
                 nlinks = 0
@@ -482,7 +506,7 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
                     flag = len(path) - 1
             stack.append((_EXIT_BLOCK, node, tag, saved_flag, form_start))
             depth += 1
-            node = current.child if descend else None  # None: the frame is popped at once
+            node = current.first_child if descend else None  # None: the frame is popped at once
             continue
         if named == 1 and len(current.text()) < 300:
             continue  # an inline caption, credit, share link...
@@ -504,4 +528,4 @@ def walk(root) -> Walk:  # noqa: C901, PLR0912, PLR0915 - one loop on purpose: i
         else:
             stack.append((_EXIT_INLINE, node))
         depth += 1
-        node = current.child
+        node = current.first_child
