@@ -307,6 +307,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def sqlite_peak_mb() -> float | None:
+    """SQLite's own allocation high-water mark (page caches, statements), when the sqlite3
+    module uses the system library (then ctypes reaches the same instance)."""
+    try:
+        import ctypes
+
+        lib = ctypes.CDLL("libsqlite3.so.0")
+        lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+        return lib.sqlite3_memory_highwater(0) / 2**20
+    except (OSError, AttributeError):
+        return None
+
+
 def cpu_s() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     return me.ru_utime + me.ru_stime
@@ -358,17 +371,39 @@ def _timed(owner: object, name: str, label: str) -> None:
     setattr(owner, name, wrapper)
 
 
+#: the top-level parts of the product's work, which do not overlap (the others are inside them)
+PARSE = "feed parsing (feedparser + normalising)"
+ANALYSIS = "analysis (fingerprint + topic match)"
+STORE = "story step store (candidates, decision, archive write)"
+SETTLE = "story settle (regroup each poll's region)"
+FINGERPRINT = "story fingerprint"
+WRITE = "archive write (article, story, FTS, index, matches)"
+EXTRACT = "page extraction"
+
+
+def stage_split(spent: dict[str, float], total_cpu: float) -> tuple[float, float, float]:
+    """(story stage, the rest of the product's CPU, of which not in any counter: fetching,
+    the event loop, source states), thread CPU seconds. The story stage is the fingerprint,
+    the story step's store without its archive write, and the settle."""
+    g = spent.get
+    story = g(FINGERPRINT, 0.0) + g(STORE, 0.0) - g(WRITE, 0.0) + g(SETTLE, 0.0)
+    counted = g(PARSE, 0.0) + g(EXTRACT, 0.0) + g(ANALYSIS, 0.0) + g(STORE, 0.0) + g(SETTLE, 0.0)
+    return story, total_cpu - story, total_cpu - counted
+
+
 def _instrument() -> None:
-    from monitor import extract, feeds, pipeline, stories
+    from monitor import extract, feeds, grouping, pipeline, stories
     from storage import archive, story_index
 
-    _timed(feeds, "parse", "feed parsing (feedparser + normalising)")
-    _timed(extract, "extract", "page extraction")
-    _timed(stories, "fingerprint", "story fingerprint")
+    _timed(grouping.StoryStep, "store", STORE)
+    _timed(grouping.StoryStep, "settle", SETTLE)
+    _timed(feeds, "parse", PARSE)
+    _timed(extract, "extract", EXTRACT)
+    _timed(stories, "fingerprint", FINGERPRINT)
     _timed(story_index, "candidates", "story candidates (index query)")
     _timed(stories, "decide", "story decision (compare)")
-    _timed(archive.Archive, "add_article", "archive write (article, story, FTS, index, matches)")
-    _timed(pipeline.Pipeline, "analyse", "analysis (fingerprint + topic match)")
+    _timed(archive.Archive, "add_article", WRITE)
+    _timed(pipeline.Pipeline, "analyse", ANALYSIS)
 
 
 def child_product(urls: list[str], pages: bool) -> dict:
@@ -411,6 +446,7 @@ def child_product(urls: list[str], pages: bool) -> dict:
         "page_errors": sum(r.page_errors for r in cold_results),
         "not_modified": sum(r.status == "not-modified" for r in results),
         "rss": peak_rss_mb(),
+        "sqlite_mb": sqlite_peak_mb(),
         "spent": _SPENT,
     }
 
@@ -440,6 +476,7 @@ def child_reader(urls: list[str]) -> dict:
         "warm_cpu": warm_cpu,
         "articles": entries,
         "rss": peak_rss_mb(),
+        "sqlite_mb": sqlite_peak_mb(),
     }
 
 
@@ -520,9 +557,16 @@ def child_capacity(urls: list[str], interval: float, seconds: float, entries: in
         asyncio.run(main())
         end = time.perf_counter()
         if "at" not in marks:
-            raise SystemExit(
-                "the cold start did not finish within the run; raise --capacity-seconds"
-            )
+            with Archive(config.storage_path, read_only=True) as a:
+                articles = a.counts()["articles"]
+            return {  # how far the cold start got, for the report
+                "unfinished": True,
+                "seconds": end - t,
+                "polls": daemon.polls,
+                "articles_total": articles,
+                "cpu_share": cpu_s() / (end - t),
+                "rss": peak_rss_mb(),
+            }
         marks["cold_s"] = marks["at"] - t
         with Archive(config.storage_path, read_only=True) as a:
             articles = a.counts()["articles"]
@@ -606,6 +650,11 @@ def part_cold(a: argparse.Namespace) -> str:
         "  CPU by stage (thread CPU s): "
         + ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["spent"].items(), key=lambda kv: -kv[1]))
     )
+    story, rest, uncounted = stage_split(r["spent"], r["cold_cpu"] + r["warm_cpu"])
+    print(
+        f"  story stage {story:.1f} s CPU, everything else {rest:.1f} s (of which fetching, "
+        f"the loop and source states {uncounted:.1f} s)"
+    )
     print(
         f"  re-poll all 304: {r['warm']:.2f} s wall, {r['warm_cpu']:.2f} s CPU ({r['not_modified']}"
         f" feeds answered 304; target <= 2 s: {'ok' if r['warm'] <= 2 else 'MISSED'}); "
@@ -633,6 +682,7 @@ def part_reader(a: argparse.Namespace) -> str:
         for k in ("cold", "warm", "cold_cpu", "warm_cpu"):
             out[k] = min(r[k] for r in rs)
         out["rss"] = max(r["rss"] for r in rs)
+        out["sqlite_mb"] = max(r.get("sqlite_mb") or 0.0 for r in rs)
         out["all"] = [(round(r["cold"], 2), round(r["warm"], 2)) for r in rs]
         return out
 
@@ -651,19 +701,29 @@ def part_reader(a: argparse.Namespace) -> str:
         ("re-poll, s CPU", p["warm_cpu"], r["warm_cpu"]),
         ("entries stored (cold)", p["articles"], r["articles"]),
         ("peak RSS, MB", p["rss"], r["rss"]),
+        ("of which SQLite's peak, MB", p["sqlite_mb"] or 0.0, r["sqlite_mb"] or 0.0),
     ]
     for name, x, y in rows:
-        print(f"  {name:30} {x:10.2f} {y:10.2f} {x / y:7.2f}")
+        print(f"  {name:30} {x:10.2f} {y:10.2f} {x / y if y else 0.0:7.2f}")
     print(f"  runs (cold, re-poll) monitor {p['all']}  reader {r['all']}")
     print(
         f"  monitor: {p['stories']} stories, {p['matches']} topic matches, "
         f"{p['errors']} feeds failed on the cold poll, "
         f"{p['not_modified']} feeds answered 304 on the re-poll"
     )
-    spent = runs["product"][0]["spent"]
+    first = runs["product"][0]
+    spent = first["spent"]
     print(
         "  monitor CPU by stage (first run, cold + re-poll, thread CPU s): "
         + ", ".join(f"{k} {v:.2f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]))
+    )
+    total = first["cold_cpu"] + first["warm_cpu"]
+    story, rest, uncounted = stage_split(spent, total)
+    print(
+        f"  of its {total:.1f} s CPU (first run): story stage {story:.1f} s (fingerprint, "
+        f"candidates, decision, settle), everything else {rest:.1f} s (feed parsing, topic "
+        f"match, archive write; fetching, the loop and source states {uncounted:.1f} s); "
+        f"reader's whole cold + re-poll: {runs['reader'][0]['cold_cpu'] + runs['reader'][0]['warm_cpu']:.1f} s"
     )
     verdict = (
         f"cold {p['cold'] / r['cold']:.2f}x, all-304 {p['warm'] / r['warm']:.2f}x reader "
@@ -693,6 +753,15 @@ def part_capacity(a: argparse.Namespace) -> str:
     finally:
         farm.close()
     interval = a.capacity_interval
+    if r.get("unfinished"):
+        print(
+            f"capacity: the daemon on {a.capacity_feeds} feeds did not finish its cold start "
+            f"(every feed polled and its first entry archived) within the {r['seconds']:.0f} s "
+            f"run: {r['polls']} polls, {r['articles_total']} articles archived; CPU "
+            f"{r['cpu_share'] * 100:.0f} % of one core; peak RSS {r['rss']:.0f} MB. Raise "
+            "--capacity-seconds"
+        )
+        return f"capacity {a.capacity_feeds} feeds: cold start unfinished in {r['seconds']:.0f} s"
     lag_ok = r["lag_p95"] < 0.1 * interval
     print(
         f"capacity: the daemon on {a.capacity_feeds} feeds (each its own address), interval "

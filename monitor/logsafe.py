@@ -39,6 +39,7 @@ __all__ = [
     "MASK",
     "SecretFilter",
     "forget",
+    "holds_secret",
     "install",
     "uninstall",
     "mask",
@@ -138,6 +139,12 @@ def registered() -> frozenset[str]:
     """Every registered secret, in each of its spellings."""
     with _lock:
         return frozenset(_secrets)
+
+
+def holds_secret(text: str | None) -> bool:
+    """Whether ``text`` holds a registered secret (one regex search; ``mask`` does more)."""
+    pattern = _secret_re
+    return bool(text) and pattern is not None and pattern.search(text) is not None
 
 
 def forget() -> None:

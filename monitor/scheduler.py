@@ -252,8 +252,14 @@ class Daemon:
             deadline = loop.time() + STOP_GRACE_SECONDS
             while (self.busy or self.delivering) and loop.time() < deadline:
                 await asyncio.sleep(0.1)
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            if tasks:
+                # a cancelled poll still finishes its archive work (settling what it stored,
+                # its source state) on the way out: the archive is closed after that, not
+                # under it ("Cannot operate on a closed database" for each of them)
+                await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
             sched.shutdown(wait=False)
         self.archive.close()
         heartbeat.remove(heartbeat_path(self.config))  # `monitor health` fails from now on

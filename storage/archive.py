@@ -151,6 +151,16 @@ class Archive:
         with self.transaction():
             sources_table.update(self.db.conn, name, change)
 
+    def update_sources(self, changes: Sequence[tuple[str, SourceUpdate]]) -> None:
+        """Several sources' updates in one transaction (the pipeline's group commit of the
+        polls that finished together: 1,000 feeds answering 304 make a few dozen commits)."""
+        for _name, change in changes:
+            if not isinstance(change, SourceUpdate):
+                raise TypeError(f"update_sources takes SourceUpdates, not {type(change).__name__}")
+        with self.transaction():
+            for name, change in changes:
+                sources_table.update(self.db.conn, name, change)
+
     def sources_overview(self) -> list[SourceOverview]:
         return sources_table.overview(self.db.conn)
 

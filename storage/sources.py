@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from monitor.logsafe import MASK, mask
+from monitor.logsafe import MASK, holds_secret, mask, registered
 from storage.rows import SourceOverview, SourceState, SourceUpdate
 
 #: the columns of `sources` that hold text a credential could reach
@@ -71,12 +71,19 @@ def rescrub(conn: Any) -> int:
     """Mask again every source row with the secrets known now; returns the rows changed.
 
     A row written before a secret was registered (an archive migrated by a process that had
-    not read the configuration) is cleaned at the next start that has.
+    not read the configuration) is cleaned at the next start that has. Every value was
+    masked on its way in (``stored``), so only a registered secret can be left to mask:
+    rows without one are passed over with a single regex search (every command runs this;
+    masking all of 10,000 rows again took 0.35 s).
     """
+    if not registered():
+        return 0
     changed = 0
     cols = ", ".join(MASKED_COLUMNS)
     for row in conn.execute(f"SELECT name, {cols} FROM sources").fetchall():
         name, values = row[0], row[1:]
+        if not any(isinstance(v, str) and holds_secret(v) for v in values):
+            continue
         clean = [stored(v) for v in values]
         if clean != list(values):
             sets = ", ".join(f"{c} = ?" for c in MASKED_COLUMNS)

@@ -326,6 +326,31 @@ def test_sync_sources_writes_only_what_changed(tmp_path):
         assert rows["s2"].url == rows["s2"].configured_url == "https://new.example.org/f"
 
 
+def test_a_secret_registered_later_is_masked_at_the_next_sync(tmp_path):
+    """A source row written before its secret was known (an error text quoting a token the
+    masking rules could not recognise) is masked at the next sync that knows the secret
+    (sync skips rows holding no registered secret: it must not skip this one)."""
+    from monitor import logsafe
+    from monitor.config import SourceConfig
+
+    secret = "Zq8-opaque-value-77"
+    srcs = [SourceConfig(f"s{i}", f"https://h{i}.example.org/f", 1800.0) for i in range(3)]
+    logsafe.forget()
+    try:
+        with Archive(tmp_path / "a.db") as archive:
+            archive.sync_sources(srcs)
+            archive.update_source("s1", SourceUpdate(last_error=f"refused: {secret}"))
+            assert archive.source_state("s1").last_error == f"refused: {secret}"
+            logsafe.register([secret])
+            conn = archive.db.conn
+            before = conn.total_changes
+            archive.sync_sources(srcs)
+            assert archive.source_state("s1").last_error == "refused: ***"
+            assert conn.total_changes == before + 1  # that row only
+    finally:
+        logsafe.forget()
+
+
 def test_archive_work_of_different_polls_runs_in_different_turns_of_the_loop(tmp_path):
     """Eight feeds polled at once (fetch_pages = false): each piece of archive work (a feed's
     batch of articles, its settle) runs in a turn of the event loop of its own, so that the

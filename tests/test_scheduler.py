@@ -114,3 +114,45 @@ def test_shortened_interval_takes_effect_at_the_next_start(tmp_path):
         assert now <= daemon._first_due(a, now) < now + timedelta(minutes=5)
     finally:
         daemon.archive.close()
+
+
+def test_a_stop_waits_for_the_cancelled_polls_before_closing_the_archive(
+    tmp_path, monkeypatch, caplog
+):
+    """A poll still waiting for its page when the daemon stops is cancelled; on its way out it
+    settles what it stored, which must happen before the archive is closed (else each such
+    poll logged "Cannot operate on a closed database")."""
+    import logging
+
+    from monitor import scheduler
+    from storage.archive import Archive
+    from tests.httpserver import TestServer
+
+    monkeypatch.setattr(scheduler, "STOP_GRACE_SECONDS", 0.3)
+    with TestServer() as srv:
+        items = "".join(
+            f"<item><title>Story {i}</title><link>{srv.url(f'/slow{i}.html')}</link></item>"
+            for i in range(3)
+        )
+        srv.route(
+            "/feed.xml",
+            body=f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode(),
+            headers={"Content-Type": "application/rss+xml"},
+        )
+        for i in range(3):
+            srv.route(f"/slow{i}.html", body=b"<html><p>late</p></html>", delay=4.0)
+        cfg = tmp_path / "sources.toml"
+        cfg.write_text(
+            f'[storage]\npath = "{tmp_path / "archive.db"}"\n[fetch]\nallow_private = true\n'
+            'respect_robots = false\nper_host_delay = 0.0\ninterval = "1h"\n'
+            f'[[sources]]\nname = "slow"\nurl = "{srv.url("/feed.xml")}"\n'
+        )
+        config = config_mod.load(cfg)
+        with Archive(config.storage_path) as archive:  # polled before: due at once
+            archive.sync_sources(config.sources)
+            archive.update_source(
+                "slow", SourceUpdate(last_poll_at=datetime.now(UTC) - timedelta(days=1))
+            )
+        caplog.set_level(logging.ERROR)
+        asyncio.run(Daemon(config, stop_after=1.5).run())
+    assert not [r for r in caplog.records if "closed database" in r.getMessage()]

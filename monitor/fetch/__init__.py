@@ -4,7 +4,8 @@ client   the Fetcher: requests, redirects hop by hop, conditional GET
 hosts    per-host queues: politeness, and global limits only on connections
 robots   robots.txt through Protego, with the product's cache and failure rules
 body     bounded decoding of every Content-Encoding
-guard    the address guard (SSRF) and the per-host connection pools
+guard    the address guard (SSRF): resolve, check, connect to the checked address
+http1    a small HTTP/1.1 client (h11 on asyncio streams) with per-host keep-alive pools
 headers  Retry-After, Cache-Control, content-type checks
 errors   FetchError and its kinds
 """

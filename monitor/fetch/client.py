@@ -23,13 +23,12 @@ source URL; a chain that has a 302/303/307 in it is temporary.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from monitor.fetch.body import (
     ACCEPT_ENCODING,
@@ -42,10 +41,9 @@ from monitor.fetch.errors import FetchError, FetchErrorKind
 from monitor.fetch.guard import (
     AddressGuard,
     BlockedAddress,
+    ConnectError,
     ConnectionRefused,
-    GuardedBackend,
-    GuardedTransport,
-    PerHostTransport,
+    ConnectTimeout,
     Resolver,
     check_url,
 )
@@ -57,6 +55,7 @@ from monitor.fetch.headers import (
     parse_retry_after,
 )
 from monitor.fetch.hosts import HostQueues
+from monitor.fetch.http1 import Http1Client, ReadTimeout, TransportError
 from monitor.fetch.robots import RobotsCache, RobotsRules
 from monitor.settings import FetchSettings
 
@@ -115,7 +114,7 @@ class Fetcher:
         self.settings = s = settings or FetchSettings()
         self._clock = clock or time.monotonic
         self._guard = AddressGuard(resolver, self._clock)
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._clients: dict[bool, Http1Client] = {}
         self._ssl_context: Any = None
         self.hosts = HostQueues(
             s.per_host_concurrency, s.per_host_delay, s.max_connections, self._clock
@@ -251,39 +250,31 @@ class Fetcher:
         )
         return resp.body, resp.truncated
 
-    def _client(self, allow_private: bool) -> httpx.AsyncClient:
+    def _ssl(self) -> Any:
+        if self._ssl_context is None:
+            context = ssl.create_default_context()
+            if self.settings.ca_file:
+                context.load_verify_locations(cafile=self.settings.ca_file)
+            self._ssl_context = context
+        return self._ssl_context
+
+    def _client(self, allow_private: bool) -> Http1Client:
+        """One client (and connection pool) per rule: a connection opened under the relaxed
+        rule (``allow_private``) is never reused by a guarded request."""
         client = self._clients.get(allow_private)
         if client is None:
             s = self.settings
-            if self._ssl_context is None:
-                self._ssl_context = httpx.create_ssl_context()
-                if s.ca_file:
-                    self._ssl_context.load_verify_locations(cafile=s.ca_file)
-            per_host = max(1, s.per_host_concurrency)
-            limits = httpx.Limits(
-                max_connections=per_host + 1,  # +1: a robots.txt request may overlap
-                max_keepalive_connections=per_host,
-                keepalive_expiry=5.0,
-            )
-            backend = GuardedBackend(self._guard, allow_private)
-            transport = PerHostTransport(
-                lambda: GuardedTransport(backend, limits, self._ssl_context),
-                idle_s=10.0,  # a feed's pages follow it within seconds; then the pool goes
+            client = self._clients[allow_private] = Http1Client(
+                self._guard,
+                allow_private,
+                self._ssl,
+                agent=s.agent,
+                connect_timeout=s.connect_timeout,
+                read_timeout=s.read_timeout,
+                keepalive_s=5.0,  # a feed's pages follow it within seconds; then it goes
+                per_host_idle=max(1, s.per_host_concurrency),
                 clock=self._clock,
             )
-            client = httpx.AsyncClient(
-                transport=transport,
-                headers={"User-Agent": s.agent},
-                timeout=httpx.Timeout(
-                    connect=s.connect_timeout,
-                    read=s.read_timeout,
-                    write=s.read_timeout,
-                    pool=s.total_timeout,
-                ),
-                follow_redirects=False,
-                trust_env=False,
-            )
-            self._clients[allow_private] = client
         return client
 
     async def _get(
@@ -340,7 +331,7 @@ class Fetcher:
                     raise FetchError(
                         K.TIMEOUT, url, f"no complete answer within {s.total_timeout:g} s"
                     ) from None
-                except httpx.TimeoutException as exc:
+                except (ConnectTimeout, ReadTimeout) as exc:
                     raise FetchError(K.TIMEOUT, url, f"{type(exc).__name__} from {host}") from None
                 except BlockedAddress as exc:
                     raise FetchError(K.BLOCKED, url, str(exc)) from None
@@ -351,14 +342,14 @@ class Fetcher:
                         str(exc),
                         hint="check the address and port; the server may be down",
                     ) from None
-                except httpx.HTTPError as exc:
+                except (ConnectError, TransportError) as exc:
                     message = str(exc) or type(exc).__name__
                     raise FetchError(K.NETWORK, url, message) from None
                 except FetchError:
                     raise
-                except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+                except (UnicodeError, ValueError) as exc:
                     raise FetchError(K.BLOCKED, url, f"not a fetchable URL ({exc})") from None
-                except OSError as exc:  # a socket error httpcore did not wrap
+                except OSError as exc:  # a socket error while reading or writing
                     raise FetchError(K.NETWORK, url, f"{type(exc).__name__}: {exc}") from None
             status, resp_headers, body, cut = result
             self.stats["requests"] += 1
@@ -403,23 +394,23 @@ class Fetcher:
 
     async def _one_request(
         self,
-        client: httpx.AsyncClient,
+        client: Http1Client,
         url: str,
         headers: dict[str, str],
         max_bytes: int,
         truncate: bool,
     ) -> tuple[int, dict[str, str], bytes, bool]:
-        request = client.build_request("GET", url, headers=headers)
-        response = await client.send(request, stream=True)
-        try:
+        async with client.get(url, headers) as answer:
             resp_headers: dict[str, str] = {}
-            for key, value in response.headers.multi_items():
-                key = key.lower()
+            for key, value in answer.headers:
                 resp_headers[key] = (
                     f"{resp_headers[key]}, {value}" if key in resp_headers else value
                 )
-            status = response.status_code
+            status = answer.status
             if not 200 <= status < 300:
+                if status == 304 or status in _REDIRECT_CODES:
+                    # no body worth reading; read to its end (if short) to keep the connection
+                    await _drain(answer, 64 * 1024)
                 return status, resp_headers, b"", False
             coding = resp_headers.get("content-encoding")
             length = resp_headers.get("content-length", "")
@@ -431,7 +422,7 @@ class Fetcher:
                 )
             try:
                 decoder = BodyDecoder(coding, max_bytes, truncate)
-                async for raw in response.aiter_raw():
+                async for raw in answer.chunks():
                     decoder.feed(raw)
                     if decoder.full:
                         break
@@ -442,8 +433,16 @@ class Fetcher:
             except BodyTooLarge as exc:
                 raise FetchError(K.TOO_LARGE, url, str(exc)) from None
             return status, resp_headers, decoder.body(), decoder.full
-        finally:
-            await response.aclose()
+
+
+async def _drain(answer: Any, limit: int) -> None:
+    """Read a body we do not use to its end, up to ``limit`` bytes (beyond: the connection
+    is closed instead of reused)."""
+    seen = 0
+    async for chunk in answer.chunks():
+        seen += len(chunk)
+        if seen > limit:
+            return
 
 
 def _status_error(url: str, status: int, resp_headers: dict[str, str]) -> FetchError:

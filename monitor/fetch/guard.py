@@ -7,9 +7,7 @@ rebinding between the check and the connect is not possible. ``allow_private`` l
 check (tests, the demo, intranet sources); such requests use a separate connection pool so
 a connection opened under the relaxed rule is never reused by a guarded request.
 
-Also here: one small httpcore pool per (scheme, host, port), because httpcore's pool scans
-all of its connections for every queued request, which grows quadratically when one pool
-serves thousands of hosts.
+``connect`` opens the connection to a checked address (``http1`` keeps the pools).
 """
 
 from __future__ import annotations
@@ -17,18 +15,25 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import ssl
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 from urllib.parse import urlsplit
-
-import httpcore
-import httpx
 
 from monitor.fetch.errors import FetchError, FetchErrorKind
 from monitor.urls import is_public_ip, parse_ip_host
 
-__all__ = ["DNS_CACHE_S", "AddressGuard", "BlockedAddress", "Resolver", "check_url"]
+__all__ = [
+    "DNS_CACHE_S",
+    "AddressGuard",
+    "BlockedAddress",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectionRefused",
+    "Resolver",
+    "check_url",
+    "connect",
+]
 
 Resolver = Callable[[str, int], list[str]]
 DNS_CACHE_S = 60.0  # resolved addresses are reused this long (and checked on each use)
@@ -41,7 +46,15 @@ class BlockedAddress(Exception):
         super().__init__(f"{host} resolves to non-public address {address}")
 
 
-class ConnectionRefused(httpcore.ConnectError):
+class ConnectError(Exception):
+    """No connection to the host (cannot resolve, refused, reset, TLS handshake failed)."""
+
+
+class ConnectTimeout(ConnectError):
+    pass
+
+
+class ConnectionRefused(ConnectError):
     """Every address of the host refused the connection (nothing listens on the port)."""
 
 
@@ -113,14 +126,14 @@ class AddressGuard:
         try:
             found = await loop.run_in_executor(self._executor, self._resolver, host, port)
         except (OSError, UnicodeError, ValueError) as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            raise ConnectError(f"cannot resolve {host}: {exc}") from exc
         addresses: list[str] = []
         for item in found or ():
             text = item[4][0] if isinstance(item, tuple) else str(item)
             if text not in addresses:
                 addresses.append(text)
         if not addresses:
-            raise httpcore.ConnectError(f"cannot resolve {host}: no address")
+            raise ConnectError(f"cannot resolve {host}: no address")
         if len(self._dns) > 10_000:
             self._dns.clear()
         # the answer is re-checked on every use; caching it only saves a thread hop
@@ -142,137 +155,39 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Network backend that resolves and checks the host itself and then connects to the
-    checked address. httpcore keeps the URL's host for the Host header and TLS SNI, so
-    certificate checks still name the real host."""
-
-    def __init__(self, guard: AddressGuard, allow_private: bool) -> None:
-        self._guard = guard
-        self._allow_private = allow_private
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await self._guard.resolve_checked(host, port, self._allow_private)
-        errors: list[Exception] = []
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
+async def connect(
+    guard: AddressGuard,
+    host: str,
+    port: int,
+    allow_private: bool,
+    ssl_context: ssl.SSLContext | None,
+    timeout: float,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Resolve and check ``host``, then open a connection to a checked address itself (TLS
+    still names ``host``: SNI and the certificate check). Tries each address in turn."""
+    addresses = await guard.resolve_checked(host, port, allow_private)
+    errors: list[Exception] = []
+    for address in addresses:
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.open_connection(
                     address,
                     port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
+                    ssl=ssl_context,
+                    server_hostname=host if ssl_context is not None else None,
+                    limit=2**20,
                 )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                errors.append(exc)
-        assert errors
-        if all(_refused(e) for e in errors):
-            where = ", ".join(addresses[:3])
-            raise ConnectionRefused(
-                f"connection refused by {host} port {port} ({where}): nothing accepts "
-                "connections there"
-            )
-        raise errors[-1]
-
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
-        raise BlockedAddress("unix socket", "unix socket")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, backend: GuardedBackend, limits: httpx.Limits, ssl_context: Any) -> None:
-        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
-        # httpx does not expose httpcore's network_backend; swap in a pool that uses ours
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=backend,
+        except TimeoutError:
+            errors.append(ConnectTimeout(f"no connection to {host} within {timeout:g} s"))
+        except ssl.SSLError as exc:  # a certificate that does not name the host, ...
+            errors.append(ConnectError(f"TLS with {host} failed: {exc}"))
+        except OSError as exc:
+            errors.append(ConnectError(f"cannot connect to {host} ({address}): {exc}"))
+            errors[-1].__cause__ = exc
+    assert errors
+    if all(_refused(e) for e in errors):
+        where = ", ".join(addresses[:3])
+        raise ConnectionRefused(
+            f"connection refused by {host} port {port} ({where}): nothing accepts connections there"
         )
-
-
-class PerHostTransport(httpx.AsyncBaseTransport):
-    """One small httpcore pool per (scheme, host, port).
-
-    A pool with no request in flight and unused for ``idle_s`` is closed by a sweep (run at
-    most every ``idle_s``), so that a process polling 10,000 hosts once an interval does not
-    keep a socket and a pool per host between polls.
-    """
-
-    def __init__(
-        self,
-        make: Callable[[], httpx.AsyncBaseTransport],
-        idle_s: float,
-        clock: Callable[[], float],
-    ) -> None:
-        self._make = make
-        self._idle_s = idle_s
-        self._clock = clock
-        # key -> [transport, last used, requests in flight]
-        self._pools: dict[tuple[bytes, bytes, int | None], list[Any]] = {}
-        self._next_sweep = clock() + idle_s
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        now = self._clock()
-        if now >= self._next_sweep:
-            self._next_sweep = now + self._idle_s
-            await self._sweep(now)
-        url = request.url
-        key = (url.raw_scheme, url.raw_host, url.port)
-        entry = self._pools.get(key)
-        if entry is None:
-            entry = self._pools[key] = [self._make(), now, 0]
-        entry[1] = now
-        entry[2] += 1
-        try:
-            response = await entry[0].handle_async_request(request)
-        except BaseException:
-            entry[2] -= 1
-            entry[1] = self._clock()
-            raise
-        stream = response.stream
-
-        class _Done(httpx.AsyncByteStream):
-            async def __aiter__(self):  # type: ignore[no-untyped-def]
-                async for chunk in stream:  # type: ignore[union-attr]
-                    yield chunk
-
-            async def aclose(self) -> None:
-                try:
-                    await stream.aclose()  # type: ignore[union-attr]
-                finally:
-                    entry[2] -= 1
-                    entry[1] = self_clock()
-
-        self_clock = self._clock
-        response.stream = _Done()
-        return response
-
-    async def _sweep(self, now: float) -> None:
-        # taken out of the map before the first await: a request arriving meanwhile makes a
-        # new pool instead of finding one being closed (and a second sweep finds nothing)
-        stale = [
-            self._pools.pop(k)[0]
-            for k, (_t, used, busy) in list(self._pools.items())
-            if not busy and now - used > self._idle_s
-        ]
-        for transport in stale:
-            await transport.aclose()
-
-    async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for transport, _used, _busy in pools:
-            await transport.aclose()
+    raise errors[-1]
