@@ -102,13 +102,6 @@ class Fingerprint:
         return self.length < MIN_WORDS
 
 
-def _cos(a: Counter, b: Counter) -> float:
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
-    na = math.sqrt(sum(v * v for v in a.values()))
-    nb = math.sqrt(sum(v * v for v in b.values()))
-    return dot / (na * nb) if na and nb else 0.0
-
-
 def coherence(body: str) -> float:
     """How much each passage of a text shares with the rest (mean cosine of term counts).
 
@@ -121,7 +114,17 @@ def coherence(body: str) -> float:
     total: Counter = Counter()
     for p in parts:
         total.update(p)
-    return sum(_cos(p, total - p) for p in parts) / len(parts)
+    # the cosine of each passage with the rest (total - p), from sums over the passage's own
+    # terms: the counts are integers, so this is exactly what building total - p would give
+    total_sq = sum(v * v for v in total.values())
+    score = 0.0
+    for p in parts:
+        p_total = sum(v * total[k] for k, v in p.items())
+        p_sq = sum(v * v for v in p.values())
+        dot = p_total - p_sq
+        rest_sq = total_sq - 2 * p_total + p_sq
+        score += dot / (math.sqrt(p_sq) * math.sqrt(rest_sq)) if p_sq and rest_sq else 0.0
+    return score / len(parts)
 
 
 _PRESS_CUES = (
