@@ -21,7 +21,7 @@ import math
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from monitor import stories
@@ -87,6 +87,20 @@ def prepare(record: ArticleRecord) -> Prepared:
     return Prepared(fp, keys, [(story_index.feature_hash(k), feature_kind(k)) for k in keys])
 
 
+@dataclass(slots=True)
+class _Cached:
+    """A decoded fingerprint kept in memory: the stored fingerprint without its term counts,
+    which are kept as compact arrays (a dict of 150 floats costs 13 KB, these 1.8 KB), and
+    its unit vector with the archive's document count when that was computed."""
+
+    stored: Stored
+    term_ids: array
+    counts: array
+    unit_ids: array | None = None
+    unit_weights: array | None = None
+    unit_at: int = -1
+
+
 @dataclass
 class _Placement:
     stored: Stored
@@ -108,8 +122,8 @@ class StoryStep:
         self.window = timedelta(days=window_days)
         self.source_kinds = dict(source_kinds or {})
         self.stats: TermStats | None = None
-        # decoded fingerprints and their unit vectors (see _entry), most recently used last
-        self._cache: OrderedDict[int, list] = OrderedDict()
+        # decoded fingerprints and their unit vectors, most recently used last
+        self._cache: OrderedDict[int, _Cached] = OrderedDict()
 
     # -- statistics ------------------------------------------------------------------------
     def _sync_stats(self) -> TermStats:
@@ -191,18 +205,16 @@ class StoryStep:
         entry = story_index.Entry(stories.encode(st), st.postings, fp.published, placed)
         return _Placement(st, decision, entry, outcome)
 
-    def _entry(self, row: story_index.DocRow) -> list:
-        """The cached decoded fingerprint of an indexed article: [stored (without its term
-        counts), term ids, counts, unit vector ids, weights, documents when computed]. The
-        fingerprint is read from the row, or from the index when the row came without it."""
+    def _entry(self, row: story_index.DocRow) -> _Cached:
+        """The cached decoded fingerprint of an indexed article, read from the row, or from
+        the index when the row came without it."""
         hit = self._cache.get(row.article_id)
         if hit is not None:
             self._cache.move_to_end(row.article_id)
             return hit
         s = stories.decode(row.fp or story_index.fingerprint(self.archive.db, row.article_id))
         terms, s.terms = s.terms, {}
-        # compact arrays: a dict of 150 floats costs 13 KB, these 1.8 KB
-        hit = [s, array("q", terms), array("B", terms.values()), None, None, -1]
+        hit = _Cached(s, array("q", terms), array("B", terms.values()))
         self._cache[row.article_id] = hit
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -210,17 +222,21 @@ class StoryStep:
 
     def _terms(self, row: story_index.DocRow) -> tuple[Stored, dict[int, int]]:
         e = self._entry(row)
-        return e[0], dict(zip(e[1], e[2], strict=True))
+        return e.stored, dict(zip(e.term_ids, e.counts, strict=True))
 
     def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, dict[int, float]]:
         """An indexed article and its unit vector, computed again once the archive has grown
         by REFRESH since (weights move slowly; this keeps decisions cheap)."""
         e = self._entry(row)
-        if e[3] is not None and stats.documents <= e[5] * REFRESH + 50:
-            return e[0], dict(zip(e[3], e[4], strict=True))
-        u = stories.unit_vector(dict(zip(e[1], e[2], strict=True)), stats)
-        e[3], e[4], e[5] = array("q", u), array("f", u.values()), stats.documents
-        return e[0], u
+        if e.unit_ids is not None and stats.documents <= e.unit_at * REFRESH + 50:
+            return e.stored, dict(zip(e.unit_ids, e.unit_weights, strict=True))
+        u = stories.unit_vector(dict(zip(e.term_ids, e.counts, strict=True)), stats)
+        e.unit_ids, e.unit_weights, e.unit_at = (
+            array("q", u),
+            array("f", u.values()),
+            stats.documents,
+        )
+        return e.stored, u
 
     def _exact(self, row: story_index.DocRow, stats: TermStats, memo: dict[int, Item]) -> Item:
         """An indexed article with its unit vector under the current weights exactly (a settle
@@ -359,11 +375,8 @@ class StoryStep:
                 if postings != st.postings:
                     story_index.remove(db, a, st.postings)
                     st.postings = postings
-                    st.terms = terms
-                    story_index.add(
-                        db, a, r.story_id, r.published, r.placed, stories.encode(st), postings
-                    )
-                    st.terms = {}
+                    fp_bytes = stories.encode(replace(st, terms=terms))
+                    story_index.add(db, a, r.story_id, r.published, r.placed, fp_bytes, postings)
                 found = story_index.candidates(
                     db,
                     ranked[:QUERY],

@@ -35,10 +35,9 @@ class TermStats:
     documents: int = 0
     df: dict[int, int] = field(default_factory=dict)
     kind: dict[int, int] = field(default_factory=dict)
-    # term -> weight of one occurrence, for the current counts (see :func:`unit_vector`)
+    # term -> weight of one occurrence under the current counts (see :func:`unit_vector`);
+    # emptied whenever the counts change
     _weights: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
-    _weights_at: tuple[int, int] = field(default=(-1, 0), repr=False, compare=False)
-    _changes: int = field(default=0, repr=False, compare=False)
 
     def idf(self, term: int) -> float:
         return math.log((self.documents + N0) / (self.df.get(term, 0) + 1))
@@ -46,7 +45,7 @@ class TermStats:
     def add(self, terms: Iterable[int], kinds: Mapping[int, int] | None = None) -> None:
         """Count one more document holding ``terms``."""
         self.documents += 1
-        self._changes += 1
+        self._weights.clear()
         df = self.df
         for t in terms:
             df[t] = df.get(t, 0) + 1
@@ -56,7 +55,7 @@ class TermStats:
     def remove(self, terms: Iterable[int]) -> None:
         """Count one document less (an article whose text changed is counted again)."""
         self.documents = max(0, self.documents - 1)
-        self._changes += 1
+        self._weights.clear()
         df = self.df
         for t in terms:
             n = df.get(t, 0) - 1
@@ -72,9 +71,6 @@ def unit_vector(terms: Mapping[int, int], stats: TermStats) -> dict[int, float]:
     Each term's weight is computed once for the current counts (``stats`` keeps them until it
     changes): a settled region shares most of its terms."""
     log = math.log
-    if stats._weights_at != (stats.documents, stats._changes):
-        stats._weights = {}
-        stats._weights_at = (stats.documents, stats._changes)
     known = stats._weights
     base = log(stats.documents + N0)
     df, kind = stats.df, stats.kind
