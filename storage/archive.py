@@ -146,17 +146,14 @@ class Archive:
 
     def update_source(self, name: str, change: SourceUpdate) -> None:
         """Write the fields of ``change`` that were given (see storage.rows.SourceUpdate)."""
-        if not isinstance(change, SourceUpdate):
-            raise TypeError(f"update_source takes a SourceUpdate, not {type(change).__name__}")
-        with self.transaction():
-            sources_table.update(self.db.conn, name, change)
+        self.update_sources([(name, change)])
 
     def update_sources(self, changes: Sequence[tuple[str, SourceUpdate]]) -> None:
         """Several sources' updates in one transaction (the pipeline's group commit of the
         polls that finished together: 1,000 feeds answering 304 make a few dozen commits)."""
         for _name, change in changes:
             if not isinstance(change, SourceUpdate):
-                raise TypeError(f"update_sources takes SourceUpdates, not {type(change).__name__}")
+                raise TypeError(f"a source update is a SourceUpdate, not {type(change).__name__}")
         with self.transaction():
             for name, change in changes:
                 sources_table.update(self.db.conn, name, change)

@@ -30,8 +30,11 @@ from urllib.parse import quote, unquote, urlsplit
 import h11
 
 from monitor.fetch.guard import AddressGuard, ConnectError, connect
+from monitor.urls import hide_credentials
 
 __all__ = [
+    "Answer",
+    "ConnectError",
     "Http1Client",
     "ProtocolError",
     "ReadTimeout",
@@ -66,6 +69,10 @@ class _Conn:
 
     def alive(self) -> bool:
         return not (self.writer.transport.is_closing() or self.reader.at_eof())
+
+    def reusable(self, now: float, keepalive_s: float) -> bool:
+        """Still open and idle for less than ``keepalive_s``."""
+        return now - self.idle_since < keepalive_s and self.alive()
 
     def close(self) -> None:
         try:
@@ -160,7 +167,12 @@ class Http1Client:
         request = h11.Request(method="GET", target=target, headers=head)
         conn, answer = await self._send(key, request)
         try:
-            log.debug('HTTP Request: GET %s "HTTP/1.1 %d %s"', url, answer.status, answer.reason)
+            log.debug(
+                'HTTP Request: GET %s "HTTP/1.1 %d %s"',
+                hide_credentials(url),
+                answer.status,
+                answer.reason,
+            )
             yield answer
         except BaseException:
             conn.close()
@@ -239,7 +251,7 @@ class Http1Client:
             self._idle_count -= 1
             if not idle:
                 del self._idle[key]
-            if conn.alive() and self._clock() - conn.idle_since < self._keepalive_s:
+            if conn.reusable(self._clock(), self._keepalive_s):
                 return conn
             conn.close()
         return None
@@ -273,7 +285,7 @@ class Http1Client:
         for key in list(self._idle):
             keep = []
             for conn in self._idle[key]:
-                if now - conn.idle_since < self._keepalive_s and conn.alive():
+                if conn.reusable(now, self._keepalive_s):
                     keep.append(conn)
                 else:
                     conn.close()
@@ -291,6 +303,3 @@ class Http1Client:
         for conns in idle.values():
             for conn in conns:
                 conn.close()
-
-
-__all__ += ["Answer", "ConnectError"]
