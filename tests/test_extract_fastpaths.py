@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.extract import clean, text, walk
+from monitor.extract import choose, clean, text, walk
 from monitor.extract.decode import bound, parse
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "extraction"
@@ -142,3 +142,63 @@ names = st.lists(_split_word(), max_size=5).flatmap(
 def test_name_kind_agrees_with_every_window(name: str) -> None:
     walk._NAME_CACHE.clear()
     assert walk._name_kind(name) == _name_kind_by_every_window(name)
+
+
+def _add_up_everywhere(
+    values: list[int], parents: list[int], below: int = -1, top: int = -1
+) -> None:
+    """``choose.add_up`` without its ``top`` shortcut: every element, from the last one."""
+    for idx in range(len(values) - 1, below, -1):
+        if values[idx] and parents[idx] > below:
+            values[parents[idx]] += values[idx]
+
+
+@st.composite
+def _tree_counts(draw: st.DrawFn) -> tuple[list[int], list[int], int, int]:
+    """A tree in document order (each parent numbered before its children), counts on the
+    elements up to ``top``, and a ``below``."""
+    n = draw(st.integers(1, 40))
+    parents = [-1] + [draw(st.integers(-1, i - 1)) for i in range(1, n)]
+    top = draw(st.integers(0, n - 1))
+    values = [draw(st.integers(0, 9)) if i <= top else 0 for i in range(n)]
+    return values, parents, draw(st.integers(-1, n - 1)), top
+
+
+@given(_tree_counts())
+@settings(max_examples=500, deadline=None)
+def test_add_up_from_top_agrees_with_every_element(case) -> None:  # noqa: ANN001
+    values, parents, below, top = case
+    expected = list(values)
+    _add_up_everywhere(expected, parents, below)
+    choose.add_up(values, parents, below, top)
+    assert values == expected
+
+
+def test_subtree_sums_from_the_last_counted_element_agree_on_the_development_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """body_blocks and teaser_blocks start their subtree sums at the last element under the
+    body that holds a block; on every page they decide as when summing over every element."""
+    if not DEV.is_dir():
+        pytest.skip("no development set")
+    pages = sorted((DEV / "pages").glob("*.html.gz"))
+    assert len(pages) > 100
+    for path in pages:
+        found = walk.walk(parse(bound(gzip.open(path).read().decode("utf-8"))).body)
+        if not found.blocks:
+            continue
+        best, _scores, flags = choose.choose(found.blocks, found)
+        if best < 0:
+            continue
+        fast = (
+            choose.teaser_blocks(found.blocks, best, found.parents),
+            clean.body_blocks(found.blocks, best, flags, found.parents, found.media),
+        )
+        with monkeypatch.context() as patched:
+            patched.setattr(choose, "add_up", _add_up_everywhere)
+            patched.setattr(clean, "add_up", _add_up_everywhere)
+            slow = (
+                choose.teaser_blocks(found.blocks, best, found.parents),
+                clean.body_blocks(found.blocks, best, flags, found.parents, found.media),
+            )
+        assert fast == slow, path.name
