@@ -102,6 +102,7 @@ def _extract(
     article.title = title
 
     blocks = walker.blocks
+    ld_text = md.ld_body(meta)  # the JSON-LD articleBody, read (and parsed if HTML) once
     text = ""
     listing = digest = False
     if blocks:
@@ -139,12 +140,10 @@ def _extract(
             repeated = repeated_blocks(body, walker, template)
             body = cut_appendix(drop_foreign_boxes(body), repeated)
             body = drop_furniture(trim(drop_template(body, repeated), title))
-            ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)
             text = format_blocks(body)
     if len(text) < 150 and not looks_like_prose(text):
-        ld_text = md.ld_body(meta)
         if len(ld_text) > len(text):
             text = ld_text
     if listing and len(text) < 500:
