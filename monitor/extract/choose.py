@@ -72,9 +72,10 @@ def choose(
     best, best_score = -1, 0.0
     scores = [0.0] * n_elems
     keep = walker.keep
-    for idx in range(n_elems):
-        g = good[idx]
-        score = g * g / (g + bad[idx]) if g > 0 else 0.0  # prose, weighted by its purity
+    for idx, g in enumerate(good):
+        if g <= 0:
+            continue  # no prose below it: its score stays 0.0 (most elements)
+        score = g * g / (g + bad[idx])  # prose, weighted by its purity
         if keep[idx]:
             score *= 1.1
         if tainted[idx]:
