@@ -113,12 +113,22 @@ def _decode(body: bytes, name: str, errors: str = "strict") -> str:
     return body.decode(name, errors=errors)
 
 
-def _fits(body: bytes, name: str) -> bool:
-    try:
-        _decode(body, name)
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+class _Attempts:
+    """Strict decodings of one body, each codec tried at most once (a page is decoded once,
+    not once to see that it fits and again to keep the text)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.texts: dict[str, str | None] = {}
+
+    def text(self, name: str) -> str | None:
+        """The body decoded with ``name``, None when the bytes do not fit it."""
+        if name not in self.texts:
+            try:
+                self.texts[name] = _decode(self.body, name)
+            except (UnicodeDecodeError, LookupError):
+                self.texts[name] = None
+        return self.texts[name]
 
 
 def _declaration(body: bytes) -> tuple[str | None, str | None]:
@@ -139,6 +149,7 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
             return Decoded(text, name, "invalid bytes replaced" if "\ufffd" in text else None)
     notes: list[str] = []
     candidates: list[str] = []
+    attempts = _Attempts(body)
     wide = _sniff_wide(body)
     if wide:
         candidates.append(wide)
@@ -152,18 +163,20 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
     for name in (header, declared):
         if name and name not in candidates:
             if not name.startswith(_WIDE) and name != "utf-8" and not body.isascii():
-                if _fits(body, "utf-8") and "utf-8" not in candidates:
+                if "utf-8" not in candidates and attempts.text("utf-8") is not None:
                     candidates.append("utf-8")  # re-saved as UTF-8, old label kept
             candidates.append(name)
     for name in candidates:
-        if _fits(body, name):
-            return Decoded(_decode(body, name), name, "; ".join(notes) or None)
+        text = attempts.text(name)
+        if text is not None:
+            return Decoded(text, name, "; ".join(notes) or None)
     if candidates:
         name = candidates[0]
         notes.append(f"bytes invalid in declared charset {name}, replaced")
         return Decoded(_decode(body, name, "replace"), name, "; ".join(notes))
-    if _fits(body, "utf-8"):
-        return Decoded(body.decode("utf-8"), "utf-8", "; ".join(notes) or None)
+    text = attempts.text("utf-8")
+    if text is not None:
+        return Decoded(text, "utf-8", "; ".join(notes) or None)
     name = _guess(body) or "cp1252"
     notes.append(f"no charset declared and not UTF-8; decoded as {name}")
     return Decoded(_decode(body, name, "replace"), name, "; ".join(notes))

@@ -10,6 +10,7 @@ sign) and on every line of the development set's pages.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 from pathlib import Path
@@ -18,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.extract import clean, text, walk
-from monitor.extract.decode import bound, parse
+from monitor.extract import article_as_dict, choose, clean, extract, text, walk
+from monitor.extract.decode import bound, page_input, parse
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "extraction"
 
@@ -142,3 +143,123 @@ names = st.lists(_split_word(), max_size=5).flatmap(
 def test_name_kind_agrees_with_every_window(name: str) -> None:
     walk._NAME_CACHE.clear()
     assert walk._name_kind(name) == _name_kind_by_every_window(name)
+
+
+def _add_up_everywhere(
+    values: list[int], parents: list[int], below: int = -1, top: int = -1
+) -> None:
+    """``choose.add_up`` without its ``top`` shortcut: every element, from the last one."""
+    for idx in range(len(values) - 1, below, -1):
+        if values[idx] and parents[idx] > below:
+            values[parents[idx]] += values[idx]
+
+
+@st.composite
+def _tree_counts(draw: st.DrawFn) -> tuple[list[int], list[int], int, int]:
+    """A tree in document order (each parent numbered before its children), counts on the
+    elements up to ``top``, and a ``below``."""
+    n = draw(st.integers(1, 40))
+    parents = [-1] + [draw(st.integers(-1, i - 1)) for i in range(1, n)]
+    top = draw(st.integers(0, n - 1))
+    values = [draw(st.integers(0, 9)) if i <= top else 0 for i in range(n)]
+    return values, parents, draw(st.integers(-1, n - 1)), top
+
+
+@given(_tree_counts())
+@settings(max_examples=500, deadline=None)
+def test_add_up_from_top_agrees_with_every_element(case) -> None:  # noqa: ANN001
+    values, parents, below, top = case
+    expected = list(values)
+    _add_up_everywhere(expected, parents, below)
+    choose.add_up(values, parents, below, top)
+    assert values == expected
+
+
+def test_subtree_sums_from_the_last_counted_element_agree_on_the_development_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """body_blocks and teaser_blocks start their subtree sums at the last element under the
+    body that holds a block; on every page they decide as when summing over every element."""
+    if not DEV.is_dir():
+        pytest.skip("no development set")
+    pages = sorted((DEV / "pages").glob("*.html.gz"))
+    assert len(pages) > 100
+    for path in pages:
+        found = walk.walk(parse(bound(gzip.open(path).read().decode("utf-8"))).body)
+        if not found.blocks:
+            continue
+        best, _scores, flags = choose.choose(found.blocks, found)
+        if best < 0:
+            continue
+        fast = (
+            choose.teaser_blocks(found.blocks, best, found.parents),
+            clean.body_blocks(found.blocks, best, flags, found.parents, found.media),
+        )
+        with monkeypatch.context() as patched:
+            patched.setattr(choose, "add_up", _add_up_everywhere)
+            patched.setattr(clean, "add_up", _add_up_everywhere)
+            slow = (
+                choose.teaser_blocks(found.blocks, best, found.parents),
+                clean.body_blocks(found.blocks, best, flags, found.parents, found.media),
+            )
+        assert fast == slow, path.name
+
+
+_PAGE = (
+    "<html><head><title>Über Käse</title></head><body><p>Der Käse reift – “gut”.</p></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    "body, content_type, handed_on",
+    [
+        (_PAGE.encode(), None, True),
+        (_PAGE.encode(), "text/html; charset=utf-8", True),
+        (_PAGE.encode(), "text/html; charset=iso-8859-1", True),  # re-saved: read as UTF-8
+        (codecs.BOM_UTF8 + _PAGE.encode(), None, False),  # the mark is not in the text
+        (_PAGE.encode() + b"\xff\xfe", "text/html; charset=utf-8", False),  # replaced
+        (_PAGE.encode("cp1252", "replace"), "text/html; charset=windows-1252", False),
+        (_PAGE.encode("utf-16"), None, False),
+        (_PAGE, None, False),
+    ],
+)
+def test_page_bytes_go_to_the_parser_only_as_the_utf8_of_the_text(
+    body: bytes | str, content_type: str | None, handed_on: bool
+) -> None:
+    text, raw = page_input(body, content_type)
+    assert (raw is not None) == handed_on
+    if raw is not None:
+        assert raw == text.encode("utf-8")  # what Lexbor would have been given from the text
+
+
+def test_pages_as_bytes_and_as_text_give_the_same_article() -> None:
+    """The parser gets a page's own bytes when they are the UTF-8 of its text: every field of
+    the Article is what the decoded text gives, on every development page."""
+    if not DEV.is_dir():
+        pytest.skip("no development set")
+    pages = sorted((DEV / "pages").glob("*.html.gz"))
+    assert len(pages) > 100
+    handed_on = 0
+    for path in pages:
+        body = gzip.open(path).read()
+        handed_on += page_input(body, None)[1] is not None
+        from_bytes = article_as_dict(extract(body, "https://example.org/a"))
+        from_text = article_as_dict(extract(body.decode("utf-8"), "https://example.org/a"))
+        assert from_bytes == from_text, path.name
+    assert handed_on == len(pages)
+
+
+def test_the_parser_gets_what_bound_left_when_bound_changed_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page's bytes stand in for its text only while ``bound`` left the text alone."""
+    from monitor.extract import extractor
+
+    paragraphs = "".join(
+        f"<p>Der Käse reift in der Höhle {i} Wochen lang, sagt die Forscherin aus Bern.</p>"
+        for i in range(8)
+    )
+    page = f"<html><body><article>{paragraphs}</article></body></html>".encode()
+    assert "Der Käse reift" in extract(page).text
+    monkeypatch.setattr(extractor, "bound", lambda html: html.replace("Käse", "Brot"))
+    assert "Der Brot reift" in extract(page).text

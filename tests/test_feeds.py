@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor import charset
 from monitor.feeds import FeedError, decode_document, entry_key, parse, plain_text, strip_dtd
 from monitor.model import ParsedFeed
 
@@ -314,6 +315,33 @@ def test_charset_sources() -> None:
         "<rss>na\u00efve caf\u00e9 \u00e0 la cr\u00e8me".encode("cp1252")
     )
     assert decoded.startswith("<rss>") and warn
+
+
+@pytest.mark.parametrize(
+    "body, content_type, expected, decodings",
+    [
+        # valid UTF-8 under a legacy label (re-saved): UTF-8 is tried once and kept
+        ("<p>Caf\u00e9</p>".encode(), "text/html; charset=ISO-8859-1", "utf-8", 1),
+        ("<p>Caf\u00e9</p>".encode(), None, "utf-8", 1),
+        # legacy bytes under their own label: UTF-8 tried once (fails), then the label once
+        ("<p>Caf\u00e9</p>".encode("cp1252"), "text/html; charset=windows-1252", "cp1252", 2),
+    ],
+)
+def test_a_body_is_decoded_once_per_charset_tried(
+    monkeypatch: pytest.MonkeyPatch, body: bytes, content_type, expected: str, decodings: int
+) -> None:
+    """Whether the bytes fit a charset and the text they give are one decoding, not two."""
+    calls: list[str] = []
+    real = charset._decode
+
+    def counted(data: bytes, name: str, errors: str = "strict") -> str:
+        calls.append(name)
+        return real(data, name, errors)
+
+    monkeypatch.setattr(charset, "_decode", counted)
+    decoded = charset.decode(body, content_type)
+    assert (decoded.text, decoded.encoding) == ("<p>Caf\u00e9</p>", expected)
+    assert len(calls) == decodings, calls
 
 
 # ------------------------------------------------------------------ hostile documents

@@ -72,9 +72,10 @@ def choose(
     best, best_score = -1, 0.0
     scores = [0.0] * n_elems
     keep = walker.keep
-    for idx in range(n_elems):
-        g = good[idx]
-        score = g * g / (g + bad[idx]) if g > 0 else 0.0  # prose, weighted by its purity
+    for idx, g in enumerate(good):
+        if g <= 0:
+            continue  # no prose below it: its score stays 0.0 (most elements)
+        score = g * g / (g + bad[idx])  # prose, weighted by its purity
         if keep[idx]:
             score *= 1.1
         if tainted[idx]:
@@ -85,13 +86,14 @@ def choose(
     return best, scores, deepest_flags
 
 
-def add_up(values: list[int], parents: list[int], below: int = -1) -> None:
+def add_up(values: list[int], parents: list[int], below: int = -1, top: int = -1) -> None:
     """Turn per-element counts into subtree sums, in place: each element's count is added to
     its parent's, deepest first (elements are numbered in document order, so a parent's index
     is smaller than its children's). With ``below``, only elements numbered after it take
     part, and nothing is added to ``below`` or to elements before it. Integer sums: the order
-    of additions does not change them."""
-    for idx in range(len(values) - 1, below, -1):
+    of additions does not change them. ``top``, when given, is the last element that may hold
+    a count (the elements after it hold none): the loop starts there instead of at the end."""
+    for idx in range(top if top >= 0 else len(values) - 1, below, -1):
         value = values[idx]
         if value:
             parent = parents[idx]
@@ -107,10 +109,14 @@ def teaser_blocks(blocks: list[Block], best: int, parents: list[int]) -> tuple[s
     after_head: tuple[int, ...] | None = None
     followers = heads = 0
     sizes = [0] * len(parents)  # characters of the blocks under best, per element
+    top = best
     for b in blocks:
         if best in b.path:
-            sizes[b.path[-1]] += len(b.text)
-    add_up(sizes, parents)
+            own = b.path[-1]
+            sizes[own] += len(b.text)
+            if own > top:
+                top = own
+    add_up(sizes, parents, top=top)
     for i, b in enumerate(blocks):
         if best not in b.path:
             continue

@@ -22,6 +22,7 @@ def _teaser_lists(inside: list[tuple[Block, int]], best: int, parents: list[int]
     headlines with little prose per headline (cards of related stories, "more" boxes)."""
     heads = [0] * len(parents)  # per element under best: linked headlines below it
     prose = [0] * len(parents)  # and the characters of prose below it
+    top = max(b.path[-1] for b, _ in inside)  # the last element under best with a block
     for b, _ in inside:
         own = b.path[-1]
         if own == best:
@@ -30,8 +31,8 @@ def _teaser_lists(inside: list[tuple[Block, int]], best: int, parents: list[int]
             heads[own] += 1
         else:
             prose[own] += weight(b.text) - b.links
-    add_up(heads, parents, best)
-    add_up(prose, parents, best)
+    add_up(heads, parents, best, top)
+    add_up(prose, parents, best, top)
     # Never the bulk of the body: a list of stories is an appendix to an article.
     body_prose = sum(len(b.text) - b.links for b, _ in inside)
     return {
@@ -56,13 +57,16 @@ def body_blocks(
     # Per descendant element: total characters and link characters below it (0 elsewhere).
     total = [0] * len(parents)
     links = [0] * len(parents)
+    top = best  # the last element under best with a block (the elements after it hold none)
     for b, _ in inside:
         own = b.path[-1]
         if own != best:
             total[own] += len(b.text)
             links[own] += b.links
-    add_up(total, parents, best)
-    add_up(links, parents, best)
+            if own > top:
+                top = own
+    add_up(total, parents, best, top)
+    add_up(links, parents, best, top)
     body_total = sum(len(b.text) for b, _ in inside) or 1
     teasers = set() if keep_teasers else _teaser_lists(inside, best, parents)
     if keep_teasers:

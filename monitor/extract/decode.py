@@ -7,6 +7,7 @@ size and markup that would make the HTML parser's work or memory explode is neut
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser
@@ -24,21 +25,35 @@ from monitor.extract.thresholds import (
 )
 
 
-def page_text(data: bytes | bytearray | memoryview | str | None, content_type: str | None) -> str:
-    """The page as text (``None`` is an empty page)."""
+def page_input(
+    data: bytes | bytearray | memoryview | str | None, content_type: str | None
+) -> tuple[str, bytes | None]:
+    """The page as text, and the bytes it came from when that text is exactly their strict
+    UTF-8 decoding (no byte-order mark, nothing replaced): the text encoded as UTF-8 again,
+    byte for byte, which is what Lexbor parses (``parse`` takes them and skips the encoding).
+    ``None`` is an empty page."""
     if data is None:
-        return ""
+        return "", None
     if isinstance(data, str):
-        return data[:MAX_PAGE_BYTES]
+        return data[:MAX_PAGE_BYTES], None
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"a page is bytes or str, not {type(data).__name__}")
-    return charset.decode(bytes(data[:MAX_PAGE_BYTES]), content_type).text
+    body = bytes(data[:MAX_PAGE_BYTES])
+    decoded = charset.decode(body, content_type)
+    # charset.decode reads UTF-8 strictly unless it says otherwise (a warning) or strips a mark
+    if decoded.encoding == "utf-8" and decoded.warning is None and not body.startswith(_BOM):
+        return decoded.text, body
+    return decoded.text, None
 
 
-def parse(html: str) -> LexborHTMLParser:
-    """Parse bounded HTML. Without DOM events: Lexbor's customizable-<select> support copies
-    the selected <option> into <selectedcontent> on every change, quadratic in the options
-    (400,000 <option>s took minutes); the extractor never reads <selectedcontent>."""
+_BOM = codecs.BOM_UTF8
+
+
+def parse(html: str | bytes) -> LexborHTMLParser:
+    """Parse bounded HTML (bytes are UTF-8). Without DOM events: Lexbor's customizable-<select>
+    support copies the selected <option> into <selectedcontent> on every change, quadratic in
+    the options (400,000 <option>s took minutes); the extractor never reads
+    <selectedcontent>."""
     return LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS)
 
 

@@ -35,7 +35,7 @@ from monitor.extract.clean import (
     format_blocks,
     trim,
 )
-from monitor.extract.decode import bound, page_text, parse
+from monitor.extract.decode import bound, page_input, parse
 from monitor.extract.identifiers import clean_doi, find_identifiers, journal_from_text
 from monitor.extract.templates import drop_template, page_keys, repeated_blocks
 from monitor.extract.text import looks_like_prose, norm
@@ -90,11 +90,13 @@ def _extract(
     content_type: str | None,
     template: SiteTemplate | None,
 ) -> Article:
-    text_html = page_text(html, content_type)
-    if not text_html or not text_html.strip():
+    text_html, raw = page_input(html, content_type)
+    if not text_html or text_html.isspace():
         return Article(reason="page is empty")
-    text_html = bound(text_html)
-    tree = parse(text_html)
+    bounded = bound(text_html)
+    # the page's own UTF-8 bytes when bound left its text as it was: Lexbor parses UTF-8, and
+    # encoding the text again would give these same bytes
+    tree = parse(raw if raw is not None and bounded is text_html else bounded)
     walker = walk(tree.body if tree.body is not None else tree.root)
     meta = md.read_meta(tree, walker.ld_json)
     title = md.title_of(meta, walker.h1)
@@ -102,6 +104,7 @@ def _extract(
     article.title = title
 
     blocks = walker.blocks
+    ld_text = md.ld_body(meta)  # the JSON-LD articleBody, read (and parsed if HTML) once
     text = ""
     listing = digest = False
     if blocks:
@@ -139,12 +142,10 @@ def _extract(
             repeated = repeated_blocks(body, walker, template)
             body = cut_appendix(drop_foreign_boxes(body), repeated)
             body = drop_furniture(trim(drop_template(body, repeated), title))
-            ld_text = md.ld_body(meta)
             if ld_text:
                 body = agree_with_ld(body, ld_text)
             text = format_blocks(body)
     if len(text) < 150 and not looks_like_prose(text):
-        ld_text = md.ld_body(meta)
         if len(ld_text) > len(text):
             text = ld_text
     if listing and len(text) < 500:

@@ -20,6 +20,9 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+_DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S{2,}")
+
+
 def clean_doi(doi: str) -> str | None:
     doi = doi.lower()
     query = doi.find("?")
@@ -31,7 +34,7 @@ def clean_doi(doi: str) -> str | None:
     for suffix in ("/full", "/abstract", "/pdf", "/epdf", "/fulltext"):
         if doi.endswith(suffix):
             doi = doi[: -len(suffix)]
-    return doi if re.fullmatch(r"10\.\d{4,9}/\S{2,}", doi) else None
+    return doi if _DOI_SHAPE.fullmatch(doi) else None
 
 
 def find_identifiers(raw_html: str, extra: list[str]) -> tuple[list[str], list[str], list[str]]:

@@ -101,6 +101,9 @@ def _ld_rank(obj: dict[str, Any]) -> int:
     return rank
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f]+")  # raw control characters in a JSON-LD string
+
+
 def read_meta(tree: LexborHTMLParser, body_ld: list[str]) -> Meta:
     """Collect meta tags, canonical link, language and article-like JSON-LD objects.
 
@@ -145,7 +148,7 @@ def read_meta(tree: LexborHTMLParser, body_ld: list[str]) -> Meta:
             continue  # nested deeper than the JSON decoder goes: no metadata of ours
         except ValueError:
             try:
-                data = json.loads(re.sub(r"[\x00-\x1f]+", " ", raw))
+                data = json.loads(_CONTROL_CHARS.sub(" ", raw))
             except (ValueError, RecursionError):
                 continue
         _walk_ld(data, found)
@@ -315,12 +318,19 @@ def title_of(meta: Meta, h1: list[str]) -> str:
     return title_from_tag(tag)
 
 
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—·•:-]\s+|:\s+")  # "Story | Site", "Site: Story"
+
+
 def title_from_tag(tag: str) -> str:
     """The longest piece of a ``<title>`` split at its separators ("Story | Site")."""
     if not tag:
         return ""
-    pieces = re.split(r"\s+[|–—·•:-]\s+|:\s+", tag)
+    pieces = _TITLE_SEPARATOR.split(tag)
     return max(pieces, key=len).strip()
+
+
+_LANGUAGE_END = re.compile(r"[-_,;\s]")  # "en-GB", "de_DE", "fr, en"
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 def language(meta: Meta) -> str | None:
@@ -330,8 +340,8 @@ def language(meta: Meta) -> str | None:
         ld_text(meta.ld("inLanguage")),
     ):
         if value:
-            code = re.split(r"[-_,;\s]", value.strip())[0].lower()
-            if re.fullmatch(r"[a-z]{2,3}", code):
+            code = _LANGUAGE_END.split(value.strip())[0].lower()
+            if _LANGUAGE_CODE.fullmatch(code):
                 return code
     return None
 

@@ -19,10 +19,12 @@ def weight(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "replace")) * 2 // 3
 
 
+_SENTENCE = re.compile(r"[^.!?。]{30,}[.!?。]")
+
+
 def looks_like_prose(text: str) -> bool:
     """At least two sentences of some length."""
-    sentences = re.findall(r"[^.!?。]{30,}[.!?。]", text)
-    return len(sentences) >= 2
+    return len(_SENTENCE.findall(text)) >= 2
 
 
 _MONTHS = (
