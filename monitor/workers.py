@@ -13,11 +13,11 @@ when the pool has no workers (``cpu_workers = 0``), or once when a worker died u
 (``BrokenProcessPool``: the pool is replaced, and every task that was in it is done here
 instead, so none is lost and, as nothing is written in a worker, none is done twice).
 
-Workers start from a fork server (never ``fork`` of this process, which runs threads and an
-event loop), lazily on the first task. Each caps its address space (``RLIMIT_AS``): a page
-that needs more raises ``WorkerMemoryError`` here instead of growing the daemon; workers
-ignore SIGINT (the daemon's stop is its own) and end when this process ends, however it ends,
-so a killed daemon leaves no workers (nor fork server) behind. ``close()`` stops them.
+Workers are fresh interpreters (``START_METHOD``; never ``fork`` of this process, which runs
+threads and an event loop), started on the first task. Each caps its address space
+(``RLIMIT_AS``): a page that needs more raises ``WorkerMemoryError`` here instead of growing
+the daemon; workers ignore SIGINT (the daemon's stop is its own) and end when this process
+ends, however it ends, so a killed daemon leaves no workers behind. ``close()`` stops them.
 """
 
 from __future__ import annotations
@@ -118,9 +118,10 @@ def _init_worker(
 
 def _exit_with(owner: int) -> None:
     """End this worker when the process that owns the pool ends, however it ends (a SIGKILL
-    leaves no time to stop the workers). The worker's parent is the fork server, and the fork
-    server lives as long as any worker, so the owner is watched itself: a thread waits on its
-    pidfd (Linux), or looks every second whether it is still there."""
+    leaves no time to stop the workers, and a worker holds its own end of the task queue, so
+    it would wait forever): a thread waits on the owner's pidfd (Linux), or looks every second
+    whether it is still there. The owner, not the parent: with "forkserver" the parent is the
+    fork server, which lives as long as any of its workers."""
 
     def watch() -> None:
         try:
