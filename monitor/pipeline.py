@@ -13,10 +13,15 @@ Concurrency: every source and every page is its own task. Network waits (a host'
 politeness delay, a slow server) are queued per host inside the Fetcher and hold no limit
 of the pipeline; the pipeline's limits bound CPU and memory work only: feeds parsed at
 once (``[fetch] concurrent_sources``; without pages a feed keeps its slot until its articles
-are written) and pages extracted at once (``concurrent_pages``); the analysis (fingerprint,
-topic match) runs in one thread, the archive work (the story step and its writes) on the
-loop, one piece per turn of the loop (``_in_turn``) so that the fetches in flight are served
-between pieces. So a slow or strict host delays its own source's articles only.
+are written) and pages extracted at once (``concurrent_pages``). The pure CPU work runs in
+worker processes (``[fetch] cpu_workers``, ``monitor.workers.CpuPool``): feed parsing, and a
+new entry's page in one trip (extraction, the record, its fingerprint and topic matches:
+``_extract_and_analyse``); with ``cpu_workers = 0`` parsing and extraction run in two threads
+and the analysis in one (the topic matcher is not thread-safe), as they do in-process when a
+worker died under a task. The archive work (the story step and its writes) stays in this
+process, on the loop, one piece per turn of the loop (``_in_turn``) so that the fetches in
+flight are served between pieces. So a slow or strict host delays its own source's articles
+only.
 """
 
 from __future__ import annotations
