@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -77,7 +78,11 @@ def _word(i: int) -> str:
     return "".join(rng.choice(_SYLLABLES) for _ in range(2 + i % 3))
 
 
-_VOCAB = sorted({_word(i) for i in range(6000)})[:3000]
+@functools.cache
+def _uniform_vocab() -> list[str]:
+    return sorted({_word(i) for i in range(6000)})[:3000]
+
+
 _MEDICAL = (
     "liver metastases immunotherapy checkpoint inhibitor response trial patients cohort "
     "survival hepatic tumour pembrolizumab nivolumab oncology biomarker progression"
@@ -91,6 +96,7 @@ ZIPF_TYPES = 60_000
 ZIPF_EXPONENT = 1.1
 
 
+@functools.cache
 def _zipf_vocab(n: int) -> tuple[list[str], list[float]]:
     """``n`` distinct generated words in rank order, with cumulative Zipf weights."""
     rng = random.Random(20261101)
@@ -106,15 +112,18 @@ def _zipf_vocab(n: int) -> tuple[list[str], list[float]]:
     return words, cum
 
 
-_ZIPF_WORDS, _ZIPF_CUM = _zipf_vocab(ZIPF_TYPES) if FARM_TEXT == "zipf" else ([], [])
+# the vocabularies are made on first use (in the farm process only): the product's CPU
+# workers import this module as their __main__ (multiprocessing's spawn), and 0.8 s of CPU
+# and 10 MB each would be counted as theirs
 
 
 def _text(seed: str, n: int) -> str:
     rng = random.Random(hashlib.blake2b(seed.encode(), digest_size=8).digest())
     if FARM_TEXT == "uniform":
-        words = [rng.choice(_VOCAB) for _ in range(n)]
+        words = [rng.choice(_uniform_vocab()) for _ in range(n)]
     else:
-        words = rng.choices(_ZIPF_WORDS, cum_weights=_ZIPF_CUM, k=n)
+        vocab, cum = _zipf_vocab(ZIPF_TYPES)
+        words = rng.choices(vocab, cum_weights=cum, k=n)
     for k in range(0, n, 9):  # a few domain words, as in medical news
         words[k] = rng.choice(_MEDICAL)
     return " ".join(words)
@@ -307,6 +316,59 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _descendants() -> list[int]:
+    """Processes started by this one, directly or not (the fork server and CPU workers)."""
+    parents: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    parents[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    found, todo = [], [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        kids = [c for c, p in parents.items() if p == pid]
+        found += kids
+        todo += kids
+    return found
+
+
+def pss_mb(pid: int | str = "self") -> float:
+    """A process's proportional set size now (shared pages divided among their sharers)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def children_usage() -> tuple[float, float, float]:
+    """(peak RSS MB, PSS MB now, CPU s) of the running descendants (CPU workers and the
+    multiprocessing resource tracker), from /proc while they run: ``RUSAGE_CHILDREN`` counts a
+    child only once it is reaped. Their peaks are added: an upper bound of their sum at any one
+    time (and shared library pages are counted in each); the PSS sum is the fair share now."""
+    rss = pss = cpu = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in _descendants():
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        rss += int(line.split()[1]) / 1024
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            pss += pss_mb(pid)
+        except (OSError, ValueError, IndexError):
+            pass
+    return rss, pss, cpu
+
+
 def sqlite_peak_mb() -> float | None:
     """SQLite's own allocation high-water mark (page caches, statements), when the sqlite3
     module uses the system library (then ctypes reaches the same instance)."""
@@ -406,7 +468,7 @@ def _instrument() -> None:
     _timed(pipeline.Pipeline, "analyse", ANALYSIS)
 
 
-def child_product(urls: list[str], pages: bool) -> dict:
+def child_product(urls: list[str], pages: bool, cpu_workers: str | None = None) -> dict:
     """The product's whole path, as `monitor run --once` runs it (Pipeline.poll_all into a
     real archive), twice: cold, then every feed answers 304."""
     from monitor import config as config_mod
@@ -418,12 +480,14 @@ def child_product(urls: list[str], pages: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         # the shipped defaults; only loopback must be allowed for a local farm
         fetch: dict[str, object] = {} if pages else {"fetch_pages": False}
+        if cpu_workers is not None:  # else the shipped default
+            fetch["cpu_workers"] = cpu_workers if cpu_workers == "auto" else int(cpu_workers)
         config = config_mod.load(write_config(tmp, urls, fetch))
-        with Archive(config.storage_path) as archive:
-            pipeline = Pipeline(config, archive)
+        with Archive(config.storage_path) as archive, Pipeline(config, archive) as pipeline:
             c0, t = cpu_s(), time.perf_counter()
             cold_results = asyncio.run(pipeline.poll_all())
             cold, cold_cpu = time.perf_counter() - t, cpu_s() - c0
+            _rss, _pss, workers_cold_cpu = children_usage()
             counts = archive.counts()
             keys = archive.db.execute("SELECT count(DISTINCT key) FROM articles").fetchone()[0]
             with_text = archive.db.execute(
@@ -432,6 +496,9 @@ def child_product(urls: list[str], pages: bool) -> dict:
             c0, t = cpu_s(), time.perf_counter()
             results = asyncio.run(pipeline.poll_all())
             warm, warm_cpu = time.perf_counter() - t, cpu_s() - c0
+            workers_rss, workers_pss, workers_cpu = children_usage()
+            pss_all = pss_mb() + workers_pss
+            cpu_workers = pipeline.cpu.workers
     return {
         "cold": cold,
         "warm": warm,
@@ -445,7 +512,14 @@ def child_product(urls: list[str], pages: bool) -> dict:
         "errors": sum(r.status == "error" for r in cold_results),
         "page_errors": sum(r.page_errors for r in cold_results),
         "not_modified": sum(r.status == "not-modified" for r in results),
-        "rss": peak_rss_mb(),
+        "rss": peak_rss_mb() + workers_rss,
+        "rss_main": peak_rss_mb(),
+        "rss_workers": workers_rss,
+        "pss_all": pss_all,
+        "workers_cpu": workers_cpu,
+        "workers_cold_cpu": workers_cold_cpu,
+        "cpu_workers": cpu_workers,
+        "cpu_workers_setting": config.fetch.cpu_workers,
         "sqlite_mb": sqlite_peak_mb(),
         "spent": _SPENT,
     }
@@ -476,6 +550,7 @@ def child_reader(urls: list[str]) -> dict:
         "warm_cpu": warm_cpu,
         "articles": entries,
         "rss": peak_rss_mb(),
+        "pss_all": pss_mb(),
         "sqlite_mb": sqlite_peak_mb(),
     }
 
@@ -605,8 +680,10 @@ def child_capacity(urls: list[str], interval: float, seconds: float, entries: in
 # --------------------------------------------------------------------------- driver
 
 
-def spawn(args: list[str]) -> dict:
+def spawn(args: list[str], a: argparse.Namespace | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if a is not None and a.cpu_workers is not None:
+        args = [*args, f"--cpu-workers={a.cpu_workers}"]
     proc = subprocess.run(
         [sys.executable, __file__, *args], capture_output=True, text=True, env=env, timeout=3600
     )
@@ -630,27 +707,31 @@ def part_config(a: argparse.Namespace) -> str:
 def part_cold(a: argparse.Namespace) -> str:
     farm = Farm(a.cold_hosts, a.cold_entries)
     try:
-        r = spawn(["--child=cold", f"--port={farm.port}", f"--feeds={a.cold_hosts}"])
+        r = spawn(["--child=cold", f"--port={farm.port}", f"--feeds={a.cold_hosts}"], a)
     finally:
         farm.close()
     n = a.cold_hosts * a.cold_entries
     once = r["articles"] == n and r["distinct_keys"] == n
     print(
         f"cold start, shipped defaults (per_host_delay 1 s, 2 per host, robots.txt, pages): "
-        f"{a.cold_hosts} hosts x {a.cold_entries} entries"
+        f"{a.cold_hosts} hosts x {a.cold_entries} entries; cpu_workers = "
+        f"{r['cpu_workers_setting']!r} ({r['cpu_workers']} worker processes)"
     )
     print(
-        f"  cold {r['cold']:.2f} s wall, {r['cold_cpu']:.2f} s CPU (target <= 30 s: "
+        f"  cold {r['cold']:.2f} s wall, {r['cold_cpu']:.2f} s CPU in the polling process "
+        f"+ {r['workers_cold_cpu']:.2f} s in workers (target <= 30 s: "
         f"{'ok' if r['cold'] <= 30 else 'MISSED'}); {r['articles']} articles "
         f"({r['distinct_keys']} distinct; every article once: {'yes' if once else 'NO'}), "
         f"{r['pages_extracted']} with their page's text, {r['stories']} stories, "
         f"{r['matches']} topic matches, errors {r['errors']}, page errors {r['page_errors']}"
     )
     print(
-        "  CPU by stage (thread CPU s): "
+        "  CPU by stage (thread CPU s, polling process only): "
         + ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["spent"].items(), key=lambda kv: -kv[1]))
     )
-    story, rest, uncounted = stage_split(r["spent"], r["cold_cpu"] + r["warm_cpu"])
+    story, rest, uncounted = stage_split(
+        r["spent"], r["cold_cpu"] + r["warm_cpu"] + r["workers_cpu"]
+    )
     print(
         f"  story stage {story:.1f} s CPU, everything else {rest:.1f} s (of which fetching, "
         f"the loop and source states {uncounted:.1f} s)"
@@ -658,7 +739,9 @@ def part_cold(a: argparse.Namespace) -> str:
     print(
         f"  re-poll all 304: {r['warm']:.2f} s wall, {r['warm_cpu']:.2f} s CPU ({r['not_modified']}"
         f" feeds answered 304; target <= 2 s: {'ok' if r['warm'] <= 2 else 'MISSED'}); "
-        f"peak RSS {r['rss']:.0f} MB"
+        f"peak RSS {r['rss']:.0f} MB ({r['rss_main']:.0f} MB polling process + "
+        f"{r['rss_workers']:.0f} MB workers, peaks added; PSS of all at the end "
+        f"{r['pss_all']:.0f} MB)"
     )
     return f"cold {a.cold_hosts}x{a.cold_entries} {r['cold']:.1f} s, re-poll {r['warm']:.2f} s"
 
@@ -669,7 +752,7 @@ def part_reader(a: argparse.Namespace) -> str:
     try:
         for _ in range(a.repeat):  # interleaved; the machine is shared
             runs["product"].append(
-                spawn(["--child=product", f"--port={farm.port}", f"--feeds={a.feeds}"])
+                spawn(["--child=product", f"--port={farm.port}", f"--feeds={a.feeds}"], a)
             )
             runs["reader"].append(
                 spawn(["--child=reader", f"--port={farm.port}", f"--feeds={a.feeds}"])
@@ -682,6 +765,9 @@ def part_reader(a: argparse.Namespace) -> str:
         for k in ("cold", "warm", "cold_cpu", "warm_cpu"):
             out[k] = min(r[k] for r in rs)
         out["rss"] = max(r["rss"] for r in rs)
+        out["rss_workers"] = max(r.get("rss_workers", 0.0) for r in rs)
+        out["pss_all"] = max(r.get("pss_all", 0.0) for r in rs)
+        out["workers_cpu"] = min(r.get("workers_cpu", 0.0) for r in rs)
         out["sqlite_mb"] = max(r.get("sqlite_mb") or 0.0 for r in rs)
         out["all"] = [(round(r["cold"], 2), round(r["warm"], 2)) for r in rs]
         return out
@@ -697,10 +783,13 @@ def part_reader(a: argparse.Namespace) -> str:
     rows = [
         ("cold, s wall", p["cold"], r["cold"]),
         ("re-poll all 304, s wall", p["warm"], r["warm"]),
-        ("cold, s CPU", p["cold_cpu"], r["cold_cpu"]),
+        ("cold, s CPU (own process)", p["cold_cpu"], r["cold_cpu"]),
+        ("  + CPU workers, s CPU", p["workers_cpu"], 0.0),
         ("re-poll, s CPU", p["warm_cpu"], r["warm_cpu"]),
         ("entries stored (cold)", p["articles"], r["articles"]),
-        ("peak RSS, MB", p["rss"], r["rss"]),
+        ("peak RSS, MB (with workers)", p["rss"], r["rss"]),
+        ("  of which workers, MB", p["rss_workers"], 0.0),
+        ("PSS at the end, all, MB", p["pss_all"], r.get("pss_all", 0.0)),
         ("of which SQLite's peak, MB", p["sqlite_mb"] or 0.0, r["sqlite_mb"] or 0.0),
     ]
     for name, x, y in rows:
@@ -709,15 +798,17 @@ def part_reader(a: argparse.Namespace) -> str:
     print(
         f"  monitor: {p['stories']} stories, {p['matches']} topic matches, "
         f"{p['errors']} feeds failed on the cold poll, "
-        f"{p['not_modified']} feeds answered 304 on the re-poll"
+        f"{p['not_modified']} feeds answered 304 on the re-poll; cpu_workers = "
+        f"{p['cpu_workers_setting']!r} ({p['cpu_workers']} worker processes)"
     )
     first = runs["product"][0]
     spent = first["spent"]
     print(
-        "  monitor CPU by stage (first run, cold + re-poll, thread CPU s): "
+        "  monitor CPU by stage (first run, cold + re-poll, thread CPU s, polling process "
+        "only): "
         + ", ".join(f"{k} {v:.2f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]))
     )
-    total = first["cold_cpu"] + first["warm_cpu"]
+    total = first["cold_cpu"] + first["warm_cpu"] + first["workers_cpu"]
     story, rest, uncounted = stage_split(spent, total)
     print(
         f"  of its {total:.1f} s CPU (first run): story stage {story:.1f} s (fingerprint, "
@@ -801,6 +892,10 @@ def main() -> None:
     ap.add_argument("--capacity-interval", type=float, default=120.0)
     ap.add_argument("--capacity-seconds", type=float, default=480.0)
     ap.add_argument("--child")
+    ap.add_argument(
+        "--cpu-workers",
+        help='[fetch] cpu_workers of the product ("auto", 0, 2...); default: the shipped default',
+    )
     ap.add_argument("--serve", action="store_true")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--round", type=float, default=0.0)
@@ -814,9 +909,9 @@ def main() -> None:
         if a.child == "config":
             out = child_config(a.feeds)
         elif a.child == "cold":
-            out = child_product(urls, pages=True)
+            out = child_product(urls, pages=True, cpu_workers=a.cpu_workers)
         elif a.child == "product":
-            out = child_product(urls, pages=False)
+            out = child_product(urls, pages=False, cpu_workers=a.cpu_workers)
         elif a.child == "reader":
             out = child_reader(urls)
         else:

@@ -242,10 +242,11 @@ def poll_once(obj: Ctx, only: tuple[str, ...] = ()) -> list:
             pipeline = Pipeline(config, archive, progress=progress)
         except ValueError as e:  # a query that does not compile, for instance
             raise click.ClickException(str(e)) from None
-        if bar is not None:
-            with bar:
-                return asyncio.run(pipeline.poll_all(sources))
-        return asyncio.run(pipeline.poll_all(sources))
+        with pipeline:  # its CPU worker processes stop with the run
+            if bar is not None:
+                with bar:
+                    return asyncio.run(pipeline.poll_all(sources))
+            return asyncio.run(pipeline.poll_all(sources))
 
 
 # ------------------------------------------------------------------- digest

@@ -538,6 +538,10 @@ def _fetch(r: _Reader, data: Any) -> FetchSettings:
                 raise t._err(f.name, str(e)) from None
         elif kind == "int":
             value = t.get(f.name, int)
+        elif kind == "workers":
+            value = t.get(f.name, (int, str))
+            if isinstance(value, str) and value != "auto":
+                raise t._err(f.name, f'must be "auto" or a number of processes, not {value!r}')
         elif kind == "float":
             value = t.get(f.name, float)
         elif kind == "bool":
@@ -577,6 +581,8 @@ _WHY = {
     "concurrent_pages": "0 would extract nothing and wait forever",
     "max_entries_per_feed": "below 1 nothing would be archived",
     "per_host_concurrency": "at least one request per host",
+    "cpu_workers": '0 runs the CPU work in the polling process, "auto" uses the cores',
+    "cpu_worker_memory": "a worker needs about 60 MB before its first page",
 }
 
 

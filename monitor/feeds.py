@@ -65,6 +65,10 @@ class FeedError(MonitorError):
         self.message = message
         super().__init__(hide_credentials(f"{url}: {message}"))
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from its fields when it comes back from a CPU worker process (pickled)
+        return (type(self), (self.url, self.message))
+
 
 # --------------------------------------------------------------------------- charset
 

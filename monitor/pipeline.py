@@ -13,10 +13,15 @@ Concurrency: every source and every page is its own task. Network waits (a host'
 politeness delay, a slow server) are queued per host inside the Fetcher and hold no limit
 of the pipeline; the pipeline's limits bound CPU and memory work only: feeds parsed at
 once (``[fetch] concurrent_sources``; without pages a feed keeps its slot until its articles
-are written) and pages extracted at once (``concurrent_pages``); the analysis (fingerprint,
-topic match) runs in one thread, the archive work (the story step and its writes) on the
-loop, one piece per turn of the loop (``_in_turn``) so that the fetches in flight are served
-between pieces. So a slow or strict host delays its own source's articles only.
+are written) and pages extracted at once (``concurrent_pages``). The pure CPU work runs in
+worker processes (``[fetch] cpu_workers``, ``monitor.workers.CpuPool``): feed parsing, and a
+new entry's page in one trip (extraction, the record, its fingerprint and topic matches:
+``_extract_and_analyse``); with ``cpu_workers = 0`` parsing and extraction run in two threads
+and the analysis in one (the topic matcher is not thread-safe), as they do in-process when a
+worker died under a task. The archive work (the story step and its writes) stays in this
+process, on the loop, one piece per turn of the loop (``_in_turn``) so that the fetches in
+flight are served between pieces. So a slow or strict host delays its own source's articles
+only.
 """
 
 from __future__ import annotations
@@ -33,10 +38,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from monitor import extract, feeds, grouping, health, topics
+from monitor import extract, feeds, grouping, health, topics, workers
 from monitor.config import Config, SourceConfig
 from monitor.fetch import Fetcher, FetchError, Response, Validators
-from monitor.model import Article, ArticleRecord, Entry, Match
+from monitor.model import Article, ArticleRecord, Entry, Match, ParsedFeed, SiteTemplate
 from monitor.settings import FetchSettings
 from monitor.urls import (
     hide_credentials,
@@ -82,10 +87,108 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def article_record(
+    source: str,
+    entry: Entry,
+    article: Article,
+    canonical: str,
+    note: str | None,
+    fetched_at: datetime,
+) -> ArticleRecord:
+    """What the archive stores of an entry: the page's article where it has one, the feed's
+    entry for the rest (``Article()``: the feed's summary alone)."""
+    text = article.text or entry.summary
+    return ArticleRecord(
+        key=entry.key,
+        url=entry.url,
+        canonical_url=canonical,
+        source=source,
+        title=clean_text(article.title or entry.title),
+        text=clean_text(text),
+        published=entry.published or article.published,
+        fetched_at=fetched_at,
+        authors=[clean_text(a) for a in (article.authors or entry.authors)],
+        language=article.language,
+        lead_image=article.lead_image,
+        doi=article.doi,
+        nct=article.nct,
+        pmid=article.pmid,
+        journal=clean_text(article.journal),
+        extract_note=note,
+    )
+
+
+def page_record(
+    source: str, entry: Entry, article: Article, page_url: str, fetched_at: datetime
+) -> ArticleRecord:
+    """The record of an entry whose page was fetched and extracted."""
+    canonical = prefer_canonical(page_url, article.canonical_url)
+    note = None if article.text else f"extraction: {article.reason or 'no text'}; feed summary kept"
+    return article_record(source, entry, article, canonical, note, fetched_at)
+
+
+@dataclass
+class Extracted:
+    """A page extracted; with an entry, also its record and the record's analysis."""
+
+    article: Article
+    record: ArticleRecord | None = None
+    analysis: Analysis | None = None
+
+
 @dataclass
 class Analysis:
     prepared: grouping.Prepared
     matches: list[Match]
+
+
+def analyse(record: ArticleRecord, matcher: topics.Matcher) -> Analysis:
+    """The pure, CPU-heavy part of storing: fingerprint and topic matches."""
+    return Analysis(grouping.prepare(record), matcher.match(record.title, record.text))
+
+
+# ---------------------------------------------------------------- in a CPU worker process
+# The tasks ``workers.CpuPool`` runs in its processes (module-level, so that they pickle
+# by name); each is the same call as its in-process twin in ``Pipeline``.
+
+_worker_matcher: topics.Matcher | None = None
+
+
+def _worker_setup(matcher: topics.Matcher) -> None:
+    """Once in each worker: the pipeline's topic matcher (its own word cache per process)."""
+    global _worker_matcher
+    _worker_matcher = matcher
+
+
+def _analyse_all(records: list[ArticleRecord]) -> list[Analysis]:
+    assert _worker_matcher is not None, "a CPU worker without its setup"
+    return [analyse(r, _worker_matcher) for r in records]
+
+
+def _extract_page(
+    body: bytes, url: str, content_type: str | None, template: SiteTemplate | None
+) -> Article:
+    return extract.extract(body, url, content_type=content_type, template=template)
+
+
+def _extract_and_analyse(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    template: SiteTemplate | None,
+    entry: tuple[str, Entry, datetime],
+) -> Extracted:
+    """A new entry's page in one trip to a worker: the article, its record, its analysis."""
+    assert _worker_matcher is not None, "a CPU worker without its setup"
+    article = _extract_page(body, url, content_type, template)
+    record = page_record(*entry[:2], article, url, entry[2])
+    return Extracted(article, record, analyse(record, _worker_matcher))
+
+
+def _parse_feed(
+    body: bytes, url: str, content_type: str | None, now: datetime, max_entries: int
+) -> ParsedFeed:
+    return feeds.parse(body, url, content_type=content_type, now=now, max_entries=max_entries)
 
 
 @dataclass
@@ -156,7 +259,24 @@ class Pipeline:
         # feed parsing and page extraction: CPU work under the GIL, so two threads are as
         # fast as many, and fewer threads keep fewer malloc arenas (memory) around
         self._cpu_threads = ThreadPoolExecutor(2, thread_name_prefix="monitor-cpu")
+        # or all three in worker processes ([fetch] cpu_workers), started on first use
+        self.cpu = workers.CpuPool(
+            workers.resolve_workers(config.fetch.cpu_workers),
+            memory_cap=config.fetch.cpu_worker_memory,
+            setup=_worker_setup,
+            setup_args=(self.matcher,),
+        )
         archive.sync_sources(config.sources, clock())
+
+    def close(self) -> None:
+        """Stop the CPU worker processes and threads (a later poll starts them again)."""
+        self.cpu.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     async def poll_all(
         self, sources: Sequence[SourceConfig] | None = None, fetcher: Fetcher | None = None
@@ -224,17 +344,7 @@ class Pipeline:
                 # in a worker thread, like extraction: a hostile feed (deep nesting, 10 MiB of
                 # entries) takes seconds to parse and must not stall every other poll
                 async with self._semaphores()[1]:
-                    parsed = await asyncio.get_running_loop().run_in_executor(
-                        self._cpu_threads,
-                        functools.partial(
-                            feeds.parse,
-                            resp.body,
-                            without_userinfo(resp.url),  # entry links resolve without credentials
-                            content_type=resp.headers.get("content-type"),
-                            now=now,
-                            max_entries=self.config.fetch.max_entries_per_feed,
-                        ),
-                    )
+                    parsed = await self._parse(resp, now)
                     resp.body = b""  # the entries are all that is needed from here
                 result.warning = parsed.warning
                 result.entries = len(parsed.entries)
@@ -301,6 +411,24 @@ class Pipeline:
         self.progress("source", {"result": result})
         return result
 
+    async def _parse(self, resp: Response, now: datetime) -> ParsedFeed:
+        args = (
+            resp.body,
+            without_userinfo(resp.url),  # entry links resolve without credentials
+            resp.headers.get("content-type"),
+            now,
+            self.config.fetch.max_entries_per_feed,
+        )
+        try:
+            return await self._cpu(_parse_feed, args, self._cpu_threads)
+        except workers.WorkerMemoryError as e:
+            raise feeds.FeedError(args[1], f"not parsed: {e}") from None
+
+    async def _cpu(self, remote: Callable[..., T], args: tuple, threads: ThreadPoolExecutor) -> T:
+        """``remote(*args)`` in a CPU worker, or in ``threads`` of this process (no workers,
+        or the worker died under it)."""
+        return await self.cpu.run(remote, args, functools.partial(remote, *args), threads)
+
     # ------------------------------------------------------------------ entries
     def _settle(self, source: SourceConfig, result: PollResult) -> None:
         try:
@@ -345,8 +473,8 @@ class Pipeline:
             return
 
         async def one(entry: Entry) -> None:
-            record, failure = await self._article_record(source, entry, fetcher, result)
-            article_id, created = await self.store_async(record)
+            record, failure, analysis = await self._article_record(source, entry, fetcher, result)
+            article_id, created = await self.store_async(record, analysis)
             if created:
                 result.new_articles += 1
                 result.article_ids.append(article_id)
@@ -370,10 +498,7 @@ class Pipeline:
         # without it a thousand feeds' of them piled up (400 MB)
         async with self._semaphores()[1]:
             records = [self._record(source, e, Article(), e.url, None) for e in entries]
-            loop = asyncio.get_running_loop()
-            analyses = await loop.run_in_executor(
-                self._analysis_thread, lambda: [self.analyse(r) for r in records]
-            )
+            analyses = await self._analyse_all(records)
             pairs = list(zip(entries, records, analyses, strict=True))
             await self._write_summaries(source, pairs, result)
 
@@ -408,7 +533,9 @@ class Pipeline:
             result.article_ids.append(article_id)
         self.progress("article", {"source": source.name, "url": entry.url, "created": created})
 
-    async def _page(self, source: SourceConfig, url: str, fetcher: Fetcher) -> tuple[Article, str]:
+    async def _page(
+        self, source: SourceConfig, url: str, fetcher: Fetcher, entry: Entry | None = None
+    ) -> tuple[Extracted, str]:
         """Fetch and extract one page: the fetch waits in its host's queue holding nothing,
         the extraction (``_extract``) takes one of the page slots."""
         page = await fetcher.get_page(
@@ -416,28 +543,25 @@ class Pipeline:
             allow_private=source.allow_private,
         )
         page_url = without_userinfo(page.url)
-        return await self._extract(page, page_url), page_url
+        for_entry = None if entry is None else (source.name, entry, self.clock())
+        return await self._extract(page, page_url, for_entry), page_url
 
     async def _article_record(
         self, source: SourceConfig, entry: Entry, fetcher: Fetcher, result: PollResult
-    ) -> tuple[ArticleRecord, FetchError | None]:
-        article = Article()
-        note = None
-        failure = None
-        canonical = entry.url
-        if self.config.fetch.fetch_pages:
-            try:
-                article, page_url = await self._page(source, entry.url, fetcher)
-                canonical = prefer_canonical(page_url, article.canonical_url)
-                if not article.text:
-                    note = f"extraction: {article.reason or 'no text'}; feed summary kept"
-            except FetchError as e:
-                result.page_errors += 1
-                failure = e
-                later = "retried later" if e.retryable else "not retried"
-                note = f"page not fetched ({e}); feed summary kept, {later}"
-                log.warning("source=%r page %s: %s", source.name, hide_credentials(entry.url), e)
-        return self._record(source, entry, article, canonical, note), failure
+    ) -> tuple[ArticleRecord, FetchError | None, Analysis | None]:
+        """The entry's record, the page's failure if it was not fetched, and the record's
+        analysis when it came with the extraction (from a CPU worker)."""
+        try:
+            done, page_url = await self._page(source, entry.url, fetcher, entry)
+        except FetchError as e:
+            result.page_errors += 1
+            later = "retried later" if e.retryable else "not retried"
+            note = f"page not fetched ({e}); feed summary kept, {later}"
+            log.warning("source=%r page %s: %s", source.name, hide_credentials(entry.url), e)
+            return self._record(source, entry, Article(), entry.url, note), e, None
+        if done.record is not None:
+            return done.record, None, done.analysis
+        return page_record(source.name, entry, done.article, page_url, self.clock()), None, None
 
     def _record(
         self,
@@ -447,27 +571,14 @@ class Pipeline:
         canonical: str,
         note: str | None,
     ) -> ArticleRecord:
-        text = article.text or entry.summary
-        return ArticleRecord(
-            key=entry.key,
-            url=entry.url,
-            canonical_url=canonical,
-            source=source.name,
-            title=clean_text(article.title or entry.title),
-            text=clean_text(text),
-            published=entry.published or article.published,
-            fetched_at=self.clock(),
-            authors=[clean_text(a) for a in (article.authors or entry.authors)],
-            language=article.language,
-            lead_image=article.lead_image,
-            doi=article.doi,
-            nct=article.nct,
-            pmid=article.pmid,
-            journal=clean_text(article.journal),
-            extract_note=note,
-        )
+        return article_record(source.name, entry, article, canonical, note, self.clock())
 
-    async def _extract(self, page: Response, page_url: str) -> Article:
+    async def _extract(
+        self,
+        page: Response,
+        page_url: str,
+        for_entry: tuple[str, Entry, datetime] | None = None,
+    ) -> Extracted:
         """Extract one fetched page with what the archive learnt of its site's template, then
         teach the archive this page. Pages of one site go one at a time (their fetches do not),
         so that each sees the pages before it; other sites are not held up."""
@@ -481,25 +592,51 @@ class Pipeline:
             # the page slot (CPU work) is taken inside the site's turn, never while waiting
             # for it: pages of one busy site must not hold every slot
             async with self._semaphores()[0]:
-                article = await asyncio.get_running_loop().run_in_executor(
-                    self._cpu_threads,
-                    functools.partial(
-                        extract.extract,
-                        page.body,
-                        page_url,
-                        content_type=page.headers.get("content-type"),
-                        template=template,
-                    ),
-                )
-            if article.template_keys:
-                self.archive.learn_site_template(site, page_url, article.template_keys)
+                args = (page.body, page_url, page.headers.get("content-type"), template)
+                try:
+                    if for_entry is None or self.cpu.in_process:
+                        done = Extracted(await self._cpu(_extract_page, args, self._cpu_threads))
+                    else:  # with its analysis, in one trip; here in the analysis thread
+                        done = await self.cpu.run(
+                            _extract_and_analyse,
+                            (*args, for_entry),
+                            functools.partial(self._extract_and_analyse, args, for_entry),
+                            self._analysis_thread,
+                        )
+                except workers.WorkerMemoryError as e:
+                    log.warning("page %s not extracted: %s", hide_credentials(page_url), e)
+                    done = Extracted(Article(reason=f"page not extracted: {e}"))
+            if done.article.template_keys:
+                self.archive.learn_site_template(site, page_url, done.article.template_keys)
         if not locks[site].locked() and len(locks) > 1000:
             locks.clear()
-        return article
+        return done
+
+    def _extract_and_analyse(
+        self, args: tuple, for_entry: tuple[str, Entry, datetime]
+    ) -> Extracted:
+        """``_extract_and_analyse`` in this process (a worker died under it)."""
+        article = _extract_page(*args)
+        record = page_record(*for_entry[:2], article, args[1], for_entry[2])
+        return Extracted(article, record, self.analyse(record))
 
     def analyse(self, record: ArticleRecord) -> Analysis:
         """The pure, CPU-heavy part of storing: fingerprint and topic matches."""
-        return Analysis(grouping.prepare(record), self.matcher.match(record.title, record.text))
+        return analyse(record, self.matcher)
+
+    async def _analyse_all(self, records: list[ArticleRecord]) -> list[Analysis]:
+        """``analyse`` of each record in a CPU worker (one trip), or in the analysis thread."""
+        if self.cpu.in_process:  # the method, as before the pool (the benchmark times it)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._analysis_thread, lambda: [self.analyse(r) for r in records]
+            )
+        return await self.cpu.run(
+            _analyse_all,
+            (records,),
+            lambda: [self.analyse(r) for r in records],
+            self._analysis_thread,
+        )
 
     def commit(self, record: ArticleRecord, a: Analysis) -> tuple[int, bool]:
         """Find the story and store the article with it and its matches, in one transaction.
@@ -512,11 +649,13 @@ class Pipeline:
         """Group, match and store one article."""
         return self.commit(record, self.analyse(record))
 
-    async def store_async(self, record: ArticleRecord) -> tuple[int, bool]:
-        """store(), with the CPU-heavy part in the analysis thread so that the event loop keeps
-        serving the fetches in flight (a blocked loop turns into connect and read timeouts)."""
-        loop = asyncio.get_running_loop()
-        a = await loop.run_in_executor(self._analysis_thread, self.analyse, record)
+    async def store_async(
+        self, record: ArticleRecord, analysis: Analysis | None = None
+    ) -> tuple[int, bool]:
+        """store(), with the CPU-heavy part in a CPU worker or the analysis thread so that the
+        event loop keeps serving the fetches in flight (a blocked loop turns into connect and
+        read timeouts). ``analysis``: the record's, when it is already done."""
+        (a,) = [analysis] if analysis is not None else await self._analyse_all([record])
         return await self._in_turn(lambda: self.commit(record, a))
 
     # ------------------------------------------------------------- page retries
@@ -545,7 +684,8 @@ class Pipeline:
         async def one(retry) -> None:  # type: ignore[no-untyped-def]
             result.pages_retried += 1
             try:
-                article, page_url = await self._page(source, retry.url, fetcher)
+                done, page_url = await self._page(source, retry.url, fetcher)
+                article = done.article
             except FetchError as e:
                 log.info(
                     "source=%r page %s still failing (try %d): %s",
@@ -593,8 +733,7 @@ class Pipeline:
         story step places it again (``StoryStep.reassign``), in one transaction. A story
         already delivered is not delivered again (deliveries carry over).
         """
-        loop = asyncio.get_running_loop()
-        a = await loop.run_in_executor(self._analysis_thread, self.analyse, record)
+        (a,) = await self._analyse_all([record])
         return self._reassign(article_id, record, a)
 
     def _reassign(self, article_id: int, record: ArticleRecord, a: Analysis) -> int:

@@ -261,6 +261,7 @@ class Daemon:
                 # under it ("Cannot operate on a closed database" for each of them)
                 await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
             sched.shutdown(wait=False)
+        self.pipeline.close()  # its CPU worker processes
         self.archive.close()
         heartbeat.remove(heartbeat_path(self.config))  # `monitor health` fails from now on
         log.info("daemon stopped")

@@ -26,7 +26,7 @@ def setting(
     doc: str = "",
 ) -> Any:
     """A ``[fetch]`` key: ``kind`` is how the config reads it ("duration", "int", "bytes",
-    "float", "bool", "str", "path"); ``minimum``/``maximum`` bound it (inclusive)."""
+    "float", "bool", "str", "path", "workers": "auto" or an int); ``minimum``/``maximum`` bound it (inclusive)."""
     meta = {"kind": kind, "minimum": minimum, "maximum": maximum, "doc": doc}
     return field(default=default, metadata=meta)
 
@@ -47,6 +47,12 @@ class FetchSettings:
     concurrent_sources: int = setting(16, kind="int", minimum=1, maximum=10_000)
     # article pages extracted at the same time (CPU work)
     concurrent_pages: int = setting(8, kind="int", minimum=1, maximum=10_000)
+    # worker processes for the pure CPU work (page extraction, fingerprints and topic
+    # matches, feed parsing): "auto" (the cores but one, at most 4), a number, or 0 for
+    # none (all of it in the polling process, as on one core)
+    cpu_workers: int | str = setting("auto", kind="workers", minimum=0, maximum=64)
+    # the address space each worker may take: a page that needs more is not extracted
+    cpu_worker_memory: int = setting(10**9, kind="bytes", minimum=250 * 10**6)
     # -- the fetcher
     user_agent: str = setting(DEFAULT_USER_AGENT, kind="str")
     contact_url: str | None = setting(None, kind="str")

@@ -133,7 +133,8 @@ def _poll_and_digest(cfg_path: Path, fmt: str, base: str) -> str:
         before = datetime.now(UTC) - timedelta(minutes=1)
         for c in config.channels:
             archive.ensure_channel(c.name, c.type, before)
-        results = asyncio.run(Pipeline(config, archive).poll_all())
+        with Pipeline(config, archive) as pipeline:
+            results = asyncio.run(pipeline.poll_all())
         d = digest.build(archive, topics=None, now=datetime.now(UTC))
         counts = archive.counts()
     out = render.render(d, fmt)
