@@ -290,6 +290,16 @@ def _varint(n: int, out: bytearray) -> None:
     out.append(n)
 
 
+def _varints(values: Iterable[int], out: bytearray) -> None:
+    """:func:`_varint` of each value (one call for a sequence: encoding is on the hot path)."""
+    append = out.append
+    for n in values:
+        while n >= 0x80:
+            append((n & 0x7F) | 0x80)
+            n >>= 7
+        append(n)
+
+
 def _read_varint(b: bytes, i: int) -> tuple[int, int]:
     n = shift = 0
     while True:
@@ -309,17 +319,12 @@ def encode(s: Stored) -> bytes:
     _varint(s.length, out)
     ids = sorted(s.terms)
     _varint(len(ids), out)
-    prev = 0
-    for i in ids:
-        _varint(i - prev, out)
-        prev = i
+    _varints([i - j for i, j in zip(ids, [0, *ids], strict=False)], out)
     # counts: the positions of terms seen more than once, then those counts (most are 1)
     many = [(k, min(255, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
     _varint(len(many), out)
-    prev = 0
-    for k, _ in many:
-        _varint(k - prev, out)
-        prev = k
+    pos = [k for k, _ in many]
+    _varints([k - j for k, j in zip(pos, [0, *pos], strict=False)], out)
     out += bytes(c for _, c in many)
     for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
         out.append(min(255, len(hashes)))
@@ -327,8 +332,7 @@ def encode(s: Stored) -> bytes:
     # appended in later revisions; a reader of older bytes finds them empty
     for seq in (s.postings, s.cohorts, s.trial_names, sorted(s.effects)):
         _varint(len(seq), out)
-        for p in seq:
-            _varint(p, out)
+        _varints(seq, out)
     return bytes(out)
 
 
