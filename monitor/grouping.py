@@ -169,11 +169,12 @@ class StoryStep:
             self._vocab_top = max(self._vocab_top, *added.values())
         return vocab
 
-    def _count_pending(self, at_least: int = COUNT_BATCH) -> int:
+    def _count_pending(self, at_least: int | None = None) -> int:
         """Count the pending articles' terms in the archive's document frequencies, once there
-        are ``at_least`` of them (inside the caller's transaction). Returns the number counted."""
+        are ``at_least`` (default COUNT_BATCH) of them (inside the caller's transaction).
+        Returns the number counted."""
         db = self.archive.db
-        if story_index.pending_count(db) < max(1, at_least):
+        if story_index.pending_count(db) < max(1, COUNT_BATCH if at_least is None else at_least):
             return 0
         docs = story_index.pending_docs(db)
         df: Counter[int] = Counter()
