@@ -135,6 +135,7 @@ class StoryStep:
         # the vocabulary (feature hash -> id) and its largest id, as the archive holds them
         self._vocab: dict[int, int] = {}
         self._vocab_top = 0
+        self._rebuilt = 0
         # decoded fingerprints and their unit vectors, most recently used last
         self._cache: OrderedDict[int, _Cached] = OrderedDict()
         # unit vectors of the most recently read of them as dicts (see _vector)
@@ -143,8 +144,12 @@ class StoryStep:
     # -- statistics ------------------------------------------------------------------------
     def _sync_stats(self) -> TermStats:
         db = self.archive.db
-        documents, top = story_index.state(db)
-        if self.stats is None or self.stats.documents != documents or self._vocab_top != top:
+        documents, top, rebuilt = story_index.state(db)
+        if (
+            self.stats is None
+            or self.stats.documents != documents
+            or (self._vocab_top, self._rebuilt) != (top, rebuilt)
+        ):
             n, df, kind = story_index.load_stats(db)
             stats = TermStats(n, df, kind)
             for _, fp in story_index.pending_docs(db):
@@ -153,7 +158,7 @@ class StoryStep:
                     stats.add(terms)
             self.stats = stats
             self._vocab = story_index.load_vocabulary(db)
-            self._vocab_top = top
+            self._vocab_top, self._rebuilt = top, rebuilt
             self._cache.clear()  # another writer may have rebuilt the index (new term ids)
             self._hot.clear()
         return self.stats

@@ -7,7 +7,8 @@ Tables:
   word's stem, a name, a number with its unit, a title word), keyed by a 64-bit hash of its text;
   ``df`` is the number of indexed articles holding it. Ids are small integers handed out in order,
   so fingerprints and postings that use them stay small.
-* ``story_meta(key, value)``: ``documents``, the number of indexed articles.
+* ``story_meta(key, value)``: ``documents``, the number of indexed articles counted in the
+  document frequencies; ``rebuilt``, how many times the index was emptied to be rebuilt.
 * ``story_docs(article_id, story_id, published, placed, fp)``: each article's story and its
   fingerprint as bytes (the stage's own format; this module never reads inside it). ``placed``
   is the publication time, or the fetch time of an undated article: it places the article in the
@@ -251,19 +252,21 @@ def is_pending(db, article_id: int) -> bool:
     return row is not None
 
 
-def state(db) -> tuple[int, int]:
-    """(indexed articles, counted or pending; the largest vocabulary id): a reader that keeps
-    the vocabulary and the frequencies in memory compares these with its own to know that
-    another writer, or a rolled-back transaction, changed the index."""
+def state(db) -> tuple[int, int, int]:
+    """(indexed articles, counted or pending; the largest vocabulary id; how many times the
+    index was rebuilt): a reader that keeps the vocabulary and the frequencies in memory
+    compares these with its own to know that another writer, or a rolled-back transaction,
+    changed the index."""
     row = (
         _conn(db)
         .execute(
             "SELECT (SELECT value FROM story_meta WHERE key = 'documents'),"
-            " (SELECT count(*) FROM story_pending), (SELECT max(id) FROM story_vocab)"
+            " (SELECT count(*) FROM story_pending), (SELECT max(id) FROM story_vocab),"
+            " (SELECT value FROM story_meta WHERE key = 'rebuilt')"
         )
         .fetchone()
     )
-    return (row[0] or 0) + row[1], row[2] or 0
+    return (row[0] or 0) + row[1], row[2] or 0, row[3] or 0
 
 
 def load_vocabulary(db) -> dict[int, int]:
@@ -476,10 +479,14 @@ def docs_since(db, since: datetime | None) -> list[DocRow]:
 
 
 def clear(db) -> None:
-    """Empty the index (``monitor stories regroup`` over the whole archive rebuilds it)."""
+    """Empty the index (``monitor stories regroup`` over the whole archive rebuilds it); the
+    ``rebuilt`` counter goes up, so a reader holding the old vocabulary in memory reloads it
+    even when the new index has as many articles and ids as the old."""
     conn = _conn(db)
+    rebuilt = state(db)[2] + 1
     for table in ("story_postings", "story_pending", "story_docs", "story_vocab", "story_meta"):
         conn.execute(f"DELETE FROM {table}")
+    conn.execute("INSERT INTO story_meta (key, value) VALUES ('rebuilt', ?)", (rebuilt,))
 
 
 @dataclass(frozen=True)

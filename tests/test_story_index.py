@@ -246,3 +246,29 @@ def test_a_rolled_back_store_leaves_vocabulary_and_counts_consistent(tmp_path) -
         row = story_index.doc(d, archive.article_id_for("k2", later.canonical_url))
         assert row is not None
         assert set(stories.decode(row.fp).terms) == {vocab[h] for h, _ in p.hashes}
+
+
+def test_a_step_reloads_its_vocabulary_after_another_rebuilt_the_index(tmp_path) -> None:
+    """`monitor stories regroup` in another process empties the index and files the articles
+    again in publication order: other ids for the same words, though as many articles and ids
+    as before. A running step notices (the rebuilt counter) and does not file a new article
+    under its old ids."""
+    with Archive(tmp_path / "a.db") as archive:
+        # stored newest first, so that the rebuild (oldest first) hands out other ids
+        recs = [_rec(f"k{k}", _story_text(k), T0 + timedelta(hours=10 - k)) for k in range(4)]
+        grouping.ingest(archive, recs, batch=lambda r: r.key)
+        step = grouping.StoryStep(archive)
+        step._sync_stats()
+        before = story_index.load_vocabulary(archive.db)
+        grouping.regroup(archive)
+        after = story_index.load_vocabulary(archive.db)
+        assert before.keys() == after.keys() and before != after
+        assert max(before.values()) == max(after.values())
+        new = _rec("k9", _story_text(9), T0 + timedelta(hours=12))
+        step.store(new, grouping.prepare(new))
+        assert step._vocab == story_index.load_vocabulary(archive.db)
+        row = story_index.doc(archive.db, archive.article_id_for("k9", new.canonical_url))
+        assert row is not None
+        vocab = story_index.load_vocabulary(archive.db)
+        wanted = {vocab[h] for h, _ in grouping.prepare(new).hashes}
+        assert set(stories.decode(row.fp).terms) == wanted

@@ -212,7 +212,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "df": "Number of indexed articles that hold the feature.",
     },
     "story_meta": {
-        "key": "Name of the counter (documents).",
+        "key": "Name of the counter (documents; rebuilt: times the index was rebuilt).",
         "value": "Its value.",
     },
     "story_docs": {
