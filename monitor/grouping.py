@@ -9,9 +9,13 @@
     regroup(archive, since)             every article again with the current rules
     explain(archive, a, b)              the evidence between two stored articles
 
-The document frequencies live in SQLite (``storage.story_index``) and are mirrored in memory
-(:class:`~monitor.stories.weights.TermStats`); the mirror is reloaded whenever the archive's count
-of indexed articles differs from it (another process wrote, or a transaction rolled back).
+The vocabulary and the document frequencies live in SQLite (``storage.story_index``) and are
+mirrored in memory (a dict of feature hash -> id, and :class:`~monitor.stories.weights.TermStats`);
+the mirror is reloaded whenever the archive's count of indexed articles or its largest vocabulary
+id differs from it (another process wrote, or a transaction rolled back). A new article's terms are
+counted in memory at once and in SQLite in batches: it is filed as pending in its own transaction,
+and :meth:`StoryStep.settle` counts the pending articles together once there are
+:data:`COUNT_BATCH` of them (a crash loses nothing: a reload adds the pending articles' terms).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 from array import array
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -51,6 +55,9 @@ QUERY = 24
 #: decoded fingerprints (and unit vectors) of indexed articles kept in memory: about 3 KB each,
 #: enough for the candidate window of a busy archive, so that a fingerprint is decoded about once
 CACHE_SIZE = 16_000
+#: unit vectors of recently read indexed articles kept as dicts besides their arrays: about
+#: 13 KB each; candidates are mostly copies of a few recent stories
+HOT = 2_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
 CANDIDATES = 20
 #: articles settled at a time by ``monitor stories regroup`` (in publication order)
@@ -70,6 +77,9 @@ PRUNE = 0.5
 MEMBERS = 25
 #: a cached unit vector is computed again once the archive has grown by this factor (+50)
 REFRESH = 1.25
+#: articles whose terms are counted in the archive's document frequencies together (counting one
+#: rewrites about 150 vocabulary rows on as many pages; a batch shares the pages)
+COUNT_BATCH = 1000
 
 
 @dataclass
@@ -122,17 +132,61 @@ class StoryStep:
         self.window = timedelta(days=window_days)
         self.source_kinds = dict(source_kinds or {})
         self.stats: TermStats | None = None
+        # the vocabulary (feature hash -> id) and its largest id, as the archive holds them
+        self._vocab: dict[int, int] = {}
+        self._vocab_top = 0
+        self._rebuilt = 0
         # decoded fingerprints and their unit vectors, most recently used last
         self._cache: OrderedDict[int, _Cached] = OrderedDict()
+        # unit vectors of the most recently read of them as dicts (see _vector)
+        self._hot: OrderedDict[int, dict[int, float]] = OrderedDict()
 
     # -- statistics ------------------------------------------------------------------------
     def _sync_stats(self) -> TermStats:
-        documents = story_index.documents(self.archive.db)
-        if self.stats is None or self.stats.documents != documents:
-            n, df, kind = story_index.load_stats(self.archive.db)
-            self.stats = TermStats(n, df, kind)
+        db = self.archive.db
+        documents, top, rebuilt = story_index.state(db)
+        if (
+            self.stats is None
+            or self.stats.documents != documents
+            or (self._vocab_top, self._rebuilt) != (top, rebuilt)
+        ):
+            n, df, kind = story_index.load_stats(db)
+            stats = TermStats(n, df, kind)
+            for _, fp in story_index.pending_docs(db):
+                terms = stories.decode(fp).terms
+                if terms:
+                    stats.add(terms)
+            self.stats = stats
+            self._vocab = story_index.load_vocabulary(db)
+            self._vocab_top, self._rebuilt = top, rebuilt
             self._cache.clear()  # another writer may have rebuilt the index (new term ids)
+            self._hot.clear()
         return self.stats
+
+    def _ids(self, hashes: Sequence[tuple[int, int]]) -> dict[int, int]:
+        """The vocabulary with ``hashes`` (hash, kind) in it: new features are added to the
+        archive's (inside the caller's transaction; call :meth:`_sync_stats` first)."""
+        vocab = self._vocab
+        missing = [hk for hk in hashes if hk[0] not in vocab]
+        if missing:
+            added = story_index.vocabulary(self.archive.db, missing)
+            vocab.update(added)
+            self._vocab_top = max(self._vocab_top, *added.values())
+        return vocab
+
+    def _count_pending(self, at_least: int | None = None) -> int:
+        """Count the pending articles' terms in the archive's document frequencies, once there
+        are ``at_least`` (default COUNT_BATCH) of them (inside the caller's transaction).
+        Returns the number counted."""
+        db = self.archive.db
+        if story_index.pending_count(db) < max(1, COUNT_BATCH if at_least is None else at_least):
+            return 0
+        docs = story_index.pending_docs(db)
+        df: Counter[int] = Counter()
+        for _, fp in docs:
+            df.update(stories.decode(fp).terms.keys())
+        story_index.count_pending(db, df, [a for a, _ in docs])
+        return len(docs)
 
     prepare = staticmethod(prepare)
 
@@ -160,11 +214,10 @@ class StoryStep:
             decision = StoryDecision(None, 0.0, "new story: text too short to compare")
             entry = story_index.Entry(stories.encode(st), (), fp.published, placed)
             return _Placement(st, decision, entry, None)
-        ids = story_index.vocabulary(db, p.hashes)
+        ids = self._ids(p.hashes)
         st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
         kinds = {ids[h]: k for h, k in p.hashes if k}
-        story_index.count_documents(db, st.terms, +1)
-        stats.add(st.terms, kinds)
+        stats.add(st.terms, kinds)  # counted in the archive later (pending, see COUNT_BATCH)
         unit = stories.unit_vector(st.terms, stats)
         ranked = sorted(unit, key=lambda t: (-unit[t], t))
         st.postings = tuple(ranked[:POSTINGS])
@@ -183,26 +236,31 @@ class StoryStep:
         # a story is read in full only if one of its candidates comes within reach
         floor = evidence.THRESHOLD * PRUNE
         near_stories = set()
+        seen: dict[int, Item] = {}  # candidates are often copies of the stories read next
         for r in rows:
             s_, u_ = self._vector(r, stats)
-            it = Item(r.article_id, r.story_id, s_, r.published, u_, r.placed)
+            it = seen[r.article_id] = Item(r.article_id, r.story_id, s_, r.published, u_, r.placed)
             if cluster.score(new, it, stats) >= floor:
                 near_stories.add(r.story_id)
         rows = [r for r in rows if r.story_id in near_stories]
         if rows:
             found = story_index.members(db, {r.story_id for r in rows}, MEMBERS, with_fp=False)
             for r in found:
-                if r.article_id != exclude:
+                if r.article_id == exclude:
+                    continue
+                it = seen.get(r.article_id)
+                if it is None or it.story_id != r.story_id:
                     s, u = self._vector(r, stats)
-                    neighbours[r.article_id] = Item(
-                        r.article_id, r.story_id, s, r.published, u, r.placed
-                    )
+                    it = Item(r.article_id, r.story_id, s, r.published, u, r.placed)
+                neighbours[r.article_id] = it
         outcome = stories.decide(new, list(neighbours.values()), stats)
         groups = tuple(tuple(g) for g in outcome.groups) if outcome.regrouped else ()
         decision = StoryDecision(
             outcome.story_id, round(outcome.score, 4), outcome.reason, groups=groups
         )
-        entry = story_index.Entry(stories.encode(st), st.postings, fp.published, placed)
+        entry = story_index.Entry(
+            stories.encode(st), st.postings, fp.published, placed, pending=True
+        )
         return _Placement(st, decision, entry, outcome)
 
     def _entry(self, row: story_index.DocRow) -> _Cached:
@@ -226,16 +284,29 @@ class StoryStep:
 
     def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, dict[int, float]]:
         """An indexed article and its unit vector, computed again once the archive has grown
-        by REFRESH since (weights move slowly; this keeps decisions cheap)."""
+        by REFRESH since (weights move slowly; this keeps decisions cheap). The unit vectors
+        of the HOT most recently read articles are also kept as dicts, as the decision reads
+        them (building one from its arrays costs as much as a score)."""
         e = self._entry(row)
+        hot = self._hot
         if e.unit_ids is not None and stats.documents <= e.unit_at * REFRESH + 50:
-            return e.stored, dict(zip(e.unit_ids, e.unit_weights, strict=True))
-        u = stories.unit_vector(dict(zip(e.term_ids, e.counts, strict=True)), stats)
-        e.unit_ids, e.unit_weights, e.unit_at = (
-            array("q", u),
-            array("f", u.values()),
-            stats.documents,
-        )
+            u = hot.get(row.article_id)
+            if u is not None:
+                hot.move_to_end(row.article_id)
+                return e.stored, u
+            u = kept = dict(zip(e.unit_ids, e.unit_weights, strict=True))
+        else:
+            u = stories.unit_vector(dict(zip(e.term_ids, e.counts, strict=True)), stats)
+            e.unit_ids, e.unit_weights, e.unit_at = (
+                array("q", u),
+                array("f", u.values()),
+                stats.documents,
+            )
+            # kept as read back from the arrays (single precision), as later reads return it
+            kept = dict(zip(e.unit_ids, e.unit_weights, strict=True))
+        hot[row.article_id] = kept
+        if len(hot) > HOT:
+            hot.popitem(last=False)
         return e.stored, u
 
     def _exact(self, row: story_index.DocRow, stats: TermStats, memo: dict[int, Item]) -> Item:
@@ -303,6 +374,7 @@ class StoryStep:
                 placement.entry.placed,
                 placement.entry.fp,
                 placement.entry.postings,
+                pending=placement.entry.pending,
             )
             now = datetime.now().astimezone().isoformat()
             sids = story_groups.apply_groups(db, groups, now)
@@ -329,14 +401,20 @@ class StoryStep:
             story_index.add(db, article_id, story_id, fp.published, placed, stories.encode(st), ())
             return
         stats = self._sync_stats()
-        ids = story_index.vocabulary(db, p.hashes)
+        ids = self._ids(p.hashes)
         st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
-        story_index.count_documents(db, st.terms, +1)
         stats.add(st.terms, {ids[h]: k for h, k in p.hashes if k})
         unit = stories.unit_vector(st.terms, stats)
         st.postings = tuple(sorted(unit, key=lambda t: (-unit[t], t))[:POSTINGS])
         story_index.add(
-            db, article_id, story_id, fp.published, placed, stories.encode(st), st.postings
+            db,
+            article_id,
+            story_id,
+            fp.published,
+            placed,
+            stories.encode(st),
+            st.postings,
+            pending=bool(st.terms),
         )
 
     def settle(self, article_ids: Sequence[int], now: datetime | None = None) -> int:
@@ -373,10 +451,9 @@ class StoryStep:
                 ranked = sorted(unit, key=lambda t: (-unit[t], t))
                 postings = tuple(ranked[:POSTINGS])
                 if postings != st.postings:
-                    story_index.remove(db, a, st.postings)
+                    fp_bytes = stories.encode(replace(st, postings=postings, terms=terms))
+                    story_index.repost(db, a, st.postings, postings, fp_bytes)
                     st.postings = postings
-                    fp_bytes = stories.encode(replace(st, terms=terms))
-                    story_index.add(db, a, r.story_id, r.published, r.placed, fp_bytes, postings)
                 found = story_index.candidates(
                     db,
                     ranked[:QUERY],
@@ -412,6 +489,7 @@ class StoryStep:
                     break
                 for m in new:
                     region[m.article_id] = m
+            self._count_pending()
             if len(region) < 2:
                 return 0
             items = [self._exact(r, stats, memo) for r in region.values()]
@@ -441,14 +519,17 @@ class StoryStep:
     def _unindex(self, article_id: int) -> None:
         db = self.archive.db
         self._cache.pop(article_id, None)
+        self._hot.pop(article_id, None)
         row = story_index.doc(db, article_id)
         if row is None:
             return
         st = stories.decode(row.fp)
+        stats = self._sync_stats()
+        counted = not story_index.is_pending(db, article_id)
         story_index.remove(db, article_id, st.postings)
         if st.terms:
-            stats = self._sync_stats()
-            story_index.count_documents(db, st.terms, -1)
+            if counted:
+                story_index.count_documents(db, st.terms, -1)
             stats.remove(st.terms)
 
 
@@ -531,6 +612,7 @@ def regroup(
             story_index.clear(db)
             step.stats = None
             step._cache.clear()
+            step._hot.clear()
         else:
             for aid in old:
                 step._unindex(aid)
@@ -541,6 +623,7 @@ def regroup(
             step.settle(ids[k : k + REGROUP_CHUNK])
             if progress:
                 progress(min(len(ids), k + REGROUP_CHUNK), len(ids))
+        step._count_pending(at_least=1)
         after: dict[int, set[int]] = {}
         for aid in ids:
             sid = story_groups.story_of_article(db, aid)

@@ -287,6 +287,7 @@ class Archive:
                     index.placed,
                     index.fp,
                     index.postings,
+                    pending=index.pending,
                 )
             merged = False
             if decision.groups:

@@ -302,6 +302,12 @@ def _settled_groupings(db: Database) -> None:
     )
 
 
+def _story_pending_counts(db: Database) -> None:
+    """The story stage counts an article's terms in the document frequencies in batches: the
+    articles not counted yet are listed in ``story_pending`` (storage/story_index.py)."""
+    story_index.create_tables(db)
+
+
 STEPS: list[Callable[[Database], None]] = [
     _v1,
     _v2_browse_views,
@@ -312,6 +318,7 @@ STEPS: list[Callable[[Database], None]] = [
     _page_retries,
     _story_index_terms,
     _settled_groupings,
+    _story_pending_counts,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed

@@ -7,13 +7,20 @@ Tables:
   word's stem, a name, a number with its unit, a title word), keyed by a 64-bit hash of its text;
   ``df`` is the number of indexed articles holding it. Ids are small integers handed out in order,
   so fingerprints and postings that use them stay small.
-* ``story_meta(key, value)``: ``documents``, the number of indexed articles.
+* ``story_meta(key, value)``: ``documents``, the number of indexed articles counted in the
+  document frequencies; ``rebuilt``, how many times the index was emptied to be rebuilt.
 * ``story_docs(article_id, story_id, published, placed, fp)``: each article's story and its
   fingerprint as bytes (the stage's own format; this module never reads inside it). ``placed``
   is the publication time, or the fetch time of an undated article: it places the article in the
   candidate window. Times are UTC epoch seconds.
 * ``story_postings(term, article_id)``: the article's most distinctive terms (chosen by the
   stage), so that two articles sharing rare terms find each other though they share no sentence.
+* ``story_pending(article_id)``: indexed articles whose terms are not yet counted in
+  ``story_vocab.df`` and ``documents``. Counting one article means updating about 150 vocabulary
+  rows spread over as many pages; the stage files an article as pending in the article's own
+  transaction and counts the pending ones together now and then (:func:`count_pending`, one
+  transaction). Nothing is lost in a crash: the pending articles' fingerprints are in
+  ``story_docs``, and a reader adds their terms to the stored counts (:func:`pending_docs`).
 
 Storage returns stored rows (:class:`DocRow`); it never imports the stories stage.
 """
@@ -21,7 +28,7 @@ Storage returns stored rows (:class:`DocRow`); it never imports the stories stag
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,6 +39,7 @@ __all__ = [
     "add",
     "candidates",
     "count_documents",
+    "count_pending",
     "create_tables",
     "doc",
     "docs_since",
@@ -39,9 +47,14 @@ __all__ = [
     "feature_hash",
     "fingerprint",
     "load_stats",
+    "load_vocabulary",
     "members",
+    "pending_count",
+    "pending_docs",
     "remove",
+    "repost",
     "set_story",
+    "state",
     "story_of",
     "vocabulary",
 ]
@@ -79,6 +92,7 @@ _SCHEMA = (
         article_id INTEGER NOT NULL,
         PRIMARY KEY (term, article_id)
     ) WITHOUT ROWID""",
+    "CREATE TABLE IF NOT EXISTS story_pending (article_id INTEGER PRIMARY KEY)",
 )
 
 
@@ -190,8 +204,79 @@ def count_documents(db, terms: Iterable[int], delta: int) -> None:
     )
 
 
+def count_pending(db, df: Mapping[int, int], article_ids: Sequence[int]) -> None:
+    """Count pending articles (see :func:`pending_docs`): add ``df`` (vocabulary id -> number
+    of these articles holding it) to the document frequencies, their number to ``documents``,
+    and take them off the pending list. Call it in one transaction with the reading of
+    :func:`pending_docs` it counts."""
+    conn = _conn(db)
+    conn.executemany(
+        "UPDATE story_vocab SET df = max(0, df + ?) WHERE id = ?",
+        [(n, i) for i, n in sorted(df.items()) if n],
+    )
+    conn.execute(
+        "INSERT INTO story_meta (key, value) VALUES ('documents', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = value + ?",
+        (len(article_ids), len(article_ids)),
+    )
+    for chunk in _chunks(sorted(article_ids)):
+        conn.execute(
+            f"DELETE FROM story_pending WHERE article_id IN ({','.join('?' * len(chunk))})", chunk
+        )
+
+
+def pending_docs(db) -> list[tuple[int, bytes]]:
+    """(article id, fingerprint) of the indexed articles not yet counted in the document
+    frequencies (filed with ``add(..., pending=True)``), in id order."""
+    return [
+        (a, bytes(fp))
+        for a, fp in _conn(db).execute(
+            "SELECT d.article_id, d.fp FROM story_pending p JOIN story_docs d"
+            " ON d.article_id = p.article_id ORDER BY d.article_id"
+        )
+    ]
+
+
+def pending_count(db) -> int:
+    """The number of indexed articles whose terms are still to be counted."""
+    return _conn(db).execute("SELECT count(*) FROM story_pending").fetchone()[0]
+
+
+def is_pending(db, article_id: int) -> bool:
+    """Whether an indexed article's terms are still to be counted (see :func:`pending_docs`)."""
+    row = (
+        _conn(db)
+        .execute("SELECT 1 FROM story_pending WHERE article_id = ?", (article_id,))
+        .fetchone()
+    )
+    return row is not None
+
+
+def state(db) -> tuple[int, int, int]:
+    """(indexed articles, counted or pending; the largest vocabulary id; how many times the
+    index was rebuilt): a reader that keeps the vocabulary and the frequencies in memory
+    compares these with its own to know that another writer, or a rolled-back transaction,
+    changed the index."""
+    row = (
+        _conn(db)
+        .execute(
+            "SELECT (SELECT value FROM story_meta WHERE key = 'documents'),"
+            " (SELECT count(*) FROM story_pending), (SELECT max(id) FROM story_vocab),"
+            " (SELECT value FROM story_meta WHERE key = 'rebuilt')"
+        )
+        .fetchone()
+    )
+    return (row[0] or 0) + row[1], row[2] or 0, row[3] or 0
+
+
+def load_vocabulary(db) -> dict[int, int]:
+    """The whole vocabulary: feature hash -> id."""
+    return dict(_conn(db).execute("SELECT hash, id FROM story_vocab"))
+
+
 def load_stats(db) -> tuple[int, dict[int, int], dict[int, int]]:
-    """(documents, df by id, kind by id for ids whose kind is not 0): the whole vocabulary."""
+    """(documents, df by id, kind by id for ids whose kind is not 0): the whole vocabulary, as
+    counted (without the pending articles, see :func:`pending_docs`)."""
     conn = _conn(db)
     row = conn.execute("SELECT value FROM story_meta WHERE key = 'documents'").fetchone()
     df: dict[int, int] = {}
@@ -212,9 +297,13 @@ def add(
     placed: datetime,
     fp: bytes,
     postings: Iterable[int],
+    pending: bool = False,
 ) -> None:
-    """Index an article (replacing an earlier entry of the same article)."""
+    """Index an article (replacing an earlier entry of the same article). ``pending``: its terms
+    are not counted in the document frequencies yet (see :func:`pending_docs`)."""
     conn = _conn(db)
+    if pending:
+        conn.execute("INSERT OR IGNORE INTO story_pending (article_id) VALUES (?)", (article_id,))
     conn.execute(
         "INSERT OR REPLACE INTO story_docs (article_id, story_id, published, placed, fp)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -227,15 +316,31 @@ def add(
 
 
 def remove(db, article_id: int, postings: Iterable[int]) -> DocRow | None:
-    """Take an article out of the index (its postings are the terms given); returns its row."""
+    """Take an article out of the index (its postings are the terms given, and it is no longer
+    pending); returns its row."""
     conn = _conn(db)
     row = doc(db, article_id)
+    conn.execute("DELETE FROM story_pending WHERE article_id = ?", (article_id,))
     conn.executemany(
         "DELETE FROM story_postings WHERE term = ? AND article_id = ?",
         [(t, article_id) for t in set(postings)],
     )
     conn.execute("DELETE FROM story_docs WHERE article_id = ?", (article_id,))
     return row
+
+
+def repost(db, article_id: int, old: Iterable[int], new: Sequence[int], fp: bytes) -> None:
+    """File an indexed article under other postings, with its fingerprint rewritten."""
+    conn = _conn(db)
+    conn.executemany(
+        "DELETE FROM story_postings WHERE term = ? AND article_id = ?",
+        [(t, article_id) for t in set(old)],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO story_postings (term, article_id) VALUES (?, ?)",
+        [(t, article_id) for t in dict.fromkeys(new)],
+    )
+    conn.execute("UPDATE story_docs SET fp = ? WHERE article_id = ?", (fp, article_id))
 
 
 def _rows(cur) -> list[DocRow]:
@@ -374,10 +479,14 @@ def docs_since(db, since: datetime | None) -> list[DocRow]:
 
 
 def clear(db) -> None:
-    """Empty the index (``monitor stories regroup`` over the whole archive rebuilds it)."""
+    """Empty the index (``monitor stories regroup`` over the whole archive rebuilds it); the
+    ``rebuilt`` counter goes up, so a reader holding the old vocabulary in memory reloads it
+    even when the new index has as many articles and ids as the old."""
     conn = _conn(db)
-    for table in ("story_postings", "story_docs", "story_vocab", "story_meta"):
+    rebuilt = state(db)[2] + 1
+    for table in ("story_postings", "story_pending", "story_docs", "story_vocab", "story_meta"):
         conn.execute(f"DELETE FROM {table}")
+    conn.execute("INSERT INTO story_meta (key, value) VALUES ('rebuilt', ?)", (rebuilt,))
 
 
 @dataclass(frozen=True)
@@ -388,12 +497,12 @@ class Entry:
     postings: tuple[int, ...]
     published: datetime | None
     placed: datetime
+    pending: bool = False  # its terms are counted later (see :func:`pending_docs`)
 
 
 def documents(db) -> int:
-    """The number of indexed articles counted in the document frequencies."""
-    row = _conn(db).execute("SELECT value FROM story_meta WHERE key = 'documents'").fetchone()
-    return row[0] if row else 0
+    """The number of indexed articles counted in the document frequencies or pending."""
+    return state(db)[0]
 
 
 def labels(db, article_ids: Iterable[int]) -> dict[int, int]:

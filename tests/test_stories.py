@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -238,6 +239,22 @@ def test_stored_fingerprint_round_trips_and_is_compact() -> None:
     assert back == st
     assert back.cohorts == (212,)
     assert len(blob) < 6 * len(st.terms) + 200
+
+
+def test_postings_are_stored_as_positions_and_older_fingerprints_still_read() -> None:
+    """Version 3 files the postings as positions among the term ids (a byte where a large id
+    takes three); version 2 (ids) is still read, and written when a posting is not a term."""
+    fp = fingerprint(rec(STUDY_A * 3))
+    from monitor.stories import stored
+
+    big = {k: 100_000 + 7 * i for i, k in enumerate(sorted(fp.features))}
+    st = stored(fp, lambda keys: [big[k] for k in keys])
+    st.postings = tuple(sorted(st.terms)[-16:])
+    blob = encode(st)
+    assert blob[0] == 3 and decode(blob) == st
+    as_ids = encode(replace(st, postings=(*st.postings[:-1], 99)))  # 99 is no term
+    assert as_ids[0] == 2 and decode(as_ids).postings == (*st.postings[:-1], 99)
+    assert len(blob) <= len(as_ids) - 16  # at least a byte less per posting
 
 
 # -- canonical copy ----------------------------------------------------------------------------------

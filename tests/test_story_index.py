@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import ast
 import sqlite3
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor import grouping
+from monitor import grouping, stories
 from monitor.model import ArticleRecord
 from storage import migrations, story_index
 from storage.archive import Archive
@@ -150,3 +151,124 @@ def test_an_archive_from_the_first_story_index_is_migrated_and_regrouped(tmp_pat
         # the index is live again: a new copy finds the story
         sid = grouping.ingest(archive, [_rec("k3", text * 2, T0 + timedelta(hours=2))])
         assert sid == [1]
+
+
+_WORDS = (
+    "surgeons hepatic resection nivolumab metastases cohort randomised halden solberg trial"
+    " tumour biopsy remission chemotherapy infusion dosage relapse imaging oncology marker"
+    " placebo survival fibrosis ablation transplant"
+).split()
+
+
+def _story_text(k: int) -> str:
+    """A long text for each k < 26: the words of the list, and as many words of its own."""
+    own = "abcdefghijklmnopqrstuvwxyz"[k]
+    return " ".join(f"{w} {own}{w}" for w in _WORDS) + "."
+
+
+def _counted_by_hand(d) -> tuple[int, Counter]:
+    """(articles with terms, df) counted from every fingerprint the index holds."""
+    df: Counter = Counter()
+    n = 0
+    for r in story_index.docs_since(d, None):
+        terms = stories.decode(r.fp).terms
+        if terms:
+            n += 1
+            df.update(terms.keys())
+    return n, df
+
+
+def test_frequencies_are_counted_in_batches_and_a_crash_loses_none(tmp_path, monkeypatch) -> None:
+    """A new article's terms are counted in SQLite only when COUNT_BATCH articles are pending
+    (at a settle); a process that ends before that (a crash) leaves them pending, and the next
+    one counts them in from their fingerprints."""
+    monkeypatch.setattr(grouping, "COUNT_BATCH", 3)
+    recs = [_rec(f"k{k}", _story_text(k), T0 + timedelta(hours=k)) for k in range(5)]
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        grouping.ingest(archive, recs, batch=lambda r: r.key)  # each one poll, settled
+        d = archive.db
+        # three were counted together at the third settle, two are pending
+        assert story_index.pending_count(d) == 2
+        n, df, _ = story_index.load_stats(d)
+        assert n == 3
+        first3 = Counter()
+        for r in story_index.docs_since(d, None)[:3]:
+            first3.update(stories.decode(r.fp).terms.keys())
+        assert {t: c for t, c in df.items()} == dict(first3)
+        assert story_index.documents(d) == 5
+    # "crash": the process is gone with two articles pending; a new one sees all five
+    with Archive(path) as archive:
+        step = grouping.StoryStep(archive)
+        stats = step._sync_stats()
+        n, df = _counted_by_hand(archive.db)
+        assert stats.documents == n == 5 and stats.df == dict(df)
+        # and counts them when the batch is full again
+        more = [_rec(f"m{k}", _story_text(k + 7), T0 + timedelta(days=1, hours=k)) for k in (1, 2)]
+        grouping.ingest(archive, more, batch=lambda r: r.key)
+        assert story_index.pending_count(archive.db) == 1
+        n, df, _ = story_index.load_stats(archive.db)
+        assert n == 6
+        hand_n, hand_df = _counted_by_hand(archive.db)
+        stats = grouping.StoryStep(archive)._sync_stats()
+        assert stats.documents == hand_n == 7 and stats.df == dict(hand_df)
+
+
+def test_a_rolled_back_store_leaves_vocabulary_and_counts_consistent(tmp_path) -> None:
+    """A store that fails after the vocabulary was extended: the archive drops the new ids,
+    and the step notices (largest id, article count) and reloads, so the next article's new
+    words get ids the archive holds, under the right hashes."""
+    with Archive(tmp_path / "a.db") as archive:
+        grouping.ingest(archive, [_rec("k0", _story_text(0), T0)])
+        step = grouping.StoryStep(archive)
+        failing = _rec("k1", _story_text(1), T0 + timedelta(hours=1))
+        real = archive.add_article
+
+        def boom(*args, **kwargs):
+            raise RuntimeError("disk full")
+
+        archive.add_article = boom  # type: ignore[method-assign]
+        try:
+            step.store(failing, grouping.prepare(failing))
+        except RuntimeError:
+            pass
+        archive.add_article = real  # type: ignore[method-assign]
+        later = _rec("k2", _story_text(2), T0 + timedelta(hours=2))
+        step.store(later, grouping.prepare(later))
+        d = archive.db
+        assert step._vocab == story_index.load_vocabulary(d)
+        n, df = _counted_by_hand(d)
+        assert step.stats is not None and step.stats.documents == n == 2
+        assert step.stats.df == dict(df)
+        # every id the new article's fingerprint holds is the id of one of its features
+        p = grouping.prepare(later)
+        vocab = story_index.load_vocabulary(d)
+        row = story_index.doc(d, archive.article_id_for("k2", later.canonical_url))
+        assert row is not None
+        assert set(stories.decode(row.fp).terms) == {vocab[h] for h, _ in p.hashes}
+
+
+def test_a_step_reloads_its_vocabulary_after_another_rebuilt_the_index(tmp_path) -> None:
+    """`monitor stories regroup` in another process empties the index and files the articles
+    again in publication order: other ids for the same words, though as many articles and ids
+    as before. A running step notices (the rebuilt counter) and does not file a new article
+    under its old ids."""
+    with Archive(tmp_path / "a.db") as archive:
+        # stored newest first, so that the rebuild (oldest first) hands out other ids
+        recs = [_rec(f"k{k}", _story_text(k), T0 + timedelta(hours=10 - k)) for k in range(4)]
+        grouping.ingest(archive, recs, batch=lambda r: r.key)
+        step = grouping.StoryStep(archive)
+        step._sync_stats()
+        before = story_index.load_vocabulary(archive.db)
+        grouping.regroup(archive)
+        after = story_index.load_vocabulary(archive.db)
+        assert before.keys() == after.keys() and before != after
+        assert max(before.values()) == max(after.values())
+        new = _rec("k9", _story_text(9), T0 + timedelta(hours=12))
+        step.store(new, grouping.prepare(new))
+        assert step._vocab == story_index.load_vocabulary(archive.db)
+        row = story_index.doc(archive.db, archive.article_id_for("k9", new.canonical_url))
+        assert row is not None
+        vocab = story_index.load_vocabulary(archive.db)
+        wanted = {vocab[h] for h, _ in grouping.prepare(new).hashes}
+        assert set(stories.decode(row.fp).terms) == wanted

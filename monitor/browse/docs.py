@@ -51,6 +51,10 @@ TABLES: dict[str, str] = {
     "story_meta": "The story stage's counters (documents: articles counted in story_vocab.df).",
     "story_docs": "The story stage's compact fingerprint and story of each article.",
     "story_postings": "Inverted index of the story stage: each article's distinctive terms.",
+    "story_pending": (
+        "Articles the story stage has indexed but not yet counted in story_vocab.df (counted "
+        "in batches; a reader adds their terms to the stored counts)."
+    ),
     "site_templates": "Per site: pages the extractor learnt its template from.",
     "site_template_keys": "Per site: block keys (hashes, no text) and on how many pages each appeared.",
     "article_index": (
@@ -208,7 +212,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "df": "Number of indexed articles that hold the feature.",
     },
     "story_meta": {
-        "key": "Name of the counter (documents).",
+        "key": "Name of the counter (documents; rebuilt: times the index was rebuilt).",
         "value": "Its value.",
     },
     "story_docs": {
@@ -221,6 +225,9 @@ COLUMNS: dict[str, dict[str, str]] = {
     "story_postings": {
         "term": "A distinctive term of the article (story_vocab.id).",
         "article_id": "The article (articles.id).",
+    },
+    "story_pending": {
+        "article_id": "The article (articles.id) whose terms are still to be counted.",
     },
     "site_templates": {
         "site": "The site (host without www.).",
@@ -256,6 +263,7 @@ HIDDEN = {
     "story_meta",
     "story_docs",
     "story_postings",
+    "story_pending",
     "site_templates",
     "site_template_keys",
 }

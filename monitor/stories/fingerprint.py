@@ -280,7 +280,11 @@ def stored(fp: Fingerprint, vocabulary_ids: Callable[[Sequence[str]], Sequence[i
 
 
 _KINDS = ("", "press-release", "journal")
-_VERSION = 2
+#: version 3 stores the postings as positions in the sorted term ids counted from the end (a
+#: byte each, where an id takes up to three: distinctive terms are rare, so mostly recent ids);
+#: version 2 stored the ids (still read, and written when a posting is not a term)
+_VERSION = 3
+_VERSIONS = (2, 3)
 
 
 def _varint(n: int, out: bytearray) -> None:
@@ -288,6 +292,16 @@ def _varint(n: int, out: bytearray) -> None:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
+
+
+def _varints(values: Iterable[int], out: bytearray) -> None:
+    """:func:`_varint` of each value (one call for a sequence: encoding is on the hot path)."""
+    append = out.append
+    for n in values:
+        while n >= 0x80:
+            append((n & 0x7F) | 0x80)
+            n >>= 7
+        append(n)
 
 
 def _read_varint(b: bytes, i: int) -> tuple[int, int]:
@@ -305,36 +319,34 @@ def encode(s: Stored) -> bytes:
     """Compact bytes: version, flags, length, sorted term ids as varint gaps, counts, hashes."""
     flags = (1 if s.weak else 0) | (_KINDS.index(s.page_kind) << 1) | (8 if s.listing else 0)
     flags |= 16 if s.factless else 0
-    out = bytearray((_VERSION, flags))
-    _varint(s.length, out)
     ids = sorted(s.terms)
+    at = {t: len(ids) - 1 - k for k, t in enumerate(ids)} if s.postings else {}
+    positions = [at.get(p, -1) for p in s.postings]
+    version = _VERSION if -1 not in positions else 2
+    out = bytearray((version, flags))
+    _varint(s.length, out)
     _varint(len(ids), out)
-    prev = 0
-    for i in ids:
-        _varint(i - prev, out)
-        prev = i
+    _varints([i - j for i, j in zip(ids, [0, *ids], strict=False)], out)
     # counts: the positions of terms seen more than once, then those counts (most are 1)
     many = [(k, min(255, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
     _varint(len(many), out)
-    prev = 0
-    for k, _ in many:
-        _varint(k - prev, out)
-        prev = k
+    pos = [k for k, _ in many]
+    _varints([k - j for k, j in zip(pos, [0, *pos], strict=False)], out)
     out += bytes(c for _, c in many)
     for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
         out.append(min(255, len(hashes)))
         out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:255])
     # appended in later revisions; a reader of older bytes finds them empty
-    for seq in (s.postings, s.cohorts, s.trial_names, sorted(s.effects)):
+    postings = positions if version == 3 else s.postings
+    for seq in (postings, s.cohorts, s.trial_names, sorted(s.effects)):
         _varint(len(seq), out)
-        for p in seq:
-            _varint(p, out)
+        _varints(seq, out)
     return bytes(out)
 
 
 def decode(b: bytes) -> Stored:
     """Read :func:`encode` output."""
-    if not b or b[0] != _VERSION:
+    if not b or b[0] not in _VERSIONS:
         raise ValueError(f"unknown story fingerprint version {b[:1]!r}")
     flags = b[1]
     length, i = _read_varint(b, 2)
@@ -371,6 +383,8 @@ def decode(b: bytes) -> Stored:
             p, i = _read_varint(b, i)
             seq.append(p)
     postings, cohorts, trial_names, effects = seqs
+    if b[0] == 3:
+        postings = [ids[-1 - k] for k in postings]
     return Stored(
         terms=dict(zip(ids, counts, strict=True)),
         ids=hashes[0],

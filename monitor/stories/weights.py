@@ -35,9 +35,9 @@ class TermStats:
     documents: int = 0
     df: dict[int, int] = field(default_factory=dict)
     kind: dict[int, int] = field(default_factory=dict)
-    # term -> weight of one occurrence under the current counts (see :func:`unit_vector`);
-    # emptied whenever the counts change
-    _weights: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
+    # term -> ln(df + 1) under the current counts (see :func:`unit_vector`); a term's entry
+    # goes when its count changes (the total is read afresh by every vector)
+    _log_df: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
 
     def idf(self, term: int) -> float:
         return math.log((self.documents + N0) / (self.df.get(term, 0) + 1))
@@ -45,19 +45,19 @@ class TermStats:
     def add(self, terms: Iterable[int], kinds: Mapping[int, int] | None = None) -> None:
         """Count one more document holding ``terms``."""
         self.documents += 1
-        self._weights.clear()
-        df = self.df
+        df, known = self.df, self._log_df
         for t in terms:
             df[t] = df.get(t, 0) + 1
+            known.pop(t, None)
         if kinds:
             self.kind.update(kinds)
 
     def remove(self, terms: Iterable[int]) -> None:
         """Count one document less (an article whose text changed is counted again)."""
         self.documents = max(0, self.documents - 1)
-        self._weights.clear()
-        df = self.df
+        df, known = self.df, self._log_df
         for t in terms:
+            known.pop(t, None)
             n = df.get(t, 0) - 1
             if n > 0:
                 df[t] = n
@@ -68,17 +68,20 @@ class TermStats:
 def unit_vector(terms: Mapping[int, int], stats: TermStats) -> dict[int, float]:
     """The TF-IDF vector of a bag of feature counts, scaled to length 1.
 
-    Each term's weight is computed once for the current counts (``stats`` keeps them until it
-    changes): a settled region shares most of its terms."""
+    Each term's ln(df + 1) is computed once for its current count (``stats`` keeps it until
+    the count changes): most terms' counts change seldom, every vector reads them."""
     log = math.log
-    known = stats._weights
+    known = stats._log_df
     base = log(stats.documents + N0)
     df, kind = stats.df, stats.kind
     v = {}
     for t, c in terms.items():
-        idf = known.get(t)
-        if idf is None:
-            idf = known[t] = (base - log(df.get(t, 0) + 1)) * KIND_WEIGHT[kind.get(t, 0)]
+        ln_df = known.get(t)
+        if ln_df is None:
+            ln_df = known[t] = log(df.get(t, 0) + 1)
+        idf = base - ln_df
+        if t in kind:
+            idf *= KIND_WEIGHT[kind[t]]
         w = idf if c == 1 else (1.0 + log(c)) * idf
         if w > 0:
             v[t] = w
