@@ -13,7 +13,9 @@ Concurrency: every source and every page is its own task. Network waits (a host'
 politeness delay, a slow server) are queued per host inside the Fetcher and hold no limit
 of the pipeline; the pipeline's limits bound CPU and memory work only: feeds parsed at
 once (``[fetch] concurrent_sources``; without pages a feed keeps its slot until its articles
-are written) and pages extracted at once (``concurrent_pages``). The pure CPU work runs in
+are written), pages extracted at once (``concurrent_pages``) and extracted pages not yet
+stored (4 x ``concurrent_pages``: the store is the slowest step, and each waiting page holds
+its fingerprint). The pure CPU work runs in
 worker processes (``[fetch] cpu_workers``, ``monitor.workers.CpuPool``): feed parsing, and a
 new entry's page in one trip (extraction, the record, its fingerprint and topic matches:
 ``_extract_and_analyse``); with ``cpu_workers = 0`` parsing and extraction run in two threads
@@ -136,6 +138,25 @@ class Extracted:
     analysis: Analysis | None = None
 
 
+class _Place:
+    """A page's place among the extracted pages not yet stored (``Pipeline._unstored``):
+    taken when its extraction starts, given back once the article is stored or failed."""
+
+    __slots__ = ("sem",)
+
+    def __init__(self) -> None:
+        self.sem: asyncio.Semaphore | None = None
+
+    async def take(self, sem: asyncio.Semaphore) -> None:
+        await sem.acquire()
+        self.sem = sem
+
+    def give_back(self) -> None:
+        if self.sem is not None:
+            self.sem.release()
+            self.sem = None
+
+
 @dataclass
 class Analysis:
     prepared: grouping.Prepared
@@ -249,6 +270,11 @@ class Pipeline:
             | None
         )
         self._slots = None
+        # extracted pages whose article is not yet stored: the store (single writer, on the
+        # loop) is the slowest step, and an analysed page waiting for it holds ~60 kB (its
+        # fingerprint); without a bound a cold start of thousands of feeds piled them up
+        self._unstored_limit = 4 * self._limits[0]
+        self._unstored_sem: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, asyncio.Lock]]
         self._site_locks = (None, {})
         # source states waiting for the next group commit (``_save_state``)
@@ -301,6 +327,13 @@ class Pipeline:
                 asyncio.Lock(),
             )
         return self._slots[1], self._slots[2]
+
+    def _unstored(self) -> asyncio.Semaphore:
+        """The places of extracted pages not yet stored (of the running loop)."""
+        loop = asyncio.get_running_loop()
+        if self._unstored_sem is None or self._unstored_sem[0] is not loop:
+            self._unstored_sem = (loop, asyncio.Semaphore(self._unstored_limit))
+        return self._unstored_sem[1]
 
     async def _in_turn(self, work: Callable[[], T]) -> T:
         """Run synchronous archive work (the story step and its writes) on the loop, one piece
@@ -473,8 +506,14 @@ class Pipeline:
             return
 
         async def one(entry: Entry) -> None:
-            record, failure, analysis = await self._article_record(source, entry, fetcher, result)
-            article_id, created = await self.store_async(record, analysis)
+            place = _Place()
+            try:
+                record, failure, analysis = await self._article_record(
+                    source, entry, fetcher, result, place
+                )
+                article_id, created = await self.store_async(record, analysis)
+            finally:
+                place.give_back()
             if created:
                 result.new_articles += 1
                 result.article_ids.append(article_id)
@@ -534,7 +573,12 @@ class Pipeline:
         self.progress("article", {"source": source.name, "url": entry.url, "created": created})
 
     async def _page(
-        self, source: SourceConfig, url: str, fetcher: Fetcher, entry: Entry | None = None
+        self,
+        source: SourceConfig,
+        url: str,
+        fetcher: Fetcher,
+        entry: Entry | None = None,
+        place: _Place | None = None,
     ) -> tuple[Extracted, str]:
         """Fetch and extract one page: the fetch waits in its host's queue holding nothing,
         the extraction (``_extract``) takes one of the page slots."""
@@ -544,15 +588,21 @@ class Pipeline:
         )
         page_url = without_userinfo(page.url)
         for_entry = None if entry is None else (source.name, entry, self.clock())
-        return await self._extract(page, page_url, for_entry), page_url
+        return await self._extract(page, page_url, for_entry, place), page_url
 
     async def _article_record(
-        self, source: SourceConfig, entry: Entry, fetcher: Fetcher, result: PollResult
+        self,
+        source: SourceConfig,
+        entry: Entry,
+        fetcher: Fetcher,
+        result: PollResult,
+        place: _Place | None = None,
     ) -> tuple[ArticleRecord, FetchError | None, Analysis | None]:
         """The entry's record, the page's failure if it was not fetched, and the record's
-        analysis when it came with the extraction (from a CPU worker)."""
+        analysis when it came with the extraction (from a CPU worker). ``place``: taken when
+        the extraction starts, for the caller to give back once the article is stored."""
         try:
-            done, page_url = await self._page(source, entry.url, fetcher, entry)
+            done, page_url = await self._page(source, entry.url, fetcher, entry, place)
         except FetchError as e:
             result.page_errors += 1
             later = "retried later" if e.retryable else "not retried"
@@ -578,6 +628,7 @@ class Pipeline:
         page: Response,
         page_url: str,
         for_entry: tuple[str, Entry, datetime] | None = None,
+        place: _Place | None = None,
     ) -> Extracted:
         """Extract one fetched page with what the archive learnt of its site's template, then
         teach the archive this page. Pages of one site go one at a time (their fetches do not),
@@ -589,6 +640,8 @@ class Pipeline:
         locks = self._site_locks[1]
         async with locks.setdefault(site, asyncio.Lock()):
             template = self.archive.site_template(site)
+            if place is not None:  # wait while too many extracted pages are not yet stored
+                await place.take(self._unstored())
             # the page slot (CPU work) is taken inside the site's turn, never while waiting
             # for it: pages of one busy site must not hold every slot
             async with self._semaphores()[0]:
