@@ -18,6 +18,12 @@ threads and an event loop), started on the first task. Each caps its address spa
 (``RLIMIT_AS``): a page that needs more raises ``WorkerMemoryError`` here instead of growing
 the daemon; workers ignore SIGINT (the daemon's stop is its own) and end when this process
 ends, however it ends, so a killed daemon leaves no workers behind. ``close()`` stops them.
+
+A library user's own script that builds a ``Pipeline`` (or ``Daemon``) with workers must keep
+its work under ``if __name__ == "__main__":``, as any program using ``multiprocessing`` with
+``spawn``: each worker imports the main script again, and unguarded code runs again there
+(seen: a script without the guard started its whole daemon a second time in the worker).
+``monitor``'s own commands are guarded; ``cpu_workers = 0`` starts no process.
 """
 
 from __future__ import annotations
