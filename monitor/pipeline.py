@@ -29,11 +29,12 @@ only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -136,6 +137,16 @@ class Extracted:
     article: Article
     record: ArticleRecord | None = None
     analysis: Analysis | None = None
+
+
+class _SiteTurn:
+    """A site's turn for extraction, and how many pages hold or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
 
 
 class _Place:
@@ -275,7 +286,8 @@ class Pipeline:
         # fingerprint); without a bound a cold start of thousands of feeds piled them up
         self._unstored_limit = 4 * self._limits[0]
         self._unstored_sem: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, asyncio.Lock]]
+        # the turns of the sites with a page in extraction (see _site_turn)
+        self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, _SiteTurn]]
         self._site_locks = (None, {})
         # source states waiting for the next group commit (``_save_state``)
         self._state_queue: list[tuple[str, SourceUpdate, asyncio.Future[None]]] = []
@@ -634,11 +646,7 @@ class Pipeline:
         teach the archive this page. Pages of one site go one at a time (their fetches do not),
         so that each sees the pages before it; other sites are not held up."""
         site = site_of(page_url)
-        loop = asyncio.get_running_loop()
-        if self._site_locks[0] is not loop:
-            self._site_locks = (loop, {})
-        locks = self._site_locks[1]
-        async with locks.setdefault(site, asyncio.Lock()):
+        async with self._site_turn(site):
             template = self.archive.site_template(site)
             if place is not None:  # wait while too many extracted pages are not yet stored
                 await place.take(self._unstored())
@@ -661,9 +669,29 @@ class Pipeline:
                     done = Extracted(Article(reason=f"page not extracted: {e}"))
             if done.article.template_keys:
                 self.archive.learn_site_template(site, page_url, done.article.template_keys)
-        if not locks[site].locked() and len(locks) > 1000:
-            locks.clear()
         return done
+
+    @contextlib.asynccontextmanager
+    async def _site_turn(self, site: str) -> AsyncIterator[None]:
+        """One page of ``site`` at a time. A site's entry lives while a page of it holds or
+        waits for its turn, so the table holds only the sites in flight (it was cleared past
+        1,000 sites while other pages were still in their turn: a KeyError failed their polls,
+        and a page of a cleared site could run beside another of the same site)."""
+        loop = asyncio.get_running_loop()
+        if self._site_locks[0] is not loop:
+            self._site_locks = (loop, {})
+        turns = self._site_locks[1]
+        turn = turns.get(site)
+        if turn is None:
+            turn = turns[site] = _SiteTurn()
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                del turns[site]
 
     def _extract_and_analyse(
         self, args: tuple, for_entry: tuple[str, Entry, datetime]

@@ -460,3 +460,35 @@ def test_extracted_pages_waiting_for_the_store_are_bounded(tmp_path):
     finally:
         for h in hosts:
             h.__exit__(None, None, None)
+
+
+def test_site_turns_hold_only_the_sites_in_flight_and_one_page_per_site(tmp_path):
+    """Pages of one site are extracted one at a time. With more than 1,000 sites in flight
+    the table of turns was cleared under pages still in their turn (a KeyError failed their
+    polls on the 10,000-feed farm); now an entry lives exactly while a page holds or waits
+    for it, and two pages of one site never overlap."""
+    cfg = config(tmp_path, ["http://127.0.0.1:9/feed.xml"], cpu_workers=0)
+    with Archive(cfg.storage_path) as archive:
+        pipeline = Pipeline(cfg, archive)
+        inside: dict[str, int] = {}
+        overlap = []
+
+        async def page_of(site: str, pause: float) -> None:
+            async with pipeline._site_turn(site):
+                inside[site] = inside.get(site, 0) + 1
+                if inside[site] > 1:
+                    overlap.append(site)
+                await asyncio.sleep(pause)
+                inside[site] -= 1
+
+        async def main() -> int:
+            sites = [f"site{i}.example" for i in range(1500)]
+            # two pages per site, finishing at different times across 1,500 sites
+            await asyncio.gather(
+                *(page_of(s, (i % 7) / 1000) for i, s in enumerate(sites)),
+                *(page_of(s, (i % 5) / 1000) for i, s in enumerate(sites)),
+            )
+            return len(pipeline._site_locks[1])
+
+        assert asyncio.run(main()) == 0
+        assert overlap == []
