@@ -139,6 +139,25 @@ class Extracted:
     analysis: Analysis | None = None
 
 
+class _LoopLimits:
+    """The pipeline's limits on one event loop (a semaphore or lock belongs to one loop, and a
+    Pipeline may serve several: each ``asyncio.run`` of a library user makes one). None of
+    them is ever held while a request waits for the network."""
+
+    __slots__ = ("loop", "pages", "sources", "turn", "unstored", "sites")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, pages: int, sources: int) -> None:
+        self.loop = loop
+        self.pages = asyncio.Semaphore(pages)  # pages in extraction
+        self.sources = asyncio.Semaphore(sources)  # feeds in processing
+        self.turn = asyncio.Lock()  # one piece of archive work at a time (_in_turn)
+        # extracted pages whose article is not yet stored: the store (single writer, on the
+        # loop) is the slowest step, and an analysed page waiting for it holds ~60 kB (its
+        # fingerprint); without a bound a cold start of thousands of feeds piled them up
+        self.unstored = asyncio.Semaphore(4 * pages)
+        self.sites: dict[str, _SiteTurn] = {}  # the sites with a page in extraction
+
+
 class _SiteTurn:
     """A site's turn for extraction, and how many pages hold or wait for it."""
 
@@ -150,7 +169,7 @@ class _SiteTurn:
 
 
 class _Place:
-    """A page's place among the extracted pages not yet stored (``Pipeline._unstored``):
+    """A page's place among the extracted pages not yet stored (``_LoopLimits.unstored``):
     taken when its extraction starts, given back once the article is stored or failed."""
 
     __slots__ = ("sem",)
@@ -203,6 +222,20 @@ def _extract_page(
     return extract.extract(body, url, content_type=content_type, template=template)
 
 
+def extract_and_analyse(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    template: SiteTemplate | None,
+    entry: tuple[str, Entry, datetime],
+    matcher: topics.Matcher,
+) -> Extracted:
+    """A new entry's page: the article, its record, its analysis."""
+    article = _extract_page(body, url, content_type, template)
+    record = page_record(*entry[:2], article, url, entry[2])
+    return Extracted(article, record, analyse(record, matcher))
+
+
 def _extract_and_analyse(
     body: bytes,
     url: str,
@@ -210,11 +243,9 @@ def _extract_and_analyse(
     template: SiteTemplate | None,
     entry: tuple[str, Entry, datetime],
 ) -> Extracted:
-    """A new entry's page in one trip to a worker: the article, its record, its analysis."""
+    """``extract_and_analyse`` in one trip to a worker, with the worker's matcher."""
     assert _worker_matcher is not None, "a CPU worker without its setup"
-    article = _extract_page(body, url, content_type, template)
-    record = page_record(*entry[:2], article, url, entry[2])
-    return Extracted(article, record, analyse(record, _worker_matcher))
+    return extract_and_analyse(body, url, content_type, template, entry, _worker_matcher)
 
 
 def _parse_feed(
@@ -276,19 +307,7 @@ class Pipeline:
             page_concurrency or config.fetch.concurrent_pages,
             config.fetch.concurrent_sources,
         )
-        self._slots: (
-            tuple[asyncio.AbstractEventLoop, asyncio.Semaphore, asyncio.Semaphore, asyncio.Lock]
-            | None
-        )
-        self._slots = None
-        # extracted pages whose article is not yet stored: the store (single writer, on the
-        # loop) is the slowest step, and an analysed page waiting for it holds ~60 kB (its
-        # fingerprint); without a bound a cold start of thousands of feeds piled them up
-        self._unstored_limit = 4 * self._limits[0]
-        self._unstored_sem: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        # the turns of the sites with a page in extraction (see _site_turn)
-        self._site_locks: tuple[asyncio.AbstractEventLoop | None, dict[str, _SiteTurn]]
-        self._site_locks = (None, {})
+        self._loop_limits: _LoopLimits | None = None
         # source states waiting for the next group commit (``_save_state``)
         self._state_queue: list[tuple[str, SourceUpdate, asyncio.Future[None]]] = []
         self._state_flush: asyncio.Future[None] | None = None
@@ -325,36 +344,19 @@ class Pipeline:
                 return await self.poll_all(sources, f)
         return list(await asyncio.gather(*(self.poll(s, fetcher) for s in sources)))
 
-    def _semaphores(self) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
-        """(page extraction, feed processing) limits of the running event loop: a semaphore
-        belongs to one loop, and a Pipeline may serve several (each `asyncio.run` of a library
-        user makes one). Neither is ever held while a request waits for the network."""
+    def _limits_here(self) -> _LoopLimits:
+        """The limits of the running event loop."""
         loop = asyncio.get_running_loop()
-        if self._slots is None or self._slots[0] is not loop:
-            pages, sources = self._limits
-            self._slots = (
-                loop,
-                asyncio.Semaphore(pages),
-                asyncio.Semaphore(sources),
-                asyncio.Lock(),
-            )
-        return self._slots[1], self._slots[2]
-
-    def _unstored(self) -> asyncio.Semaphore:
-        """The places of extracted pages not yet stored (of the running loop)."""
-        loop = asyncio.get_running_loop()
-        if self._unstored_sem is None or self._unstored_sem[0] is not loop:
-            self._unstored_sem = (loop, asyncio.Semaphore(self._unstored_limit))
-        return self._unstored_sem[1]
+        if self._loop_limits is None or self._loop_limits.loop is not loop:
+            self._loop_limits = _LoopLimits(loop, *self._limits)
+        return self._loop_limits
 
     async def _in_turn(self, work: Callable[[], T]) -> T:
         """Run synchronous archive work (the story step and its writes) on the loop, one piece
         per turn of the loop: pieces of different polls would otherwise run back to back in one
         turn, and with a few hundred sources in flight a turn took seconds, long enough for
         servers to close connections opened before it but not yet sent their request."""
-        self._semaphores()
-        assert self._slots is not None
-        async with self._slots[3]:
+        async with self._limits_here().turn:
             result = work()
             await asyncio.sleep(0)  # the fetches in flight run before the next piece
         return result
@@ -388,7 +390,7 @@ class Pipeline:
             else:
                 # in a worker thread, like extraction: a hostile feed (deep nesting, 10 MiB of
                 # entries) takes seconds to parse and must not stall every other poll
-                async with self._semaphores()[1]:
+                async with self._limits_here().sources:
                     parsed = await self._parse(resp, now)
                     resp.body = b""  # the entries are all that is needed from here
                 result.warning = parsed.warning
@@ -547,7 +549,7 @@ class Pipeline:
         # a feed slot ([fetch] concurrent_sources) from the analysis until the batch is
         # written: polls that wait for their turn at the archive hold their fingerprints, and
         # without it a thousand feeds' of them piled up (400 MB)
-        async with self._semaphores()[1]:
+        async with self._limits_here().sources:
             records = [self._record(source, e, Article(), e.url, None) for e in entries]
             analyses = await self._analyse_all(records)
             pairs = list(zip(entries, records, analyses, strict=True))
@@ -649,10 +651,10 @@ class Pipeline:
         async with self._site_turn(site):
             template = self.archive.site_template(site)
             if place is not None:  # wait while too many extracted pages are not yet stored
-                await place.take(self._unstored())
+                await place.take(self._limits_here().unstored)
             # the page slot (CPU work) is taken inside the site's turn, never while waiting
             # for it: pages of one busy site must not hold every slot
-            async with self._semaphores()[0]:
+            async with self._limits_here().pages:
                 args = (page.body, page_url, page.headers.get("content-type"), template)
                 try:
                     if for_entry is None or self.cpu.in_process:
@@ -661,7 +663,7 @@ class Pipeline:
                         done = await self.cpu.run(
                             _extract_and_analyse,
                             (*args, for_entry),
-                            functools.partial(self._extract_and_analyse, args, for_entry),
+                            functools.partial(extract_and_analyse, *args, for_entry, self.matcher),
                             self._analysis_thread,
                         )
                 except workers.WorkerMemoryError as e:
@@ -677,10 +679,7 @@ class Pipeline:
         waits for its turn, so the table holds only the sites in flight (it was cleared past
         1,000 sites while other pages were still in their turn: a KeyError failed their polls,
         and a page of a cleared site could run beside another of the same site)."""
-        loop = asyncio.get_running_loop()
-        if self._site_locks[0] is not loop:
-            self._site_locks = (loop, {})
-        turns = self._site_locks[1]
+        turns = self._limits_here().sites
         turn = turns.get(site)
         if turn is None:
             turn = turns[site] = _SiteTurn()
@@ -693,25 +692,13 @@ class Pipeline:
             if turn.users == 0:
                 del turns[site]
 
-    def _extract_and_analyse(
-        self, args: tuple, for_entry: tuple[str, Entry, datetime]
-    ) -> Extracted:
-        """``_extract_and_analyse`` in this process (a worker died under it)."""
-        article = _extract_page(*args)
-        record = page_record(*for_entry[:2], article, args[1], for_entry[2])
-        return Extracted(article, record, self.analyse(record))
-
     def analyse(self, record: ArticleRecord) -> Analysis:
         """The pure, CPU-heavy part of storing: fingerprint and topic matches."""
         return analyse(record, self.matcher)
 
     async def _analyse_all(self, records: list[ArticleRecord]) -> list[Analysis]:
-        """``analyse`` of each record in a CPU worker (one trip), or in the analysis thread."""
-        if self.cpu.in_process:  # the method, as before the pool (the benchmark times it)
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._analysis_thread, lambda: [self.analyse(r) for r in records]
-            )
+        """``analyse`` of each record in a CPU worker (one trip), or in the analysis thread
+        (through the method, which the benchmark times)."""
         return await self.cpu.run(
             _analyse_all,
             (records,),

@@ -45,6 +45,17 @@ def rss(links: list[tuple[str, str]]) -> bytes:
     ).encode()
 
 
+def serve_pages(h: TestServer, n: int, robots: bytes = b"") -> str:
+    """robots.txt, ``n`` article pages and a feed listing them on one host: the feed's URL."""
+    h.route("/robots.txt", body=robots)
+    links = []
+    for i in range(n):
+        h.route(f"/a/{i}", body=page(i, h.host), headers={"Content-Type": "text/html"})
+        links.append((f"{h.host} story {i}", h.url(f"/a/{i}")))
+    h.route("/feed.xml", body=rss(links), headers={"Content-Type": "text/xml"})
+    return h.url("/feed.xml")
+
+
 def config(tmp_path: Path, feeds: list[str], **fetch: object) -> config_mod.Config:
     lines = ["[storage]", 'path = "archive.db"', "[fetch]", "allow_private = true"]
     lines += [f"{k} = {v!r}".replace("'", '"') for k, v in fetch.items()]
@@ -106,15 +117,7 @@ def test_cold_start_runs_at_the_politeness_floor_of_each_host(tmp_path):
     for h in hosts:
         h.__enter__()
     try:
-        feeds = []
-        for h in hosts:
-            h.route("/robots.txt", body=b"User-agent: *\nDisallow: /private\n")
-            links = []
-            for i in range(5):
-                h.route(f"/a/{i}", body=page(i, h.host), headers={"Content-Type": "text/html"})
-                links.append((f"{h.host} story {i}", h.url(f"/a/{i}")))
-            h.route("/feed.xml", body=rss(links), headers={"Content-Type": "text/xml"})
-            feeds.append(h.url("/feed.xml"))
+        feeds = [serve_pages(h, 5, robots=b"User-agent: *\nDisallow: /private\n") for h in hosts]
         cfg = config(tmp_path, feeds, per_host_delay=0.4, concurrent_sources=1, concurrent_pages=1)
         started = time.monotonic()
         with Archive(cfg.storage_path) as archive:
@@ -421,15 +424,7 @@ def test_extracted_pages_waiting_for_the_store_are_bounded(tmp_path):
     for h in hosts:
         h.__enter__()
     try:
-        feeds = []
-        for h in hosts:
-            h.route("/robots.txt", body=b"")
-            links = []
-            for i in range(20):
-                h.route(f"/a/{i}", body=page(i, h.host), headers={"Content-Type": "text/html"})
-                links.append((f"{h.host} story {i}", h.url(f"/a/{i}")))
-            h.route("/feed.xml", body=rss(links), headers={"Content-Type": "text/xml"})
-            feeds.append(h.url("/feed.xml"))
+        feeds = [serve_pages(h, 20) for h in hosts]
         cfg = config(tmp_path, feeds, per_host_delay=0, concurrent_pages=4, cpu_workers=0)
         with Archive(cfg.storage_path) as archive:
             pipeline = Pipeline(cfg, archive)
@@ -488,7 +483,7 @@ def test_site_turns_hold_only_the_sites_in_flight_and_one_page_per_site(tmp_path
                 *(page_of(s, (i % 7) / 1000) for i, s in enumerate(sites)),
                 *(page_of(s, (i % 5) / 1000) for i, s in enumerate(sites)),
             )
-            return len(pipeline._site_locks[1])
+            return len(pipeline._limits_here().sites)
 
         assert asyncio.run(main()) == 0
         assert overlap == []
