@@ -192,15 +192,20 @@ def vocabulary(db, keys: Sequence[tuple[int, int]], create: bool = True) -> dict
 
 def count_documents(db, terms: Iterable[int], delta: int) -> None:
     """Add ``delta`` (+1 or -1) to the document frequency of ``terms`` and to the total."""
-    conn = _conn(db)
-    ids = sorted(set(terms))
+    _add_counts(_conn(db), dict.fromkeys(terms, delta), delta)
+
+
+def _add_counts(conn, df: Mapping[int, int], documents: int) -> None:
+    """Add ``df`` (vocabulary id -> change) to the document frequencies and ``documents`` to
+    the total, neither below 0."""
     conn.executemany(
-        "UPDATE story_vocab SET df = max(0, df + ?) WHERE id = ?", [(delta, i) for i in ids]
+        "UPDATE story_vocab SET df = max(0, df + ?) WHERE id = ?",
+        [(n, i) for i, n in sorted(df.items()) if n],
     )
     conn.execute(
         "INSERT INTO story_meta (key, value) VALUES ('documents', max(0, ?))"
         " ON CONFLICT (key) DO UPDATE SET value = max(0, value + ?)",
-        (delta, delta),
+        (documents, documents),
     )
 
 
@@ -210,15 +215,7 @@ def count_pending(db, df: Mapping[int, int], article_ids: Sequence[int]) -> None
     and take them off the pending list. Call it in one transaction with the reading of
     :func:`pending_docs` it counts."""
     conn = _conn(db)
-    conn.executemany(
-        "UPDATE story_vocab SET df = max(0, df + ?) WHERE id = ?",
-        [(n, i) for i, n in sorted(df.items()) if n],
-    )
-    conn.execute(
-        "INSERT INTO story_meta (key, value) VALUES ('documents', ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = value + ?",
-        (len(article_ids), len(article_ids)),
-    )
+    _add_counts(conn, df, len(article_ids))
     for chunk in _chunks(sorted(article_ids)):
         conn.execute(
             f"DELETE FROM story_pending WHERE article_id IN ({','.join('?' * len(chunk))})", chunk
