@@ -20,6 +20,7 @@ and :meth:`StoryStep.settle` counts the pending articles together once there are
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from array import array
@@ -77,6 +78,8 @@ PRUNE = 0.5
 MEMBERS = 25
 #: a cached unit vector is computed again once the archive has grown by this factor (+50)
 REFRESH = 1.25
+#: pair scores kept for regrouping (two generations of this many; ~150 bytes a pair)
+PAIR_MEMO = 20_000
 #: articles whose terms are counted in the archive's document frequencies together (counting one
 #: rewrites about 150 vocabulary rows on as many pages; a batch shares the pages)
 COUNT_BATCH = 1000
@@ -109,6 +112,7 @@ class _Cached:
     unit_ids: array | None = None
     unit_weights: array | None = None
     unit_at: int = -1
+    version: int = 0  # which computation of the unit vector (one per step, never reused)
 
 
 @dataclass
@@ -140,6 +144,9 @@ class StoryStep:
         self._cache: OrderedDict[int, _Cached] = OrderedDict()
         # unit vectors of the most recently read of them as dicts (see _vector)
         self._hot: OrderedDict[int, dict[int, float]] = OrderedDict()
+        # scores of pairs of indexed articles under those vectors (regrouping a region again)
+        self._memo = stories.PairMemo(PAIR_MEMO)
+        self._versions = itertools.count(1)
 
     # -- statistics ------------------------------------------------------------------------
     def _sync_stats(self) -> TermStats:
@@ -161,6 +168,7 @@ class StoryStep:
             self._vocab_top, self._rebuilt = top, rebuilt
             self._cache.clear()  # another writer may have rebuilt the index (new term ids)
             self._hot.clear()
+            self._memo = stories.PairMemo(PAIR_MEMO)
         return self.stats
 
     def _ids(self, hashes: Sequence[tuple[int, int]]) -> dict[int, int]:
@@ -233,14 +241,15 @@ class StoryStep:
         )
         neighbours: dict[int, Item] = {}
         new = Item(NEW, None, st, fp.published, unit, placed)
+        memo = self._memo
+        memo.begin(new)
         # a story is read in full only if one of its candidates comes within reach
         floor = evidence.THRESHOLD * PRUNE
         near_stories = set()
         seen: dict[int, Item] = {}  # candidates are often copies of the stories read next
         for r in rows:
-            s_, u_ = self._vector(r, stats)
-            it = seen[r.article_id] = Item(r.article_id, r.story_id, s_, r.published, u_, r.placed)
-            if cluster.score(new, it, stats) >= floor:
+            it = seen[r.article_id] = self._item(r, stats)
+            if memo.score(new, it, stats, None) >= floor:
                 near_stories.add(r.story_id)
         rows = [r for r in rows if r.story_id in near_stories]
         if rows:
@@ -250,10 +259,9 @@ class StoryStep:
                     continue
                 it = seen.get(r.article_id)
                 if it is None or it.story_id != r.story_id:
-                    s, u = self._vector(r, stats)
-                    it = Item(r.article_id, r.story_id, s, r.published, u, r.placed)
+                    it = self._item(r, stats)
                 neighbours[r.article_id] = it
-        outcome = stories.decide(new, list(neighbours.values()), stats)
+        outcome = stories.decide(new, list(neighbours.values()), stats, memo=memo)
         groups = tuple(tuple(g) for g in outcome.groups) if outcome.regrouped else ()
         decision = StoryDecision(
             outcome.story_id, round(outcome.score, 4), outcome.reason, groups=groups
@@ -282,9 +290,18 @@ class StoryStep:
         e = self._entry(row)
         return e.stored, dict(zip(e.term_ids, e.counts, strict=True))
 
-    def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, dict[int, float]]:
-        """An indexed article and its unit vector, computed again once the archive has grown
-        by REFRESH since (weights move slowly; this keeps decisions cheap). The unit vectors
+    def _item(self, row: story_index.DocRow, stats: TermStats) -> Item:
+        """An indexed article as the decision reads it (see :meth:`_vector`)."""
+        stored, unit, version = self._vector(row, stats)
+        return Item(row.article_id, row.story_id, stored, row.published, unit, row.placed, version)
+
+    def _vector(
+        self, row: story_index.DocRow, stats: TermStats
+    ) -> tuple[Stored, dict[int, float], int]:
+        """An indexed article, its unit vector and that vector's version (pair scores are
+        memoised by version). The vector is computed again once the archive has grown by
+        REFRESH since (weights move slowly; this keeps decisions cheap). Every read returns
+        the vector as kept (single precision), so one version is one vector. The unit vectors
         of the HOT most recently read articles are also kept as dicts, as the decision reads
         them (building one from its arrays costs as much as a score)."""
         e = self._entry(row)
@@ -293,8 +310,7 @@ class StoryStep:
             u = hot.get(row.article_id)
             if u is not None:
                 hot.move_to_end(row.article_id)
-                return e.stored, u
-            u = kept = dict(zip(e.unit_ids, e.unit_weights, strict=True))
+                return e.stored, u, e.version
         else:
             u = stories.unit_vector(dict(zip(e.term_ids, e.counts, strict=True)), stats)
             e.unit_ids, e.unit_weights, e.unit_at = (
@@ -302,12 +318,12 @@ class StoryStep:
                 array("f", u.values()),
                 stats.documents,
             )
-            # kept as read back from the arrays (single precision), as later reads return it
-            kept = dict(zip(e.unit_ids, e.unit_weights, strict=True))
-        hot[row.article_id] = kept
+            e.version = next(self._versions)
+        u = dict(zip(e.unit_ids, e.unit_weights, strict=True))  # type: ignore[arg-type]
+        hot[row.article_id] = u
         if len(hot) > HOT:
             hot.popitem(last=False)
-        return e.stored, u
+        return e.stored, u, e.version
 
     def _exact(self, row: story_index.DocRow, stats: TermStats, memo: dict[int, Item]) -> Item:
         """An indexed article with its unit vector under the current weights exactly (a settle

@@ -17,7 +17,15 @@ Pure logic, no I/O (the archive side is :mod:`monitor.grouping`). One module per
 """
 
 from monitor.stories.canonical import SOURCE_KINDS, canonical_order
-from monitor.stories.cluster import NEW, Item, Outcome, average_link, decide, group_all
+from monitor.stories.cluster import (
+    NEW,
+    Item,
+    Outcome,
+    PairMemo,
+    average_link,
+    decide,
+    group_all,
+)
 from monitor.stories.evidence import THRESHOLD, Evidence, compare, pair_score, time_factor
 from monitor.stories.explain import explain
 from monitor.stories.fingerprint import (
@@ -41,6 +49,7 @@ __all__ = [
     "Fingerprint",
     "Item",
     "Outcome",
+    "PairMemo",
     "Stored",
     "TermStats",
     "average_link",

@@ -35,7 +35,7 @@ from monitor.stories.evidence import contradicts, days_apart, pair_score
 from monitor.stories.fingerprint import Stored
 from monitor.stories.weights import TermStats, unit_vector
 
-__all__ = ["Item", "Outcome", "average_link", "decide", "group_all"]
+__all__ = ["Item", "Outcome", "PairMemo", "average_link", "decide", "group_all"]
 
 #: candidate stories scoring at least this fraction of the threshold are grouped again
 NEAR = 0.5
@@ -68,6 +68,9 @@ class Item:
     published: datetime | None
     unit: dict[int, float] | None = None
     placed: datetime | None = None  # published or fetched: where it sits in the window
+    # the archive's document count when ``unit`` was computed, for an indexed article whose
+    # vector the caller keeps unchanged under that count (None: not kept; never memoised)
+    version: int | None = None
 
     def vector(self, stats: TermStats) -> dict[int, float]:
         if self.unit is None:
@@ -88,20 +91,80 @@ def score(a: Item, b: Item, stats: TermStats, window: timedelta | None = None) -
     )
 
 
+class PairMemo:
+    """Scores of pairs of indexed articles, each under the vector version it was computed with,
+    so that grouping a region again scores only the pairs it has not met (the copies of the
+    near stories were mostly compared when they were placed). A score is reused only while
+    both articles' ``version`` is the one it was computed under, so a memoised score is the
+    score itself. Bounded: two generations of at most ``size`` pairs; a pair read from the old
+    one moves to the new. One memo serves one time window (the caller's).
+
+    The scores of the article being placed (:meth:`begin`) are kept until the next placement:
+    its candidates are scored to choose the stories to read, then again with their stories."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._new: dict[tuple[int, int], tuple[int, int, float]] = {}
+        self._old: dict[tuple[int, int], tuple[int, int, float]] = {}
+        self._placing: Item | None = None
+        self._with_placing: dict[tuple[int, int | None], float] = {}
+
+    def begin(self, placing: Item) -> None:
+        """Start placing ``placing`` (the new article): its pair scores are kept until the next."""
+        self._placing = placing
+        self._with_placing = {}
+
+    def score(self, a: Item, b: Item, stats: TermStats, window: timedelta | None) -> float:
+        if a is self._placing or b is self._placing:
+            other = b if a is self._placing else a
+            key1 = (other.article_id, other.version)
+            s = self._with_placing.get(key1)
+            if s is None or other.version is None:
+                s = self._with_placing[key1] = score(a, b, stats, window)
+            return s
+        va, vb = a.version, b.version
+        if va is None or vb is None or a.article_id == NEW or b.article_id == NEW:
+            return score(a, b, stats, window)
+        if a.article_id > b.article_id:
+            a, b, va, vb = b, a, vb, va
+        key = (a.article_id, b.article_id)
+        hit = self._new.get(key)
+        if hit is None:
+            hit = self._old.get(key)
+            if hit is not None:
+                self._keep(key, hit)
+        if hit is not None and hit[0] == va and hit[1] == vb:
+            return hit[2]
+        s = score(a, b, stats, window)
+        self._keep(key, (va, vb, s))
+        return s
+
+    def _keep(self, key: tuple[int, int], value: tuple[int, int, float]) -> None:
+        if len(self._new) >= self.size:
+            self._old, self._new = self._new, {}
+        self._new[key] = value
+
+    def __len__(self) -> int:
+        return len(self._new) + len(self._old)
+
+
 def average_link(
     items: Sequence[Item],
     stats: TermStats,
     threshold: float | None = None,
     window: timedelta | None = None,
     pairs: dict[int, set[int]] | None = None,
+    memo: PairMemo | None = None,
 ) -> list[list[Item]]:
     """Group items by average linkage at ``threshold``; weak items attach afterwards.
 
     Every pair is compared, or with ``pairs`` (article id -> ids) only those (the others count
     as 0 in the averages and never support a merge: fewer merges, never more).
-    Deterministic: items are taken in article-id order and ties go to the lower ids.
+    Deterministic: items are taken in article-id order and ties go to the lower ids. A
+    ``memo`` serves the scores of pairs it has met under the same vectors.
     """
     threshold = evidence.THRESHOLD if threshold is None else threshold
+    scored = score if memo is None else memo.score
     items = sorted(items, key=lambda i: i.article_id)
     strong = [i for i in items if not i.stored.weak and not i.stored.short]
     n = len(strong)
@@ -123,7 +186,7 @@ def average_link(
             }
         )
     for x, y in todo:
-        s = score(strong[x], strong[y], stats, window)
+        s = scored(strong[x], strong[y], stats, window)
         if s > 0:
             total[x][y] = s
             total[y][x] = s
@@ -180,7 +243,7 @@ def average_link(
         best, best_avg = None, threshold
         if not w.stored.short:
             for g in groups:
-                avg = sum(score(w, m, stats, window) for m in g) / len(g)
+                avg = sum(scored(w, m, stats, window) for m in g) / len(g)
                 if avg >= best_avg:
                     best, best_avg = g, avg
         if best is None:
@@ -206,14 +269,19 @@ class Outcome:
 
 
 def story_scores(
-    new: Item, neighbours: Sequence[Item], stats: TermStats, window: timedelta | None = None
+    new: Item,
+    neighbours: Sequence[Item],
+    stats: TermStats,
+    window: timedelta | None = None,
+    memo: PairMemo | None = None,
 ) -> list[tuple[float, int]]:
     """(average score of the new article with the story's copies, story id), best first."""
+    scored = score if memo is None else memo.score
     sums: dict[int, list[float]] = {}
     for m in neighbours:
         if m.story_id is None:
             continue
-        sums.setdefault(m.story_id, []).append(score(new, m, stats, window))
+        sums.setdefault(m.story_id, []).append(scored(new, m, stats, window))
     ranked = [(sum(v) / len(v), sid) for sid, v in sums.items()]
     return sorted(ranked, key=lambda p: (-p[0], p[1]))
 
@@ -224,12 +292,14 @@ def decide(
     stats: TermStats,
     threshold: float | None = None,
     window: timedelta | None = None,
+    memo: PairMemo | None = None,
 ) -> Outcome:
-    """Place a new article among ``neighbours`` (every copy of each candidate story)."""
+    """Place a new article among ``neighbours`` (every copy of each candidate story); a
+    ``memo`` serves the scores of pairs of neighbours met before (see :class:`PairMemo`)."""
     threshold = evidence.THRESHOLD if threshold is None else threshold
     if new.stored.short:
         return Outcome([[new.article_id]], None, 0.0, "new story: text too short to compare")
-    ranked = story_scores(new, neighbours, stats, window)
+    ranked = story_scores(new, neighbours, stats, window, memo)
     near = [sid for avg, sid in ranked if avg >= threshold * NEAR]
     if not near:
         if ranked:
@@ -268,7 +338,7 @@ def decide(
         size += len(copies[sid])
     near = kept
     region = [new] + [m for m in neighbours if m.story_id in near]
-    groups = average_link(region, stats, threshold, window)
+    groups = average_link(region, stats, threshold, window, memo=memo)
     ids = [[i.article_id for i in g] for g in groups]
     mine = next(g for g in groups if any(i is new for i in g))
     joined = sorted({i.story_id for i in mine if i is not new and i.story_id is not None})
