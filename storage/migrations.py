@@ -308,6 +308,25 @@ def _story_pending_counts(db: Database) -> None:
     story_index.create_tables(db)
 
 
+def _fts_on_text_only(db: Database) -> None:
+    """The full-text entry of an article is rewritten only when its title or text changes.
+
+    The first trigger fired on every update of an article row, so moving an article to another
+    story (every regrouping and settled poll) or noting its decision deleted and tokenised its
+    whole text again, twice."""
+    run_script(
+        db,
+        """
+        DROP TRIGGER articles_au;
+        CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+            INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+        END;
+        """,
+    )
+
+
 STEPS: list[Callable[[Database], None]] = [
     _v1,
     _v2_browse_views,
@@ -319,6 +338,7 @@ STEPS: list[Callable[[Database], None]] = [
     _story_index_terms,
     _settled_groupings,
     _story_pending_counts,
+    _fts_on_text_only,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed
