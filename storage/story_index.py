@@ -60,9 +60,9 @@ __all__ = [
 ]
 
 #: settings the archive's connection should use for a write-heavy index: a 16 MB page cache (64 MB
-#: held 13 MB more in a 3,000-feed daemon and about as much again per 3,000 feeds, for no
-#: measured gain in the story step), and WAL checkpoints every 10,000 pages instead of 1,000 (the
-#: same total work in fewer steps)
+#: held 13 MB more at peak in a 3,000-feed daemon and 51 MB more in the 10,000-article stories
+#: scale run, for no measured gain in the story step), and WAL checkpoints every 10,000 pages
+#: instead of 1,000 (the same total work in fewer steps)
 RECOMMENDED_PRAGMAS = ("PRAGMA cache_size=-16384", "PRAGMA wal_autocheckpoint=10000")
 
 #: most recent postings read per term: bounds the cost of terms many articles share

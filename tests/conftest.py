@@ -18,6 +18,20 @@ os.environ.setdefault("MONITOR_MIN_INTERVAL", "1")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
+    """Replace ``owner.name`` with a wrapper that counts its calls; the count is ``[0]`` of the
+    returned list (read it as the test goes)."""
+    calls = [0]
+    inner = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return inner(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 

@@ -27,6 +27,7 @@ from monitor.stories import evaluation as ev
 from monitor.stories.fingerprint import coherence
 from storage import story_groups
 from storage.archive import Archive
+from tests.conftest import count_calls
 
 DATA = Path(__file__).parent / "data" / "stories"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -474,14 +475,7 @@ def test_comparisons_per_article_are_bounded_when_all_texts_look_alike(tmp_path,
         )
         for k in range(150)
     ]
-    calls = [0]
-    inner = cluster.pair_score
-
-    def counting(*args, **kwargs):
-        calls[0] += 1
-        return inner(*args, **kwargs)
-
-    monkeypatch.setattr(cluster, "pair_score", counting)
+    calls = count_calls(monkeypatch, cluster, "pair_score")
     per_poll: list[int] = []
     with Archive(tmp_path / "alike.db") as archive:
         sids = grouping.ingest(archive, records, batch=lambda r: r.source)

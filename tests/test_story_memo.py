@@ -14,6 +14,7 @@ from monitor import grouping
 from monitor.stories import NEW, Item, PairMemo, Stored, TermStats, average_link, cluster
 from monitor.stories import evaluation as ev
 from storage.archive import Archive
+from tests.conftest import count_calls
 
 DATA = Path(__file__).parent / "data" / "stories"
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -38,15 +39,7 @@ def _items(n: int, seed: int = 3) -> tuple[list[Item], TermStats]:
 
 @pytest.fixture
 def counted(monkeypatch) -> list[int]:
-    calls = [0]
-    real = cluster.score
-
-    def score(*a, **kw):
-        calls[0] += 1
-        return real(*a, **kw)
-
-    monkeypatch.setattr(cluster, "score", score)
-    return calls
+    return count_calls(monkeypatch, cluster, "score")
 
 
 def test_a_memoised_score_is_the_score_and_a_new_version_is_scored_again(counted) -> None:

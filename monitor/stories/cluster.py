@@ -68,8 +68,8 @@ class Item:
     published: datetime | None
     unit: dict[int, float] | None = None
     placed: datetime | None = None  # published or fetched: where it sits in the window
-    # the archive's document count when ``unit`` was computed, for an indexed article whose
-    # vector the caller keeps unchanged under that count (None: not kept; never memoised)
+    # which computation of ``unit`` this is, for an indexed article whose cached vector the
+    # caller keeps unchanged under that number (None: not kept; its pairs are never memoised)
     version: int | None = None
 
     def vector(self, stats: TermStats) -> dict[int, float]:
@@ -107,7 +107,7 @@ class PairMemo:
         self._new: dict[tuple[int, int], tuple[int, int, float]] = {}
         self._old: dict[tuple[int, int], tuple[int, int, float]] = {}
         self._placing: Item | None = None
-        self._with_placing: dict[tuple[int, int | None], float] = {}
+        self._with_placing: dict[tuple[int, int], float] = {}
 
     def begin(self, placing: Item) -> None:
         """Start placing ``placing`` (the new article): its pair scores are kept until the next."""
@@ -117,10 +117,12 @@ class PairMemo:
     def score(self, a: Item, b: Item, stats: TermStats, window: timedelta | None) -> float:
         if a is self._placing or b is self._placing:
             other = b if a is self._placing else a
-            key1 = (other.article_id, other.version)
-            s = self._with_placing.get(key1)
-            if s is None or other.version is None:
-                s = self._with_placing[key1] = score(a, b, stats, window)
+            if other.version is None:
+                return score(a, b, stats, window)
+            key = (other.article_id, other.version)
+            s = self._with_placing.get(key)
+            if s is None:
+                s = self._with_placing[key] = score(a, b, stats, window)
             return s
         va, vb = a.version, b.version
         if va is None or vb is None or a.article_id == NEW or b.article_id == NEW:
