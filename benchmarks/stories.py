@@ -30,6 +30,7 @@ import argparse
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -458,6 +459,8 @@ def scale(n: int, checkpoints: Sequence[int]) -> dict:
                         "decide_p50_ms": 1000 * _pct(decide[-2000:], 0.5),
                         "decide_p95_ms": 1000 * _pct(decide[-2000:], 0.95),
                         "prepare_p50_ms": 1000 * _pct(prep[-2000:], 0.5),
+                        # a poll's settle, per article of the poll (the last 2,000 articles)
+                        "settle_mean_ms": 1000 * statistics.fmean(settle[-(2000 // POLL_BATCH) :]),
                         "index_mb": size / 1e6,
                         "rss_mb": _peak_rss_mb(),
                         "wall_s": time.perf_counter() - t0,
@@ -477,17 +480,18 @@ def print_scale(q: dict) -> None:
         f"Scale: synthetic stream of {q['n']:,} articles with rewritten copies, through the story"
         " step on a real SQLite archive (CPU time per article, last 2,000 before each point;"
         " decide = candidates, scores and grouping again; store = the whole transaction:"
-        " decide, the article row with its full-text entry, index and story rows, commit)"
+        " decide, the article row with its full-text entry, index and story rows, commit;"
+        " settle = the poll's grouping again when it ends, per article of the poll, mean)"
     )
     print(
-        "  articles   decide p50   decide p95   store p50   store p95   fingerprint p50"
+        "  articles   decide p50   decide p95   store p50   store p95   settle   fingerprint p50"
         "   index MB   MB/200k   RSS MB"
     )
     for c in q["checkpoints"]:
         per200k = c["index_mb"] / c["articles"] * 200_000
         print(
             f"  {c['articles']:>8,}   {c['decide_p50_ms']:7.2f} ms   {c['decide_p95_ms']:7.2f} ms"
-            f"   {c['p50_ms']:6.2f} ms   {c['p95_ms']:6.2f} ms"
+            f"   {c['p50_ms']:6.2f} ms   {c['p95_ms']:6.2f} ms   {c['settle_mean_ms']:3.2f} ms"
             f"   {c['prepare_p50_ms']:12.2f} ms   {c['index_mb']:8.1f}   {per200k:7.1f}"
             f"   {c['rss_mb']:6.0f}"
         )

@@ -115,3 +115,78 @@ def test_a_step_with_the_memo_places_every_article_as_one_without_it(tmp_path, m
         without = grouping.ingest(archive, records)
     assert with_memo == without
     assert served[0] > 0 and real is not plain
+
+
+def test_an_indexed_article_keeps_the_scores_of_its_placement(counted) -> None:
+    items, stats = _items(5)
+    memo = PairMemo(10)
+    for placed_id, others in ((9, items[1:4]), (1, items[2:5])):  # id above and below theirs
+        new = Item(NEW, None, items[0].stored, T0, items[0].unit, None)
+        memo.begin(new)
+        s = [memo.score(new, it, stats, None) for it in others]
+        before = counted[0]
+        memo.adopt(placed_id, version=5)  # indexed, its vector kept as version 5
+        placed = Item(placed_id, None, items[0].stored, T0, items[0].unit, None, version=5)
+        assert [memo.score(it, placed, stats, None) for it in others] == s
+        assert counted[0] == before  # served
+        placed.version = 6  # its vector was computed again
+        memo.score(placed, others[0], stats, None)
+        assert counted[0] == before + 1
+
+
+def test_a_stored_article_is_cached_as_the_index_holds_it(tmp_path, monkeypatch) -> None:
+    """The step keeps a newly stored article as it placed it: the fingerprint the index gives
+    back, the vector it was placed with (single precision), no second vector computation."""
+    from dataclasses import replace
+
+    from monitor import stories
+    from storage import story_index
+
+    labelled = ev.load_labelled(DATA)
+    with Archive(tmp_path / "seed.db") as archive:
+        names = sorted({x.record.source for x in labelled})
+        archive.sync_sources([grouping._Source(n, f"https://{n}.invalid/feed") for n in names])
+        step = grouping.StoryStep(archive)
+        record = labelled[1].record
+        aid, created = step.store(record, grouping.prepare(record))
+        assert created
+        cached = step._cache[aid]
+        row = story_index.doc(archive.db, aid)
+        held = stories.decode(row.fp)
+        assert cached.stored == replace(held, terms={})
+        assert dict(zip(cached.term_ids, cached.counts, strict=True)) == held.terms
+        vectors = count_calls(monkeypatch, stories, "unit_vector")
+        stats = step._sync_stats()
+        stored, unit, version = step._vector(row, stats)
+        assert vectors[0] == 0 and version == cached.version
+        assert unit is step._hot[aid]
+        assert list(unit.values()) == cached.unit_weights.tolist()
+
+
+def test_what_the_index_gives_back() -> None:
+    from monitor.stories.fingerprint import decode, encode, round_trips
+
+    labelled = ev.load_labelled(DATA)
+    vocabulary: dict[str, int] = {}
+    for x in labelled:
+        fp = grouping.prepare(x.record).fingerprint
+        st = stories_stored(fp, vocabulary)
+        assert round_trips(st)
+        assert decode(encode(st)) == st
+    heavy = Stored(terms={1: 300, 2: 1}, length=400)
+    assert not round_trips(heavy)
+    assert decode(encode(heavy)).terms == {1: 255, 2: 1}
+
+
+def stories_stored(fp, vocabulary: dict[str, int]) -> Stored:
+    from monitor import stories
+
+    return stories.stored(
+        fp, lambda keys: [vocabulary.setdefault(k, len(vocabulary)) for k in keys]
+    )
+
+
+def test_terms_are_ranked_by_weight_then_id() -> None:
+    unit = {7: 0.5, 3: 0.25, 9: 0.5, 1: 0.25, 4: 0.75}
+    assert grouping._ranked(unit) == [4, 7, 9, 1, 3]
+    assert grouping._ranked(unit) == sorted(unit, key=lambda t: (-unit[t], t))

@@ -38,7 +38,7 @@ from monitor.stories.fingerprint import (
     fingerprint,
     stored,
 )
-from monitor.stories.weights import TermStats, cosine, unit_vector
+from monitor.stories.weights import TermStats, cosine, unit_vector, unit_vector_of
 
 __all__ = [
     "MIN_WORDS",
@@ -67,4 +67,5 @@ __all__ = [
     "stored",
     "time_factor",
     "unit_vector",
+    "unit_vector_of",
 ]

@@ -99,8 +99,9 @@ class PairMemo:
     score itself. Bounded: two generations of at most ``size`` pairs; a pair read from the old
     one moves to the new. One memo serves one time window (the caller's).
 
-    The scores of the article being placed (:meth:`begin`) are kept until the next placement:
-    its candidates are scored to choose the stories to read, then again with their stories."""
+    The scores of the article being placed (:meth:`begin`) are kept until the next placement
+    (its candidates are scored to choose the stories to read, then again with their stories),
+    and with the others once it is indexed (:meth:`adopt`)."""
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
@@ -140,6 +141,20 @@ class PairMemo:
         s = score(a, b, stats, window)
         self._keep(key, (va, vb, s))
         return s
+
+    def adopt(self, article_id: int, version: int) -> None:
+        """The article being placed is now indexed as ``article_id``, its vector kept unchanged
+        under ``version``: its pair scores of this placement are kept like any other pair's
+        (its story's copies are mostly the region a later article groups again)."""
+        for (other, other_version), s in self._with_placing.items():
+            if other == article_id:
+                continue
+            if article_id < other:
+                self._keep((article_id, other), (version, other_version, s))
+            else:
+                self._keep((other, article_id), (other_version, version, s))
+        self._placing = None
+        self._with_placing = {}
 
     def _keep(self, key: tuple[int, int], value: tuple[int, int, float]) -> None:
         if len(self._new) >= self.size:

@@ -43,6 +43,7 @@ __all__ = [
     "decode",
     "encode",
     "fingerprint",
+    "round_trips",
 ]
 
 #: texts with fewer words than this get their own story and are never compared
@@ -342,6 +343,14 @@ def encode(s: Stored) -> bytes:
         _varint(len(seq), out)
         _varints(seq, out)
     return bytes(out)
+
+
+def round_trips(s: Stored) -> bool:
+    """:func:`decode` gives ``s`` back from :func:`encode` (no count above 255, no more than
+    255 hashes of a kind): what is kept in memory is then what the index holds."""
+    return max(s.terms.values(), default=0) <= 255 and all(
+        len(h) <= 255 for h in (s.ids, s.trials, s.people, s.institutions, s.numbers)
+    )
 
 
 def decode(b: bytes) -> Stored:

@@ -16,11 +16,12 @@ features of their own with half a word's weight (they are mostly in the text as 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import mul
+from itertools import repeat
+from operator import mul, sub, truediv
 
-__all__ = ["KIND_WEIGHT", "N0", "TermStats", "cosine", "unit_vector"]
+__all__ = ["KIND_WEIGHT", "N0", "TermStats", "cosine", "unit_vector", "unit_vector_of"]
 
 #: prior number of documents in which a term is absent (see module docstring)
 N0 = 3
@@ -66,29 +67,44 @@ class TermStats:
 
 
 def unit_vector(terms: Mapping[int, int], stats: TermStats) -> dict[int, float]:
-    """The TF-IDF vector of a bag of feature counts, scaled to length 1.
+    """The TF-IDF vector of a bag of feature counts, scaled to length 1."""
+    return unit_vector_of(list(terms), list(terms.values()), stats)
+
+
+#: 1 + ln(count) by count (a stored count is at most 255)
+_TF = [0.0, 1.0] + [1.0 + math.log(c) for c in range(2, 256)]
+#: the kind multiplier by what ``TermStats.kind`` holds for a term (body words are not in it)
+_KIND = {None: KIND_WEIGHT[0], 0: KIND_WEIGHT[0], 1: KIND_WEIGHT[1]}
+
+
+def unit_vector_of(ids: Sequence[int], counts: Sequence[int], stats: TermStats) -> dict[int, float]:
+    """:func:`unit_vector` of the terms ``ids`` with their ``counts`` (as the step caches them).
 
     Each term's ln(df + 1) is computed once for its current count (``stats`` keeps it until
-    the count changes): most terms' counts change seldom, every vector reads them."""
-    log = math.log
+    the count changes): most terms' counts change seldom, every vector reads them. The weights
+    are computed a list at a time in C (``map``), each as ((ln(N + N0) - ln(df + 1)) x kind)
+    x (1 + ln count): the same operations on the same floats as one term at a time."""
     known = stats._log_df
-    base = log(stats.documents + N0)
-    df, kind = stats.df, stats.kind
-    v = {}
-    for t, c in terms.items():
-        ln_df = known.get(t)
-        if ln_df is None:
-            ln_df = known[t] = log(df.get(t, 0) + 1)
-        idf = base - ln_df
-        if t in kind:
-            idf *= KIND_WEIGHT[kind[t]]
-        w = idf if c == 1 else (1.0 + log(c)) * idf
-        if w > 0:
-            v[t] = w
-    norm = math.sqrt(sum(map(mul, v.values(), v.values())))
+    ln_df = list(map(known.get, ids))
+    if None in ln_df:
+        log, df = math.log, stats.df
+        for k, t in enumerate(ids):
+            if ln_df[k] is None:
+                ln_df[k] = known[t] = log(df.get(t, 0) + 1)
+    base = math.log(stats.documents + N0)
+    kinds = map(_KIND.__getitem__, map(stats.kind.get, ids))
+    if max(counts, default=0) < len(_TF):
+        tf: Iterable[float] = map(_TF.__getitem__, counts)
+    else:  # an unstored bag (the new article's own counts)
+        tf = [_TF[c] if c < len(_TF) else 1.0 + math.log(c) for c in counts]
+    w = list(map(mul, map(mul, map(sub, repeat(base), ln_df), kinds), tf))
+    if w and min(w) <= 0:  # a term in (nearly) every document weighs nothing
+        kept = [(t, x) for t, x in zip(ids, w, strict=True) if x > 0]
+        ids, w = [t for t, _ in kept], [x for _, x in kept]
+    norm = math.sqrt(sum(map(mul, w, w)))
     if not norm:
         return {}
-    return {t: w / norm for t, w in v.items()}
+    return dict(zip(ids, map(truediv, w, repeat(norm)), strict=True))
 
 
 def cosine(a: Mapping[int, float], b: Mapping[int, float]) -> float:
