@@ -15,8 +15,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
-__all__ = ["SWEEP_S", "HostQueues"]
+__all__ = ["SWEEP_S", "Admission", "HostQueues"]
+
+
+class Admission(Protocol):
+    """A caller's own limit on what it has in hand (fetched bodies it has not yet dealt
+    with), entered when a request's turn has come, like the global connection slot: so a
+    request waiting for its host (politeness, a slow or strict host) holds none of it."""
+
+    async def enter(self) -> None:
+        """Wait for room (nothing if already in)."""
+
+    def leave(self) -> None:
+        """Give the room back (nothing if not in)."""
+
 
 #: how often the hosts whose turn has passed are forgotten (see ``HostQueues._sweep``)
 SWEEP_S = 10.0
@@ -81,8 +95,9 @@ class HostQueues:
         h.delay = max(self._delay, min(site_delay or 0.0, cap))
 
     @asynccontextmanager
-    async def turn(self, host: str) -> AsyncIterator[None]:
-        """Wait for ``host``'s turn, then hold one global connection slot."""
+    async def turn(self, host: str, admission: Admission | None = None) -> AsyncIterator[None]:
+        """Wait for ``host``'s turn, then enter ``admission`` and hold one global connection
+        slot (the next start of the host is measured from after both)."""
         h = self._host(host)
         h.waiting += 1
         try:
@@ -91,6 +106,8 @@ class HostQueues:
                     wait = h.next_start - self._clock()
                     if wait > 0:
                         await asyncio.sleep(wait)
+                    if admission is not None:
+                        await admission.enter()
                     await self._connections.acquire()
                     h.next_start = self._clock() + h.delay
                 try:
