@@ -70,6 +70,13 @@ PAGE_RETRIES_PER_POLL = 50  # due retries taken per poll of a source
 STATE_COMMIT_S = 0.02
 
 
+def pages_in_hand(pages: int, sources: int) -> int:
+    """How many fetched pages may wait for extraction and the store (``_LoopLimits.in_hand``)
+    before further page requests wait for their turn: enough to keep every page slot busy
+    many times over while the next pages are on the network."""
+    return max(256, 16 * (pages + sources))
+
+
 # C0/C1 control characters (not tab or newline) and bidi overrides: a page or feed can carry
 # them, and they would reach terminals (`monitor stories`), digests and Slack unchanged
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
@@ -142,9 +149,10 @@ class Extracted:
 class _LoopLimits:
     """The pipeline's limits on one event loop (a semaphore or lock belongs to one loop, and a
     Pipeline may serve several: each ``asyncio.run`` of a library user makes one). None of
-    them is ever held while a request waits for the network."""
+    them is ever held while a request waits for the network or its host's turn; ``in_hand``
+    is entered once the turn has come, as the fetcher's global connection slot is."""
 
-    __slots__ = ("loop", "pages", "sources", "turn", "unstored", "sites")
+    __slots__ = ("loop", "pages", "sources", "turn", "unstored", "sites", "in_hand", "held")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, pages: int, sources: int) -> None:
         self.loop = loop
@@ -156,6 +164,12 @@ class _LoopLimits:
         # fingerprint); without a bound a cold start of thousands of feeds piled them up
         self.unstored = asyncio.Semaphore(4 * pages)
         self.sites: dict[str, _SiteTurn] = {}  # the sites with a page in extraction
+        # pages in hand: from their request (once its host's turn has come, see
+        # ``fetch.hosts.Admission``) until their article is stored. A fetched page waiting
+        # for extraction and the store holds its body, response and tasks (~25 kB); on a
+        # 10,000-feed cold start the polls due outran the CPU work and thousands piled up
+        self.in_hand = asyncio.Semaphore(pages_in_hand(pages, sources))
+        self.held = 0
 
 
 class _SiteTurn:
@@ -169,13 +183,29 @@ class _SiteTurn:
 
 
 class _Place:
-    """A page's place among the extracted pages not yet stored (``_LoopLimits.unstored``):
-    taken when its extraction starts, given back once the article is stored or failed."""
+    """A page's place among the pages in hand (``_LoopLimits.in_hand``: entered by the
+    fetcher when the request's turn has come, a ``fetch.hosts.Admission``) and among the
+    extracted pages not yet stored (``_LoopLimits.unstored``: taken when its extraction
+    starts); both given back once the article is stored or failed."""
 
-    __slots__ = ("sem",)
+    __slots__ = ("sem", "limits", "entered")
 
-    def __init__(self) -> None:
+    def __init__(self, limits: _LoopLimits) -> None:
         self.sem: asyncio.Semaphore | None = None
+        self.limits = limits
+        self.entered = False
+
+    async def enter(self) -> None:
+        if not self.entered:
+            await self.limits.in_hand.acquire()
+            self.entered = True
+            self.limits.held += 1
+
+    def leave(self) -> None:
+        if self.entered:
+            self.entered = False
+            self.limits.held -= 1
+            self.limits.in_hand.release()
 
     async def take(self, sem: asyncio.Semaphore) -> None:
         await sem.acquire()
@@ -185,6 +215,7 @@ class _Place:
         if self.sem is not None:
             self.sem.release()
             self.sem = None
+        self.leave()
 
 
 @dataclass
@@ -366,6 +397,13 @@ class Pipeline:
         [fetch] concurrent_sources slots, its network waits take none)."""
         return await self._poll(source, fetcher)
 
+    @property
+    def pages_in_hand(self) -> int:
+        """Pages requested or fetched whose article is not yet stored (at most
+        ``pages_in_hand(...)``; a page waiting for its host's turn is not counted)."""
+        limits = self._loop_limits
+        return 0 if limits is None else limits.held
+
     async def _poll(self, source: SourceConfig, fetcher: Fetcher) -> PollResult:
         t0 = time.monotonic()
         state = self.archive.source_state(source.name)
@@ -520,7 +558,7 @@ class Pipeline:
             return
 
         async def one(entry: Entry) -> None:
-            place = _Place()
+            place = _Place(self._limits_here())
             try:
                 record, failure, analysis = await self._article_record(
                     source, entry, fetcher, result, place
@@ -599,6 +637,7 @@ class Pipeline:
         page = await fetcher.get_page(
             with_userinfo_of(url, source.url),  # the feed's credentials, for its own site only
             allow_private=source.allow_private,
+            admission=place,  # in hand from the request until stored (``one``)
         )
         page_url = without_userinfo(page.url)
         for_entry = None if entry is None else (source.name, entry, self.clock())

@@ -980,3 +980,48 @@ def test_a_waiting_host_holds_no_global_connection(srv: TestServer) -> None:
                 return took
 
         assert run(go()) < 0.5
+
+
+class _Room:
+    """A caller's admission (``fetch.hosts.Admission``) that records when it is entered."""
+
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name, self.inside = log, name, False
+
+    async def enter(self) -> None:
+        if not self.inside:
+            self.inside = True
+            self.log.append(f"enter {self.name}")
+
+    def leave(self) -> None:
+        if self.inside:
+            self.inside = False
+            self.log.append(f"leave {self.name}")
+
+
+def test_a_page_admission_is_entered_at_its_turn_and_left_between_hops(srv: TestServer) -> None:
+    """The caller's bound on pages in hand is entered only once the host's turn has come (a
+    page waiting out its host's delay holds none of it), left after each redirect hop (the
+    next host's turn is waited for outside it) and kept with the fetched page."""
+    html = {"Content-Type": "text/html"}
+    srv.route("/a", status=301, headers={"Location": "/b"})
+    srv.route("/b", body=b"<html><p>b</p></html>", headers=html)
+    srv.route("/c", body=b"<html><p>c</p></html>", headers=html)
+    log: list[str] = []
+
+    async def go() -> None:
+        async with Fetcher(settings(per_host_delay=0.3, respect_robots=False)) as f:
+            first, second = _Room(log, "a"), _Room(log, "c")
+            resp = await f.get_page(srv.url("/a"), admission=first)
+            assert resp.url == srv.url("/b")
+            assert first.inside  # kept with the page, for the caller to leave
+            waiting = asyncio.ensure_future(f.get_page(srv.url("/c"), admission=second))
+            await asyncio.sleep(0.1)
+            assert not second.inside  # still waiting out the host's delay
+            await waiting
+            assert second.inside
+
+    started = time.monotonic()
+    run(go())
+    assert time.monotonic() - started >= 0.55  # /a, 0.3 s, /b, 0.3 s, /c
+    assert log == ["enter a", "leave a", "enter a", "enter c"]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import config as config_mod
+from monitor.fetch import Fetcher
 from monitor.pipeline import PAGE_RETRY_DELAYS, Pipeline
 from storage.archive import Archive
 from storage.rows import SourceUpdate
@@ -487,3 +488,60 @@ def test_site_turns_hold_only_the_sites_in_flight_and_one_page_per_site(tmp_path
 
         assert asyncio.run(main()) == 0
         assert overlap == []
+
+
+def test_pages_in_hand_are_bounded_and_a_page_waiting_for_its_host_holds_none(
+    tmp_path, monkeypatch
+):
+    """Pages were fetched as fast as the polls came and waited for extraction and the store
+    holding their bodies (~25 kB each): on a 10,000-feed cold start thousands of them made most
+    of the peak RSS. Now at most ``pages_in_hand`` pages (here 6) are requested or fetched and
+    not yet stored; the room is taken when the request's turn has come, so pages waiting for
+    their host (a 0.3 s delay) hold none of it, and every article is still stored once."""
+    from monitor import pipeline as pipeline_mod
+
+    monkeypatch.setattr(pipeline_mod, "pages_in_hand", lambda pages, sources: 6)
+    hosts = [TestServer(host=f"127.0.0.{90 + i}") for i in range(4)]
+    for h in hosts:
+        h.__enter__()
+    try:
+        feeds = [serve_pages(h, 5) for h in hosts[:3]]
+        feeds.append(serve_pages(hosts[3], 3))
+        cfg = config(tmp_path, feeds, per_host_delay=0, concurrent_pages=2, cpu_workers=0)
+        hosts[0].route("/a/0", status=404)  # a failed page gives its room back too
+        with Archive(cfg.storage_path) as archive:
+            pipeline = Pipeline(cfg, archive)
+            fetched = stored = most = 0
+            seen: list[int] = []
+            commit = pipeline.commit
+            get_page = Fetcher.get_page
+
+            async def on_get_page(self, url, **kw):  # type: ignore[no-untyped-def]
+                nonlocal fetched, most
+                if "127.0.0.93" in url:  # a strict host: its turn comes late
+                    self.hosts.set_site_delay("127.0.0.93", 0.3, cap=1.0)
+                resp = await get_page(self, url, **kw)
+                fetched += 1
+                most = max(most, fetched - stored)
+                return resp
+
+            def on_commit(record, a):  # type: ignore[no-untyped-def]
+                nonlocal stored
+                time.sleep(0.02)  # a slow store
+                seen.append(pipeline.pages_in_hand)
+                stored += 1
+                return commit(record, a)
+
+            monkeypatch.setattr(Fetcher, "get_page", on_get_page)
+            pipeline.commit = on_commit  # type: ignore[method-assign]
+            with pipeline:
+                results = asyncio.run(pipeline.poll_all())
+            assert archive.counts()["articles"] == 18
+        assert [r.new_articles for r in results] == [5, 5, 5, 3]
+        assert results[0].page_errors == 1
+        assert 2 < most <= 6, most  # the room was used; the bound held
+        assert max(seen) <= 6
+        assert pipeline.pages_in_hand == 0  # every page gave its room back
+    finally:
+        for h in hosts:
+            h.__exit__(None, None, None)

@@ -54,7 +54,7 @@ from monitor.fetch.headers import (
     parse_cache_max_age,
     parse_retry_after,
 )
-from monitor.fetch.hosts import HostQueues
+from monitor.fetch.hosts import Admission, HostQueues
 from monitor.fetch.http1 import Http1Client, ReadTimeout, TransportError
 from monitor.fetch.robots import RobotsCache, RobotsRules
 from monitor.settings import FetchSettings
@@ -184,8 +184,18 @@ class Fetcher:
             )
         return resp
 
-    async def get_page(self, url: str, *, allow_private: bool | None = None) -> Response:
-        """GET an article page (HTML only), honouring robots.txt when configured."""
+    async def get_page(
+        self,
+        url: str,
+        *,
+        allow_private: bool | None = None,
+        admission: Admission | None = None,
+    ) -> Response:
+        """GET an article page (HTML only), honouring robots.txt when configured.
+
+        ``admission``: the caller's bound on pages in hand, entered when each hop's turn has
+        come (never while waiting for the host) and left after a redirect hop; the last hop
+        stays in it, success or failure, for the caller to leave."""
         private = self._private(allow_private)
         if self.settings.respect_robots:
             rules = await self.robots_for(url, private)
@@ -206,6 +216,7 @@ class Fetcher:
             {"Accept": _PAGE_ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
             private,
             self.settings.max_page_bytes,
+            admission=admission,
         )
         ctype = resp.headers.get("content-type")
         if not resp.not_modified and not page_content_type_ok(ctype, resp.body):
@@ -285,9 +296,12 @@ class Fetcher:
         max_bytes: int,
         *,
         truncate: bool = False,
+        admission: Admission | None = None,
     ) -> Response:
         try:
-            return await self._get_inner(url, headers, allow_private, max_bytes, truncate)
+            return await self._get_inner(
+                url, headers, allow_private, max_bytes, truncate, admission
+            )
         except FetchError:
             self.stats["errors"] += 1
             raise
@@ -299,6 +313,7 @@ class Fetcher:
         allow_private: bool,
         max_bytes: int,
         truncate: bool,
+        admission: Admission | None = None,
     ) -> Response:
         s = self.settings
         loop = asyncio.get_running_loop()
@@ -316,7 +331,7 @@ class Fetcher:
                 raise FetchError(
                     exc.kind, url, f"redirected to {current}: {exc.message}", hint=exc.hint
                 ) from None
-            async with self.hosts.turn(host):
+            async with self.hosts.turn(host, admission):
                 if deadline is None:
                     # the total deadline starts when the request is allowed to start:
                     # waiting for our own politeness slot is not the server's fault
@@ -359,6 +374,10 @@ class Fetcher:
                     raise FetchError(
                         K.REDIRECTS, url, f"more than {s.max_redirects} redirects", status=status
                     )
+                if admission is not None:
+                    # nothing in hand between hops: the next host's turn is waited for
+                    # outside the bound (a turn never waits for room held by its waiters)
+                    admission.leave()
                 target = urljoin(current, resp_headers["location"].strip())
                 hops.append((status, target))
                 all_permanent = all_permanent and status in (301, 308)

@@ -15,8 +15,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
-__all__ = ["HostQueues"]
+__all__ = ["SWEEP_S", "Admission", "HostQueues"]
+
+
+class Admission(Protocol):
+    """A caller's own limit on what it has in hand (fetched bodies it has not yet dealt
+    with), entered when a request's turn has come, like the global connection slot: so a
+    request waiting for its host (politeness, a slow or strict host) holds none of it."""
+
+    async def enter(self) -> None:
+        """Wait for room (nothing if already in)."""
+
+    def leave(self) -> None:
+        """Give the room back (nothing if not in)."""
+
+
+#: how often the hosts whose turn has passed are forgotten (see ``HostQueues._sweep``)
+SWEEP_S = 10.0
 
 
 class _Host:
@@ -43,6 +60,24 @@ class HostQueues:
         self._clock = clock
         self._hosts: dict[str, _Host] = {}
         self._connections = asyncio.Semaphore(max(1, max_connections))
+        self._next_sweep = clock() + SWEEP_S
+
+    def __len__(self) -> int:
+        """The hosts whose state is kept."""
+        return len(self._hosts)
+
+    def _idle(self, h: _Host, now: float) -> bool:
+        """Nobody waits for the host, its delay has passed and it has none of its own: a new
+        entry (next start 0, the configured delay) would behave exactly as this one."""
+        return not h.waiting and h.delay == self._delay and h.next_start <= now
+
+    def _sweep(self, now: float) -> None:
+        """Forget the idle hosts: a request ends before its host's delay has passed, so most
+        hosts are not idle when their last request ends, and 10,000 hosts polled once an
+        interval kept 10,000 entries (a semaphore and a lock each)."""
+        self._next_sweep = now + SWEEP_S
+        for name in [name for name, h in self._hosts.items() if self._idle(h, now)]:
+            del self._hosts[name]
 
     def _host(self, host: str) -> _Host:
         h = self._hosts.get(host)
@@ -60,8 +95,9 @@ class HostQueues:
         h.delay = max(self._delay, min(site_delay or 0.0, cap))
 
     @asynccontextmanager
-    async def turn(self, host: str) -> AsyncIterator[None]:
-        """Wait for ``host``'s turn, then hold one global connection slot."""
+    async def turn(self, host: str, admission: Admission | None = None) -> AsyncIterator[None]:
+        """Wait for ``host``'s turn, then enter ``admission`` and hold one global connection
+        slot (the next start of the host is measured from after both)."""
         h = self._host(host)
         h.waiting += 1
         try:
@@ -70,6 +106,8 @@ class HostQueues:
                     wait = h.next_start - self._clock()
                     if wait > 0:
                         await asyncio.sleep(wait)
+                    if admission is not None:
+                        await admission.enter()
                     await self._connections.acquire()
                     h.next_start = self._clock() + h.delay
                 try:
@@ -78,12 +116,8 @@ class HostQueues:
                     self._connections.release()
         finally:
             h.waiting -= 1
-            # forget a host nobody waits for whose delay has passed and who has no delay
-            # of its own: 10,000 hosts polled once an interval need no 10,000 entries
-            if (
-                not h.waiting
-                and h.delay == self._delay
-                and h.next_start <= self._clock()
-                and self._hosts.get(host) is h
-            ):
+            now = self._clock()
+            if self._idle(h, now) and self._hosts.get(host) is h:
                 del self._hosts[host]
+            if now >= self._next_sweep:
+                self._sweep(now)
