@@ -25,7 +25,7 @@ import logging
 import math
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -53,8 +53,9 @@ __all__ = [
 POSTINGS = 16
 #: distinctive terms of a new article looked up in the inverted index
 QUERY = 24
-#: decoded fingerprints (and unit vectors) of indexed articles kept in memory: about 3 KB each,
-#: enough for the candidate window of a busy archive, so that a fingerprint is decoded about once
+#: decoded fingerprints (and unit vectors) of indexed articles kept in memory, enough for the
+#: candidate window of a busy archive, so that a fingerprint is decoded about once: about 4 KB
+#: each (230 terms; measured on the synthetic stream, was 7.4 KB before ids shared one array)
 CACHE_SIZE = 16_000
 #: unit vectors of recently read indexed articles kept as dicts besides their arrays: about
 #: 13 KB each; candidates are mostly copies of a few recent stories
@@ -107,11 +108,18 @@ def prepare(record: ArticleRecord) -> Prepared:
     return Prepared(fp, keys, [(story_index.feature_hash(k), feature_kind(k)) for k in keys])
 
 
+def _id_array(ids: Iterable[int]) -> array:
+    """Vocabulary ids as a compact array: 4 bytes each while they fit (they are row ids)."""
+    ids = list(ids)
+    return array("i" if max(ids, default=0) < 2**31 else "q", ids)
+
+
 @dataclass(slots=True)
 class _Cached:
     """A decoded fingerprint kept in memory: the stored fingerprint without its term counts,
-    which are kept as compact arrays (a dict of 150 floats costs 13 KB, these 1.8 KB), and
-    its unit vector with the archive's document count when that was computed."""
+    which are kept as compact arrays (a dict of 230 floats costs 16 KB, these 1.2 KB), and
+    its unit vector with the archive's document count when that was computed. The vector's
+    ids are the array of term ids itself unless a weightless term was left out of it."""
 
     stored: Stored
     term_ids: array
@@ -236,10 +244,16 @@ class StoryStep:
         st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
         kinds = {ids[h]: k for h, k in p.hashes if k}
         stats.add(st.terms, kinds)  # counted in the archive later (pending, see COUNT_BATCH)
-        unit = stories.unit_vector(st.terms, stats)
+        # the terms in id order, as the index gives them back
+        ids_in_order = sorted(st.terms)  # the vocabulary's own int objects, not new ones
+        term_counts = [st.terms[t] for t in ids_in_order]
+        term_ids = _id_array(ids_in_order)
+        counts = array("B", [min(255, c) for c in term_counts])
+        unit = stories.unit_vector_of(ids_in_order, term_counts, stats)
         # in single precision, as every cached vector: the article is placed with the vector
         # it is kept with once indexed, so the scores of this placement stay valid (_seed)
-        unit_ids, unit_weights = array("q", unit), array("f", unit.values())
+        unit_ids = term_ids if len(unit) == len(term_ids) else _id_array(unit)
+        unit_weights = array("f", unit.values())
         unit = dict(zip(unit, unit_weights.tolist(), strict=True))
         ranked = _ranked(unit)
         st.postings = tuple(ranked[:POSTINGS])
@@ -285,11 +299,10 @@ class StoryStep:
         )
         seed = None
         if round_trips(st):  # what the index will give back
-            term_ids = sorted(st.terms)
             seed = _Cached(
                 replace(st, terms={}),
-                array("q", term_ids),
-                array("B", [st.terms[t] for t in term_ids]),
+                term_ids,
+                counts,
                 unit_ids,
                 unit_weights,
                 stats.documents,
@@ -324,7 +337,7 @@ class StoryStep:
             return hit
         s = stories.decode(row.fp or story_index.fingerprint(self.archive.db, row.article_id))
         terms, s.terms = s.terms, {}
-        hit = _Cached(s, array("q", terms), array("B", terms.values()))
+        hit = _Cached(s, _id_array(terms), array("B", terms.values()))
         self._cache[row.article_id] = hit
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -359,7 +372,7 @@ class StoryStep:
         else:
             u = stories.unit_vector_of(e.term_ids, e.counts, stats)
             e.unit_ids, e.unit_weights, e.unit_at = (
-                array("q", u),
+                e.term_ids if len(u) == len(e.term_ids) else _id_array(u),
                 array("f", u.values()),
                 stats.documents,
             )

@@ -161,6 +161,9 @@ def test_a_stored_article_is_cached_as_the_index_holds_it(tmp_path, monkeypatch)
         assert vectors[0] == 0 and version == cached.version
         assert unit is step._hot[aid]
         assert list(unit.values()) == cached.unit_weights.tolist()
+        # compact: the vector's ids are the term ids' array, 4 bytes each
+        assert cached.unit_ids is cached.term_ids and cached.term_ids.itemsize == 4
+        assert grouping._id_array([1, 2**31]).tolist() == [1, 2**31]
 
 
 def test_what_the_index_gives_back() -> None:

@@ -228,7 +228,7 @@ def fingerprint(record: ArticleRecord) -> Fingerprint:
 # -- the stored form -------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # thousands are kept in memory (the story step's cache)
 class Stored:
     """A fingerprint with vocabulary ids: what the story index keeps and the decision reads."""
 
