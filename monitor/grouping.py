@@ -57,8 +57,8 @@ QUERY = 24
 #: candidate window of a busy archive, so that a fingerprint is decoded about once: about 4 KB
 #: each (230 terms; measured on the synthetic stream, was 7.4 KB before ids shared one array)
 CACHE_SIZE = 16_000
-#: unit vectors of recently read indexed articles kept as dicts besides their arrays: about
-#: 13 KB each; candidates are mostly copies of a few recent stories
+#: unit vectors of recently read (and newly stored) articles kept as dicts besides their arrays:
+#: about 16 KB each (measured, 230 terms); candidates are mostly copies of a few recent stories
 HOT = 2_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
 CANDIDATES = 20
