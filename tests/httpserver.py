@@ -19,7 +19,8 @@ import gzip
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -159,3 +160,12 @@ class TestServer:
     def hits(self, path: str) -> list[RecordedRequest]:
         with self.lock:
             return [r for r in self.requests if r.path == path]
+
+
+@contextmanager
+def serving(*servers: TestServer) -> Iterator[None]:
+    """Run several servers (each on its own loopback address) for the length of a block."""
+    with ExitStack() as stack:
+        for server in servers:
+            stack.enter_context(server)
+        yield

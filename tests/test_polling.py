@@ -14,7 +14,7 @@ from monitor.fetch import Fetcher
 from monitor.pipeline import PAGE_RETRY_DELAYS, Pipeline
 from storage.archive import Archive
 from storage.rows import SourceUpdate
-from tests.httpserver import Route, TestServer
+from tests.httpserver import Route, TestServer, serving
 
 WORDS = (
     "hepatic metastases responded to checkpoint inhibition in a phase two cohort of patients "
@@ -74,9 +74,7 @@ def test_slow_pages_of_one_source_do_not_slow_another(tmp_path):
     quick = TestServer(host="127.0.0.20")
     feed_host = TestServer(host="127.0.0.21")
     servers = [*drip_hosts, quick, feed_host]
-    for s in servers:
-        s.__enter__()
-    try:
+    with serving(*servers):
         drip_links = []
         for h in drip_hosts:
             h.route("/robots.txt", body=b"")
@@ -105,9 +103,6 @@ def test_slow_pages_of_one_source_do_not_slow_another(tmp_path):
         assert drip.page_errors == 24 and drip.new_articles == 24  # summaries kept
         assert drip.duration >= 4
         assert fast.duration < 2.0, fast.duration
-    finally:
-        for s in servers:
-            s.__exit__(None, None, None)
 
 
 def test_cold_start_runs_at_the_politeness_floor_of_each_host(tmp_path):
@@ -115,9 +110,7 @@ def test_cold_start_runs_at_the_politeness_floor_of_each_host(tmp_path):
     kind: hosts proceed in parallel (about feed + robots + 5 pages = 7 x 0.4 s), and no two
     requests to one host are closer than the delay."""
     hosts = [TestServer(host=f"127.0.0.{30 + i}") for i in range(6)]
-    for h in hosts:
-        h.__enter__()
-    try:
+    with serving(*hosts):
         feeds = [serve_pages(h, 5, robots=b"User-agent: *\nDisallow: /private\n") for h in hosts]
         cfg = config(tmp_path, feeds, per_host_delay=0.4, concurrent_sources=1, concurrent_pages=1)
         started = time.monotonic()
@@ -133,9 +126,6 @@ def test_cold_start_runs_at_the_politeness_floor_of_each_host(tmp_path):
             assert len(starts) == 7  # feed, robots.txt, five pages
             gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
             assert min(gaps) >= 0.4 - 0.05, (h.host, gaps)
-    finally:
-        for h in hosts:
-            h.__exit__(None, None, None)
 
 
 class Clock:
@@ -154,9 +144,7 @@ def test_failed_page_is_retried_and_the_article_rejoins_its_story_without_a_seco
     yet delivered). Then B's page arrives on a retry: its text replaces the summary, B joins
     A's story, and that story counts as delivered: nobody gets the study twice."""
     a, b = TestServer(host="127.0.0.40"), TestServer(host="127.0.0.41")
-    for s in (a, b):
-        s.__enter__()
-    try:
+    with serving(a, b):
         text = page(3, "wire")
         a.route("/x", body=text, headers={"Content-Type": "text/html"})
         b_state = {"fail": True}
@@ -236,9 +224,6 @@ def test_failed_page_is_retried_and_the_article_rejoins_its_story_without_a_seco
             ).fetchall()
             assert {h[0] for h in hits} == {x.id for x in live[0].articles}
             assert {r[0] for r in db.execute("SELECT story_id FROM matches")} == {live[0].id}
-    finally:
-        for s in (a, b):
-            s.__exit__(None, None, None)
 
 
 def test_page_retries_back_off_and_give_up(tmp_path):
@@ -361,9 +346,7 @@ def test_archive_work_of_different_polls_runs_in_different_turns_of_the_loop(tmp
     fetches in flight are served between them (back to back, a few hundred polls made turns of
     seconds and servers closed connections whose request came after such a turn)."""
     hosts = [TestServer(host=f"127.0.0.{60 + i}") for i in range(8)]
-    for h in hosts:
-        h.__enter__()
-    try:
+    with serving(*hosts):
         feeds = []
         for h in hosts:
             links = [(f"{h.host} story {i}", h.url(f"/a/{i}")) for i in range(5)]
@@ -411,9 +394,6 @@ def test_archive_work_of_different_polls_runs_in_different_turns_of_the_loop(tmp
         work = [p for p in pieces.values()]
         assert sum(len(p) for p in work) == 16  # 8 batches, 8 settles
         assert all(len(p) == 1 for p in work), pieces
-    finally:
-        for h in hosts:
-            h.__exit__(None, None, None)
 
 
 def test_extracted_pages_waiting_for_the_store_are_bounded(tmp_path):
@@ -422,9 +402,7 @@ def test_extracted_pages_waiting_for_the_store_are_bounded(tmp_path):
     most 4 x concurrent_pages (here 16) may wait: a cold start of thousands of feeds piled them up
     (peak RSS 484 MB on 10,000 feeds). Every article is still stored once."""
     hosts = [TestServer(host=f"127.0.0.{80 + i}") for i in range(4)]
-    for h in hosts:
-        h.__enter__()
-    try:
+    with serving(*hosts):
         feeds = [serve_pages(h, 20) for h in hosts]
         cfg = config(tmp_path, feeds, per_host_delay=0, concurrent_pages=4, cpu_workers=0)
         with Archive(cfg.storage_path) as archive:
@@ -453,9 +431,6 @@ def test_extracted_pages_waiting_for_the_store_are_bounded(tmp_path):
         assert [r.new_articles for r in results] == [20] * 4
         assert stored == extracted == 80
         assert 4 < most <= 16, most  # the slots were used; the bound held
-    finally:
-        for h in hosts:
-            h.__exit__(None, None, None)
 
 
 def test_site_turns_hold_only_the_sites_in_flight_and_one_page_per_site(tmp_path):
@@ -502,9 +477,7 @@ def test_pages_in_hand_are_bounded_and_a_page_waiting_for_its_host_holds_none(
 
     monkeypatch.setattr(pipeline_mod, "pages_in_hand", lambda pages, sources: 6)
     hosts = [TestServer(host=f"127.0.0.{90 + i}") for i in range(4)]
-    for h in hosts:
-        h.__enter__()
-    try:
+    with serving(*hosts):
         feeds = [serve_pages(h, 5) for h in hosts[:3]]
         feeds.append(serve_pages(hosts[3], 3))
         cfg = config(tmp_path, feeds, per_host_delay=0, concurrent_pages=2, cpu_workers=0)
@@ -542,6 +515,3 @@ def test_pages_in_hand_are_bounded_and_a_page_waiting_for_its_host_holds_none(
         assert 2 < most <= 6, most  # the room was used; the bound held
         assert max(seen) <= 6
         assert pipeline.pages_in_hand == 0  # every page gave its room back
-    finally:
-        for h in hosts:
-            h.__exit__(None, None, None)
