@@ -114,6 +114,24 @@ def _id_array(ids: Iterable[int]) -> array:
     return array("i" if max(ids, default=0) < 2**31 else "q", ids)
 
 
+def _kept(term_ids: array, unit: dict[int, float]) -> tuple[array, array, dict[int, float]]:
+    """A unit vector as the cache keeps it: its ids (the term ids' array itself unless a
+    weightless term was left out), its weights in single precision, and the vector as read
+    back from them (keys are ``unit``'s own int objects). One version is one such vector."""
+    ids = term_ids if len(unit) == len(term_ids) else _id_array(unit)
+    weights = array("f", unit.values())
+    return ids, weights, dict(zip(unit, weights.tolist(), strict=True))
+
+
+def _remember(lru: OrderedDict, key: int, value: object, size: int) -> None:
+    """Put ``value`` in ``lru`` as its most recently used entry; the least recent beyond
+    ``size`` goes."""
+    lru[key] = value
+    lru.move_to_end(key)
+    if len(lru) > size:
+        lru.popitem(last=False)
+
+
 @dataclass(slots=True)
 class _Cached:
     """A decoded fingerprint kept in memory: the stored fingerprint without its term counts,
@@ -248,13 +266,11 @@ class StoryStep:
         ids_in_order = sorted(st.terms)  # the vocabulary's own int objects, not new ones
         term_counts = [st.terms[t] for t in ids_in_order]
         term_ids = _id_array(ids_in_order)
-        counts = array("B", [min(255, c) for c in term_counts])
-        unit = stories.unit_vector_of(ids_in_order, term_counts, stats)
         # in single precision, as every cached vector: the article is placed with the vector
         # it is kept with once indexed, so the scores of this placement stay valid (_seed)
-        unit_ids = term_ids if len(unit) == len(term_ids) else _id_array(unit)
-        unit_weights = array("f", unit.values())
-        unit = dict(zip(unit, unit_weights.tolist(), strict=True))
+        unit_ids, unit_weights, unit = _kept(
+            term_ids, stories.unit_vector_of(ids_in_order, term_counts, stats)
+        )
         ranked = _ranked(unit)
         st.postings = tuple(ranked[:POSTINGS])
         rows = story_index.candidates(
@@ -298,11 +314,11 @@ class StoryStep:
             stories.encode(st), st.postings, fp.published, placed, pending=True
         )
         seed = None
-        if round_trips(st):  # what the index will give back
+        if round_trips(st):  # what the index will give back (every count fits a byte)
             seed = _Cached(
                 replace(st, terms={}),
                 term_ids,
-                counts,
+                array("B", term_counts),
                 unit_ids,
                 unit_weights,
                 stats.documents,
@@ -318,14 +334,8 @@ class StoryStep:
         if e is None or placement.unit is None:
             return
         e.version = next(self._versions)
-        self._cache[article_id] = e
-        self._cache.move_to_end(article_id)
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
-        self._hot[article_id] = placement.unit
-        self._hot.move_to_end(article_id)
-        if len(self._hot) > HOT:
-            self._hot.popitem(last=False)
+        _remember(self._cache, article_id, e, CACHE_SIZE)
+        _remember(self._hot, article_id, placement.unit, HOT)
         self._memo.adopt(article_id, e.version)
 
     def _entry(self, row: story_index.DocRow) -> _Cached:
@@ -338,9 +348,7 @@ class StoryStep:
         s = stories.decode(row.fp or story_index.fingerprint(self.archive.db, row.article_id))
         terms, s.terms = s.terms, {}
         hit = _Cached(s, _id_array(terms), array("B", terms.values()))
-        self._cache[row.article_id] = hit
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        _remember(self._cache, row.article_id, hit, CACHE_SIZE)
         return hit
 
     def _terms(self, row: story_index.DocRow) -> tuple[Stored, dict[int, int]]:
@@ -370,18 +378,12 @@ class StoryStep:
                 return e.stored, u, e.version
             u = dict(zip(e.unit_ids, e.unit_weights, strict=True))  # type: ignore[arg-type]
         else:
-            u = stories.unit_vector_of(e.term_ids, e.counts, stats)
-            e.unit_ids, e.unit_weights, e.unit_at = (
-                e.term_ids if len(u) == len(e.term_ids) else _id_array(u),
-                array("f", u.values()),
-                stats.documents,
+            e.unit_ids, e.unit_weights, u = _kept(
+                e.term_ids, stories.unit_vector_of(e.term_ids, e.counts, stats)
             )
+            e.unit_at = stats.documents
             e.version = next(self._versions)
-            # as kept (single precision); the keys are u's own (no new int objects)
-            u = dict(zip(u, e.unit_weights.tolist(), strict=True))
-        hot[row.article_id] = u
-        if len(hot) > HOT:
-            hot.popitem(last=False)
+        _remember(hot, row.article_id, u, HOT)
         return e.stored, u, e.version
 
     def _exact(self, row: story_index.DocRow, stats: TermStats, memo: dict[int, Item]) -> Item:
