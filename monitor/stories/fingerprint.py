@@ -316,6 +316,10 @@ def _read_varint(b: bytes, i: int) -> tuple[int, int]:
         shift += 7
 
 
+#: a term's count and the number of hashes of a kind are stored in one byte (larger: clipped)
+BYTE_MAX = 255
+
+
 def encode(s: Stored) -> bytes:
     """Compact bytes: version, flags, length, sorted term ids as varint gaps, counts, hashes."""
     flags = (1 if s.weak else 0) | (_KINDS.index(s.page_kind) << 1) | (8 if s.listing else 0)
@@ -329,14 +333,14 @@ def encode(s: Stored) -> bytes:
     _varint(len(ids), out)
     _varints([i - j for i, j in zip(ids, [0, *ids], strict=False)], out)
     # counts: the positions of terms seen more than once, then those counts (most are 1)
-    many = [(k, min(255, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
+    many = [(k, min(BYTE_MAX, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
     _varint(len(many), out)
     pos = [k for k, _ in many]
     _varints([k - j for k, j in zip(pos, [0, *pos], strict=False)], out)
     out += bytes(c for _, c in many)
     for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
-        out.append(min(255, len(hashes)))
-        out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:255])
+        out.append(min(BYTE_MAX, len(hashes)))
+        out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:BYTE_MAX])
     # appended in later revisions; a reader of older bytes finds them empty
     postings = positions if version == 3 else s.postings
     for seq in (postings, s.cohorts, s.trial_names, sorted(s.effects)):
@@ -348,8 +352,8 @@ def encode(s: Stored) -> bytes:
 def round_trips(s: Stored) -> bool:
     """:func:`decode` gives ``s`` back from :func:`encode` (no count above 255, no more than
     255 hashes of a kind): what is kept in memory is then what the index holds."""
-    return max(s.terms.values(), default=0) <= 255 and all(
-        len(h) <= 255 for h in (s.ids, s.trials, s.people, s.institutions, s.numbers)
+    return max(s.terms.values(), default=0) <= BYTE_MAX and all(
+        len(h) <= BYTE_MAX for h in (s.ids, s.trials, s.people, s.institutions, s.numbers)
     )
 
 
