@@ -29,10 +29,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from monitor import stories
 from monitor.model import ArticleRecord, Match, StoryDecision
 from monitor.stories import NEW, Item, Stored, TermStats, cluster, evidence
 from monitor.stories.fingerprint import Fingerprint, feature_kind, round_trips
+from monitor.stories.weights import Vector
 from storage import story_groups, story_index
 from storage.archive import Archive
 from storage.rows import ArticleRow
@@ -57,9 +60,6 @@ QUERY = 24
 #: candidate window of a busy archive, so that a fingerprint is decoded about once: about 4 KB
 #: each (230 terms; measured on the synthetic stream, was 7.4 KB before ids shared one array)
 CACHE_SIZE = 16_000
-#: unit vectors of recently read (and newly stored) articles kept as dicts besides their arrays:
-#: about 16 KB each (measured, 230 terms); candidates are mostly copies of a few recent stories
-HOT = 2_000
 #: candidate articles (most shared postings first) whose stories are compared with a new one
 CANDIDATES = 20
 #: articles settled at a time by ``monitor stories regroup`` (in publication order)
@@ -114,13 +114,18 @@ def _id_array(ids: Iterable[int]) -> array:
     return array("i" if max(ids, default=0) < 2**31 else "q", ids)
 
 
-def _kept(term_ids: array, unit: dict[int, float]) -> tuple[array, array, dict[int, float]]:
+def _kept(term_ids: array, unit: Vector) -> tuple[array, np.ndarray, Vector]:
     """A unit vector as the cache keeps it: its ids (the term ids' array itself unless a
     weightless term was left out), its weights in single precision, and the vector as read
-    back from them (keys are ``unit``'s own int objects). One version is one such vector."""
-    ids = term_ids if len(unit) == len(term_ids) else _id_array(unit)
-    weights = array("f", unit.values())
-    return ids, weights, dict(zip(unit, weights.tolist(), strict=True))
+    back from them. One version is one such vector."""
+    ids = term_ids if len(unit) == len(term_ids) else _id_array(unit.ids.tolist())
+    weights = unit.w.astype(np.float32)
+    return ids, weights, _read_back(ids, weights)
+
+
+def _read_back(ids: array, weights: np.ndarray) -> Vector:
+    """A kept vector as the decision reads it (its single-precision weights in double)."""
+    return Vector(np.asarray(ids), weights.astype(np.float64))
 
 
 def _remember(lru: OrderedDict, key: int, value: object, size: int) -> None:
@@ -143,7 +148,7 @@ class _Cached:
     term_ids: array
     counts: array
     unit_ids: array | None = None
-    unit_weights: array | None = None
+    unit_weights: np.ndarray | None = None
     unit_at: int = -1
     version: int = 0  # which computation of the unit vector (one per step, never reused)
 
@@ -156,7 +161,7 @@ class _Placement:
     outcome: stories.Outcome | None
     # the article as the cache keeps it, with the vector it was placed with (see _seed)
     seed: _Cached | None = None
-    unit: dict[int, float] | None = None
+    unit: Vector | None = None
 
 
 class StoryStep:
@@ -178,8 +183,6 @@ class StoryStep:
         self._rebuilt = 0
         # decoded fingerprints and their unit vectors, most recently used last
         self._cache: OrderedDict[int, _Cached] = OrderedDict()
-        # unit vectors of the most recently read of them as dicts (see _vector)
-        self._hot: OrderedDict[int, dict[int, float]] = OrderedDict()
         # scores of pairs of indexed articles under those vectors (regrouping a region again)
         self._memo = stories.PairMemo(PAIR_MEMO)
         self._versions = itertools.count(1)
@@ -203,7 +206,6 @@ class StoryStep:
             self._vocab = story_index.load_vocabulary(db)
             self._vocab_top, self._rebuilt = top, rebuilt
             self._cache.clear()  # another writer may have rebuilt the index (new term ids)
-            self._hot.clear()
             self._memo = stories.PairMemo(PAIR_MEMO)
         return self.stats
 
@@ -292,8 +294,10 @@ class StoryStep:
         near_stories = set()
         seen: dict[int, Item] = {}  # candidates are often copies of the stories read next
         for r in rows:
-            it = seen[r.article_id] = self._item(r, stats)
-            if memo.score(new, it, stats, None) >= floor:
+            seen[r.article_id] = self._item(r, stats)
+        found = memo.scores(new, [seen[r.article_id] for r in rows], stats, None)
+        for r, s in zip(rows, found, strict=True):
+            if s >= floor:
                 near_stories.add(r.story_id)
         rows = [r for r in rows if r.story_id in near_stories]
         if rows:
@@ -335,7 +339,6 @@ class StoryStep:
             return
         e.version = next(self._versions)
         _remember(self._cache, article_id, e, CACHE_SIZE)
-        _remember(self._hot, article_id, placement.unit, HOT)
         self._memo.adopt(article_id, e.version)
 
     def _entry(self, row: story_index.DocRow) -> _Cached:
@@ -360,30 +363,19 @@ class StoryStep:
         stored, unit, version = self._vector(row, stats)
         return Item(row.article_id, row.story_id, stored, row.published, unit, row.placed, version)
 
-    def _vector(
-        self, row: story_index.DocRow, stats: TermStats
-    ) -> tuple[Stored, dict[int, float], int]:
+    def _vector(self, row: story_index.DocRow, stats: TermStats) -> tuple[Stored, Vector, int]:
         """An indexed article, its unit vector and that vector's version (pair scores are
         memoised by version). The vector is computed again once the archive has grown by
         REFRESH since (weights move slowly; this keeps decisions cheap). Every read returns
-        the vector as kept (single precision), so one version is one vector. The unit vectors
-        of the HOT most recently read articles are also kept as dicts, as the decision reads
-        them (building one from its arrays costs as much as a score)."""
+        the vector as kept (single precision), so one version is one vector."""
         e = self._entry(row)
-        hot = self._hot
         if e.unit_ids is not None and stats.documents <= e.unit_at * REFRESH + 50:
-            u = hot.get(row.article_id)
-            if u is not None:
-                hot.move_to_end(row.article_id)
-                return e.stored, u, e.version
-            u = dict(zip(e.unit_ids, e.unit_weights, strict=True))  # type: ignore[arg-type]
-        else:
-            e.unit_ids, e.unit_weights, u = _kept(
-                e.term_ids, stories.unit_vector_of(e.term_ids, e.counts, stats)
-            )
-            e.unit_at = stats.documents
-            e.version = next(self._versions)
-        _remember(hot, row.article_id, u, HOT)
+            return e.stored, _read_back(e.unit_ids, e.unit_weights), e.version  # type: ignore[arg-type]
+        e.unit_ids, e.unit_weights, u = _kept(
+            e.term_ids, stories.unit_vector_of(e.term_ids, e.counts, stats)
+        )
+        e.unit_at = stats.documents
+        e.version = next(self._versions)
         return e.stored, u, e.version
 
     def _exact(self, row: story_index.DocRow, stats: TermStats, memo: dict[int, Item]) -> Item:
@@ -548,7 +540,8 @@ class StoryStep:
                 # only candidates within reach join the region (as in _place): a pair below
                 # half the threshold is never an edge of the grouping; the nearest SETTLE_NEAR
                 # (bounds the region when every text looks alike)
-                scored = [(cluster.score(it, self._exact(c, stats, memo), stats), c) for c in found]
+                near_items = [self._exact(c, stats, memo) for c in found]
+                scored = list(zip(cluster.scores(it, near_items, stats), found, strict=True))
                 scored.sort(key=lambda sc: (-sc[0], sc[1].article_id))
                 near = [(sc, c) for sc, c in scored[:SETTLE_NEAR] if sc >= floor]
                 links[a] = {c.article_id for _, c in near}
@@ -600,7 +593,6 @@ class StoryStep:
     def _unindex(self, article_id: int) -> None:
         db = self.archive.db
         self._cache.pop(article_id, None)
-        self._hot.pop(article_id, None)
         row = story_index.doc(db, article_id)
         if row is None:
             return
@@ -615,8 +607,9 @@ class StoryStep:
 
 
 def _ranked(unit: Mapping[int, float]) -> list[int]:
-    """Term ids by weight, heaviest first, ties by id (a stable sort of the sorted ids: the
-    same order as a (-weight, id) key at a third of its cost)."""
+    """Term ids by weight, heaviest first, ties by id."""
+    if isinstance(unit, Vector):
+        return unit.ranked()
     return sorted(sorted(unit), key=unit.__getitem__, reverse=True)
 
 
@@ -699,7 +692,6 @@ def regroup(
             story_index.clear(db)
             step.stats = None
             step._cache.clear()
-            step._hot.clear()
         else:
             for aid in old:
                 step._unindex(aid)

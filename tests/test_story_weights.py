@@ -54,3 +54,50 @@ def test_a_changed_count_is_read_again() -> None:
     after = unit_vector({1: 1, 2: 1}, stats)
     assert after == reference({1: 1, 2: 1}, stats)
     assert after[1] < before[1]
+
+
+def _random_vector(rng: random.Random, stats: TermStats, vocabulary: int) -> dict[int, int]:
+    return {rng.randrange(vocabulary): rng.choice((1, 1, 2, 3)) for _ in range(rng.randrange(1, 300))}
+
+
+def test_a_cosine_is_one_number_whichever_way_it_is_computed() -> None:
+    """Array or dict, either side first, alone or in a batch, whatever was scattered before,
+    in whatever order the terms come: the same float (the grouping's result must not depend
+    on the order in which pairs were scored)."""
+    import numpy as np
+
+    from monitor.stories.weights import Vector, cosine, cosines
+
+    rng = random.Random(5)
+    stats = TermStats(500, {t: rng.randrange(1, 400) for t in range(3000)})
+    bags = [_random_vector(rng, stats, 3000 if k % 2 else 400) for k in range(60)]
+    vectors = [unit_vector(b, stats) for b in bags]
+    dicts = [dict(v.items()) for v in vectors]
+    for _ in range(300):
+        i, j = rng.randrange(60), rng.randrange(60)
+        a, b = vectors[i], vectors[j]
+        want = cosine(a, b)
+        assert cosine(b, a) == want
+        assert cosine(dicts[i], dicts[j]) == want == cosine(dicts[j], dicts[i])
+        assert cosine(a, dicts[j]) == want
+        others = rng.sample(vectors, 5) + [b]
+        assert cosines(a, others)[-1] == want
+        assert cosines(b, [a])[0] == want
+        order = np.array(rng.sample(range(len(a.ids)), len(a.ids)))
+        shuffled = Vector(a.ids[order], a.w[order])
+        assert cosine(shuffled, b) == want == cosine(b, shuffled)
+        plain = sum(w * dicts[j][t] for t, w in dicts[i].items() if t in dicts[j])
+        assert abs(plain - want) < 1e-12
+
+
+def test_counts_as_arrays() -> None:
+    stats = TermStats(4, {3: 2, 70_000: 1}, {3: 1})
+    assert stats.df == {3: 2, 70_000: 1} and stats.count(5) == 0 and stats.count(-1) == 0
+    stats.add([3, 3, 200_000], {200_000: 1})  # a term given twice is counted twice
+    assert stats.documents == 5 and stats.df == {3: 4, 70_000: 1, 200_000: 1}
+    assert stats.kind == {3: 1, 200_000: 1}
+    stats.remove([70_000, 70_000, 9, 10**9])  # never below 0; unknown ids are no error
+    assert stats.documents == 4 and stats.df == {3: 4, 200_000: 1}
+    assert stats.idf(3) == math.log((4 + N0) / 5)
+    v = unit_vector({3: 1, 5: 1, 300_000: 2}, stats)  # ids beyond any counted
+    assert v == reference({3: 1, 5: 1, 300_000: 2}, stats)

@@ -38,7 +38,7 @@ from monitor.stories.fingerprint import (
     fingerprint,
     stored,
 )
-from monitor.stories.weights import TermStats, cosine, unit_vector, unit_vector_of
+from monitor.stories.weights import TermStats, Vector, cosine, unit_vector, unit_vector_of
 
 __all__ = [
     "MIN_WORDS",
@@ -52,6 +52,7 @@ __all__ = [
     "PairMemo",
     "Stored",
     "TermStats",
+    "Vector",
     "average_link",
     "canonical_order",
     "compare",

@@ -33,9 +33,9 @@ from datetime import datetime, timedelta
 from monitor.stories import evidence
 from monitor.stories.evidence import contradicts, days_apart, pair_score
 from monitor.stories.fingerprint import Stored
-from monitor.stories.weights import TermStats, unit_vector
+from monitor.stories.weights import TermStats, cosines, unit_vector
 
-__all__ = ["Item", "Outcome", "PairMemo", "average_link", "decide", "group_all"]
+__all__ = ["Item", "Outcome", "PairMemo", "average_link", "decide", "group_all", "scores"]
 
 #: candidate stories scoring at least this fraction of the threshold are grouped again
 NEAR = 0.5
@@ -78,8 +78,15 @@ class Item:
         return self.unit
 
 
-def score(a: Item, b: Item, stats: TermStats, window: timedelta | None = None) -> float:
-    """The pair's score; 0 when their places in time are further apart than ``window``."""
+def score(
+    a: Item,
+    b: Item,
+    stats: TermStats,
+    window: timedelta | None = None,
+    cos: float | None = None,
+) -> float:
+    """The pair's score; 0 when their places in time are further apart than ``window``
+    (``cos``: their cosine, when the caller has it)."""
     if window is not None and a.placed and b.placed and abs(a.placed - b.placed) > window:
         return 0.0
     return pair_score(
@@ -88,7 +95,29 @@ def score(a: Item, b: Item, stats: TermStats, window: timedelta | None = None) -
         a.vector(stats),
         b.vector(stats),
         days_apart(a.published, b.published),
+        cos,
     )
+
+
+def _scorable(a: Item, b: Item, window: timedelta | None) -> bool:
+    """Whether the pair can score above 0 (else :func:`score` returns 0 without a cosine)."""
+    if b.stored.short or b.stored.listing:
+        return False
+    return window is None or not (a.placed and b.placed and abs(a.placed - b.placed) > window)
+
+
+def scores(
+    a: Item, others: Sequence[Item], stats: TermStats, window: timedelta | None = None
+) -> list[float]:
+    """:func:`score` of ``a`` with each of ``others``, their cosines computed in one go."""
+    out = [0.0] * len(others)
+    if not others or a.stored.short or a.stored.listing:
+        return out
+    live = [k for k, b in enumerate(others) if _scorable(a, b, window)]
+    cos = cosines(a.vector(stats), [others[k].vector(stats) for k in live])
+    for k, c in zip(live, cos, strict=True):
+        out[k] = score(a, others[k], stats, window, c)
+    return out
 
 
 class PairMemo:
@@ -115,19 +144,16 @@ class PairMemo:
         self._placing = placing
         self._with_placing = {}
 
-    def score(self, a: Item, b: Item, stats: TermStats, window: timedelta | None) -> float:
+    def _known(self, a: Item, b: Item) -> float | None:
+        """The pair's kept score under both articles' current vectors, if any."""
         if a is self._placing or b is self._placing:
             other = b if a is self._placing else a
             if other.version is None:
-                return score(a, b, stats, window)
-            key = (other.article_id, other.version)
-            s = self._with_placing.get(key)
-            if s is None:
-                s = self._with_placing[key] = score(a, b, stats, window)
-            return s
+                return None
+            return self._with_placing.get((other.article_id, other.version))
         va, vb = a.version, b.version
         if va is None or vb is None or a.article_id == NEW or b.article_id == NEW:
-            return score(a, b, stats, window)
+            return None
         if a.article_id > b.article_id:
             a, b, va, vb = b, a, vb, va
         key = (a.article_id, b.article_id)
@@ -138,9 +164,42 @@ class PairMemo:
                 self._keep(key, hit)
         if hit is not None and hit[0] == va and hit[1] == vb:
             return hit[2]
-        s = score(a, b, stats, window)
-        self._keep(key, (va, vb, s))
+        return None
+
+    def _put(self, a: Item, b: Item, s: float) -> None:
+        """Keep the pair's score, if both articles' vectors are kept under a version."""
+        if a is self._placing or b is self._placing:
+            other = b if a is self._placing else a
+            if other.version is not None:
+                self._with_placing[(other.article_id, other.version)] = s
+            return
+        va, vb = a.version, b.version
+        if va is None or vb is None or a.article_id == NEW or b.article_id == NEW:
+            return
+        if a.article_id > b.article_id:
+            a, b, va, vb = b, a, vb, va
+        self._keep((a.article_id, b.article_id), (va, vb, s))
+
+    def score(self, a: Item, b: Item, stats: TermStats, window: timedelta | None) -> float:
+        s = self._known(a, b)
+        if s is None:
+            s = score(a, b, stats, window)
+            self._put(a, b, s)
         return s
+
+    def scores(
+        self, a: Item, others: Sequence[Item], stats: TermStats, window: timedelta | None
+    ) -> list[float]:
+        """:meth:`score` of ``a`` with each of ``others``; the pairs not kept are scored in
+        one go (:func:`scores`)."""
+        out: list[float | None] = [self._known(a, b) for b in others]
+        need = [k for k, s in enumerate(out) if s is None]
+        if need:
+            fresh = scores(a, [others[k] for k in need], stats, window)
+            for k, s in zip(need, fresh, strict=True):
+                self._put(a, others[k], s)
+                out[k] = s
+        return out  # type: ignore[return-value]
 
     def adopt(self, article_id: int, version: int) -> None:
         """The article being placed is now indexed as ``article_id``, its vector kept unchanged
@@ -181,7 +240,7 @@ def average_link(
     ``memo`` serves the scores of pairs it has met under the same vectors.
     """
     threshold = evidence.THRESHOLD if threshold is None else threshold
-    scored = score if memo is None else memo.score
+    many = scores if memo is None else memo.scores
     items = sorted(items, key=lambda i: i.article_id)
     strong = [i for i in items if not i.stored.weak and not i.stored.short]
     n = len(strong)
@@ -190,25 +249,29 @@ def average_link(
     good: dict[int, dict[int, int]] = {k: {} for k in range(n)}  # pairs that support a merge
     bad: dict[int, set[int]] = {k: set() for k in range(n)}  # pairs that forbid one
     floor = threshold * SUPPORT_LEVEL
+    # the pairs to compare, by the lower index: each row's scores are computed in one go
+    rows: dict[int, list[int]] = {}
     if pairs is None:
-        todo: Iterable[tuple[int, int]] = ((x, y) for x in range(n) for y in range(x + 1, n))
+        rows = {x: list(range(x + 1, n)) for x in range(n - 1)}
     else:
         at = {it.article_id: k for k, it in enumerate(strong)}
-        todo = sorted(
-            {
-                (min(x, y), max(x, y))
-                for x in range(n)
-                for b in pairs.get(strong[x].article_id, ())
-                if (y := at.get(b, x)) != x
-            }
-        )
-    for x, y in todo:
-        s = scored(strong[x], strong[y], stats, window)
-        if s > 0:
-            total[x][y] = s
-            total[y][x] = s
-        if s >= floor:
-            good[x][y] = good[y][x] = 1
+        todo = {
+            (min(x, y), max(x, y))
+            for x in range(n)
+            for b in pairs.get(strong[x].article_id, ())
+            if (y := at.get(b, x)) != x
+        }
+        for lo, hi in sorted(todo):
+            rows.setdefault(lo, []).append(hi)
+    heap: list[tuple[float, int, int]] = []  # (-average, x, y), x < y: best pair first
+    for x, ys in rows.items():
+        for y, s in zip(ys, many(strong[x], [strong[y] for y in ys], stats, window), strict=True):
+            if s > 0:
+                total[x][y] = s
+                total[y][x] = s
+                heap.append((-s, x, y))
+            if s >= floor:
+                good[x][y] = good[y][x] = 1
     # only pages naming papers, trials or results can contradict each other: every such pair
     facts = [k for k in range(n) if _may_contradict(strong[k].stored)]
     for i, x in enumerate(facts):
@@ -216,7 +279,6 @@ def average_link(
             if contradicts(strong[x].stored, strong[y].stored):
                 bad[x].add(y)
                 bad[y].add(x)
-    heap = [(-s, x, y) for x in range(n) for y, s in total[x].items() if x < y]
     heapq.heapify(heap)
     while heap:
         neg, x, y = heapq.heappop(heap)
@@ -260,7 +322,7 @@ def average_link(
         best, best_avg = None, threshold
         if not w.stored.short:
             for g in groups:
-                avg = sum(scored(w, m, stats, window) for m in g) / len(g)
+                avg = sum(many(w, g, stats, window)) / len(g)
                 if avg >= best_avg:
                     best, best_avg = g, avg
         if best is None:
@@ -293,12 +355,11 @@ def story_scores(
     memo: PairMemo | None = None,
 ) -> list[tuple[float, int]]:
     """(average score of the new article with the story's copies, story id), best first."""
-    scored = score if memo is None else memo.score
+    many = scores if memo is None else memo.scores
+    copies = [m for m in neighbours if m.story_id is not None]
     sums: dict[int, list[float]] = {}
-    for m in neighbours:
-        if m.story_id is None:
-            continue
-        sums.setdefault(m.story_id, []).append(scored(new, m, stats, window))
+    for m, s in zip(copies, many(new, copies, stats, window), strict=True):
+        sums.setdefault(m.story_id, []).append(s)  # type: ignore[arg-type]
     ranked = [(sum(v) / len(v), sid) for sid, v in sums.items()]
     return sorted(ranked, key=lambda p: (-p[0], p[1]))
 
@@ -477,10 +538,12 @@ def group_all(
             others = reach.get(a, ())
         else:
             others = ids
-        for b in others:
-            if b <= a or b not in by_id:
-                continue
-            if find(a) != find(b) and score(by_id[a], by_id[b], stats, window) >= threshold:
+        # the row's pairs not yet in one part, scored in one go (a pair joined meanwhile by
+        # another edge is scored for nothing: the parts are the same)
+        row = sorted(b for b in others if b > a and b in by_id and find(a) != find(b))
+        found = scores(by_id[a], [by_id[b] for b in row], stats, window)
+        for b, s in zip(row, found, strict=True):
+            if s >= threshold and find(a) != find(b):
                 ra, rb = find(a), find(b)
                 parent[max(ra, rb)] = min(ra, rb)
     parts: dict[int, list[Item]] = {}

@@ -149,11 +149,15 @@ def pair_score(
     ua: Mapping[int, float],
     ub: Mapping[int, float],
     days: float | None,
+    cos: float | None = None,
 ) -> float:
-    """The score of two stored fingerprints with their unit vectors (the fast path)."""
+    """The score of two stored fingerprints with their unit vectors (the fast path); ``cos``
+    is their cosine when the caller has it (:func:`~monitor.stories.weights.cosines`)."""
     if a.short or b.short or a.listing or b.listing:
         return 0.0
-    s = (cosine(ua, ub) + facts_bonus(a, b)) * time_factor(days)
+    if cos is None:
+        cos = cosine(ua, ub)
+    s = (cos + facts_bonus(a, b)) * time_factor(days)
     if cohorts_disagree(a, b):
         s *= COHORT_FACTOR
     if effects_disagree(a, b):

@@ -11,17 +11,33 @@ flattens the weights of a young archive, so that the words of the one topic a mo
 (all its articles say "liver" and "immunotherapy") weigh nearly as much as a study's own words,
 and a young archive put every article of its topic into one story. Title words are
 features of their own with half a word's weight (they are mostly in the text as well).
+
+The counts and vectors are numpy arrays: a vector of 230 terms is computed in a few tens of
+microseconds and the cosines of one article with fifty others in one array computation, where
+dicts took 90-400 us a vector and 15-50 a cosine (the decision computes a few vectors and up to
+a hundred cosines per article). A cosine is an exact integer sum of the products of the shared
+terms' weights (see ``_UNITS``), so it does not depend on which side is which, on the order of
+the terms, or on whether the vectors are arrays or dicts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import repeat
-from operator import mul, sub, truediv
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-__all__ = ["KIND_WEIGHT", "N0", "TermStats", "cosine", "unit_vector", "unit_vector_of"]
+import numpy as np
+
+__all__ = [
+    "KIND_WEIGHT",
+    "N0",
+    "TermStats",
+    "Vector",
+    "cosine",
+    "cosines",
+    "unit_vector",
+    "unit_vector_of",
+]
 
 #: prior number of documents in which a term is absent (see module docstring)
 N0 = 3
@@ -29,90 +45,253 @@ N0 = 3
 KIND_WEIGHT = (1.0, 0.5)
 
 
-@dataclass
-class TermStats:
-    """Document frequencies by vocabulary id, the number of documents, and each id's kind."""
+class _LnTable:
+    """ln(df + 1) by df, grown as counts grow: each entry is ``math.log`` of its own float, so a
+    weight is the formula's to the last bit (numpy's own log may differ from it by an ulp)."""
 
-    documents: int = 0
-    df: dict[int, int] = field(default_factory=dict)
-    kind: dict[int, int] = field(default_factory=dict)
-    # term -> ln(df + 1) under the current counts (see :func:`unit_vector`); a term's entry
-    # goes when its count changes (the total is read afresh by every vector)
-    _log_df: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
+    def __init__(self) -> None:
+        self.table = np.zeros(1, dtype=np.float64)
+
+    def of(self, df: np.ndarray) -> np.ndarray:
+        top = int(df.max()) if df.size else 0
+        if top >= len(self.table):
+            size = max(top + 1, 2 * len(self.table))
+            self.table = np.array([math.log(k + 1) for k in range(size)], dtype=np.float64)
+        return self.table[df]
+
+
+_LN = _LnTable()
+
+
+class TermStats:
+    """Document frequencies by vocabulary id, the number of documents, and each id's kind.
+
+    The frequencies are an array indexed by vocabulary id (ids are the vocabulary's row ids:
+    dense), so counting a document and weighing a vector are a few array operations. ``df`` gives
+    them as a dict (id -> count of the ids counted at least once) for reading and tests."""
+
+    def __init__(
+        self,
+        documents: int = 0,
+        df: Mapping[int, int] | None = None,
+        kind: Mapping[int, int] | None = None,
+    ) -> None:
+        self.documents = documents
+        self.kind: dict[int, int] = dict(kind or {})
+        self._df = np.zeros(1024, dtype=np.int32)
+        self._mult = np.ones(1024, dtype=np.float32)  # KIND_WEIGHT of each id's kind (exact)
+        if df:
+            ids = np.fromiter(df.keys(), dtype=np.int64, count=len(df))
+            self._fit(int(ids.max()))
+            self._df[ids] = np.fromiter(df.values(), dtype=np.int32, count=len(df))
+        if self.kind:
+            self._set_kinds(self.kind)
+
+    @property
+    def df(self) -> dict[int, int]:
+        at = np.flatnonzero(self._df)
+        return dict(zip(at.tolist(), self._df[at].tolist(), strict=True))
+
+    def _fit(self, top: int) -> None:
+        """Make room for vocabulary ids up to ``top``."""
+        if top < len(self._df):
+            return
+        size = max(top + 1, 2 * len(self._df))
+        df, mult = np.zeros(size, dtype=np.int32), np.ones(size, dtype=np.float32)
+        df[: len(self._df)] = self._df
+        mult[: len(self._mult)] = self._mult
+        self._df, self._mult = df, mult
+
+    def _set_kinds(self, kinds: Mapping[int, int]) -> None:
+        ids = np.fromiter(kinds.keys(), dtype=np.int64, count=len(kinds))
+        self._fit(int(ids.max()))
+        self._mult[ids] = [KIND_WEIGHT[k] for k in kinds.values()]
+
+    def count(self, term: int) -> int:
+        """The number of documents holding ``term``."""
+        return int(self._df[term]) if 0 <= term < len(self._df) else 0
 
     def idf(self, term: int) -> float:
-        return math.log((self.documents + N0) / (self.df.get(term, 0) + 1))
+        return math.log((self.documents + N0) / (self.count(term) + 1))
+
+    @staticmethod
+    def _array(terms: Iterable[int]) -> np.ndarray:
+        return np.fromiter(terms, dtype=np.int64)
 
     def add(self, terms: Iterable[int], kinds: Mapping[int, int] | None = None) -> None:
-        """Count one more document holding ``terms``."""
+        """Count one more document holding ``terms`` (a term given twice is counted twice)."""
         self.documents += 1
-        df, known = self.df, self._log_df
-        for t in terms:
-            df[t] = df.get(t, 0) + 1
-            known.pop(t, None)
+        ids = self._array(terms)
+        if ids.size:
+            self._fit(int(ids.max()))
+            np.add.at(self._df, ids, 1)
         if kinds:
             self.kind.update(kinds)
+            self._set_kinds(kinds)
 
     def remove(self, terms: Iterable[int]) -> None:
         """Count one document less (an article whose text changed is counted again)."""
         self.documents = max(0, self.documents - 1)
-        df, known = self.df, self._log_df
-        for t in terms:
-            known.pop(t, None)
-            n = df.get(t, 0) - 1
-            if n > 0:
-                df[t] = n
-            else:
-                df.pop(t, None)
+        ids = self._array(terms)
+        ids = ids[(ids >= 0) & (ids < len(self._df))]
+        if ids.size:
+            np.subtract.at(self._df, ids, 1)
+            self._df[ids] = np.maximum(self._df[ids], 0)
 
 
-def unit_vector(terms: Mapping[int, int], stats: TermStats) -> dict[int, float]:
+class Vector(Mapping[int, float]):
+    """A unit vector: term ids and their weights as arrays (ids in no particular order).
+
+    Read as a mapping (id -> weight) where a dict is wanted (``explain``, the settle's bound);
+    the dict is built once, on first such read."""
+
+    __slots__ = ("_map", "ids", "top", "w")
+
+    def __init__(self, ids: np.ndarray, w: np.ndarray) -> None:
+        self.ids = ids
+        self.w = w
+        self.top = int(ids.max()) if ids.size else -1
+        self._map: dict[int, float] | None = None
+
+    def _dict(self) -> dict[int, float]:
+        if self._map is None:
+            self._map = dict(zip(self.ids.tolist(), self.w.tolist(), strict=True))
+        return self._map
+
+    def __getitem__(self, term: int) -> float:
+        return self._dict()[term]
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._dict()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids.tolist())
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def items(self):  # type: ignore[override]
+        return self._dict().items()
+
+    def keys(self):  # type: ignore[override]
+        return self._dict().keys()
+
+    def values(self):  # type: ignore[override]
+        return self._dict().values()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._dict() == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Vector({self._dict()!r})"
+
+    def ranked(self) -> list[int]:
+        """Term ids by weight, heaviest first, ties by id."""
+        return self.ids[np.lexsort((self.ids, -self.w))].tolist()
+
+
+_EMPTY = Vector(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+def unit_vector(terms: Mapping[int, int], stats: TermStats) -> Vector:
     """The TF-IDF vector of a bag of feature counts, scaled to length 1."""
     return unit_vector_of(list(terms), list(terms.values()), stats)
 
 
 #: 1 + ln(count) by count (a stored count is at most 255)
-_TF = [0.0, 1.0] + [1.0 + math.log(c) for c in range(2, 256)]
-#: the kind multiplier by what ``TermStats.kind`` holds for a term (body words are not in it)
-_KIND = {None: KIND_WEIGHT[0], 0: KIND_WEIGHT[0], 1: KIND_WEIGHT[1]}
+_TF = np.array([0.0, 1.0] + [1.0 + math.log(c) for c in range(2, 256)], dtype=np.float64)
 
 
-def unit_vector_of(ids: Sequence[int], counts: Sequence[int], stats: TermStats) -> dict[int, float]:
+def unit_vector_of(ids: Sequence[int], counts: Sequence[int], stats: TermStats) -> Vector:
     """:func:`unit_vector` of the terms ``ids`` with their ``counts`` (as the step caches them).
 
-    Each term's ln(df + 1) is computed once for its current count (``stats`` keeps it until
-    the count changes): most terms' counts change seldom, every vector reads them. The weights
-    are computed a list at a time in C (``map``), each as ((ln(N + N0) - ln(df + 1)) x kind)
-    x (1 + ln count): the same operations on the same floats as one term at a time."""
-    known = stats._log_df
-    ln_df = list(map(known.get, ids))
-    if None in ln_df:
-        log, df = math.log, stats.df
-        for k, t in enumerate(ids):
-            if ln_df[k] is None:
-                ln_df[k] = known[t] = log(df.get(t, 0) + 1)
-    base = math.log(stats.documents + N0)
-    kinds = map(_KIND.__getitem__, map(stats.kind.get, ids))
-    if max(counts, default=0) < len(_TF):
-        tf: Iterable[float] = map(_TF.__getitem__, counts)
+    Each weight is ((ln(N + N0) - ln(df + 1)) x kind) x (1 + ln count), computed an array at a
+    time: the same operations on the same floats as one term at a time; the norm is summed in
+    the terms' order, as a sum over them one at a time."""
+    ix = np.asarray(ids)
+    if not ix.size:
+        return _EMPTY
+    ix = ix.astype(np.intp, copy=False)
+    top = int(ix.max())
+    stats._fit(top)
+    c = np.asarray(counts)
+    if int(c.max()) < len(_TF):
+        tf = _TF[c]
     else:  # an unstored bag (the new article's own counts)
-        tf = [_TF[c] if c < len(_TF) else 1.0 + math.log(c) for c in counts]
-    w = list(map(mul, map(mul, map(sub, repeat(base), ln_df), kinds), tf))
-    if w and min(w) <= 0:  # a term in (nearly) every document weighs nothing
-        kept = [(t, x) for t, x in zip(ids, w, strict=True) if x > 0]
-        ids, w = [t for t, _ in kept], [x for _, x in kept]
-    norm = math.sqrt(sum(map(mul, w, w)))
+        tf = np.array([1.0 + math.log(x) if x > 1 else float(x) for x in c.tolist()])
+    base = math.log(stats.documents + N0)
+    w = (base - _LN.of(stats._df[ix])) * stats._mult[ix] * tf
+    if w.min() <= 0:  # a term in (nearly) every document weighs nothing
+        keep = w > 0
+        ix, w = ix[keep], w[keep]
+    norm = math.sqrt(sum((w * w).tolist()))
     if not norm:
-        return {}
-    return dict(zip(ids, map(truediv, w, repeat(norm)), strict=True))
+        return _EMPTY
+    return Vector(ix, w / norm)
+
+
+_local = threading.local()
+
+#: products of weights are summed as integers in units of 2**-60 (each product rounded to the
+#: nearest unit, at most 2**-61 off): an integer sum is exact in any order, so a cosine is the
+#: same whichever vector is which, in whatever order the terms come, array or dict, one pair or
+#: a batch. Weights are at most 1, so a product is at most 2**60 units and 230 of them fit
+#: in 64 bits.
+_UNITS = 2.0**60
+_UNIT = 2.0**-60
+
+
+def _scattered(a: Vector, top: int) -> np.ndarray:
+    """This thread's dense buffer holding ``a``'s weights at its ids and 0 elsewhere, with
+    room for ids up to ``top``. The last vector scattered stays there: the grouping scores one
+    article against many in a row."""
+    buf: np.ndarray | None = getattr(_local, "buf", None)
+    cur: Vector | None = getattr(_local, "cur", None)
+    if buf is None or len(buf) <= max(top, a.top):
+        buf = _local.buf = np.zeros(max(2 * max(top, a.top), 4096), dtype=np.float64)
+        cur = None
+    if cur is not a:
+        if cur is not None:
+            buf[cur.ids] = 0.0
+        buf[a.ids] = a.w
+        _local.cur = a
+    return buf
+
+
+def cosines(a: Mapping[int, float], others: Sequence[Mapping[int, float]]) -> list[float]:
+    """The cosine of ``a`` with each of ``others`` (one array computation for all when they are
+    :class:`Vector`; each the same float as :func:`cosine` of the pair)."""
+    if type(a) is not Vector or any(type(b) is not Vector for b in others):
+        return [cosine(a, b) for b in others]
+    out = [0.0] * len(others)
+    full = [k for k, b in enumerate(others) if b.ids.size]  # type: ignore[attr-defined]
+    if not full or not a.ids.size:  # type: ignore[attr-defined]
+        return out
+    vs: list[Vector] = [others[k] for k in full]  # type: ignore[misc]
+    buf = _scattered(a, max(v.top for v in vs))
+    ids = np.concatenate([v.ids for v in vs])
+    w = np.concatenate([v.w for v in vs])
+    units = np.rint(buf[ids] * w * _UNITS).astype(np.int64)
+    starts = np.cumsum([0] + [v.ids.size for v in vs[:-1]])
+    sums = np.add.reduceat(units, starts).astype(np.float64) * _UNIT
+    for k, x in zip(full, sums.tolist(), strict=True):
+        out[k] = x
+    return out
 
 
 def cosine(a: Mapping[int, float], b: Mapping[int, float]) -> float:
-    """Dot product of two unit vectors (over the features they share)."""
+    """Dot product of two unit vectors over the features they share (see ``_UNITS``)."""
+    if type(a) is Vector and type(b) is Vector:
+        return cosines(a, [b])[0]
     if len(a) > len(b):
         a, b = b, a
     shared = a.keys() & b.keys()
-    return sum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)), 0.0)
+    units = sum(round(a[t] * b[t] * _UNITS) for t in shared)
+    return float(units) * _UNIT
 
 
 def contributions(a: Mapping[int, float], b: Mapping[int, float]) -> list[tuple[int, float]]:
