@@ -120,12 +120,12 @@ def _kept(term_ids: array, unit: Vector) -> tuple[array, np.ndarray, Vector]:
     back from them. One version is one such vector."""
     ids = term_ids if len(unit) == len(term_ids) else _id_array(unit.ids.tolist())
     weights = unit.w.astype(np.float32)
-    return ids, weights, _read_back(ids, weights)
+    return ids, weights, _read_back(ids, weights, unit.top)
 
 
-def _read_back(ids: array, weights: np.ndarray) -> Vector:
+def _read_back(ids: array, weights: np.ndarray, top: int | None = None) -> Vector:
     """A kept vector as the decision reads it (its single-precision weights in double)."""
-    return Vector(np.asarray(ids), weights.astype(np.float64))
+    return Vector(np.asarray(ids), weights.astype(np.float64), top)
 
 
 def _remember(lru: OrderedDict, key: int, value: object, size: int) -> None:
@@ -149,6 +149,7 @@ class _Cached:
     counts: array
     unit_ids: array | None = None
     unit_weights: np.ndarray | None = None
+    unit_top: int = -1  # the vector's largest id
     unit_at: int = -1
     version: int = 0  # which computation of the unit vector (one per step, never reused)
 
@@ -209,16 +210,20 @@ class StoryStep:
             self._memo = stories.PairMemo(PAIR_MEMO)
         return self.stats
 
-    def _ids(self, hashes: Sequence[tuple[int, int]]) -> dict[int, int]:
-        """The vocabulary with ``hashes`` (hash, kind) in it: new features are added to the
-        archive's (inside the caller's transaction; call :meth:`_sync_stats` first)."""
+    def _ids(self, hashes: Sequence[tuple[int, int]]) -> tuple[list[int], dict[int, int]]:
+        """The vocabulary ids of ``hashes`` (hash, kind), in their order, and the kinds of
+        those that are not body words: new features are added to the archive's vocabulary
+        (inside the caller's transaction; call :meth:`_sync_stats` first)."""
         vocab = self._vocab
-        missing = [hk for hk in hashes if hk[0] not in vocab]
-        if missing:
+        got = list(map(vocab.get, [h for h, _ in hashes]))
+        if None in got:
+            missing = [hk for hk, i in zip(hashes, got, strict=True) if i is None]
             added = story_index.vocabulary(self.archive.db, missing)
             vocab.update(added)
             self._vocab_top = max(self._vocab_top, *added.values())
-        return vocab
+            got = [added[hk[0]] if i is None else i for hk, i in zip(hashes, got, strict=True)]
+        kinds = {i: k for i, (_, k) in zip(got, hashes, strict=True) if k}
+        return got, kinds  # type: ignore[return-value]
 
     def _count_pending(self, at_least: int | None = None) -> int:
         """Count the pending articles' terms in the archive's document frequencies, once there
@@ -260,9 +265,8 @@ class StoryStep:
             decision = StoryDecision(None, 0.0, "new story: text too short to compare")
             entry = story_index.Entry(stories.encode(st), (), fp.published, placed)
             return _Placement(st, decision, entry, None)
-        ids = self._ids(p.hashes)
-        st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
-        kinds = {ids[h]: k for h, k in p.hashes if k}
+        ids, kinds = self._ids(p.hashes)
+        st = stories.stored(fp, lambda keys: ids)  # p.hashes are those of the sorted keys
         stats.add(st.terms, kinds)  # counted in the archive later (pending, see COUNT_BATCH)
         # the terms in id order, as the index gives them back
         ids_in_order = sorted(st.terms)  # the vocabulary's own int objects, not new ones
@@ -323,9 +327,10 @@ class StoryStep:
                 replace(st, terms={}),
                 term_ids,
                 array("B", term_counts),
-                unit_ids,
-                unit_weights,
-                stats.documents,
+                unit_ids=unit_ids,
+                unit_weights=unit_weights,
+                unit_top=unit.top,
+                unit_at=stats.documents,
             )
         return _Placement(st, decision, entry, outcome, seed, unit)
 
@@ -370,10 +375,12 @@ class StoryStep:
         the vector as kept (single precision), so one version is one vector."""
         e = self._entry(row)
         if e.unit_ids is not None and stats.documents <= e.unit_at * REFRESH + 50:
-            return e.stored, _read_back(e.unit_ids, e.unit_weights), e.version  # type: ignore[arg-type]
+            u = _read_back(e.unit_ids, e.unit_weights, e.unit_top)  # type: ignore[arg-type]
+            return e.stored, u, e.version
         e.unit_ids, e.unit_weights, u = _kept(
             e.term_ids, stories.unit_vector_of(e.term_ids, e.counts, stats)
         )
+        e.unit_top = u.top
         e.unit_at = stats.documents
         e.version = next(self._versions)
         return e.stored, u, e.version
@@ -473,9 +480,9 @@ class StoryStep:
             story_index.add(db, article_id, story_id, fp.published, placed, stories.encode(st), ())
             return
         stats = self._sync_stats()
-        ids = self._ids(p.hashes)
-        st = stories.stored(fp, lambda keys: [ids[h] for h, _ in p.hashes])
-        stats.add(st.terms, {ids[h]: k for h, k in p.hashes if k})
+        ids, kinds = self._ids(p.hashes)
+        st = stories.stored(fp, lambda keys: ids)
+        stats.add(st.terms, kinds)
         unit = stories.unit_vector(st.terms, stats)
         st.postings = tuple(_ranked(unit)[:POSTINGS])
         story_index.add(

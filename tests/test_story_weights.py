@@ -57,7 +57,9 @@ def test_a_changed_count_is_read_again() -> None:
 
 
 def _random_vector(rng: random.Random, stats: TermStats, vocabulary: int) -> dict[int, int]:
-    return {rng.randrange(vocabulary): rng.choice((1, 1, 2, 3)) for _ in range(rng.randrange(1, 300))}
+    return {
+        rng.randrange(vocabulary): rng.choice((1, 1, 2, 3)) for _ in range(rng.randrange(1, 300))
+    }
 
 
 def test_a_cosine_is_one_number_whichever_way_it_is_computed() -> None:

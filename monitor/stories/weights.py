@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate
 
 import numpy as np
 
@@ -145,12 +146,14 @@ class Vector(Mapping[int, float]):
     Read as a mapping (id -> weight) where a dict is wanted (``explain``, the settle's bound);
     the dict is built once, on first such read."""
 
-    __slots__ = ("_map", "ids", "top", "w")
+    __slots__ = ("_map", "ids", "n", "top", "w")
 
-    def __init__(self, ids: np.ndarray, w: np.ndarray) -> None:
+    def __init__(self, ids: np.ndarray, w: np.ndarray, top: int | None = None) -> None:
         self.ids = ids
         self.w = w
-        self.top = int(ids.max()) if ids.size else -1
+        self.n = int(ids.size)
+        # the largest id (-1 when empty), given by a caller that knows it
+        self.top = top if top is not None else int(ids.max()) if self.n else -1
         self._map: dict[int, float] | None = None
 
     def _dict(self) -> dict[int, float]:
@@ -168,7 +171,7 @@ class Vector(Mapping[int, float]):
         return iter(self.ids.tolist())
 
     def __len__(self) -> int:
-        return int(self.ids.size)
+        return self.n
 
     def items(self):  # type: ignore[override]
         return self._dict().items()
@@ -228,10 +231,11 @@ def unit_vector_of(ids: Sequence[int], counts: Sequence[int], stats: TermStats) 
     if w.min() <= 0:  # a term in (nearly) every document weighs nothing
         keep = w > 0
         ix, w = ix[keep], w[keep]
+        top = int(ix.max()) if ix.size else -1
     norm = math.sqrt(sum((w * w).tolist()))
     if not norm:
         return _EMPTY
-    return Vector(ix, w / norm)
+    return Vector(ix, w / norm, top)
 
 
 _local = threading.local()
@@ -265,22 +269,25 @@ def _scattered(a: Vector, top: int) -> np.ndarray:
 def cosines(a: Mapping[int, float], others: Sequence[Mapping[int, float]]) -> list[float]:
     """The cosine of ``a`` with each of ``others`` (one array computation for all when they are
     :class:`Vector`; each the same float as :func:`cosine` of the pair)."""
-    if type(a) is not Vector or any(type(b) is not Vector for b in others):
+    if type(a) is not Vector or not all(type(b) is Vector for b in others):
         return [cosine(a, b) for b in others]
-    out = [0.0] * len(others)
-    full = [k for k, b in enumerate(others) if b.ids.size]  # type: ignore[attr-defined]
-    if not full or not a.ids.size:  # type: ignore[attr-defined]
+    vs: Sequence[Vector] = others  # type: ignore[assignment]
+    sizes = [b.n for b in vs]
+    if not vs or not a.n or not any(sizes):
+        return [0.0] * len(vs)
+    if 0 in sizes:  # reduceat takes no empty segment
+        out = [0.0] * len(vs)
+        full = [k for k, size in enumerate(sizes) if size]
+        for k, x in zip(full, cosines(a, [vs[k] for k in full]), strict=True):
+            out[k] = x
         return out
-    vs: list[Vector] = [others[k] for k in full]  # type: ignore[misc]
-    buf = _scattered(a, max(v.top for v in vs))
-    ids = np.concatenate([v.ids for v in vs])
-    w = np.concatenate([v.w for v in vs])
-    units = np.rint(buf[ids] * w * _UNITS).astype(np.int64)
-    starts = np.cumsum([0] + [v.ids.size for v in vs[:-1]])
-    sums = np.add.reduceat(units, starts).astype(np.float64) * _UNIT
-    for k, x in zip(full, sums.tolist(), strict=True):
-        out[k] = x
-    return out
+    buf = _scattered(a, max(b.top for b in vs))
+    p = buf[np.concatenate([b.ids for b in vs])]
+    p *= np.concatenate([b.w for b in vs])
+    p *= _UNITS
+    units = np.rint(p, out=p).astype(np.int64)
+    starts = list(accumulate(sizes[:-1], initial=0))
+    return (np.add.reduceat(units, starts) * _UNIT).tolist()
 
 
 def cosine(a: Mapping[int, float], b: Mapping[int, float]) -> float:
