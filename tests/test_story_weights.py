@@ -7,6 +7,8 @@ import math
 import random
 from array import array
 
+import pytest
+
 from monitor.stories.weights import KIND_WEIGHT, N0, TermStats, unit_vector, unit_vector_of
 
 
@@ -103,3 +105,5 @@ def test_counts_as_arrays() -> None:
     assert stats.idf(3) == math.log((4 + N0) / 5)
     v = unit_vector({3: 1, 5: 1, 300_000: 2}, stats)  # ids beyond any counted
     assert v == reference({3: 1, 5: 1, 300_000: 2}, stats)
+    with pytest.raises(ValueError, match="not a row id"):
+        stats.add([2**40])  # a hash, not a vocabulary id: no 8 TB array

@@ -46,6 +46,10 @@ N0 = 3
 KIND_WEIGHT = (1.0, 0.5)
 
 
+#: vocabulary ids are the vocabulary table's row ids; the arrays are indexed by them
+_MAX_ID = 2**31
+
+
 class _LnTable:
     """ln(df + 1) by df, grown as counts grow: each entry is ``math.log`` of its own float, so a
     weight is the formula's to the last bit (numpy's own log may differ from it by an ulp)."""
@@ -94,9 +98,11 @@ class TermStats:
         return dict(zip(at.tolist(), self._df[at].tolist(), strict=True))
 
     def _fit(self, top: int) -> None:
-        """Make room for vocabulary ids up to ``top``."""
+        """Make room for vocabulary ids up to ``top`` (row ids of the vocabulary: dense, from 1)."""
         if top < len(self._df):
             return
+        if top >= _MAX_ID:
+            raise ValueError(f"vocabulary id {top} is not a row id (at most {_MAX_ID - 1})")
         size = max(top + 1, 2 * len(self._df))
         df, mult = np.zeros(size, dtype=np.int32), np.ones(size, dtype=np.float32)
         df[: len(self._df)] = self._df
@@ -121,11 +127,11 @@ class TermStats:
 
     def add(self, terms: Iterable[int], kinds: Mapping[int, int] | None = None) -> None:
         """Count one more document holding ``terms`` (a term given twice is counted twice)."""
-        self.documents += 1
         ids = self._array(terms)
         if ids.size:
             self._fit(int(ids.max()))
             np.add.at(self._df, ids, 1)
+        self.documents += 1
         if kinds:
             self.kind.update(kinds)
             self._set_kinds(kinds)
