@@ -26,10 +26,12 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import sub
 
 from monitor.model import ArticleRecord
 from monitor.stories import entities, text
@@ -305,6 +307,11 @@ def _varints(values: Iterable[int], out: bytearray) -> None:
         append(n)
 
 
+def _gaps(values: list[int]) -> Iterator[int]:
+    """The differences of increasing values, the first from 0."""
+    return map(sub, values, [0, *values])
+
+
 def _read_varint(b: bytes, i: int) -> tuple[int, int]:
     n = shift = 0
     while True:
@@ -325,22 +332,29 @@ def encode(s: Stored) -> bytes:
     flags = (1 if s.weak else 0) | (_KINDS.index(s.page_kind) << 1) | (8 if s.listing else 0)
     flags |= 16 if s.factless else 0
     ids = sorted(s.terms)
-    at = {t: len(ids) - 1 - k for k, t in enumerate(ids)} if s.postings else {}
-    positions = [at.get(p, -1) for p in s.postings]
+    n = len(ids)
+    positions = []  # of each posting among the term ids, counted from the end (-1: not a term)
+    for p in s.postings:
+        k = bisect_left(ids, p)
+        positions.append(n - 1 - k if k < n and ids[k] == p else -1)
     version = _VERSION if -1 not in positions else 2
     out = bytearray((version, flags))
     _varint(s.length, out)
-    _varint(len(ids), out)
-    _varints([i - j for i, j in zip(ids, [0, *ids], strict=False)], out)
+    _varint(n, out)
+    _varints(_gaps(ids), out)
     # counts: the positions of terms seen more than once, then those counts (most are 1)
-    many = [(k, min(BYTE_MAX, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
-    _varint(len(many), out)
-    pos = [k for k, _ in many]
-    _varints([k - j for k, j in zip(pos, [0, *pos], strict=False)], out)
-    out += bytes(c for _, c in many)
+    terms = s.terms
+    pos = [k for k, i in enumerate(ids) if terms[i] > 1]
+    _varint(len(pos), out)
+    _varints(_gaps(pos), out)
+    out += bytes([min(BYTE_MAX, terms[ids[k]]) for k in pos])
     for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
-        out.append(min(BYTE_MAX, len(hashes)))
-        out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:BYTE_MAX])
+        if not hashes:  # most kinds, most often
+            out.append(0)
+            continue
+        k = min(BYTE_MAX, len(hashes))
+        out.append(k)
+        out += struct.pack(f"<{k}I", *sorted(hashes)[:BYTE_MAX])
     # appended in later revisions; a reader of older bytes finds them empty
     postings = positions if version == 3 else s.postings
     for seq in (postings, s.cohorts, s.trial_names, sorted(s.effects)):
