@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate
 from operator import sub
 
 from monitor.model import ArticleRecord
@@ -371,6 +372,32 @@ def round_trips(s: Stored) -> bool:
     )
 
 
+def _read_varints(b: bytes, i: int, n: int) -> tuple[list[int], int]:
+    """``n`` varints from ``b[i:]``, and the index after them (IndexError: ``b`` ends first)."""
+    end = i + n
+    head = b[i:end]
+    if len(head) == n and (n == 0 or max(head) < 0x80):  # one byte each: most sequences
+        return list(head), end
+    out: list[int] = []
+    append = out.append
+    for _ in range(n):
+        c = b[i]
+        i += 1
+        if c >= 0x80:
+            v = c & 0x7F
+            shift = 7
+            c = b[i]
+            i += 1
+            while c >= 0x80:
+                v |= (c & 0x7F) << shift
+                shift += 7
+                c = b[i]
+                i += 1
+            c = v | c << shift
+        append(c)
+    return out, i
+
+
 def decode(b: bytes) -> Stored:
     """Read :func:`encode` output."""
     if not b or b[0] not in _VERSIONS:
@@ -378,37 +405,26 @@ def decode(b: bytes) -> Stored:
     flags = b[1]
     length, i = _read_varint(b, 2)
     n, i = _read_varint(b, i)
-    ids = []
-    prev = 0
-    for _ in range(n):
-        gap, i = _read_varint(b, i)
-        prev += gap
-        ids.append(prev)
+    gaps, i = _read_varints(b, i, n)
+    ids = list(accumulate(gaps))
     counts = [1] * n
     m, i = _read_varint(b, i)
-    pos = []
-    prev = 0
-    for _ in range(m):
-        gap, i = _read_varint(b, i)
-        prev += gap
-        pos.append(prev)
-    for k, c in zip(pos, b[i : i + m], strict=True):
+    gaps, i = _read_varints(b, i, m)
+    for k, c in zip(accumulate(gaps), b[i : i + m], strict=True):
         counts[k] = c
     i += m
     hashes: list[frozenset[int]] = []
     for _ in range(5):
         k = b[i]
         i += 1
-        hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)))
+        hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)) if k else frozenset())
         i += 4 * k
     seqs: list[list[int]] = [[], [], [], []]
-    for seq in seqs:
+    for at in range(4):
         if i >= len(b):
             break
         n, i = _read_varint(b, i)
-        for _ in range(n):
-            p, i = _read_varint(b, i)
-            seq.append(p)
+        seqs[at], i = _read_varints(b, i, n)
     postings, cohorts, trial_names, effects = seqs
     if b[0] == 3:
         postings = [ids[-1 - k] for k in postings]
