@@ -265,7 +265,7 @@ def stored(fp: Fingerprint, vocabulary_ids: Callable[[Sequence[str]], Sequence[i
     keys = sorted(fp.features)
     ids = vocabulary_ids(keys) if keys else []
     return Stored(
-        terms={i: fp.features[k] for i, k in zip(ids, keys, strict=True)},
+        terms=dict(zip(ids, map(fp.features.__getitem__, keys), strict=True)),
         ids=frozenset(_h32("doi:" + d) for d in fp.doi[:5])
         | frozenset(_h32("pmid:" + p) for p in fp.pmid[:5]),
         trials=frozenset(_h32(n) for n in fp.nct[:5]),
