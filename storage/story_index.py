@@ -31,6 +31,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 __all__ = [
     "PER_KEY_LIMIT",
@@ -402,26 +403,30 @@ def candidates(
     return _rows(_conn(db).execute(sql, params))
 
 
+_MEMBERS = (
+    "SELECT * FROM (SELECT {cols} FROM story_docs WHERE story_id = ?"
+    " ORDER BY placed DESC, article_id DESC LIMIT ?)"
+)
+
+
 def members(
     db, story_ids: Iterable[int], limit: int = MEMBERS_LIMIT, with_fp: bool = True
 ) -> list[DocRow]:
-    """The indexed copies of each story (its ``limit`` most recently placed), in one query
-    (without ``with_fp``: empty fingerprints, as for :func:`candidates`)."""
+    """The indexed copies of each story (its ``limit`` most recently placed), by story then
+    article (without ``with_fp``: empty fingerprints, as for :func:`candidates`).
+
+    A select per story walks the story's index entries from the most recent and stops at
+    ``limit`` (a large story costs no more than a small one), all in one statement."""
     conn = _conn(db)
-    ids = sorted(set(story_ids))
-    out: list[DocRow] = []
-    cols = _COLUMNS if with_fp else _BRIEF
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        out += _rows(
-            conn.execute(
-                f"SELECT {cols} FROM (SELECT {_COLUMNS}, row_number() OVER (PARTITION BY"
-                " story_id ORDER BY placed DESC, article_id DESC) AS n FROM story_docs"
-                f" WHERE story_id IN ({marks})) WHERE n <= ? ORDER BY story_id, article_id",
-                [*chunk, limit],
-            )
-        )
-    return out
+    sql = _MEMBERS.format(cols=_COLUMNS if with_fp else _BRIEF)
+    rows: list[tuple] = []
+    for chunk in _chunks(sorted(set(story_ids)), _ARMS):
+        params: list[int] = []
+        for s in chunk:
+            params += (s, max(limit, 0))
+        rows += conn.execute(" UNION ALL ".join([sql] * len(chunk)), params)
+    rows.sort(key=itemgetter(1, 0))  # story, then article
+    return _rows(rows)
 
 
 def fingerprint(db, article_id: int) -> bytes:
