@@ -129,8 +129,22 @@ def _epoch(dt: datetime | None) -> int | None:
     return int(dt.timestamp())
 
 
+#: UTC times kept by epoch second: candidates and members read the same recent articles again
+#: and again (91 % of the times read for the last 2,000 articles of the 6,000-article synthetic
+#: stream were read before among the last 4,096); emptied when full (about 0.5 MB)
+TIMES_KEPT = 4096
+_times: dict[int, datetime] = {}
+
+
 def _time(ts: int | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+    if ts is None:
+        return None
+    t = _times.get(ts)
+    if t is None:
+        if len(_times) >= TIMES_KEPT:
+            _times.clear()
+        t = _times[ts] = datetime.fromtimestamp(ts, UTC)
+    return t
 
 
 def create_tables(db) -> None:
@@ -344,7 +358,11 @@ def repost(db, article_id: int, old: Iterable[int], new: Sequence[int], fp: byte
 
 
 def _rows(cur) -> list[DocRow]:
-    return [DocRow(a, s, _time(p), _time(pl), bytes(fp)) for a, s, p, pl, fp in cur]
+    kept = _times.get  # a time read before (a datetime is never false), else _time
+    return [
+        DocRow(a, s, kept(p) or _time(p), kept(pl) or _time(pl), bytes(fp))
+        for a, s, p, pl, fp in cur
+    ]
 
 
 _COLUMNS = "article_id, story_id, published, placed, fp"

@@ -97,3 +97,13 @@ def test_members_are_the_most_recent_copies_in_story_and_article_order() -> None
         with_fp = rng.random() < 0.5
         got = story_index.members(f.db, stories, limit, with_fp=with_fp)
         assert same(got, f.members(stories, limit, with_fp)), (stories, limit)
+
+
+def test_rows_keep_their_times_when_few_times_are_kept(monkeypatch) -> None:
+    """The times read lately are kept (by epoch second) and dropped when too many: the rows
+    read while that happens are the same."""
+    monkeypatch.setattr(story_index, "TIMES_KEPT", 7)
+    f = Filed(3)
+    for s in range(60):
+        assert same(story_index.members(f.db, [s, s + 1], 4), f.members([s, s + 1], 4, True))
+        assert len(story_index._times) <= 7  # bounded
