@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
+from typing import NamedTuple
 
 __all__ = [
     "PER_KEY_LIMIT",
@@ -99,9 +100,9 @@ _SCHEMA = (
 )
 
 
-@dataclass(frozen=True)
-class DocRow:
-    """One indexed article as stored."""
+class DocRow(NamedTuple):
+    """One indexed article as stored (a named tuple: a placement reads about 30, and a tuple
+    is made in a quarter of the time of a frozen dataclass)."""
 
     article_id: int
     story_id: int
