@@ -435,7 +435,8 @@ def members(
     article (without ``with_fp``: empty fingerprints, as for :func:`candidates`).
 
     A select per story walks the story's index entries from the most recent and stops at
-    ``limit`` (a large story costs no more than a small one), all in one statement."""
+    ``limit`` (a large story costs no more than a small one); one statement reads up to
+    :data:`_ARMS` stories."""
     conn = _conn(db)
     sql = _MEMBERS.format(cols=_COLUMNS if with_fp else _BRIEF)
     rows: list[tuple] = []
