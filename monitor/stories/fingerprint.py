@@ -26,10 +26,13 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import accumulate
+from operator import sub
 
 from monitor.model import ArticleRecord
 from monitor.stories import entities, text
@@ -262,7 +265,7 @@ def stored(fp: Fingerprint, vocabulary_ids: Callable[[Sequence[str]], Sequence[i
     keys = sorted(fp.features)
     ids = vocabulary_ids(keys) if keys else []
     return Stored(
-        terms={i: fp.features[k] for i, k in zip(ids, keys, strict=True)},
+        terms=dict(zip(ids, map(fp.features.__getitem__, keys), strict=True)),
         ids=frozenset(_h32("doi:" + d) for d in fp.doi[:5])
         | frozenset(_h32("pmid:" + p) for p in fp.pmid[:5]),
         trials=frozenset(_h32(n) for n in fp.nct[:5]),
@@ -305,6 +308,11 @@ def _varints(values: Iterable[int], out: bytearray) -> None:
         append(n)
 
 
+def _gaps(values: list[int]) -> Iterator[int]:
+    """The differences of increasing values, the first from 0."""
+    return map(sub, values, [0, *values])
+
+
 def _read_varint(b: bytes, i: int) -> tuple[int, int]:
     n = shift = 0
     while True:
@@ -325,22 +333,29 @@ def encode(s: Stored) -> bytes:
     flags = (1 if s.weak else 0) | (_KINDS.index(s.page_kind) << 1) | (8 if s.listing else 0)
     flags |= 16 if s.factless else 0
     ids = sorted(s.terms)
-    at = {t: len(ids) - 1 - k for k, t in enumerate(ids)} if s.postings else {}
-    positions = [at.get(p, -1) for p in s.postings]
+    n = len(ids)
+    positions = []  # of each posting among the term ids, counted from the end (-1: not a term)
+    for p in s.postings:
+        k = bisect_left(ids, p)
+        positions.append(n - 1 - k if k < n and ids[k] == p else -1)
     version = _VERSION if -1 not in positions else 2
     out = bytearray((version, flags))
     _varint(s.length, out)
-    _varint(len(ids), out)
-    _varints([i - j for i, j in zip(ids, [0, *ids], strict=False)], out)
+    _varint(n, out)
+    _varints(_gaps(ids), out)
     # counts: the positions of terms seen more than once, then those counts (most are 1)
-    many = [(k, min(BYTE_MAX, s.terms[i])) for k, i in enumerate(ids) if s.terms[i] > 1]
-    _varint(len(many), out)
-    pos = [k for k, _ in many]
-    _varints([k - j for k, j in zip(pos, [0, *pos], strict=False)], out)
-    out += bytes(c for _, c in many)
+    terms = s.terms
+    pos = [k for k, i in enumerate(ids) if terms[i] > 1]
+    _varint(len(pos), out)
+    _varints(_gaps(pos), out)
+    out += bytes([min(BYTE_MAX, terms[ids[k]]) for k in pos])
     for hashes in (s.ids, s.trials, s.people, s.institutions, s.numbers):
-        out.append(min(BYTE_MAX, len(hashes)))
-        out += b"".join(struct.pack("<I", h) for h in sorted(hashes)[:BYTE_MAX])
+        if not hashes:  # most kinds, most often
+            out.append(0)
+            continue
+        k = min(BYTE_MAX, len(hashes))
+        out.append(k)
+        out += struct.pack(f"<{k}I", *sorted(hashes)[:BYTE_MAX])
     # appended in later revisions; a reader of older bytes finds them empty
     postings = positions if version == 3 else s.postings
     for seq in (postings, s.cohorts, s.trial_names, sorted(s.effects)):
@@ -357,6 +372,32 @@ def round_trips(s: Stored) -> bool:
     )
 
 
+def _read_varints(b: bytes, i: int, n: int) -> tuple[list[int], int]:
+    """``n`` varints from ``b[i:]``, and the index after them (IndexError: ``b`` ends first)."""
+    end = i + n
+    head = b[i:end]
+    if len(head) == n and (n == 0 or max(head) < 0x80):  # one byte each: most sequences
+        return list(head), end
+    out: list[int] = []
+    append = out.append
+    for _ in range(n):
+        c = b[i]
+        i += 1
+        if c >= 0x80:
+            v = c & 0x7F
+            shift = 7
+            c = b[i]
+            i += 1
+            while c >= 0x80:
+                v |= (c & 0x7F) << shift
+                shift += 7
+                c = b[i]
+                i += 1
+            c = v | c << shift
+        append(c)
+    return out, i
+
+
 def decode(b: bytes) -> Stored:
     """Read :func:`encode` output."""
     if not b or b[0] not in _VERSIONS:
@@ -364,37 +405,26 @@ def decode(b: bytes) -> Stored:
     flags = b[1]
     length, i = _read_varint(b, 2)
     n, i = _read_varint(b, i)
-    ids = []
-    prev = 0
-    for _ in range(n):
-        gap, i = _read_varint(b, i)
-        prev += gap
-        ids.append(prev)
+    gaps, i = _read_varints(b, i, n)
+    ids = list(accumulate(gaps))
     counts = [1] * n
     m, i = _read_varint(b, i)
-    pos = []
-    prev = 0
-    for _ in range(m):
-        gap, i = _read_varint(b, i)
-        prev += gap
-        pos.append(prev)
-    for k, c in zip(pos, b[i : i + m], strict=True):
+    gaps, i = _read_varints(b, i, m)
+    for k, c in zip(accumulate(gaps), b[i : i + m], strict=True):
         counts[k] = c
     i += m
     hashes: list[frozenset[int]] = []
     for _ in range(5):
         k = b[i]
         i += 1
-        hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)))
+        hashes.append(frozenset(struct.unpack_from(f"<{k}I", b, i)) if k else frozenset())
         i += 4 * k
     seqs: list[list[int]] = [[], [], [], []]
-    for seq in seqs:
+    for at in range(4):
         if i >= len(b):
             break
         n, i = _read_varint(b, i)
-        for _ in range(n):
-            p, i = _read_varint(b, i)
-            seq.append(p)
+        seqs[at], i = _read_varints(b, i, n)
     postings, cohorts, trial_names, effects = seqs
     if b[0] == 3:
         postings = [ids[-1 - k] for k in postings]
