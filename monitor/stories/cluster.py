@@ -144,41 +144,51 @@ class PairMemo:
         self._placing = placing
         self._with_placing = {}
 
-    def _known(self, a: Item, b: Item) -> float | None:
-        """The pair's kept score under both articles' current vectors, if any."""
+    def _slot(
+        self, a: Item, b: Item
+    ) -> tuple[bool, tuple[int, int], tuple[int, int] | None] | None:
+        """Where the pair's score is kept: (True, (other's id, its version), None) for a pair
+        with the article being placed; (False, (lower id, higher id), their versions) for two
+        indexed articles with kept vectors; None when it is not kept."""
         if a is self._placing or b is self._placing:
             other = b if a is self._placing else a
             if other.version is None:
                 return None
-            return self._with_placing.get((other.article_id, other.version))
+            return True, (other.article_id, other.version), None
         va, vb = a.version, b.version
         if va is None or vb is None or a.article_id == NEW or b.article_id == NEW:
             return None
         if a.article_id > b.article_id:
-            a, b, va, vb = b, a, vb, va
-        key = (a.article_id, b.article_id)
+            return False, (b.article_id, a.article_id), (vb, va)
+        return False, (a.article_id, b.article_id), (va, vb)
+
+    def _known(self, a: Item, b: Item) -> float | None:
+        """The pair's kept score under both articles' current vectors, if any."""
+        slot = self._slot(a, b)
+        if slot is None:
+            return None
+        placing, key, versions = slot
+        if placing:
+            return self._with_placing.get(key)
         hit = self._new.get(key)
         if hit is None:
             hit = self._old.get(key)
             if hit is not None:
                 self._keep(key, hit)
-        if hit is not None and hit[0] == va and hit[1] == vb:
+        if hit is not None and hit[:2] == versions:
             return hit[2]
         return None
 
     def _put(self, a: Item, b: Item, s: float) -> None:
         """Keep the pair's score, if both articles' vectors are kept under a version."""
-        if a is self._placing or b is self._placing:
-            other = b if a is self._placing else a
-            if other.version is not None:
-                self._with_placing[(other.article_id, other.version)] = s
+        slot = self._slot(a, b)
+        if slot is None:
             return
-        va, vb = a.version, b.version
-        if va is None or vb is None or a.article_id == NEW or b.article_id == NEW:
-            return
-        if a.article_id > b.article_id:
-            a, b, va, vb = b, a, vb, va
-        self._keep((a.article_id, b.article_id), (va, vb, s))
+        placing, key, versions = slot
+        if placing:
+            self._with_placing[key] = s
+        else:
+            self._keep(key, (*versions, s))  # type: ignore[misc]
 
     def score(self, a: Item, b: Item, stats: TermStats, window: timedelta | None) -> float:
         s = self._known(a, b)
