@@ -92,6 +92,13 @@ def test_a_cosine_is_one_number_whichever_way_it_is_computed() -> None:
         assert cosine(shuffled, b) == want == cosine(b, shuffled)
         plain = sum(w * dicts[j][t] for t, w in dicts[i].items() if t in dicts[j])
         assert abs(plain - want) < 1e-12
+    # ids beyond the dense buffer grow it, with the scattered vector placed again
+    far = [unit_vector({t + k * 50_000: c for t, c in bags[1].items()}, stats) for k in (0, 2, 9)]
+    assert cosine(far[0], vectors[1]) > 0.99 and cosine(vectors[3], far[1]) == 0.0
+    cosines(vectors[1], vectors[2:4])  # vectors[1] is the one scattered, then the buffer grows
+    assert cosines(vectors[1], far) == [
+        cosine(dict(vectors[1].items()), dict(f.items())) for f in far
+    ]
 
 
 def test_counts_as_arrays() -> None:

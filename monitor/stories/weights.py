@@ -103,7 +103,7 @@ class TermStats:
             return
         if top >= _MAX_ID:
             raise ValueError(f"vocabulary id {top} is not a row id (at most {_MAX_ID - 1})")
-        size = max(top + 1, 2 * len(self._df))
+        size = max(top + 1, len(self._df) + len(self._df) // 4)  # a quarter's room: 8 B an id
         df, mult = np.zeros(size, dtype=np.int32), np.ones(size, dtype=np.float32)
         df[: len(self._df)] = self._df
         mult[: len(self._mult)] = self._mult
@@ -262,7 +262,8 @@ def _scattered(a: Vector, top: int) -> np.ndarray:
     buf: np.ndarray | None = getattr(_local, "buf", None)
     cur: Vector | None = getattr(_local, "cur", None)
     if buf is None or len(buf) <= max(top, a.top):
-        buf = _local.buf = np.zeros(max(2 * max(top, a.top), 4096), dtype=np.float64)
+        need = max(top, a.top) + 1
+        buf = _local.buf = np.zeros(max(need + need // 4, 4096), dtype=np.float64)
         cur = None
     if cur is not a:
         if cur is not None:
