@@ -292,10 +292,7 @@ _VERSIONS = (2, 3)
 
 
 def _varint(n: int, out: bytearray) -> None:
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
+    _varints((n,), out)
 
 
 def _varints(values: Iterable[int], out: bytearray) -> None:
@@ -314,14 +311,9 @@ def _gaps(values: list[int]) -> Iterator[int]:
 
 
 def _read_varint(b: bytes, i: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        n |= (c & 0x7F) << shift
-        if c < 0x80:
-            return n, i
-        shift += 7
+    """One varint from ``b[i:]`` and the index after it (:func:`_read_varints` of one)."""
+    values, i = _read_varints(b, i, 1)
+    return values[0], i
 
 
 #: a term's count and the number of hashes of a kind are stored in one byte (larger: clipped)
