@@ -123,7 +123,7 @@ def _kept(term_ids: array, unit: Vector) -> tuple[array, np.ndarray, Vector]:
     return ids, weights, _read_back(ids, weights, unit.top)
 
 
-def _read_back(ids: array, weights: np.ndarray, top: int | None = None) -> Vector:
+def _read_back(ids: array, weights: np.ndarray, top: int) -> Vector:
     """A kept vector as the decision reads it (its single-precision weights in double)."""
     return Vector(np.asarray(ids), weights.astype(np.float64), top)
 
@@ -277,7 +277,7 @@ class StoryStep:
         unit_ids, unit_weights, unit = _kept(
             term_ids, stories.unit_vector_of(ids_in_order, term_counts, stats)
         )
-        ranked = _ranked(unit)
+        ranked = unit.ranked()
         st.postings = tuple(ranked[:POSTINGS])
         rows = story_index.candidates(
             db,
@@ -484,7 +484,7 @@ class StoryStep:
         st = stories.stored(fp, lambda keys: ids)
         stats.add(st.terms, kinds)
         unit = stories.unit_vector(st.terms, stats)
-        st.postings = tuple(_ranked(unit)[:POSTINGS])
+        st.postings = tuple(unit.ranked()[:POSTINGS])
         story_index.add(
             db,
             article_id,
@@ -526,8 +526,8 @@ class StoryStep:
                 if st.short:
                     continue
                 it = self._exact(r, stats, memo)
-                unit = it.unit or {}
-                ranked = _ranked(unit)
+                assert it.unit is not None  # _exact computes it
+                ranked = it.unit.ranked()
                 postings = tuple(ranked[:POSTINGS])
                 if postings != st.postings:
                     _, terms = self._terms(r)
@@ -611,13 +611,6 @@ class StoryStep:
             if counted:
                 story_index.count_documents(db, st.terms, -1)
             stats.remove(st.terms)
-
-
-def _ranked(unit: Mapping[int, float]) -> list[int]:
-    """Term ids by weight, heaviest first, ties by id."""
-    if isinstance(unit, Vector):
-        return unit.ranked()
-    return sorted(sorted(unit), key=unit.__getitem__, reverse=True)
 
 
 def _groups_for(article_id: int, placement: _Placement) -> list[list[int]]:

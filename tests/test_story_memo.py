@@ -189,6 +189,11 @@ def stories_stored(fp, vocabulary: dict[str, int]) -> Stored:
 
 
 def test_terms_are_ranked_by_weight_then_id() -> None:
+    import numpy as np
+
+    from monitor.stories import Vector
+
     unit = {7: 0.5, 3: 0.25, 9: 0.5, 1: 0.25, 4: 0.75}
-    assert grouping._ranked(unit) == [4, 7, 9, 1, 3]
-    assert grouping._ranked(unit) == sorted(unit, key=lambda t: (-unit[t], t))
+    vector = Vector(np.array(list(unit)), np.array(list(unit.values())))
+    assert vector.ranked() == [4, 7, 9, 1, 3]
+    assert vector.ranked() == sorted(unit, key=lambda t: (-unit[t], t))

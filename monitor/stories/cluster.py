@@ -87,7 +87,7 @@ def score(
 ) -> float:
     """The pair's score; 0 when their places in time are further apart than ``window``
     (``cos``: their cosine, when the caller has it)."""
-    if window is not None and a.placed and b.placed and abs(a.placed - b.placed) > window:
+    if _apart(a, b, window):
         return 0.0
     return pair_score(
         a.stored,
@@ -99,11 +99,16 @@ def score(
     )
 
 
+def _apart(a: Item, b: Item, window: timedelta | None) -> bool:
+    """The two are placed further apart in time than ``window``."""
+    if window is None or not a.placed or not b.placed:
+        return False
+    return abs(a.placed - b.placed) > window
+
+
 def _scorable(a: Item, b: Item, window: timedelta | None) -> bool:
     """Whether the pair can score above 0 (else :func:`score` returns 0 without a cosine)."""
-    if b.stored.short or b.stored.listing:
-        return False
-    return window is None or not (a.placed and b.placed and abs(a.placed - b.placed) > window)
+    return not (b.stored.short or b.stored.listing or _apart(a, b, window))
 
 
 def scores(
@@ -191,11 +196,7 @@ class PairMemo:
             self._keep(key, (*versions, s))  # type: ignore[misc]
 
     def score(self, a: Item, b: Item, stats: TermStats, window: timedelta | None) -> float:
-        s = self._known(a, b)
-        if s is None:
-            s = score(a, b, stats, window)
-            self._put(a, b, s)
-        return s
+        return self.scores(a, [b], stats, window)[0]
 
     def scores(
         self, a: Item, others: Sequence[Item], stats: TermStats, window: timedelta | None
