@@ -327,6 +327,13 @@ def _fts_on_text_only(db: Database) -> None:
     )
 
 
+def _dated_postings(db: Database) -> None:
+    """Postings carry the day their article is placed on, so a lookup reads a term's postings
+    in the candidate window only (storage/story_index.py): the story step's cost no longer
+    grows with the archive."""
+    story_index.date_postings(db)
+
+
 STEPS: list[Callable[[Database], None]] = [
     _v1,
     _v2_browse_views,
@@ -339,6 +346,7 @@ STEPS: list[Callable[[Database], None]] = [
     _settled_groupings,
     _story_pending_counts,
     _fts_on_text_only,
+    _dated_postings,
 ]
 
 #: steps after which the WAL is checkpointed and truncated, so no old frame keeps what they removed

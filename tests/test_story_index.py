@@ -272,3 +272,46 @@ def test_a_step_reloads_its_vocabulary_after_another_rebuilt_the_index(tmp_path)
         vocab = story_index.load_vocabulary(archive.db)
         wanted = {vocab[h] for h, _ in grouping.prepare(new).hashes}
         assert set(stories.decode(row.fp).terms) == wanted
+
+
+def test_postings_made_before_they_had_a_day_are_dated_by_the_migration(tmp_path) -> None:
+    """An archive whose postings are ``(term, article_id)`` (schema 11): opening it files each
+    posting under its article's UTC day, before 1970 too, and the index finds the same copies."""
+    path = tmp_path / "a.db"
+    recs = [_rec(f"k{k}", _story_text(k % 3), T0 + timedelta(hours=30 * k)) for k in range(6)]
+    with Archive(path) as archive:
+        grouping.ingest(archive, recs, batch=lambda r: r.key)
+        d = archive.db
+        # two articles placed around the epoch (negative and zero days)
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        for aid, placed in ((9001, epoch - timedelta(hours=1)), (9002, epoch)):
+            with archive.transaction():
+                story_index.add(d, aid, 1, None, placed, b"x", [5, 7])
+        dated = set(d.conn.execute("SELECT term, day, article_id FROM story_postings"))
+        assert (5, -1, 9001) in dated and (5, 0, 9002) in dated
+        # the layout before this step, and its schema version
+        version = migrations.STEPS.index(migrations._dated_postings)
+        with archive.transaction():
+            d.execute("DROP TABLE story_postings")
+            d.execute(
+                "CREATE TABLE story_postings (term INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+                " PRIMARY KEY (term, article_id)) WITHOUT ROWID"
+            )
+            d.conn.executemany(
+                "INSERT INTO story_postings VALUES (?, ?)", [(t, a) for t, _, a in dated]
+            )
+            d.execute(f"PRAGMA user_version = {version}")
+    with Archive(path) as archive:
+        assert archive.version == len(migrations.STEPS)
+        d = archive.db
+        assert set(d.conn.execute("SELECT term, day, article_id FROM story_postings")) == dated
+        assert "story_postings_undated" not in d.table_names()
+        with archive.transaction():  # a posting is taken out under its day, before 1970 too
+            for aid in (9001, 9002):
+                story_index.remove(d, aid, [5, 7])
+        assert not any(a > 9000 for _, _, a in d.conn.execute("SELECT * FROM story_postings"))
+        # the index is live: a new copy of the first story joins it
+        sid = grouping.ingest(archive, [_rec("n", _story_text(0), T0 + timedelta(hours=200))])
+        assert sid == [story_index.story_of(d, 1)]
+        with archive.transaction():
+            assert not story_index.date_postings(d)  # dated already: nothing to do

@@ -26,7 +26,10 @@ class Filed:
         self.rows: dict[int, DocRow] = {}
         self.postings: dict[int, list[int]] = {}
         for a in rng.sample(range(1, 5000), 400):
-            placed = T0 + timedelta(hours=rng.randrange(300))  # many articles share a time
+            # many articles share a time; a few are placed before 1970
+            placed = T0 + timedelta(hours=rng.randrange(300))
+            if rng.random() < 0.05:
+                placed = datetime(1969, 12, 30, tzinfo=UTC) + timedelta(hours=rng.randrange(60))
             published = None if rng.random() < 0.2 else placed - timedelta(seconds=a)
             terms = rng.sample(range(90), rng.randrange(12))
             terms += [0] * (rng.random() < 0.5)  # one term filed by more than PER_KEY_LIMIT
@@ -45,8 +48,11 @@ class Filed:
 
     def candidates(self, terms, since, until, exclude, limit, min_shared, with_fp) -> list[DocRow]:
         hits: Counter[int] = Counter()
+        days = range(day(since), day(until) + 1)
         for t in dict.fromkeys(terms):
-            hits.update(sorted(self.postings.get(t, ()), reverse=True)[:PER_KEY_LIMIT])
+            filed = [a for a in self.postings.get(t, ()) if day(self.rows[a].placed) in days]
+            filed.sort(key=lambda a: (day(self.rows[a].placed), a), reverse=True)
+            hits.update(filed[:PER_KEY_LIMIT])
         found = [
             a
             for a, n in hits.items()
@@ -64,6 +70,11 @@ class Filed:
         return [self.row(a, with_fp) for a in out]
 
 
+def day(t: datetime) -> int:
+    """The UTC day of a time, counted from 1970-01-01 as the postings file it."""
+    return (t.date() - datetime(1970, 1, 1, tzinfo=UTC).date()).days
+
+
 def same(got: list[DocRow], want: list[DocRow]) -> bool:
     return got == want and all(
         r.placed.tzinfo == UTC and (r.published is None or r.published.tzinfo == UTC) for r in got
@@ -76,6 +87,8 @@ def test_candidates_are_the_plain_reading_of_the_postings() -> None:
     for _ in range(300):
         terms = [rng.randrange(95) for _ in range(rng.choice((0, 1, 3, 24, 24, 130)))]
         since = T0 + timedelta(hours=rng.randrange(-20, 300))
+        if rng.random() < 0.1:
+            since = datetime(1969, 12, 29, tzinfo=UTC) + timedelta(hours=rng.randrange(80))
         until = since + timedelta(hours=rng.choice((0, 5, 48, 400)))
         exclude = rng.choice((None, *f.rows))
         limit = rng.choice((0, 1, 3, 20, 200))

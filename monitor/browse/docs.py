@@ -224,6 +224,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
     "story_postings": {
         "term": "A distinctive term of the article (story_vocab.id).",
+        "day": "The UTC day the article is placed on (days since 1970-01-01).",
         "article_id": "The article (articles.id).",
     },
     "story_pending": {
