@@ -481,18 +481,23 @@ def print_scale(q: dict) -> None:
         " step on a real SQLite archive (CPU time per article, last 2,000 before each point;"
         " decide = candidates, scores and grouping again; store = the whole transaction:"
         " decide, the article row with its full-text entry, index and story rows, commit;"
-        " settle = the poll's grouping again when it ends, per article of the poll, mean)"
+        " settle = the poll's grouping again when it ends, per article of the poll, mean;"
+        " p95/fp = decide p95 over the fingerprint p50 of the same articles: the fingerprint"
+        " never reads the archive, so this ratio shows growth with the archive apart from the"
+        " machine's speed, which varies about 2x between runs on shared cores)"
     )
     print(
         "  articles   decide p50   decide p95   store p50   store p95   settle   fingerprint p50"
-        "   index MB   MB/200k   RSS MB"
+        "   p95/fp   index MB   MB/200k   RSS MB"
     )
     for c in q["checkpoints"]:
         per200k = c["index_mb"] / c["articles"] * 200_000
         print(
             f"  {c['articles']:>8,}   {c['decide_p50_ms']:7.2f} ms   {c['decide_p95_ms']:7.2f} ms"
             f"   {c['p50_ms']:6.2f} ms   {c['p95_ms']:6.2f} ms   {c['settle_mean_ms']:3.2f} ms"
-            f"   {c['prepare_p50_ms']:12.2f} ms   {c['index_mb']:8.1f}   {per200k:7.1f}"
+            f"   {c['prepare_p50_ms']:12.2f} ms"
+            f"   {c['decide_p95_ms'] / c['prepare_p50_ms']:6.2f}"
+            f"   {c['index_mb']:8.1f}   {per200k:7.1f}"
             f"   {c['rss_mb']:6.0f}"
         )
     print(
