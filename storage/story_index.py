@@ -144,8 +144,11 @@ def day_of(dt: datetime) -> int:
     return _epoch(dt) // DAY  # type: ignore[operator]
 
 
-#: ``day_of`` of the ``placed`` column in SQL (SQLite's integer division truncates toward zero)
-DAY_SQL = f"(CASE WHEN placed >= 0 THEN placed / {DAY} ELSE -((-placed + {DAY - 1}) / {DAY}) END)"
+def _day_sql(column: str) -> str:
+    """:func:`day_of` of an epoch-seconds column in SQL (SQLite's integer division truncates
+    toward zero; days before 1970 are floored as in Python)."""
+    c = column
+    return f"(CASE WHEN {c} >= 0 THEN {c} / {DAY} ELSE -((-{c} + {DAY - 1}) / {DAY}) END)"
 
 
 #: UTC times kept by epoch second: candidates and members read the same recent articles again
@@ -372,7 +375,7 @@ def repost(db, article_id: int, old: Iterable[int], new: Sequence[int], fp: byte
     """File an indexed article under other postings, with its fingerprint rewritten."""
     conn = _conn(db)
     row = conn.execute(
-        f"SELECT {DAY_SQL} FROM story_docs WHERE article_id = ?", (article_id,)
+        f"SELECT {_day_sql('placed')} FROM story_docs WHERE article_id = ?", (article_id,)
     ).fetchone()
     if row is None:
         return
@@ -547,7 +550,7 @@ def date_postings(db) -> bool:
     create_tables(db)
     conn.execute(
         "INSERT INTO story_postings (term, day, article_id)"
-        f" SELECT p.term, {DAY_SQL.replace('placed', 'd.placed')}, p.article_id"
+        f" SELECT p.term, {_day_sql('d.placed')}, p.article_id"
         " FROM story_postings_undated AS p JOIN story_docs AS d ON d.article_id = p.article_id"
     )
     conn.execute("DROP TABLE story_postings_undated")
