@@ -345,11 +345,7 @@ def add(
         " VALUES (?, ?, ?, ?, ?)",
         (article_id, story_id, _epoch(published), _epoch(placed), fp),
     )
-    day = day_of(placed)
-    conn.executemany(
-        "INSERT OR IGNORE INTO story_postings (term, day, article_id) VALUES (?, ?, ?)",
-        [(t, day, article_id) for t in dict.fromkeys(postings)],
-    )
+    _post(conn, article_id, day_of(placed), postings)
 
 
 def remove(db, article_id: int, postings: Iterable[int]) -> DocRow | None:
@@ -362,6 +358,13 @@ def remove(db, article_id: int, postings: Iterable[int]) -> DocRow | None:
         _unpost(conn, article_id, day_of(row.placed), postings)
     conn.execute("DELETE FROM story_docs WHERE article_id = ?", (article_id,))
     return row
+
+
+def _post(conn, article_id: int, day: int, terms: Iterable[int]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO story_postings (term, day, article_id) VALUES (?, ?, ?)",
+        [(t, day, article_id) for t in dict.fromkeys(terms)],
+    )
 
 
 def _unpost(conn, article_id: int, day: int, terms: Iterable[int]) -> None:
@@ -381,10 +384,7 @@ def repost(db, article_id: int, old: Iterable[int], new: Sequence[int], fp: byte
         return
     day = row[0]
     _unpost(conn, article_id, day, old)
-    conn.executemany(
-        "INSERT OR IGNORE INTO story_postings (term, day, article_id) VALUES (?, ?, ?)",
-        [(t, day, article_id) for t in dict.fromkeys(new)],
-    )
+    _post(conn, article_id, day, new)
     conn.execute("UPDATE story_docs SET fp = ? WHERE article_id = ?", (fp, article_id))
 
 
